@@ -1,0 +1,288 @@
+"""The public Python API: Assistant.open(home) -> ingest / retrieve / ask."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+from assistant.answer import ExtractiveAnswerer
+from assistant.embeddings import SentenceTransformerEmbedder, open_embedder
+from assistant.errors import ModelError, QuestionError
+from assistant.keyword import BM25Index, Tokenizer, quoted_terms
+from assistant.registry import DocumentRecord, Registry
+from assistant.results import Answer, IngestReport, Passage
+from assistant.retrieval import Retriever
+from assistant.settings import Settings
+from assistant.store import VectorStore
+from ingest.chunking import Chunk, chunk_document
+from ingest.documents import Document, prepare_documents
+from ingest.loaders import LoadError, discover, load
+
+# Called as progress(done, total, source) while ingesting.
+Progress = Callable[[int, int, str], None]
+
+
+def file_sha256(path: Path) -> str:
+    """Content hash of a file, read in blocks so a large file never sits in memory whole."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def source_name(path: Path) -> str:
+    """How a file is known in the index: its absolute path with symlinks resolved."""
+    return str(Path(path).resolve())
+
+
+class Assistant:
+    """A knowledge base on disk and the means to ask it questions.
+
+    Open it with `Assistant.open(home)`; it is safe to ask from several threads, and asking
+    while an ingestion runs sees the index as it was before that ingestion's current file.
+    """
+
+    def __init__(self, settings: Settings, embedder: SentenceTransformerEmbedder | None = None):
+        self.settings = settings
+        kb_dir = settings.kb_dir
+        kb_dir.mkdir(parents=True, exist_ok=True)
+        self.registry = Registry(kb_dir / "registry.sqlite")
+        self.store = VectorStore(kb_dir / "chroma", collection=f"kb_{settings.kb}")
+        self.embedder = embedder or open_embedder(settings)
+        self._check_model()
+        terms = (self.registry.get_meta("terms") or "").split("\n")
+        self.tokenizer = Tokenizer(t for t in terms if t)
+        self.bm25 = BM25Index(kb_dir / "bm25")
+        self._write_lock = threading.Lock()
+        if self.registry.get_meta("dirty") == "1":
+            self._reconcile()
+        self._refresh_keyword_index()
+        self.answerer = ExtractiveAnswerer(
+            evidence_floor=settings.evidence_floor, max_sentences=settings.answer_max_sentences,
+            max_chars=settings.answer_max_chars,
+        )
+
+    @classmethod
+    def open(cls, home: str | Path | None = None, **overrides) -> "Assistant":
+        """Open (creating if needed) the knowledge base under `home`.
+
+        Args:
+            home: folder holding the index and prepared models; None means ASSISTANT_HOME or the default.
+            **overrides: settings fields by name (e.g. `top_k=8`, `kb="finance"`).
+        """
+        return cls(Settings.load(home, **overrides))
+
+    def close(self) -> None:
+        self.registry.close()
+
+    def __enter__(self) -> "Assistant":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- set-up -----------------------------------------------------------------------------
+    def _check_model(self) -> None:
+        """Refuse to mix vectors of two embedding models in one knowledge base."""
+        recorded = self.registry.get_meta("embedding_model")
+        if recorded is None or self.store.count() == 0:
+            self.registry.set_meta("embedding_model", self.embedder.name)
+        elif recorded != self.embedder.name:
+            raise ModelError(
+                f"this knowledge base was indexed with the embedding model {recorded!r}, but {self.embedder.name!r} "
+                "is configured. Configure the same model again, or ingest into a new knowledge base (--kb NAME)."
+            )
+
+    @property
+    def retriever(self) -> Retriever:
+        s = self.settings
+        return Retriever(
+            embedder=self.embedder, store=self.store, bm25=self.bm25, tokenizer=self.tokenizer,
+            registry=self.registry, candidates=s.candidates, rrf_k=s.rrf_k, dense_weight=s.dense_weight,
+            keyword_weight=s.bm25_weight, max_merged_chars=2 * s.chunk_size,
+        )
+
+    def _refresh_keyword_index(self, force: bool = False) -> None:
+        """Load the saved BM25 index, or rebuild it from the registry's tokens when it is stale."""
+        items = list(self.registry.iter_tokens())
+        signature = BM25Index.signature_of(cid for cid, _ in items)
+        fresh = BM25Index(self.bm25.folder)
+        if not force and fresh.load() and fresh.signature == signature:
+            self.bm25 = fresh
+            return
+        fresh.build(items)
+        fresh.save()
+        self.bm25 = fresh  # one assignment: concurrent searches see the old or the new index whole
+
+    def _reconcile(self) -> None:
+        """Delete vectors no registry row refers to (left by an ingestion that was killed)."""
+        known = {cid for cid, _ in self.registry.iter_tokens()}
+        incomplete = {d.doc_id for d in self.registry.documents() if not d.complete}
+        for doc_id in incomplete:
+            known |= {c.chunk_id for c in self.registry.chunks_of_document(doc_id)}
+        stray = sorted(self.store.ids() - known)
+        if stray:
+            self.store.delete(stray)
+        self.registry.set_meta("dirty", "0")
+
+    # -- ingestion --------------------------------------------------------------------------
+    def ingest(self, paths: str | Path | Iterable[str | Path], progress: Progress | None = None) -> IngestReport:
+        """Add files or folders to the knowledge base; unchanged files are skipped, changed ones replaced.
+
+        A file that cannot be read is reported in `failed` with the reason and skipped; the rest of
+        the batch and the existing index are untouched.
+        """
+        started = time.perf_counter()
+        if isinstance(paths, (str, Path)):
+            paths = [paths]
+        files, skipped = discover(Path(p) for p in paths)
+        report = IngestReport()
+        for p, reason in skipped:
+            # A path the user named that does not exist is an error; an unsupported file is not.
+            (report.failed if reason.startswith("no such file") else report.skipped).append((str(p), reason))
+        with self._write_lock:
+            self.registry.set_meta("dirty", "1")
+            terms_before = set(self.tokenizer.terms)
+            changed = False
+            for done, path in enumerate(files, 1):
+                source = source_name(path)
+                if progress:
+                    progress(done - 1, len(files), source)
+                outcome = self._ingest_file(path, report)
+                changed |= outcome in ("added", "updated")
+                if outcome in ("added", "updated", "unchanged"):
+                    getattr(report, outcome).append(source)
+            if progress:
+                progress(len(files), len(files), "")
+            if changed:
+                if self.tokenizer.terms != terms_before:
+                    self._retokenize_all()
+                self._refresh_keyword_index()
+                self._reconcile()
+            self.registry.set_meta("dirty", "0")
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _ingest_file(self, path: Path, report: IngestReport) -> str:
+        source = source_name(path)
+        try:
+            file_hash = file_sha256(path)
+            if self.registry.file_hash(source) == file_hash:
+                return "unchanged"
+            raw = load(path, max_bytes=self.settings.max_file_mb * 1024 * 1024)
+            docs = prepare_documents(raw)
+        except LoadError as exc:
+            report.failed.append((source, str(exc)))
+            return "failed"
+        except OSError as exc:
+            report.failed.append((source, f"cannot read the file: {exc.strerror or exc}"))
+            return "failed"
+        except Exception as exc:  # a parser bug must not end the batch: report it and go on
+            report.failed.append((source, f"unexpected error while reading ({type(exc).__name__}: {exc})"))
+            return "failed"
+        existed = bool(self.registry.documents(source))
+        self.index_documents(source, file_hash, docs)
+        report.chunks_added += self.registry.count_chunks_of_source(source)
+        return "updated" if existed else "added"
+
+    def index_documents(self, source: str, file_hash: str, docs: list[Document],
+                        chunks: dict[str, list[Chunk]] | None = None) -> None:
+        """Replace the indexed content of `source` by these documents (chunked here unless given).
+
+        The registry is written first, marked incomplete, then the vectors, then the mark is
+        cleared: a crash in between leaves an incomplete document that the next run redoes.
+        """
+        s = self.settings
+        if chunks is None:
+            chunks = {
+                d.doc_id: chunk_document(d.doc_id, d.text, size=s.chunk_size, overlap=s.chunk_overlap,
+                                         page_starts=d.page_starts)
+                for d in docs
+            }
+        for doc in docs:
+            self.tokenizer.add_terms(quoted_terms(doc.text))
+        all_chunks = [c for d in docs for c in chunks[d.doc_id]]
+        tokens = {c.chunk_id: self.tokenizer.tokenize(_keyword_text(c)) for c in all_chunks}
+        vectors = self.embedder.encode_passages([c.text for c in all_chunks])
+        old_ids = set(self.registry.chunk_ids_of_source(source))
+        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        self.registry.put_source(source, file_hash, docs, chunks, tokens, now, complete=False)
+        titles = {d.doc_id: d.title for d in docs}
+        self.store.add(
+            [c.chunk_id for c in all_chunks], vectors, [c.text for c in all_chunks],
+            [{"doc_id": c.doc_id, "source": source, "title": titles[c.doc_id], "section": c.section,
+              "start": c.start, "end": c.end, "page": c.page if c.page is not None else -1}
+             for c in all_chunks],
+        )
+        stale = sorted(old_ids - {c.chunk_id for c in all_chunks})
+        if stale:
+            self.store.delete(stale)
+        self.registry.mark_complete(source)
+        self.registry.set_meta("terms", "\n".join(sorted(self.tokenizer.terms)))
+
+    def _retokenize_all(self) -> None:
+        """New domain terms change how text is cut: re-tokenise every chunk so queries and index agree."""
+        for doc in self.registry.documents():
+            text = self.registry.document_text(doc.doc_id) or ""
+            records = self.registry.chunks_of_document(doc.doc_id)
+            self.registry.set_tokens({
+                r.chunk_id: self.tokenizer.tokenize(_keyword_text_of(r.section, text[r.start:r.end]))
+                for r in records
+            })
+
+    # -- questions --------------------------------------------------------------------------
+    def _check_question(self, question: str) -> str:
+        if not isinstance(question, str):
+            raise QuestionError("the question must be text")
+        question = question.strip()
+        if not question:
+            raise QuestionError("the question is empty: type a question, e.g. 机关是怎样落实在职党员“双报到”制度的？")
+        if len(question) > self.settings.max_question_chars:
+            raise QuestionError(
+                f"the question is {len(question)} characters long; the limit is {self.settings.max_question_chars}. "
+                "Ask a shorter question (or raise ASSISTANT_MAX_QUESTION_CHARS)."
+            )
+        return question
+
+    def retrieve(self, question: str, k: int | None = None) -> list[Passage]:
+        """The k best passages for a question (hybrid dense + BM25), best first."""
+        question = self._check_question(question)
+        return self.retriever.search(question, k or self.settings.top_k)
+
+    def ask(self, question: str) -> Answer:
+        """An answer built only from the documents, with [n] citations, or a refusal that says so."""
+        started = time.perf_counter()
+        question = self._check_question(question)
+        tokens = self.tokenizer.tokenize(question)
+        passages = self.retriever.search(question, self.settings.top_k, tokens=tokens)
+        answer = self.answerer.answer(question, tokens, passages, self.bm25.term_idf)
+        answer.searched = question
+        answer.seconds = time.perf_counter() - started
+        return answer
+
+    # -- inspection -------------------------------------------------------------------------
+    def documents(self) -> list[DocumentRecord]:
+        """Every indexed document (articles of a compilation separately)."""
+        return self.registry.documents()
+
+    def document_text(self, doc_id: str) -> str | None:
+        """The cleaned text of a document: the text every offset of its passages refers to."""
+        return self.registry.document_text(doc_id)
+
+
+def _keyword_text_of(section: str, text: str) -> str:
+    # The section heading goes into the keyword index with the chunk: a chunk in the middle of
+    # "保密工作" should match the word even when its own sentences no longer repeat it.
+    return f"{section}\n{text}" if section else text
+
+
+def _keyword_text(chunk: Chunk) -> str:
+    return _keyword_text_of(chunk.section, chunk.text)
+
+
+__all__: Sequence[str] = ["Assistant"]

@@ -1,0 +1,21 @@
+"""The assistant's own exceptions; only the edges (CLI, UI) turn them into messages."""
+
+
+class AssistantError(Exception):
+    """Base class: every message says what went wrong and what to do."""
+
+
+class SettingsError(AssistantError):
+    """A setting is unknown or has an unusable value."""
+
+
+class QuestionError(AssistantError):
+    """The question cannot be answered as asked (empty, too long)."""
+
+
+class ModelError(AssistantError):
+    """The embedding model is missing, corrupt or cannot be loaded."""
+
+
+class StoreError(AssistantError):
+    """The vector store or the keyword index cannot be opened or written."""

@@ -1,0 +1,190 @@
+"""Keyword retrieval: jieba tokens (domain terms kept whole) and a persisted BM25 index."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import re
+import threading
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+from scipy import sparse
+
+# Function words and question words: they match everywhere and say nothing about relevance.
+_STOP_ZH = set(
+    "的 了 和 与 及 或 是 在 对 为 把 将 被 从 以 于 等 中 上 下 里 也 都 就 而 并 又 其 之 这 那 这些 那些 "
+    "一个 一些 有 有些 没有 要 会 能 可以 如何 怎样 怎么 怎么样 什么 哪些 哪个 哪里 哪 谁 多少 几 是否 吗 呢 吧 啊 "
+    "为什么 为何 请问 请 介绍 一下 说说 讲讲 具体 主要 方面 情况 问题 有关 关于 通过 进行 开展 工作 做 做了 "
+    "采取 采用 措施 举措 做法 做到 哪些方面 怎样才能 我们 你们 他们 它 他 她 我 你".split()
+)
+_STOP_EN = set(
+    "a an the of to in on at by for from with and or is are was were be been do does did how what which who "
+    "whom whose why when where that this these those it its as into about their there they them we you i "
+    "can could should would will shall may might has have had not no yes any some all more most such than "
+    "please tell me describe explain give list".split()
+)
+_KEEP = re.compile(r"[\u3400-\u9fff\uf900-\ufaffA-Za-z0-9]")
+_QUOTED_TERM = re.compile(r"[“\"「『]([\u4e00-\u9fffA-Za-z0-9]{2,8})[”\"」』]")
+_BASE_TERMS = ["双报到", "三会一课", "两个维护", "两个确立", "三服务", "主题党日", "第一议题", "清廉机关", "党建联盟", "督查督办"]
+
+
+def quoted_terms(text: str) -> set[str]:
+    """Jargon the documents put in quotation marks (“双报到”, “三会一课”): kept whole by the tokenizer."""
+    return {m.group(1) for m in _QUOTED_TERM.finditer(text) if not m.group(1).isdigit()}
+
+
+class Tokenizer:
+    """jieba in search mode with the knowledge base's own terms; lower-cased, stop words dropped."""
+
+    def __init__(self, terms: Iterable[str] = ()):
+        import jieba
+
+        jieba.setLogLevel(60)  # jieba prints "Building prefix dict…" to stderr otherwise
+        self._jieba = jieba.Tokenizer()
+        self._jieba.initialize()
+        self.terms: set[str] = set()
+        self.add_terms(_BASE_TERMS)
+        self.add_terms(terms)
+        self._lock = threading.Lock()
+
+    def add_terms(self, terms: Iterable[str]) -> bool:
+        """Add words to the dictionary; True when any was new."""
+        new = set(terms) - self.terms
+        for term in sorted(new):
+            self._jieba.add_word(term, freq=max(self._jieba.suggest_freq(term), 20000))
+        self.terms |= new
+        return bool(new)
+
+    def tokenize(self, text: str) -> list[str]:
+        # jieba's Tokenizer mutates its caches while cutting; one thread at a time.
+        with self._lock:
+            words = list(self._jieba.cut_for_search(text))
+        tokens = []
+        for word in words:
+            word = word.strip().lower()
+            if not word or not _KEEP.search(word) or word in _STOP_ZH or word in _STOP_EN:
+                continue
+            tokens.append(word)
+        return tokens
+
+
+@dataclass(frozen=True)
+class KeywordHit:
+    chunk_id: str
+    score: float
+
+
+class BM25Index:
+    """Okapi BM25 over pre-tokenised chunks, as a sparse matrix of per-term weights.
+
+    The index is derived data: it is rebuilt from the registry's stored tokens whenever its
+    signature (a hash of the chunk ids) no longer matches, and saved beside the vectors.
+    """
+
+    def __init__(self, folder: Path, k1: float = 1.2, b: float = 0.75):
+        self.folder = folder
+        self.k1, self.b = k1, b
+        self.ids: list[str] = []
+        self.vocab: dict[str, int] = {}
+        self.idf = np.zeros(0, dtype=np.float32)
+        self.matrix = sparse.csc_matrix((0, 0), dtype=np.float32)
+        self.signature = ""
+
+    @staticmethod
+    def signature_of(chunk_ids: Iterable[str]) -> str:
+        digest = hashlib.sha1()
+        for chunk_id in sorted(chunk_ids):
+            digest.update(chunk_id.encode())
+        return digest.hexdigest()
+
+    def build(self, items: Iterable[tuple[str, list[str]]]) -> None:
+        """Index (chunk id, tokens) pairs, replacing whatever was indexed before."""
+        ids: list[str] = []
+        rows: list[int] = []
+        cols: list[int] = []
+        tfs: list[float] = []
+        vocab: dict[str, int] = {}
+        lengths: list[int] = []
+        for row, (chunk_id, tokens) in enumerate(items):
+            ids.append(chunk_id)
+            lengths.append(len(tokens))
+            for token, tf in Counter(tokens).items():
+                col = vocab.setdefault(token, len(vocab))
+                rows.append(row)
+                cols.append(col)
+                tfs.append(tf)
+        n_docs = len(ids)
+        lengths_arr = np.asarray(lengths, dtype=np.float32)
+        avgdl = float(lengths_arr.mean()) if n_docs else 1.0
+        tf_arr = np.asarray(tfs, dtype=np.float32)
+        row_arr = np.asarray(rows, dtype=np.int64)
+        col_arr = np.asarray(cols, dtype=np.int64)
+        df = np.bincount(col_arr, minlength=len(vocab)).astype(np.float32)
+        # Lucene's BM25 idf: always positive, so a common term never counts against a chunk.
+        idf = np.log(1.0 + (n_docs - df + 0.5) / (df + 0.5)).astype(np.float32)
+        norm = self.k1 * (1.0 - self.b + self.b * lengths_arr[row_arr] / max(avgdl, 1e-6)) if n_docs else tf_arr
+        weights = idf[col_arr] * tf_arr * (self.k1 + 1.0) / (tf_arr + norm)
+        self.matrix = sparse.csc_matrix((weights, (row_arr, col_arr)), shape=(n_docs, len(vocab)), dtype=np.float32)
+        self.ids, self.vocab, self.idf = ids, vocab, idf
+        self.signature = self.signature_of(ids)
+
+    def term_idf(self, token: str) -> float:
+        """idf of a token; an unseen token gets the idf of a term found in no chunk."""
+        col = self.vocab.get(token)
+        if col is not None:
+            return float(self.idf[col])
+        return math.log(1.0 + (len(self.ids) + 0.5) / 0.5)
+
+    def scores(self, tokens: list[str]) -> np.ndarray:
+        """BM25 score of every chunk for these query tokens (repeated tokens count once)."""
+        cols = [self.vocab[t] for t in dict.fromkeys(tokens) if t in self.vocab]
+        if not cols or not self.ids:
+            return np.zeros(len(self.ids), dtype=np.float32)
+        return np.asarray(self.matrix[:, cols].sum(axis=1)).ravel()
+
+    def search(self, tokens: list[str], k: int) -> list[KeywordHit]:
+        scores = self.scores(tokens)
+        if not len(scores):
+            return []
+        k = min(k, len(scores))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [KeywordHit(self.ids[i], float(scores[i])) for i in top if scores[i] > 0]
+
+    # -- persistence ------------------------------------------------------------------------
+    def save(self) -> None:
+        """Write the index as one file, atomically (temp file, then rename): never half of it."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        matrix = self.matrix.tocsc()
+        meta = {"ids": self.ids, "vocab": self.vocab, "signature": self.signature, "k1": self.k1, "b": self.b}
+        tmp = self.folder / "bm25.tmp.npz"
+        with open(tmp, "wb") as fh:
+            np.savez(
+                fh, data=matrix.data, indices=matrix.indices, indptr=matrix.indptr,
+                shape=np.asarray(matrix.shape), idf=self.idf,
+                meta=np.frombuffer(json.dumps(meta, ensure_ascii=False).encode("utf-8"), dtype=np.uint8),
+            )
+        os.replace(tmp, self.folder / "bm25.npz")
+
+    def load(self) -> bool:
+        """Read a saved index; False when there is none or it cannot be read (then rebuild)."""
+        try:
+            with np.load(self.folder / "bm25.npz") as saved:
+                meta = json.loads(saved["meta"].tobytes().decode("utf-8"))
+                matrix = sparse.csc_matrix(
+                    (saved["data"], saved["indices"], saved["indptr"]), shape=tuple(saved["shape"])
+                )
+                idf = saved["idf"].astype(np.float32)
+        except (OSError, ValueError, KeyError):
+            return False
+        if matrix.shape != (len(meta["ids"]), len(meta["vocab"])):
+            return False
+        self.ids, self.vocab, self.signature = meta["ids"], meta["vocab"], meta["signature"]
+        self.idf, self.matrix = idf, matrix
+        return True

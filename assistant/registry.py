@@ -1,0 +1,268 @@
+"""Document registry (SQLite): which sources are indexed, their cleaned text, chunks and tokens."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from ingest.chunking import Chunk
+from ingest.documents import Document
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    doc_id TEXT PRIMARY KEY,
+    source TEXT NOT NULL,
+    title TEXT NOT NULL,
+    collection TEXT,
+    format TEXT NOT NULL,
+    text TEXT NOT NULL,
+    file_hash TEXT NOT NULL,
+    page_starts TEXT,
+    n_chunks INTEGER NOT NULL,
+    ingested_at TEXT NOT NULL,
+    complete INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS documents_source ON documents(source);
+CREATE TABLE IF NOT EXISTS chunks (
+    chunk_id TEXT PRIMARY KEY,
+    doc_id TEXT NOT NULL,
+    idx INTEGER NOT NULL,
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL,
+    section TEXT NOT NULL,
+    page INTEGER,
+    tokens TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id, idx);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    """What the registry knows of one indexed document."""
+
+    doc_id: str
+    source: str
+    title: str
+    collection: str | None
+    format: str
+    file_hash: str
+    n_chunks: int
+    ingested_at: str
+    complete: bool
+
+
+@dataclass(frozen=True)
+class ChunkRecord:
+    """A chunk's position in its document; its text is `document text[start:end]`."""
+
+    chunk_id: str
+    doc_id: str
+    index: int
+    start: int
+    end: int
+    section: str
+    page: int | None
+
+
+class Registry:
+    """SQLite file with the documents, their chunks and the BM25 tokens of each chunk.
+
+    Writes for one source happen in one transaction, so a crash leaves either the old or the
+    new version of a document, never a mixture.
+    """
+
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # One connection shared by threads (the UI answers while an ingestion runs); a lock
+        # serialises use because sqlite3 connections are not safe for concurrent calls.
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._lock = threading.RLock()
+        with self._lock:
+            self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # -- meta -------------------------------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        with self._lock:
+            row = self._db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    # -- documents --------------------------------------------------------------------------
+    def documents(self, source: str | None = None) -> list[DocumentRecord]:
+        sql = (
+            "SELECT doc_id, source, title, collection, format, file_hash, n_chunks, ingested_at, complete "
+            "FROM documents"
+        )
+        args: tuple = ()
+        if source is not None:
+            sql += " WHERE source=?"
+            args = (source,)
+        with self._lock:
+            rows = self._db.execute(sql + " ORDER BY source, doc_id", args).fetchall()
+        return [DocumentRecord(*row[:8], complete=bool(row[8])) for row in rows]
+
+    def documents_by_id(self, doc_ids: Iterable[str]) -> dict[str, DocumentRecord]:
+        ids = list(dict.fromkeys(doc_ids))
+        out: dict[str, DocumentRecord] = {}
+        with self._lock:
+            for i in range(0, len(ids), 500):
+                part = ids[i : i + 500]
+                rows = self._db.execute(
+                    "SELECT doc_id, source, title, collection, format, file_hash, n_chunks, ingested_at, complete "
+                    f"FROM documents WHERE doc_id IN ({','.join('?' * len(part))})",
+                    part,
+                ).fetchall()
+                out.update({row[0]: DocumentRecord(*row[:8], complete=bool(row[8])) for row in rows})
+        return out
+
+    def file_hash(self, source: str) -> str | None:
+        """The content hash the source had when it was last ingested completely, if it was."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT file_hash, complete FROM documents WHERE source=?", (source,)
+            ).fetchall()
+        if not rows or not all(complete for _, complete in rows):
+            return None
+        return rows[0][0]
+
+    def document_text(self, doc_id: str) -> str | None:
+        with self._lock:
+            row = self._db.execute("SELECT text FROM documents WHERE doc_id=?", (doc_id,)).fetchone()
+        return row[0] if row else None
+
+    def put_source(
+        self,
+        source: str,
+        file_hash: str,
+        docs: list[Document],
+        chunks: dict[str, list[Chunk]],
+        tokens: dict[str, list[str]],
+        ingested_at: str,
+        complete: bool,
+    ) -> None:
+        """Replace everything known about `source` with these documents and chunks, atomically."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._delete_source(source)
+                for doc in docs:
+                    doc_chunks = chunks[doc.doc_id]
+                    self._db.execute(
+                        "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                        (
+                            doc.doc_id, doc.source, doc.title, doc.collection, doc.format, doc.text,
+                            file_hash, json.dumps(doc.page_starts) if doc.page_starts else None,
+                            len(doc_chunks), ingested_at, int(complete),
+                        ),
+                    )
+                    self._db.executemany(
+                        "INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?)",
+                        [
+                            (c.chunk_id, c.doc_id, c.index, c.start, c.end, c.section, c.page,
+                             " ".join(tokens[c.chunk_id]))
+                            for c in doc_chunks
+                        ],
+                    )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def mark_complete(self, source: str) -> None:
+        with self._lock:
+            self._db.execute("UPDATE documents SET complete=1 WHERE source=?", (source,))
+
+    def delete_source(self, source: str) -> list[str]:
+        """Forget a source; returns the ids of the chunks it had."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                ids = self._delete_source(source)
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return ids
+
+    def _delete_source(self, source: str) -> list[str]:
+        doc_ids = [r[0] for r in self._db.execute("SELECT doc_id FROM documents WHERE source=?", (source,))]
+        chunk_ids: list[str] = []
+        for doc_id in doc_ids:
+            chunk_ids += [r[0] for r in self._db.execute("SELECT chunk_id FROM chunks WHERE doc_id=?", (doc_id,))]
+            self._db.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
+        self._db.execute("DELETE FROM documents WHERE source=?", (source,))
+        return chunk_ids
+
+    # -- chunks -----------------------------------------------------------------------------
+    def chunk_ids_of_source(self, source: str) -> list[str]:
+        with self._lock:
+            return [
+                r[0]
+                for r in self._db.execute(
+                    "SELECT c.chunk_id FROM chunks c JOIN documents d ON c.doc_id=d.doc_id WHERE d.source=?",
+                    (source,),
+                )
+            ]
+
+    def chunks(self, chunk_ids: Iterable[str]) -> dict[str, ChunkRecord]:
+        ids = list(chunk_ids)
+        out: dict[str, ChunkRecord] = {}
+        with self._lock:
+            for i in range(0, len(ids), 500):
+                part = ids[i : i + 500]
+                marks = ",".join("?" * len(part))
+                for row in self._db.execute(
+                    f"SELECT chunk_id, doc_id, idx, start, end, section, page FROM chunks WHERE chunk_id IN ({marks})",
+                    part,
+                ):
+                    out[row[0]] = ChunkRecord(*row)
+        return out
+
+    def chunks_of_document(self, doc_id: str) -> list[ChunkRecord]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT chunk_id, doc_id, idx, start, end, section, page FROM chunks WHERE doc_id=? ORDER BY idx",
+                (doc_id,),
+            ).fetchall()
+        return [ChunkRecord(*row) for row in rows]
+
+    def iter_tokens(self) -> Iterator[tuple[str, list[str]]]:
+        """(chunk id, BM25 tokens) of every chunk of every complete document, in a stable order."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT c.chunk_id, c.tokens FROM chunks c JOIN documents d ON c.doc_id=d.doc_id "
+                "WHERE d.complete=1 ORDER BY c.chunk_id"
+            ).fetchall()
+        for chunk_id, tokens in rows:
+            yield chunk_id, tokens.split(" ") if tokens else []
+
+    def count_chunks(self) -> int:
+        with self._lock:
+            return self._db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+
+    def count_chunks_of_source(self, source: str) -> int:
+        with self._lock:
+            return self._db.execute(
+                "SELECT COUNT(*) FROM chunks c JOIN documents d ON c.doc_id=d.doc_id WHERE d.source=?", (source,)
+            ).fetchone()[0]
+
+    def set_tokens(self, tokens: dict[str, list[str]]) -> None:
+        with self._lock:
+            self._db.executemany(
+                "UPDATE chunks SET tokens=? WHERE chunk_id=?", [(" ".join(t), cid) for cid, t in tokens.items()]
+            )

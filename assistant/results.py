@@ -1,0 +1,89 @@
+"""The public result types of the Python API: plain dataclasses, no LangChain types."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class Passage:
+    """A retrieved passage; `text` is the cleaned document's text[start:end]."""
+
+    text: str
+    title: str
+    source: str
+    section: str
+    start: int
+    end: int
+    score: float
+    chunk_id: str
+    doc_id: str = ""
+    page: int | None = None
+    dense: float = 0.0  # cosine similarity to the question
+    keyword: float = 0.0  # BM25 score
+
+
+@dataclass
+class Citation:
+    """A numbered source of an answer: the passage and the sentence in it that supports the statement.
+
+    `start`/`end` are the offsets of `quote` in the cleaned document (so `quote == text of document[start:end]`).
+    """
+
+    n: int
+    title: str
+    source: str
+    section: str
+    text: str
+    quote: str
+    start: int
+    end: int
+    page: int | None = None
+    doc_id: str = ""
+    passage_start: int = 0
+    passage_end: int = 0
+
+
+@dataclass
+class Answer:
+    """An answer whose every statement carries [n] markers that resolve to `citations`.
+
+    When `refused` is true the knowledge base does not hold the answer; `nearest` then lists
+    the closest passages, which do not answer the question.
+    """
+
+    question: str
+    text: str
+    refused: bool
+    citations: list[Citation] = field(default_factory=list)
+    nearest: list[Passage] = field(default_factory=list)
+    evidence: float = 0.0  # strength of the best evidence, compared with settings.evidence_floor
+    searched: str = ""  # what was actually searched (after any follow-up rewriting)
+    seconds: float = 0.0
+
+
+@dataclass
+class IngestReport:
+    """What an ingestion did, source by source."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # unsupported formats, hidden files
+    chunks_added: int = 0
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+def to_jsonable(value: Any) -> Any:
+    """A dataclass (or list of them) as plain JSON-able data."""
+    if isinstance(value, list):
+        return [to_jsonable(v) for v in value]
+    if hasattr(value, "__dataclass_fields__"):
+        return asdict(value)
+    return value

@@ -1,0 +1,117 @@
+"""One typed settings object, read once at the edge (env ASSISTANT_*) and passed down."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, Mapping
+
+from assistant.errors import SettingsError
+
+ENV_PREFIX = "ASSISTANT_"
+
+
+def default_home() -> Path:
+    """The knowledge-base home when neither an argument nor ASSISTANT_HOME names one."""
+    return Path.home() / ".local" / "share" / "office-assistant"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every tunable of the assistant. Override any field with ASSISTANT_<FIELD> or a keyword."""
+
+    home: Path = field(default_factory=default_home)
+    kb: str = "default"  # name of the knowledge base inside home
+    # Embedding model: empty = the bundled multilingual-e5-small, built under home/models.
+    embedding_model: str = ""
+    query_prefix: str = "query: "
+    passage_prefix: str = "passage: "
+    embedding_threads: int = 2
+    embedding_batch_size: int = 32
+    # Chunking, in characters of cleaned text.
+    chunk_size: int = 300
+    chunk_overlap: int = 60
+    # Retrieval.
+    top_k: int = 5
+    candidates: int = 30  # how many each retriever contributes before fusion
+    dense_weight: float = 1.0
+    bm25_weight: float = 1.0
+    rrf_k: int = 60
+    # Refusal floor on the evidence score (see assistant/answer.py); calibrated on bench/devset.jsonl
+    # with `python -m bench.calibrate` — keep the figure and the devset in step.
+    evidence_floor: float = 0.5
+    # Extractive answers.
+    answer_max_sentences: int = 4
+    answer_max_chars: int = 400
+    # Input limits.
+    max_question_chars: int = 2000
+    max_file_mb: int = 50
+
+    @classmethod
+    def load(cls, home: str | Path | None = None, env: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
+        """Build settings: defaults, then ASSISTANT_* environment variables, then `home`, then keywords.
+
+        Raises:
+            SettingsError: an unknown keyword or a value that does not convert to the field's type.
+        """
+        env = os.environ if env is None else env
+        known = {f.name: f for f in fields(cls)}
+        values: dict[str, Any] = {}
+        for name, f in known.items():
+            raw = env.get(ENV_PREFIX + name.upper())
+            if raw not in (None, ""):
+                values[name] = _convert(name, f.type, raw)
+        if home is not None:
+            values["home"] = Path(home)
+        for name, value in overrides.items():
+            if name not in known:
+                raise SettingsError(
+                    f"unknown setting {name!r}; known settings: {', '.join(sorted(known))}"
+                )
+            values[name] = _convert(name, known[name].type, value)
+        settings = cls(**values)
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        """Reject values that would make the assistant misbehave later, with a message that says why."""
+        if self.chunk_size < 50:
+            raise SettingsError(f"chunk_size must be at least 50 characters, got {self.chunk_size}")
+        if not 0 <= self.chunk_overlap < self.chunk_size // 2:
+            raise SettingsError("chunk_overlap must be between 0 and half of chunk_size")
+        if self.top_k < 1 or self.candidates < self.top_k:
+            raise SettingsError("top_k must be ≥ 1 and candidates ≥ top_k")
+        if not self.kb or not all(c.isalnum() or c in "-_" for c in self.kb):
+            raise SettingsError(f"kb name {self.kb!r}: use letters, digits, '-' or '_'")
+
+    def replace(self, **changes: Any) -> "Settings":
+        return dataclasses.replace(self, **changes)
+
+    @property
+    def models_dir(self) -> Path:
+        return self.home / "models"
+
+    @property
+    def kb_dir(self) -> Path:
+        return self.home / "kb" / self.kb
+
+
+def _convert(name: str, type_name: Any, value: Any) -> Any:
+    """Convert an env string (or a keyword value) to the field's declared type."""
+    type_name = type_name if isinstance(type_name, str) else getattr(type_name, "__name__", str(type_name))
+    try:
+        if type_name == "Path":
+            return Path(value).expanduser()
+        if type_name == "int":
+            return int(value)
+        if type_name == "float":
+            return float(value)
+        if type_name == "bool":
+            if isinstance(value, str):
+                return value.strip().lower() in ("1", "true", "yes", "on")
+            return bool(value)
+        return str(value)
+    except (TypeError, ValueError) as exc:
+        raise SettingsError(f"setting {name}: cannot read {value!r} as {type_name}") from exc

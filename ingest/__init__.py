@@ -1,0 +1,1 @@
+"""Documents in, clean text and chunks out: pure functions, no models, no stores."""
