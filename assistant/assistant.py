@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 import time
 from datetime import datetime, timezone
@@ -19,6 +20,7 @@ from assistant.retrieval import Retriever
 from assistant.settings import Settings
 from assistant.store import VectorStore
 from ingest.chunking import Chunk, chunk_document
+from ingest.clean import clean_text
 from ingest.documents import Document, prepare_documents
 from ingest.loaders import LoadError, discover, load
 
@@ -225,6 +227,31 @@ class Assistant:
         self.registry.mark_complete(source)
         self.registry.set_meta("terms", "\n".join(sorted(self.tokenizer.terms)))
 
+    def index_passages(self, source: str, corpus: dict[str, dict]) -> None:
+        """Index ready-made passages (id -> {"title", "text"}) as one chunk each, e.g. a BEIR corpus.
+
+        The chunk id is the passage id, so rankings can be compared with the set's relevance labels.
+        Does nothing when the same corpus is already indexed.
+        """
+        digest = hashlib.sha256(json.dumps(corpus, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+        if self.registry.file_hash(source) == digest:
+            return
+        docs, chunks = [], {}
+        for pid, entry in corpus.items():
+            text = clean_text(entry.get("text", ""))
+            if not text:
+                continue
+            doc = Document(doc_id=pid, source=source, title=entry.get("title") or pid, text=text, format="txt")
+            docs.append(doc)
+            chunks[pid] = [Chunk(chunk_id=pid, doc_id=pid, index=0, start=0, end=len(text), text=text,
+                                 section="", page=None, content_hash=hashlib.sha1(text.encode()).hexdigest())]
+        with self._write_lock:
+            terms_before = set(self.tokenizer.terms)
+            self.index_documents(source, digest, docs, chunks)
+            if self.tokenizer.terms != terms_before:
+                self._retokenize_all()
+            self._refresh_keyword_index()
+
     def _retokenize_all(self) -> None:
         """New domain terms change how text is cut: re-tokenise every chunk so queries and index agree."""
         for doc in self.registry.documents():
@@ -256,14 +283,19 @@ class Assistant:
 
     def ask(self, question: str) -> Answer:
         """An answer built only from the documents, with [n] citations, or a refusal that says so."""
+        return self.answer_with_passages(question)[0]
+
+    def answer_with_passages(self, question: str, k: int | None = None) -> tuple[Answer, list[Passage]]:
+        """ask(), also returning the ranked passages (k of them; the answer uses the first top_k)."""
         started = time.perf_counter()
         question = self._check_question(question)
         tokens = self.tokenizer.tokenize(question)
-        passages = self.retriever.search(question, self.settings.top_k, tokens=tokens)
-        answer = self.answerer.answer(question, tokens, passages, self.bm25.term_idf)
+        top_k = self.settings.top_k
+        passages = self.retriever.search(question, max(k or top_k, top_k), tokens=tokens)
+        answer = self.answerer.answer(question, tokens, passages[:top_k], self.bm25.term_idf)
         answer.searched = question
         answer.seconds = time.perf_counter() - started
-        return answer
+        return answer, passages
 
     # -- inspection -------------------------------------------------------------------------
     def documents(self) -> list[DocumentRecord]:

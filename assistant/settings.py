@@ -24,8 +24,9 @@ class Settings:
 
     home: Path = field(default_factory=default_home)
     kb: str = "default"  # name of the knowledge base inside home
-    # Embedding model: empty = the bundled multilingual-e5-small, built under home/models.
+    # Embedding model: empty = the bundled multilingual-e5-small, built under models_dir.
     embedding_model: str = ""
+    models: str = ""  # folder of prepared models; empty = home/models (several homes can share one)
     query_prefix: str = "query: "
     passage_prefix: str = "passage: "
     embedding_threads: int = 2
@@ -61,7 +62,7 @@ class Settings:
         values: dict[str, Any] = {}
         for name, f in known.items():
             raw = env.get(ENV_PREFIX + name.upper())
-            if raw not in (None, ""):
+            if raw is not None and (raw != "" or f.type in ("str", str)):
                 values[name] = _convert(name, f.type, raw)
         if home is not None:
             values["home"] = Path(home)
@@ -91,7 +92,7 @@ class Settings:
 
     @property
     def models_dir(self) -> Path:
-        return self.home / "models"
+        return Path(self.models).expanduser() if self.models else self.home / "models"
 
     @property
     def kb_dir(self) -> Path:

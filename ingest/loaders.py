@@ -128,18 +128,13 @@ def _sniff_utf16(data: bytes) -> str | None:
     return None
 
 
-def _looks_like_damaged_utf8(data: bytes) -> UnicodeDecodeError | None:
-    """Return the first UTF-8 error when the bytes are mostly valid UTF-8 with a few bad bytes."""
-    try:
-        data.decode("utf-8")
-        return None
-    except UnicodeDecodeError as exc:
-        first_error = exc
+def _looks_like_damaged_utf8(data: bytes) -> bool:
+    """Tell whether bytes that failed strict UTF-8 are mostly valid UTF-8 with a few bad bytes."""
     replaced = data.decode("utf-8", errors="replace")
     bad = replaced.count("\ufffd")
-    good_non_ascii = sum(1 for ch in replaced if ord(ch) > 0x7F) - bad
+    good_non_ascii = len(replaced) - len(replaced.encode("ascii", errors="ignore")) - bad
     # GBK text read as UTF-8 is nearly all replacement characters; damaged UTF-8 is the reverse.
-    return first_error if good_non_ascii >= 10 * bad else None
+    return good_non_ascii >= 10 * bad
 
 
 def decode_bytes(data: bytes) -> tuple[str, str]:
@@ -191,18 +186,15 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
 
     try:
         text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as exc:
+        if _looks_like_damaged_utf8(data):
+            raise LoadError(
+                f"cannot decode: looks like UTF-8 but has invalid bytes (first at offset {exc.start}); "
+                "the file may be damaged or truncated — re-save it as UTF-8"
+            ) from None
     else:
         _check_text(text)
         return text, "utf-8"
-
-    damaged = _looks_like_damaged_utf8(data)
-    if damaged is not None:
-        raise LoadError(
-            f"cannot decode: looks like UTF-8 but has invalid bytes (first at offset {damaged.start}); "
-            "the file may be damaged or truncated — re-save it as UTF-8"
-        )
 
     try:
         text = data.decode("gb18030")
@@ -259,7 +251,8 @@ def _read_file(path: Path, max_bytes: int) -> bytes:
         raise LoadError(f"cannot read file: {exc.strerror or exc}") from None
     if len(data) > max_bytes:
         raise LoadError(
-            f"file too large: more than {_human_size(max_bytes)}; split the file or raise ASSISTANT_MAX_FILE_MB"
+            f"file too large: more than {_human_size(max_bytes)} (it grew while being read); "
+            "split the file or raise ASSISTANT_MAX_FILE_MB"
         )
     if not data:
         raise LoadError(_EMPTY_MSG)
@@ -620,16 +613,15 @@ def _html_declared_encoding(data: bytes) -> str | None:
         return None
     # GB2312/GBK pages routinely use GB18030-only characters, and the HTML standard reads
     # Latin-1 as windows-1252 and a declared UTF-16 (in ASCII bytes) as UTF-8.
-    aliases = {"gb2312": "gb18030", "gbk": "gb18030", "latin-1": "cp1252", "iso8859-1": "cp1252", "ascii": "cp1252"}
     if name.startswith("utf-16"):
         return "utf-8"
-    return aliases.get(name, name)
+    return {"gb2312": "gb18030", "gbk": "gb18030", "iso8859-1": "cp1252", "ascii": "cp1252"}.get(name, name)
 
 
 def _decode_html(data: bytes) -> tuple[str, str]:
-    declared = None if data.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else (
-        _html_declared_encoding(data)
-    )
+    # A byte-order mark outranks <meta charset>, as in browsers; decode_bytes handles it.
+    has_bom = data.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    declared = None if has_bom else _html_declared_encoding(data)
     if declared is not None:
         try:
             text = data.decode(declared)
@@ -695,14 +687,11 @@ def _html_lines(root: object) -> list[str]:
             else:
                 flush()
             continue
-        block = name in _HTML_BLOCKS
-        if block:
+        if name in _HTML_BLOCKS:  # includes pre
             flush()
             stack.append((node, True))
         if name == "pre":
-            pre_depth += 1
-            if not block:
-                stack.append((node, True))
+            pre_depth += 1  # whitespace inside <pre> is content, not layout
         stack.extend((child, False) for child in reversed(node.contents))
     flush()
     return lines
@@ -819,45 +808,45 @@ def discover(paths: Iterable[Path]) -> tuple[list[Path], list[tuple[Path, str]]]
             found.append(path)
 
     def walk(root: Path, root_st: os.stat_result) -> None:
-        seen_dirs.add((root_st.st_dev, root_st.st_ino))
-        # Explicit stack instead of recursion: deep trees must not hit the recursion limit.
-        stack: list[Path] = [root]
+        # Explicit stack instead of recursion so deep trees cannot hit the recursion limit.
+        # Entries are pushed in reverse sorted order, so they pop in sorted order, depth first:
+        # the same order as sorting all paths.
+        stack: list[tuple[Path, os.stat_result]] = [(root, root_st)]
         while stack:
-            folder = stack.pop()
+            path, st = stack.pop()
+            if not stat.S_ISDIR(st.st_mode):
+                add_file(path, st)
+                continue
+            key = (st.st_dev, st.st_ino)
+            if key in seen_dirs:
+                continue  # a symlink back to a folder already walked (or a loop)
+            seen_dirs.add(key)
             try:
-                with os.scandir(folder) as it:
+                with os.scandir(path) as it:
                     entries = sorted(it, key=lambda e: e.name)
             except PermissionError:
-                skipped.append((folder, "cannot read folder: permission denied; check its permissions"))
+                skipped.append((path, "cannot read folder: permission denied; check its permissions"))
                 continue
             except OSError as exc:
-                skipped.append((folder, f"cannot read folder: {exc.strerror or exc}"))
+                skipped.append((path, f"cannot read folder: {exc.strerror or exc}"))
                 continue
-            subfolders: list[Path] = []
+            children: list[tuple[Path, os.stat_result]] = []
             for entry in entries:
-                child = folder / entry.name
+                child = path / entry.name
+                if entry.name.startswith((".", "~$")):
+                    continue
                 try:
-                    st = entry.stat()  # follows symlinks
+                    # os.stat, not entry.stat: on Windows the latter leaves st_dev/st_ino at zero.
+                    child_st = os.stat(child)  # follows symlinks
                 except FileNotFoundError:
-                    if not entry.name.startswith((".", "~$")):
-                        skipped.append((child, "broken link: its target does not exist"))
+                    skipped.append((child, "broken link: its target does not exist"))
                     continue
                 except OSError as exc:
-                    if not entry.name.startswith((".", "~$")):
-                        skipped.append((child, f"cannot read: {exc.strerror or exc}"))
+                    skipped.append((child, f"cannot read: {exc.strerror or exc}"))
                     continue
-                if _is_hidden(entry.name, st):
-                    continue
-                if stat.S_ISDIR(st.st_mode):
-                    key = (st.st_dev, st.st_ino)
-                    if key in seen_dirs:
-                        continue  # a symlink back to a folder already walked (or a loop)
-                    seen_dirs.add(key)
-                    subfolders.append(child)
-                else:
-                    add_file(child, st)
-            # Reversed so the stack pops subfolders in sorted order (depth-first, by name).
-            stack.extend(reversed(subfolders))
+                if not _is_hidden(entry.name, child_st):
+                    children.append((child, child_st))
+            stack.extend(reversed(children))
 
     for given in paths:
         path = Path(given)
@@ -873,8 +862,7 @@ def discover(paths: Iterable[Path]) -> tuple[list[Path], list[tuple[Path, str]]]
             skipped.append((path, f"cannot read: {exc.strerror or exc}"))
             continue
         if stat.S_ISDIR(st.st_mode):
-            if (st.st_dev, st.st_ino) not in seen_dirs:
-                walk(path, st)
+            walk(path, st)
         else:
             add_file(path, st)
     return found, skipped

