@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from typing import Callable
 
+from assistant.query import Concept, Query, question_language
 from assistant.results import Answer, Citation, Passage
 from ingest.chunking import split_sentences
 
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-_LATIN = re.compile(r"[A-Za-z]")
-
-
-def question_language(question: str) -> str:
-    """'zh' or 'en': the language the answer's framing text should use."""
-    return "en" if len(_LATIN.findall(question)) > len(_CJK.findall(question)) else "zh"
+# Calibrated on bench/devset.jsonl with bench/calibrate.py (see README, "Refusal").
+DENSE_LOW_EN = 0.74
+DENSE_LOW_ZH = 0.80
+DENSE_WIDTH = 0.16
 
 
 @dataclass(frozen=True)
@@ -23,46 +19,35 @@ class Evidence:
     """How well the best passages cover the question; compared with settings.evidence_floor."""
 
     score: float
-    coverage: float  # idf-weighted share of the question's Chinese content words found in a top passage
-    dense: float  # best cosine similarity between question and passage
-    has_terms: bool  # whether the question had Chinese content words to cover at all
+    coverage: float  # weighted share of the question's concepts found in one of the top passages
+    dense: float  # best dense similarity between question and passage
 
 
-def _content_terms(tokens: list[str]) -> list[str]:
-    # Chinese (or digit) content words only: English words can never occur in the Chinese texts,
-    # so for them coverage says nothing and the dense similarity has to decide.
-    return [t for t in dict.fromkeys(tokens) if _CJK.search(t)]
-
-
-def term_coverage(terms: list[str], idf: Callable[[str], float], text: str) -> float:
-    """idf-weighted share of `terms` that occur in `text` (0..1)."""
-    total = sum(idf(t) for t in terms)
+def coverage(concepts: list[Concept], text: str) -> float:
+    """Weighted share of the concepts of which some alternative occurs in `text` (0..1)."""
+    total = sum(c.weight for c in concepts)
     if total <= 0:
         return 0.0
-    return sum(idf(t) for t in terms if t in text) / total
+    return sum(c.weight for c in concepts if any(a in text for a in c.alternatives)) / total
 
 
-def assess(tokens: list[str], passages: list[Passage], idf: Callable[[str], float], top: int = 3) -> Evidence:
-    """Combine lexical coverage and dense similarity of the best passages into one evidence score.
+def assess(query: Query, passages: list[Passage], top: int = 3) -> Evidence:
+    """Combine concept coverage and dense similarity of the best passages into one evidence score.
 
     Cosine similarity alone does not separate answerable from unanswerable questions (e5 puts
-    almost everything between 0.8 and 0.95), and lexical coverage is blind to English questions;
-    each covers the other's blind spot. Calibrated with bench/calibrate.py on bench/devset.jsonl.
+    almost everything between 0.8 and 0.95), and coverage alone misses paraphrases; together,
+    calibrated with bench/calibrate.py on bench/devset.jsonl, they do much better.
     """
     if not passages:
-        return Evidence(0.0, 0.0, 0.0, False)
-    terms = _content_terms(tokens)
+        return Evidence(0.0, 0.0, 0.0)
     dense = max(p.dense for p in passages[:top])
-    coverage = max(
-        (term_coverage(terms, idf, f"{p.title}\n{p.section}\n{p.text}") for p in passages[:top]), default=0.0
-    )
-    if terms:
-        # Map e5's crowded cosine range (≈0.75–0.95) onto 0..1 before mixing it with coverage.
-        dense_part = min(1.0, max(0.0, (dense - 0.75) / 0.2))
-        score = 0.7 * coverage + 0.3 * dense_part
-    else:
-        score = min(1.0, max(0.0, (dense - 0.75) / 0.2))
-    return Evidence(score, coverage, dense, bool(terms))
+    cover = max(coverage(query.concepts, f"{p.title}\n{p.section}\n{p.text}") for p in passages[:top])
+    # e5's similarities sit in a narrow band, lower for English questions over Chinese text:
+    # map that band onto 0..1 before mixing it with coverage. The band's lower end moves with
+    # the share of Chinese in the question (constants from bench/calibrate.py).
+    low = DENSE_LOW_EN + (DENSE_LOW_ZH - DENSE_LOW_EN) * query.cjk_share
+    dense_part = min(1.0, max(0.0, (dense - low) / DENSE_WIDTH))
+    return Evidence(0.7 * cover + 0.3 * dense_part, cover, dense)
 
 
 @dataclass(frozen=True)
@@ -74,7 +59,7 @@ class _Sentence:
     score: float
 
 
-def _candidate_sentences(question_terms: list[str], idf: Callable[[str], float], passages: list[Passage]) -> list[_Sentence]:
+def _candidate_sentences(concepts: list[Concept], passages: list[Passage]) -> list[_Sentence]:
     out = []
     for i, p in enumerate(passages):
         spans = split_sentences(p.text)
@@ -82,10 +67,9 @@ def _candidate_sentences(question_terms: list[str], idf: Callable[[str], float],
             text = p.text[s:e]
             if len(text) < 6:
                 continue
-            coverage = term_coverage(question_terms, idf, text)
-            # Prefer better-ranked passages, and a passage's opening sentences when nothing
-            # lexical distinguishes them (English questions): they usually state the point.
-            score = coverage + 0.15 / (1 + i) + (0.05 if j == 0 else 0.0)
+            # Prefer better-ranked passages, and a passage's opening sentence when nothing
+            # lexical distinguishes the sentences: it usually states the point.
+            score = coverage(concepts, text) + 0.15 / (1 + i) + (0.05 if j == 0 else 0.0)
             out.append(_Sentence(i, p.start + s, p.start + e, text, score))
     return out
 
@@ -112,15 +96,14 @@ class ExtractiveAnswerer:
         self.max_sentences = max_sentences
         self.max_chars = max_chars
 
-    def answer(self, question: str, tokens: list[str], passages: list[Passage], idf: Callable[[str], float]) -> Answer:
-        lang = question_language(question)
+    def answer(self, query: Query, passages: list[Passage]) -> Answer:
+        question, lang = query.text, query.language
         words = FRAMING[lang]
-        evidence = assess(tokens, passages, idf)
+        evidence = assess(query, passages)
         if not passages or evidence.score < self.evidence_floor:
             return refusal(question, passages, evidence.score, lang)
 
-        terms = _content_terms(tokens)
-        ranked = sorted(_candidate_sentences(terms, idf, passages), key=lambda s: -s.score)
+        ranked = sorted(_candidate_sentences(query.concepts, passages), key=lambda s: -s.score)
         chosen: list[_Sentence] = []
         used_chars = 0
         best = ranked[0].score if ranked else 0.0

@@ -6,23 +6,30 @@ import hashlib
 import json
 import threading
 import time
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
+import numpy as np
+
 from assistant.answer import ExtractiveAnswerer
 from assistant.embeddings import SentenceTransformerEmbedder, open_embedder
 from assistant.errors import ModelError, QuestionError
+from assistant.crosslingual import Dictionary
 from assistant.keyword import BM25Index, Tokenizer, quoted_terms
+from assistant.query import Query, analyse
 from assistant.registry import DocumentRecord, Registry
 from assistant.results import Answer, IngestReport, Passage
 from assistant.retrieval import Retriever
 from assistant.settings import Settings
-from assistant.store import VectorStore
-from ingest.chunking import Chunk, chunk_document
+from assistant.store import VectorRecord, VectorStore
+from ingest.chunking import Chunk, chunk_document, sentence_windows
 from ingest.clean import clean_text
 from ingest.documents import Document, prepare_documents
 from ingest.loaders import LoadError, discover, load
+
+_NO_VECTOR = np.zeros(0, dtype=np.float32)
 
 # Called as progress(done, total, source) while ingesting.
 Progress = Callable[[int, int, str], None]
@@ -60,6 +67,7 @@ class Assistant:
         terms = (self.registry.get_meta("terms") or "").split("\n")
         self.tokenizer = Tokenizer(t for t in terms if t)
         self.bm25 = BM25Index(kb_dir / "bm25")
+        self.dictionary = Dictionary.bundled()  # parsed lazily, on the first English question
         self._write_lock = threading.Lock()
         if self.registry.get_meta("dirty") == "1":
             self._reconcile()
@@ -105,8 +113,8 @@ class Assistant:
         s = self.settings
         return Retriever(
             embedder=self.embedder, store=self.store, bm25=self.bm25, tokenizer=self.tokenizer,
-            registry=self.registry, candidates=s.candidates, rrf_k=s.rrf_k, dense_weight=s.dense_weight,
-            keyword_weight=s.bm25_weight, max_merged_chars=2 * s.chunk_size,
+            registry=self.registry, candidates=s.candidates, fusion=s.fusion, keyword_weight=s.keyword_weight,
+            rrf_k=s.rrf_k, max_merged_chars=2 * s.chunk_size,
         )
 
     def _refresh_keyword_index(self, force: bool = False) -> None:
@@ -127,9 +135,9 @@ class Assistant:
         incomplete = {d.doc_id for d in self.registry.documents() if not d.complete}
         for doc_id in incomplete:
             known |= {c.chunk_id for c in self.registry.chunks_of_document(doc_id)}
-        stray = sorted(self.store.ids() - known)
+        stray = sorted(self.store.chunk_ids() - known)
         if stray:
-            self.store.delete(stray)
+            self.store.delete_chunks(stray)
         self.registry.set_meta("dirty", "0")
 
     # -- ingestion --------------------------------------------------------------------------
@@ -162,9 +170,10 @@ class Assistant:
             if progress:
                 progress(len(files), len(files), "")
             if changed:
-                if self.tokenizer.terms != terms_before:
+                retokenized = self.tokenizer.terms != terms_before
+                if retokenized:
                     self._retokenize_all()
-                self._refresh_keyword_index()
+                self._refresh_keyword_index(force=retokenized)
                 self._reconcile()
             self.registry.set_meta("dirty", "0")
         report.seconds = time.perf_counter() - started
@@ -210,20 +219,17 @@ class Assistant:
             self.tokenizer.add_terms(quoted_terms(doc.text))
         all_chunks = [c for d in docs for c in chunks[d.doc_id]]
         tokens = {c.chunk_id: self.tokenizer.tokenize(_keyword_text(c)) for c in all_chunks}
-        vectors = self.embedder.encode_passages([c.text for c in all_chunks])
+        titles = {d.doc_id: d.title for d in docs}
+        records = self._vector_records(source, all_chunks, titles)
+        vectors = self.embedder.encode_passages([r.text for r in records])
+        records = [replace(r, vector=v) for r, v in zip(records, vectors)]
         old_ids = set(self.registry.chunk_ids_of_source(source))
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
         self.registry.put_source(source, file_hash, docs, chunks, tokens, now, complete=False)
-        titles = {d.doc_id: d.title for d in docs}
-        self.store.add(
-            [c.chunk_id for c in all_chunks], vectors, [c.text for c in all_chunks],
-            [{"doc_id": c.doc_id, "source": source, "title": titles[c.doc_id], "section": c.section,
-              "start": c.start, "end": c.end, "page": c.page if c.page is not None else -1}
-             for c in all_chunks],
-        )
+        self.store.add(records)
         stale = sorted(old_ids - {c.chunk_id for c in all_chunks})
         if stale:
-            self.store.delete(stale)
+            self.store.delete_chunks(stale)
         self.registry.mark_complete(source)
         self.registry.set_meta("terms", "\n".join(sorted(self.tokenizer.terms)))
 
@@ -248,9 +254,24 @@ class Assistant:
         with self._write_lock:
             terms_before = set(self.tokenizer.terms)
             self.index_documents(source, digest, docs, chunks)
-            if self.tokenizer.terms != terms_before:
+            retokenized = self.tokenizer.terms != terms_before
+            if retokenized:
                 self._retokenize_all()
-            self._refresh_keyword_index()
+            self._refresh_keyword_index(force=retokenized)
+
+    def _vector_records(self, source: str, chunks: list[Chunk], titles: dict[str, str]) -> list[VectorRecord]:
+        """The vectors of each chunk to embed: the whole chunk, plus its sentence windows when it has several."""
+        records = []
+        for c in chunks:
+            meta = {"doc_id": c.doc_id, "source": source, "title": titles[c.doc_id], "section": c.section,
+                    "start": c.start, "end": c.end, "page": c.page if c.page is not None else -1}
+            records.append(VectorRecord(c.chunk_id, c.chunk_id, "chunk", c.text, _NO_VECTOR, meta))
+            windows = sentence_windows(c.text, self.settings.window_chars)
+            if len(windows) > 1:
+                for j, (s, e) in enumerate(windows):
+                    records.append(VectorRecord(f"{c.chunk_id}:{j}", c.chunk_id, "window", c.text[s:e], _NO_VECTOR,
+                                                {**meta, "start": c.start + s, "end": c.start + e}))
+        return records
 
     def _retokenize_all(self) -> None:
         """New domain terms change how text is cut: re-tokenise every chunk so queries and index agree."""
@@ -278,8 +299,12 @@ class Assistant:
 
     def retrieve(self, question: str, k: int | None = None) -> list[Passage]:
         """The k best passages for a question (hybrid dense + BM25), best first."""
-        question = self._check_question(question)
-        return self.retriever.search(question, k or self.settings.top_k)
+        query = self.analyse(self._check_question(question))
+        return self.retriever.search(query.text, k or self.settings.top_k, tokens=query.tokens, weights=query.weights)
+
+    def analyse(self, question: str) -> Query:
+        """The question's language, keyword tokens (English words translated) and concepts."""
+        return analyse(question, self.tokenizer, self.bm25, self.dictionary)
 
     def ask(self, question: str) -> Answer:
         """An answer built only from the documents, with [n] citations, or a refusal that says so."""
@@ -288,12 +313,11 @@ class Assistant:
     def answer_with_passages(self, question: str, k: int | None = None) -> tuple[Answer, list[Passage]]:
         """ask(), also returning the ranked passages (k of them; the answer uses the first top_k)."""
         started = time.perf_counter()
-        question = self._check_question(question)
-        tokens = self.tokenizer.tokenize(question)
+        query = self.analyse(self._check_question(question))
         top_k = self.settings.top_k
-        passages = self.retriever.search(question, max(k or top_k, top_k), tokens=tokens)
-        answer = self.answerer.answer(question, tokens, passages[:top_k], self.bm25.term_idf)
-        answer.searched = question
+        passages = self.retriever.search(query.text, max(k or top_k, top_k), tokens=query.tokens, weights=query.weights)
+        answer = self.answerer.answer(query, passages[:top_k])
+        answer.searched = query.text
         answer.seconds = time.perf_counter() - started
         return answer, passages
 

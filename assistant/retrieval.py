@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -25,62 +25,98 @@ class Candidate:
     score: float = 0.0
 
 
-def rrf(dense_rank: int, keyword_rank: int, k: int, dense_weight: float, keyword_weight: float) -> float:
-    """Weighted reciprocal-rank fusion; a side that did not retrieve the chunk adds nothing."""
+def rrf(dense_rank: int, keyword_rank: int, k: int, keyword_weight: float) -> float:
+    """Reciprocal-rank fusion; a side that did not retrieve the chunk adds nothing."""
     score = 0.0
     if dense_rank:
-        score += dense_weight / (k + dense_rank)
+        score += (1.0 - keyword_weight) / (k + dense_rank)
     if keyword_rank:
         score += keyword_weight / (k + keyword_rank)
     return score
 
 
-def fuse(candidates: list[Candidate], *, k: int = 60, dense_weight: float = 1.0, keyword_weight: float = 1.0) -> list[Candidate]:
-    """Order candidates by weighted RRF, ties broken by dense similarity."""
-    scored = [
-        Candidate(c.chunk_id, c.dense, c.keyword, c.dense_rank, c.keyword_rank,
-                  rrf(c.dense_rank, c.keyword_rank, k, dense_weight, keyword_weight))
-        for c in candidates
-    ]
-    scored.sort(key=lambda c: (-c.score, -c.dense))
-    return scored
+def _zscores(values: np.ndarray) -> np.ndarray:
+    std = float(values.std())
+    return (values - values.mean()) / std if std > 1e-9 else np.zeros_like(values)
+
+
+def fuse(candidates: list[Candidate], *, method: str = "zscore", keyword_weight: float = 0.4,
+         rrf_k: int = 60) -> list[Candidate]:
+    """Order candidates by a fusion of their dense and keyword scores, best first.
+
+    "zscore" (default) standardises each side's scores over the candidate pool and mixes them
+    linearly, so a keyword match far ahead of the rest (a rare term like 双报到) keeps its lead;
+    plain RRF flattens that margin to one rank. Both are measured in bench/tune_fusion.py.
+    """
+    if not candidates:
+        return []
+    if method == "rrf":
+        scores = [rrf(c.dense_rank, c.keyword_rank, rrf_k, keyword_weight) for c in candidates]
+    elif method == "zscore":
+        dense = _zscores(np.asarray([c.dense for c in candidates], dtype=np.float64))
+        keyword = _zscores(np.asarray([c.keyword for c in candidates], dtype=np.float64))
+        scores = list(keyword_weight * keyword + (1.0 - keyword_weight) * dense)
+    else:
+        raise ValueError(f"unknown fusion method {method!r} (use 'zscore' or 'rrf')")
+    fused = [replace(c, score=float(s)) for c, s in zip(candidates, scores)]
+    fused.sort(key=lambda c: (-c.score, -c.dense))
+    return fused
 
 
 class Retriever:
     """Answers `search(question, k)` from the vector store and the BM25 index of one knowledge base."""
 
     def __init__(self, *, embedder: Embedder, store: VectorStore, bm25: BM25Index, tokenizer: Tokenizer,
-                 registry: Registry, candidates: int = 30, rrf_k: int = 60, dense_weight: float = 1.0,
-                 keyword_weight: float = 1.0, max_merged_chars: int = 600):
+                 registry: Registry, candidates: int = 30, fusion: str = "zscore", keyword_weight: float = 0.4,
+                 rrf_k: int = 60, max_merged_chars: int = 600):
         self.embedder = embedder
         self.store = store
         self.bm25 = bm25
         self.tokenizer = tokenizer
         self.registry = registry
         self.candidates = candidates
-        self.rrf_k = rrf_k
-        self.dense_weight = dense_weight
+        self.fusion = fusion
         self.keyword_weight = keyword_weight
+        self.rrf_k = rrf_k
         self.max_merged_chars = max_merged_chars
 
-    def candidates_for(self, question: str, tokens: list[str] | None = None) -> list[Candidate]:
-        """Dense and keyword candidates of a question, fused and sorted best first."""
+    def dense_scores(self, vector: np.ndarray, chunk_ids: list[str]) -> dict[str, float]:
+        """Exact dense score of each chunk: the mean of its whole-chunk similarity and its best window's."""
+        scores: dict[str, float] = {}
+        for chunk_id, vectors in self.store.vectors_of(chunk_ids).items():
+            whole = [float(v @ vector) for kind, v in vectors if kind == "chunk"]
+            windows = [float(v @ vector) for kind, v in vectors if kind == "window"]
+            parts = ([max(whole)] if whole else []) + ([max(windows)] if windows else [])
+            scores[chunk_id] = sum(parts) / len(parts)
+        return scores
+
+    def candidates_for(self, question: str, tokens: list[str] | None = None,
+                       weights: dict[str, float] | None = None) -> list[Candidate]:
+        """Dense and keyword candidates of a question, with exact scores from both sides, fused."""
         tokens = self.tokenizer.tokenize(question) if tokens is None else tokens
         vector = self.embedder.encode_queries([question])[0]
-        dense_hits = self.store.query(vector, self.candidates)
-        keyword_hits = self.bm25.search(tokens, self.candidates)
-        table: dict[str, dict] = {}
-        for rank, hit in enumerate(dense_hits, 1):
-            table[hit.chunk_id] = {"dense": hit.similarity, "dense_rank": rank, "keyword": 0.0, "keyword_rank": 0}
-        for rank, hit in enumerate(keyword_hits, 1):
-            row = table.setdefault(hit.chunk_id, {"dense": 0.0, "dense_rank": 0})
-            row.update(keyword=hit.score, keyword_rank=rank)
-        candidates = [Candidate(cid, **row) for cid, row in table.items()]
-        return fuse(candidates, k=self.rrf_k, dense_weight=self.dense_weight, keyword_weight=self.keyword_weight)
+        # Windows and chunks share the collection: ask for enough vectors to reach `candidates` chunks.
+        dense_hits = self.store.query(vector, self.candidates * 4)
+        dense_order = list(dict.fromkeys(h.chunk_id for h in dense_hits))[: self.candidates]
+        bm25 = self.bm25
+        keyword_all = bm25.scores(tokens, weights)
+        keyword_order = [h.chunk_id for h in bm25.top(keyword_all, self.candidates)]
+        pool = list(dict.fromkeys(dense_order + keyword_order))
+        dense = self.dense_scores(vector, pool)
+        dense_rank = {cid: i for i, cid in enumerate(sorted(dense, key=lambda c: -dense[c]), 1)}
+        keyword_rank = {cid: i for i, cid in enumerate(keyword_order, 1)}
+        candidates = [
+            Candidate(cid, dense.get(cid, 0.0), bm25.score_of(keyword_all, cid), dense_rank.get(cid, 0),
+                      keyword_rank.get(cid, 0))
+            for cid in pool
+            if cid in dense  # a chunk with no vectors is being written or deleted right now
+        ]
+        return fuse(candidates, method=self.fusion, keyword_weight=self.keyword_weight, rrf_k=self.rrf_k)
 
-    def search(self, question: str, k: int = 5, tokens: list[str] | None = None) -> list[Passage]:
+    def search(self, question: str, k: int = 5, tokens: list[str] | None = None,
+               weights: dict[str, float] | None = None) -> list[Passage]:
         """The k best passages for a question, overlapping chunks of one document merged into one passage."""
-        fused = self.candidates_for(question, tokens)
+        fused = self.candidates_for(question, tokens, weights)
         records = self.registry.chunks(c.chunk_id for c in fused)
         passages: list[Passage] = []
         texts: dict[str, str] = {}
@@ -119,13 +155,14 @@ class Retriever:
 
 
 def dense_only_ranking(retriever: Retriever, question: str, n: int) -> list[str]:
+    """Chunk ids by dense score alone (same scoring as in fusion), for comparison in evaluations."""
     vector = retriever.embedder.encode_queries([question])[0]
-    return [h.chunk_id for h in retriever.store.query(vector, n)]
+    hits = retriever.store.query(vector, n * 4)
+    pool = list(dict.fromkeys(h.chunk_id for h in hits))
+    scores = retriever.dense_scores(vector, pool)
+    return sorted(scores, key=lambda c: -scores[c])[:n]
 
 
 def keyword_only_ranking(retriever: Retriever, question: str, n: int) -> list[str]:
+    """Chunk ids by BM25 alone, for comparison in evaluations."""
     return [h.chunk_id for h in retriever.bm25.search(retriever.tokenizer.tokenize(question), n)]
-
-
-def cosine(a: np.ndarray, b: np.ndarray) -> float:
-    return float(np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b) + 1e-12))

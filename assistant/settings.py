@@ -37,12 +37,13 @@ class Settings:
     # Retrieval.
     top_k: int = 5
     candidates: int = 30  # how many each retriever contributes before fusion
-    dense_weight: float = 1.0
-    bm25_weight: float = 1.0
+    fusion: str = "zscore"  # "zscore" (measured better) or "rrf"
+    keyword_weight: float = 0.4  # share of BM25 in the fusion; the rest is dense
     rrf_k: int = 60
+    window_chars: int = 80  # sentence windows embedded beside each chunk (small-to-big retrieval)
     # Refusal floor on the evidence score (see assistant/answer.py); calibrated on bench/devset.jsonl
-    # with `python -m bench.calibrate` — keep the figure and the devset in step.
-    evidence_floor: float = 0.5
+    # with `python -m bench.calibrate` (prints every question's score and each floor's errors) — keep the figure and the devset in step.
+    evidence_floor: float = 0.30
     # Extractive answers.
     answer_max_sentences: int = 4
     answer_max_chars: int = 400
@@ -84,6 +85,10 @@ class Settings:
             raise SettingsError("chunk_overlap must be between 0 and half of chunk_size")
         if self.top_k < 1 or self.candidates < self.top_k:
             raise SettingsError("top_k must be ≥ 1 and candidates ≥ top_k")
+        if self.fusion not in ("zscore", "rrf"):
+            raise SettingsError(f"fusion must be 'zscore' or 'rrf', got {self.fusion!r}")
+        if not 0.0 <= self.keyword_weight <= 1.0:
+            raise SettingsError("keyword_weight must be between 0 and 1")
         if not self.kb or not all(c.isalnum() or c in "-_" for c in self.kb):
             raise SettingsError(f"kb name {self.kb!r}: use letters, digits, '-' or '_'")
 

@@ -226,3 +226,24 @@ def _page_at(page_starts: list[tuple[int, int]] | None, offset: int) -> int | No
             break
         page = number
     return page
+
+
+def sentence_windows(text: str, width: int) -> list[tuple[int, int]]:
+    """Consecutive sentences of `text` grouped into windows of at most `width` characters.
+
+    Dense retrieval embeds these small windows as well as whole chunks: a question usually
+    matches one or two sentences, and a 300-character chunk dilutes that match. A single
+    sentence longer than `width` is its own window.
+    """
+    windows: list[tuple[int, int]] = []
+    current: tuple[int, int] | None = None
+    for start, end in split_sentences(text):
+        if current is not None and end - current[0] <= width:
+            current = (current[0], end)
+            continue
+        if current is not None:
+            windows.append(current)
+        current = (start, end)
+    if current is not None:
+        windows.append(current)
+    return windows

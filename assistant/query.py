@@ -1,0 +1,74 @@
+"""Understanding a question: its language, keyword tokens (with translations) and the concepts to cover."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from assistant.crosslingual import Dictionary, expansion_tokens
+from assistant.keyword import BM25Index, Tokenizer
+
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_LATIN = re.compile(r"[A-Za-z]")
+
+
+def question_language(question: str) -> str:
+    """'zh' or 'en': the language the answer's framing text should use."""
+    return "en" if len(_LATIN.findall(question)) > len(_CJK.findall(question)) else "zh"
+
+
+TRANSLATION_WEIGHT = 0.5
+
+
+@dataclass(frozen=True)
+class Concept:
+    """Something the question asks about, and the Chinese words any of which would show it in a passage."""
+
+    label: str
+    alternatives: tuple[str, ...]
+    weight: float  # its idf: rare words say more about whether a passage is on the question
+
+
+@dataclass(frozen=True)
+class Query:
+    text: str
+    language: str
+    tokens: list[str]  # keyword-search tokens: the question's own plus Chinese translations of its English words
+    concepts: list[Concept]
+    weights: dict[str, float] = field(default_factory=dict)  # keyword weight of a token when not 1
+
+    @property
+    def cjk_share(self) -> float:
+        """Share of Chinese characters among the question's letters (0 = all English)."""
+        cjk, latin = len(_CJK.findall(self.text)), len(_LATIN.findall(self.text))
+        return cjk / (cjk + latin) if cjk + latin else 1.0
+
+
+def analyse(question: str, tokenizer: Tokenizer, bm25: BM25Index, dictionary: Dictionary | None) -> Query:
+    """Tokenise a question and, when it has English words, translate them with the dictionary."""
+    tokens = tokenizer.tokenize(question)
+    weights: dict[str, float] = {}
+    concepts = [Concept(t, (t,), bm25.term_idf(t)) for t in dict.fromkeys(tokens) if _CJK.search(t)]
+    unseen = bm25.term_idf("\uffff")  # the idf of a word found nowhere in the knowledge base
+    if dictionary is not None and _LATIN.search(question):
+        english = dictionary.concepts(
+            question, known=lambda zh: zh in bm25.vocab, frequency=lambda zh: -bm25.term_idf(zh)
+        )
+        for c in english:
+            if c.translations:
+                weight = min(bm25.term_idf(zh) for zh in c.translations)
+            else:
+                # Known to the dictionary but absent from the documents: strong sign of an off-topic
+                # question. Unknown to the dictionary: maybe only a gap in it, so it counts for less.
+                weight = unseen if c.in_dictionary else unseen / 2
+            concepts.append(Concept(c.word, c.translations, weight))
+        english_tokens = [t for t in tokens if not _CJK.search(t)]
+        own = [t for t in tokens if _CJK.search(t)]
+        tokens = own + expansion_tokens(english) + english_tokens
+        # A translation is a guess: all the guesses for one English word together weigh half
+        # as much as one word the user typed in Chinese (such as 双报到 in a mixed question).
+        for c in english:
+            for zh in c.translations:
+                if zh not in own:
+                    weights[zh] = max(weights.get(zh, 0.0), TRANSLATION_WEIGHT / len(c.translations))
+    return Query(question, question_language(question), tokens, concepts, weights)
