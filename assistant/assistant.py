@@ -326,6 +326,13 @@ class Assistant:
         """Every indexed document (articles of a compilation separately)."""
         return self.registry.documents()
 
+    def chunk_text(self, chunk_id: str) -> str:
+        """The text of one chunk (empty when the chunk is unknown)."""
+        record = self.registry.chunks([chunk_id]).get(chunk_id)
+        if record is None:
+            return ""
+        return (self.registry.document_text(record.doc_id) or "")[record.start : record.end]
+
     def document_text(self, doc_id: str) -> str | None:
         """The cleaned text of a document: the text every offset of its passages refers to."""
         return self.registry.document_text(doc_id)

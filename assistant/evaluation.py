@@ -94,8 +94,12 @@ def read_question_set(path: Path) -> list[dict]:
 
 def evaluate_questions(kb: "Assistant", path: Path) -> EvalReport:
     """Hybrid retrieval hits and refusals of a knowledge base on a JSONL question set."""
+    from assistant.retrieval import dense_only_ranking, keyword_only_ranking
+
     items = read_question_set(path)
     report = EvalReport(dataset=str(path), questions=len(items))
+    retriever = kb.retriever
+    alone: dict[str, list[int]] = {"bm25": [], "dense": []}
     first_hits: list[int] = []
     latencies: list[float] = []
     kinds: dict[str, list[int]] = {}
@@ -106,6 +110,13 @@ def evaluate_questions(kb: "Assistant", path: Path) -> EvalReport:
         if item["answerable"]:
             rank = _rank_of_first_hit([any(g in p.text for g in item["gold"]) for p in passages])
             first_hits.append(rank)
+            query = kb.analyse(item["question"])
+            for name, ranking in (
+                ("bm25", keyword_only_ranking(retriever, query.tokens, 10, query.weights)),
+                ("dense", dense_only_ranking(retriever, item["question"], 10)),
+            ):
+                texts = [kb.chunk_text(cid) for cid in ranking]
+                alone[name].append(_rank_of_first_hit([any(g in t for g in item["gold"]) for t in texts]))
             if answer.refused:
                 report.false_refusals += 1
             if rank != 1 or answer.refused:
@@ -122,6 +133,7 @@ def evaluate_questions(kb: "Assistant", path: Path) -> EvalReport:
                 report.failures.append({"id": item.get("id"), "question": item["question"], "kind": kind,
                                         "refused": False, "evidence": round(answer.evidence, 3)})
     report.rankings.append(_summarise("hybrid", first_hits))
+    report.rankings += [_summarise(name, ranks) for name, ranks in alone.items()]
     report.refusal_by_kind = {k: (v[0], v[1]) for k, v in kinds.items()}
     report.latency_p50_ms = _percentile(latencies, 50)
     report.latency_p95_ms = _percentile(latencies, 95)
@@ -160,10 +172,12 @@ def evaluate_beir(kb: "Assistant", folder: Path, limit: int | None = None,
         text = queries[qid]["text"]
         gold = qrels[qid]
         started = time.perf_counter()
-        hybrid = [c.chunk_id for c in retriever.candidates_for(text)][:10]
+        query = kb.analyse(text)
+        hybrid = [c.chunk_id for c in retriever.candidates_for(text, query.tokens, query.weights)][:10]
         latencies.append((time.perf_counter() - started) * 1000)
         ranks["hybrid"].append(_rank_of_first_hit([c in gold for c in hybrid]))
-        ranks["bm25"].append(_rank_of_first_hit([c in gold for c in keyword_only_ranking(retriever, text, 10)]))
+        bm25_ranking = keyword_only_ranking(retriever, query.tokens, 10, query.weights)
+        ranks["bm25"].append(_rank_of_first_hit([c in gold for c in bm25_ranking]))
         ranks["dense"].append(_rank_of_first_hit([c in gold for c in dense_only_ranking(retriever, text, 10)]))
         if progress:
             progress(i + 1, len(qids))

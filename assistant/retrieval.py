@@ -163,6 +163,7 @@ def dense_only_ranking(retriever: Retriever, question: str, n: int) -> list[str]
     return sorted(scores, key=lambda c: -scores[c])[:n]
 
 
-def keyword_only_ranking(retriever: Retriever, question: str, n: int) -> list[str]:
+def keyword_only_ranking(retriever: Retriever, tokens: list[str], n: int,
+                         weights: dict[str, float] | None = None) -> list[str]:
     """Chunk ids by BM25 alone, for comparison in evaluations."""
-    return [h.chunk_id for h in retriever.bm25.search(retriever.tokenizer.tokenize(question), n)]
+    return [h.chunk_id for h in retriever.bm25.search(tokens, n, weights)]

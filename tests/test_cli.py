@@ -1,0 +1,74 @@
+"""The command line, run as a user would: real model, real Chroma, a temporary home."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import CORPUS, ROOT, models_dir
+
+pytestmark = pytest.mark.e2e
+
+
+def run(home, *args, check=True):
+    env = {**os.environ, "ASSISTANT_MODELS": str(models_dir()), "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run([sys.executable, "-m", "assistant", *args, "--home", str(home)], capture_output=True,
+                          text=True, env=env, cwd=ROOT, timeout=600)
+    if check:
+        assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory):
+    home = tmp_path_factory.mktemp("cli-home")
+    proc = run(home, "ingest", str(CORPUS / "002_8249a0a6eaf71200.txt"), str(CORPUS / "003_3979e3c1054974f1.txt"))
+    assert "added 2" in proc.stdout
+    assert "%" in proc.stderr or "file" in proc.stderr  # the progress bar goes to stderr
+    return home
+
+
+def test_ask_json_is_utf8_not_escaped_and_citations_resolve(home):
+    proc = run(home, "ask", "机关是怎样落实在职党员“双报到”制度的？", "--json")
+    assert "\\u" not in proc.stdout and "双报到" in proc.stdout
+    answer = json.loads(proc.stdout)
+    assert answer["refused"] is False and answer["citations"]
+    first = answer["citations"][0]
+    assert {"n", "title", "source", "section", "text", "quote", "start", "end"} <= set(first)
+    assert first["quote"] in first["text"]
+
+
+def test_ask_plain_text_lists_sources(home):
+    out = run(home, "ask", "How do offices run the 双报到 system?").stdout
+    assert out.startswith("According to the documents") and "[1] 《" in out
+
+
+def test_retrieve_json_with_k(home):
+    passages = json.loads(run(home, "retrieve", "党支部标准化建设", "--k", "3", "--json").stdout)
+    assert len(passages) == 3
+    assert all({"text", "title", "source", "section", "start", "end", "score", "chunk_id"} <= set(p) for p in passages)
+
+
+def test_eval_on_a_small_question_file(home, tmp_path):
+    qs = tmp_path / "qs.jsonl"
+    qs.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in [
+        {"question": "市政府办公室党员到哪个社区报到？", "gold": ["南河道社区"], "answerable": True},
+        {"question": "红烧肉怎么做？", "gold": [], "answerable": False},
+    ]), encoding="utf-8")
+    out = run(home, "eval", str(qs)).stdout
+    assert "hit@1" in out and "refusal accuracy (unanswerable): 1/1" in out
+    report = json.loads(run(home, "eval", str(qs), "--json").stdout)
+    assert report["rankings"][0]["hit5"] == 1.0
+
+
+def test_errors_are_clear_and_exit_nonzero(home, tmp_path):
+    empty = run(home, "ask", "  ", check=False)
+    assert empty.returncode == 2 and "empty" in empty.stderr and "Traceback" not in empty.stderr
+    missing = run(home, "ingest", str(tmp_path / "nope.txt"), check=False)
+    assert missing.returncode == 1 and "no such file" in missing.stdout
+    bad = run(home, "eval", str(tmp_path / "nope.jsonl"), check=False)
+    assert bad.returncode == 2 and "no such file" in bad.stderr
