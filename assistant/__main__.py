@@ -1,4 +1,4 @@
-"""Command line: python -m assistant ingest|ask|retrieve|eval|serve — the one place everything is wired."""
+"""Command line: python -m assistant ingest|ask|retrieve|eval|list|delete|stats|serve — everything wired here."""
 
 from __future__ import annotations
 
@@ -29,7 +29,18 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("ingest", parents=[common], help="add files or folders to the knowledge base")
     p.add_argument("paths", nargs="+", help="files or folders (searched recursively)")
+    p.add_argument("--prune", action="store_true",
+                   help="remove documents that were ingested from these folders but are no longer there")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
+
+    p = sub.add_parser("list", parents=[common], help="list the documents in the knowledge base")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("delete", parents=[common], help="remove documents by source path")
+    p.add_argument("sources", nargs="+", help="source paths as shown by `list`")
+
+    p = sub.add_parser("stats", parents=[common], help="counts and sizes of the knowledge base")
+    p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("ask", parents=[common], help="answer a question with citations")
     p.add_argument("question")
@@ -74,19 +85,51 @@ def _ingest(args: argparse.Namespace) -> int:
         bar.set_postfix_str(Path(source).name if source else "index", refresh=False)
         bar.refresh()
 
-    report = kb.ingest([Path(p) for p in args.paths], progress=progress)
+    report = kb.ingest([Path(p) for p in args.paths], progress=progress, prune=args.prune)
     bar.close()
     if args.json:
         _print_json(report)
     else:
         print(f"added {len(report.added)}, updated {len(report.updated)}, unchanged {len(report.unchanged)}, "
-              f"failed {len(report.failed)}, skipped {len(report.skipped)} "
-              f"({report.chunks_added} chunks written, {report.seconds:.1f} s)")
+              f"duplicates {len(report.duplicates)}, removed {len(report.removed)}, failed {len(report.failed)}, "
+              f"skipped {len(report.skipped)} ({report.chunks_added} chunks written, {report.seconds:.1f} s)")
+        for source, original in report.duplicates:
+            print(f"  duplicate {source}: same content as {original}, stored once")
+        for source in report.removed:
+            print(f"  removed {source}: no longer in the folder")
         for source, reason in report.failed:
             print(f"  FAILED  {source}: {reason}")
         for source, reason in report.skipped:
             print(f"  skipped {source}: {reason}")
     return 1 if report.failed else 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    docs = _open(args).documents()
+    if args.json:
+        _print_json(docs)
+        return 0
+    for d in docs:
+        state = "" if d.complete else "  [INCOMPLETE: ingest the file again]"
+        print(f"{d.ingested_at}  {d.n_chunks:>4} chunks  《{d.title}》  {d.source}{state}")
+    print(f"{len(docs)} documents from {len({d.source for d in docs})} files")
+    return 0
+
+
+def _delete(args: argparse.Namespace) -> int:
+    for source in _open(args).delete(args.sources):
+        print(f"deleted {source}")
+    return 0
+
+
+def _stats(args: argparse.Namespace) -> int:
+    stats = _open(args).stats()
+    if args.json:
+        _print_json(stats)
+    else:
+        for key, value in stats.items():
+            print(f"{key}: {value}")
+    return 0
 
 
 def _ask(args: argparse.Namespace) -> int:
@@ -144,7 +187,8 @@ def _serve(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handlers = {"ingest": _ingest, "ask": _ask, "retrieve": _retrieve, "eval": _eval, "serve": _serve}
+    handlers = {"ingest": _ingest, "ask": _ask, "retrieve": _retrieve, "eval": _eval, "serve": _serve,
+                "list": _list, "delete": _delete, "stats": _stats}
     try:
         return handlers[args.command](args)
     except AssistantError as exc:

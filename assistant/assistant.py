@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import threading
@@ -15,7 +16,7 @@ import numpy as np
 
 from assistant.answer import ExtractiveAnswerer
 from assistant.embeddings import SentenceTransformerEmbedder, open_embedder
-from assistant.errors import ModelError, QuestionError
+from assistant.errors import AssistantError, ModelError, QuestionError
 from assistant.crosslingual import Dictionary
 from assistant.keyword import BM25Index, Tokenizer, quoted_terms
 from assistant.query import Query, analyse
@@ -44,6 +45,36 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+class _WriterLock:
+    """One writer per knowledge base: a thread lock for this process plus an flock for other processes."""
+
+    def __init__(self, path: Path):
+        self._thread_lock = threading.Lock()
+        self._path = path
+        self._fh = None
+
+    def __enter__(self) -> None:
+        self._thread_lock.acquire()
+        try:
+            self._fh = open(self._path, "a+")
+            try:
+                fcntl.flock(self._fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                self._fh.close()
+                raise AssistantError(
+                    f"another process is writing to this knowledge base ({self._path.parent}); "
+                    "wait for its ingestion to finish and try again"
+                ) from None
+        except BaseException:
+            self._thread_lock.release()
+            raise
+
+    def __exit__(self, *exc) -> None:
+        fcntl.flock(self._fh, fcntl.LOCK_UN)
+        self._fh.close()
+        self._thread_lock.release()
+
+
 def source_name(path: Path) -> str:
     """How a file is known in the index: its absolute path with symlinks resolved."""
     return str(Path(path).resolve())
@@ -68,7 +99,7 @@ class Assistant:
         self.tokenizer = Tokenizer(t for t in terms if t)
         self.bm25 = BM25Index(kb_dir / "bm25")
         self.dictionary = Dictionary.bundled()  # parsed lazily, on the first English question
-        self._write_lock = threading.Lock()
+        self._write_lock = _WriterLock(kb_dir / "write.lock")
         if self.registry.get_meta("dirty") == "1":
             self._reconcile()
         self._refresh_keyword_index()
@@ -130,27 +161,33 @@ class Assistant:
         self.bm25 = fresh  # one assignment: concurrent searches see the old or the new index whole
 
     def _reconcile(self) -> None:
-        """Delete vectors no registry row refers to (left by an ingestion that was killed)."""
+        """Make the vector store agree with the registry after an ingestion that may have been killed.
+
+        Vectors no registry row refers to are deleted, and so are the (possibly partial) vectors of
+        documents still marked incomplete: those stay listed by `incomplete()` until re-ingested.
+        """
         known = {cid for cid, _ in self.registry.iter_tokens()}
-        incomplete = {d.doc_id for d in self.registry.documents() if not d.complete}
-        for doc_id in incomplete:
-            known |= {c.chunk_id for c in self.registry.chunks_of_document(doc_id)}
         stray = sorted(self.store.chunk_ids() - known)
         if stray:
             self.store.delete_chunks(stray)
         self.registry.set_meta("dirty", "0")
 
     # -- ingestion --------------------------------------------------------------------------
-    def ingest(self, paths: str | Path | Iterable[str | Path], progress: Progress | None = None) -> IngestReport:
+    def ingest(self, paths: str | Path | Iterable[str | Path], progress: Progress | None = None,
+               prune: bool = False) -> IngestReport:
         """Add files or folders to the knowledge base; unchanged files are skipped, changed ones replaced.
 
         A file that cannot be read is reported in `failed` with the reason and skipped; the rest of
-        the batch and the existing index are untouched.
+        the batch and the existing index are untouched. Content already indexed under another path
+        is reported in `duplicates` and stored once. With `prune`, documents that were ingested from
+        one of the given folders but are no longer in it are removed. Questions asked meanwhile
+        are answered from the index as it stands; keyword search sees the batch when it ends.
         """
         started = time.perf_counter()
         if isinstance(paths, (str, Path)):
             paths = [paths]
-        files, skipped = discover(Path(p) for p in paths)
+        paths = [Path(p) for p in paths]
+        files, skipped = discover(paths)
         report = IngestReport()
         for p, reason in skipped:
             # A path the user named that does not exist is an error; an unsupported file is not.
@@ -164,9 +201,12 @@ class Assistant:
                 if progress:
                     progress(done - 1, len(files), source)
                 outcome = self._ingest_file(path, report)
-                changed |= outcome in ("added", "updated")
+                changed |= outcome in ("added", "updated", "duplicate")
                 if outcome in ("added", "updated", "unchanged"):
                     getattr(report, outcome).append(source)
+            if prune:
+                report.removed = self._prune(paths, {source_name(f) for f in files})
+                changed |= bool(report.removed)
             if progress:
                 progress(len(files), len(files), "")
             if changed:
@@ -179,12 +219,67 @@ class Assistant:
         report.seconds = time.perf_counter() - started
         return report
 
+    def _prune(self, paths: list[Path], present: set[str]) -> list[str]:
+        """Delete the documents of sources under the given folders that the walk no longer found."""
+        folders = [source_name(p) for p in paths if p.is_dir()]
+        gone = [
+            s for s in self.registry.sources()
+            if s not in present and any(s.startswith(folder.rstrip("/") + "/") for folder in folders)
+        ]
+        for source in gone:
+            self.store.delete_chunks(self.registry.delete_source(source))
+        return gone
+
+    def delete(self, sources: str | Path | Iterable[str | Path]) -> list[str]:
+        """Remove documents by source path (as listed by `documents()`); returns the sources removed.
+
+        Raises:
+            AssistantError: a path that is not in the knowledge base (nothing is removed then).
+        """
+        if isinstance(sources, (str, Path)):
+            sources = [sources]
+        known = set(self.registry.sources())
+        wanted = []
+        for source in sources:
+            name = str(source) if str(source) in known else source_name(Path(source))
+            if name not in known:
+                raise AssistantError(f"{source} is not in the knowledge base; `python -m assistant list` shows what is")
+            wanted.append(name)
+        with self._write_lock:
+            self.registry.set_meta("dirty", "1")
+            for name in wanted:
+                self.store.delete_chunks(self.registry.delete_source(name))
+            self._refresh_keyword_index()
+            self.registry.set_meta("dirty", "0")
+        return wanted
+
+    def incomplete(self) -> list[DocumentRecord]:
+        """Documents whose ingestion was interrupted; ingesting their files again completes them."""
+        return [d for d in self.registry.documents() if not d.complete]
+
+    def stats(self) -> dict:
+        """Counts and sizes of the knowledge base."""
+        docs = self.registry.documents()
+        size = sum(f.stat().st_size for f in self.settings.kb_dir.rglob("*") if f.is_file())
+        return {
+            "kb": self.settings.kb, "home": str(self.settings.home), "sources": len({d.source for d in docs}),
+            "documents": len(docs), "chunks": sum(d.n_chunks for d in docs), "vectors": self.store.count(),
+            "incomplete": sum(not d.complete for d in docs), "embedding_model": self.embedder.name,
+            "disk_bytes": size,
+        }
+
     def _ingest_file(self, path: Path, report: IngestReport) -> str:
         source = source_name(path)
         try:
             file_hash = file_sha256(path)
             if self.registry.file_hash(source) == file_hash:
                 return "unchanged"
+            holders = [s for s in self.registry.sources_with_hash(file_hash) if s != source and Path(s).exists()]
+            if holders:
+                if self.registry.documents(source):  # this path used to hold other content
+                    self.store.delete_chunks(self.registry.delete_source(source))
+                report.duplicates.append((source, holders[0]))
+                return "duplicate"
             raw = load(path, max_bytes=self.settings.max_file_mb * 1024 * 1024)
             docs = prepare_documents(raw)
         except LoadError as exc:
@@ -306,15 +401,21 @@ class Assistant:
         """The question's language, keyword tokens (English words translated) and concepts."""
         return analyse(question, self.tokenizer, self.bm25, self.dictionary)
 
-    def ask(self, question: str) -> Answer:
-        """An answer built only from the documents, with [n] citations, or a refusal that says so."""
-        return self.answer_with_passages(question)[0]
+    def ask(self, question: str, k: int | None = None) -> Answer:
+        """An answer built only from the documents, with [n] citations, or a refusal that says so.
 
-    def answer_with_passages(self, question: str, k: int | None = None) -> tuple[Answer, list[Passage]]:
-        """ask(), also returning the ranked passages (k of them; the answer uses the first top_k)."""
+        Args:
+            question: in Chinese or English (or mixed).
+            k: passages to draw the answer from (default: settings.top_k).
+        """
+        return self.answer_with_passages(question, k=k, use=k)[0]
+
+    def answer_with_passages(self, question: str, k: int | None = None,
+                             use: int | None = None) -> tuple[Answer, list[Passage]]:
+        """ask(), also returning the ranked passages: k of them, of which the answer uses the first `use`."""
         started = time.perf_counter()
         query = self.analyse(self._check_question(question))
-        top_k = self.settings.top_k
+        top_k = use or self.settings.top_k
         passages = self.retriever.search(query.text, max(k or top_k, top_k), tokens=query.tokens, weights=query.weights)
         answer = self.answerer.answer(query, passages[:top_k])
         answer.searched = query.text

@@ -27,6 +27,7 @@ CREATE TABLE IF NOT EXISTS documents (
     complete INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS documents_source ON documents(source);
+CREATE INDEX IF NOT EXISTS documents_hash ON documents(file_hash);
 CREATE TABLE IF NOT EXISTS chunks (
     chunk_id TEXT PRIMARY KEY,
     doc_id TEXT NOT NULL,
@@ -139,6 +140,19 @@ class Registry:
         if not rows or not all(complete for _, complete in rows):
             return None
         return rows[0][0]
+
+    def sources(self) -> list[str]:
+        with self._lock:
+            return [r[0] for r in self._db.execute("SELECT DISTINCT source FROM documents ORDER BY source")]
+
+    def sources_with_hash(self, file_hash: str) -> list[str]:
+        """Completely ingested sources whose file content has this hash."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT source, MIN(complete) FROM documents WHERE file_hash=? GROUP BY source ORDER BY source",
+                (file_hash,),
+            ).fetchall()
+        return [source for source, complete in rows if complete]
 
     def document_text(self, doc_id: str) -> str | None:
         with self._lock:

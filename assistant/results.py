@@ -72,6 +72,8 @@ class IngestReport:
     unchanged: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # unsupported formats, hidden files
+    duplicates: list[tuple[str, str]] = field(default_factory=list)  # (source, the source already holding that content)
+    removed: list[str] = field(default_factory=list)  # sources deleted because they left an ingested folder (prune)
     chunks_added: int = 0
     seconds: float = 0.0
 

@@ -74,9 +74,13 @@ def looks_like_title(line: str) -> bool:
     return 0 < len(line) <= 120 and line[-1] not in _SENTENCE_END + "；;，,：:"
 
 
+# Openers like "近年来，" say nothing about the document and would start every derived title.
+_LEADING_TIME = re.compile(r"^(近年来|近年以来|今年以来|近期|当前|目前|新时代以来|多年来)[，,]")
+
+
 def derive_title(text: str, limit: int = 32) -> str:
     """A readable title for a document that has none: its first sentence, cut at a clause boundary."""
-    first = text.strip().split("\n", 1)[0]
+    first = _LEADING_TIME.sub("", text.strip().split("\n", 1)[0])
     match = re.search(f"[{_SENTENCE_END}；;]", first)
     sentence = first[: match.start()] if match else first
     if len(sentence) <= limit:

@@ -31,6 +31,8 @@ if [ "$WITH_DEV" = "--dev" ]; then
     .venv/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt
     echo "$want_dev" > .venv/.stamp-dev
   fi
+  # The UI tests drive a real browser: Debian chromium and a CJK font (idempotent, quick when present).
+  [ -f scripts/install-browser.sh ] && bash scripts/install-browser.sh
 fi
 # Expand the bundled multilingual-e5-small into a sentence-transformers folder (once; verified after).
 .venv/bin/python -m assistant.model_build "$ASSISTANT_HOME/models/multilingual-e5-small" >/dev/null
