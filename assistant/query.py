@@ -12,9 +12,16 @@ _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _LATIN = re.compile(r"[A-Za-z]")
 
 
+_LATIN_WORD = re.compile(r"[A-Za-z]+")
+
+
 def question_language(question: str) -> str:
-    """'zh' or 'en': the language the answer's framing text should use."""
-    return "en" if len(_LATIN.findall(question)) > len(_CJK.findall(question)) else "zh"
+    """'zh' or 'en': the language the answer's framing text should use.
+
+    English words are weighed against Chinese characters (not letters against characters), so a
+    Chinese question with a pasted tag or term in it stays Chinese.
+    """
+    return "en" if len(_LATIN_WORD.findall(question)) > len(_CJK.findall(question)) else "zh"
 
 
 TRANSLATION_WEIGHT = 0.5

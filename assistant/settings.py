@@ -50,6 +50,13 @@ class Settings:
     # Input limits.
     max_question_chars: int = 2000
     max_file_mb: int = 50
+    # Browser UI (python -m assistant serve).
+    host: str = "127.0.0.1"  # bind address; anything but loopback without a password shows a warning
+    port: int = 7860
+    ui_user: str = ""  # set both to require a login
+    ui_password: str = ""
+    max_upload_mb: int = 50
+    max_upload_files: int = 20
 
     @classmethod
     def load(cls, home: str | Path | None = None, env: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
@@ -85,6 +92,12 @@ class Settings:
             raise SettingsError("chunk_overlap must be between 0 and half of chunk_size")
         if self.top_k < 1 or self.candidates < self.top_k:
             raise SettingsError("top_k must be ≥ 1 and candidates ≥ top_k")
+        if bool(self.ui_user) != bool(self.ui_password):
+            raise SettingsError("set both ASSISTANT_UI_USER and ASSISTANT_UI_PASSWORD to protect the UI, or neither")
+        if not 1 <= self.port <= 65535:
+            raise SettingsError(f"port must be between 1 and 65535, got {self.port}")
+        if self.max_upload_mb < 1 or self.max_upload_files < 1:
+            raise SettingsError("max_upload_mb and max_upload_files must be at least 1")
         if self.fusion not in ("zscore", "rrf"):
             raise SettingsError(f"fusion must be 'zscore' or 'rrf', got {self.fusion!r}")
         if not 0.0 <= self.keyword_weight <= 1.0:

@@ -7,7 +7,6 @@ Prints hit@1 / hit@5 / MRR@10 per fusion variant; used to choose settings.fusion
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import numpy as np
@@ -92,7 +91,7 @@ def main() -> None:
     tables["devset"] = {name: rank_metrics(s, rel) for name, s in variants(dense, bm25).items()}
     tables["devset-en"] = {name: rank_metrics(s[en], [r for r, e in zip(rel, en) if e]) for name, s in variants(dense, bm25).items()}
     if args.beir:
-        kb2 = Assistant.open(None, kb=args.beir_kb, embedder=None) if False else Assistant.open(None, kb=args.beir_kb)
+        kb2 = Assistant.open(None, kb=args.beir_kb)
         corpus, queries, qrels = read_beir(Path(args.beir))
         qids = [q for q in queries if q in qrels]
         ids2, d2, b2 = signals(kb2, [queries[q]["text"] for q in qids])

@@ -68,3 +68,11 @@ def test_evidence_rises_with_coverage():
     low = assess(q, [passage("制度建设。", dense=0.85)])
     high = assess(q, [passage("双报到制度。", dense=0.85)])
     assert high.score > low.score and high.coverage == 1.0
+
+
+def test_answer_language_weighs_english_words_against_chinese_characters():
+    from assistant.query import question_language
+
+    assert question_language("How do offices run the 双报到 system?") == "en"
+    assert question_language("<img src=x onerror=alert(1)> 网页安全测试由哪个部门负责？") == "zh"
+    assert question_language("机关是怎样落实在职党员“双报到”制度的？") == "zh"
