@@ -24,7 +24,7 @@ from assistant.registry import DocumentRecord, Registry
 from assistant.results import Answer, IngestReport, Passage
 from assistant.retrieval import Retriever
 from assistant.settings import Settings
-from assistant.store import VectorRecord, VectorStore
+from assistant.store import VectorRecord, open_store
 from ingest.chunking import Chunk, chunk_document, sentence_windows
 from ingest.clean import clean_text
 from ingest.documents import Document, prepare_documents
@@ -92,7 +92,7 @@ class Assistant:
         kb_dir = settings.kb_dir
         kb_dir.mkdir(parents=True, exist_ok=True)
         self.registry = Registry(kb_dir / "registry.sqlite")
-        self.store = VectorStore(kb_dir / "chroma", collection=f"kb_{settings.kb}")
+        self.store = open_store(kb_dir / "chroma", f"kb_{settings.kb}", settings.chroma_url, settings.chroma_headers)
         self.embedder = embedder or open_embedder(settings)
         self._check_model()
         terms = (self.registry.get_meta("terms") or "").split("\n")
@@ -100,6 +100,7 @@ class Assistant:
         self.bm25 = BM25Index(kb_dir / "bm25")
         self.dictionary = Dictionary.bundled()  # parsed lazily, on the first English question
         self._write_lock = _WriterLock(kb_dir / "write.lock")
+        self._sync_if_stale()  # server mode: catch up with other app instances first
         if self.registry.get_meta("dirty") == "1":
             self._reconcile()
         self._refresh_keyword_index()
@@ -193,6 +194,9 @@ class Assistant:
             # A path the user named that does not exist is an error; an unsupported file is not.
             (report.failed if reason.startswith("no such file") else report.skipped).append((str(p), reason))
         with self._write_lock:
+            generation = self._stale_generation()
+            if generation:  # never write over a registry that does not know the store's content
+                self._sync_from_store(generation)
             self.registry.set_meta("dirty", "1")
             terms_before = set(self.tokenizer.terms)
             changed = False
@@ -215,9 +219,64 @@ class Assistant:
                     self._retokenize_all()
                 self._refresh_keyword_index(force=retokenized)
                 self._reconcile()
+                self._written()
             self.registry.set_meta("dirty", "0")
         report.seconds = time.perf_counter() - started
         return report
+
+    def _written(self) -> None:
+        """Stamp the store after a write, so other app instances sharing it know to resync."""
+        self.registry.set_meta("store_generation", self.store.bump_generation())
+
+    def _stale_generation(self) -> str | None:
+        """In server mode, the store's generation when another app instance wrote since we last looked."""
+        if not self.settings.chroma_url:
+            return None  # embedded: this folder's registry is the authority (see _reconcile)
+        generation = self.store.generation()
+        if generation and generation != self.registry.get_meta("store_generation"):
+            return generation
+        return None
+
+    def _sync_if_stale(self) -> None:
+        """In server mode, rebuild the local registry and BM25 index when another instance wrote to the store."""
+        if self._stale_generation():
+            with self._write_lock:
+                generation = self._stale_generation()  # it may have been done while we waited
+                if generation:
+                    self._sync_from_store(generation)
+
+    def _sync_from_store(self, generation: str) -> None:
+        """Rebuild registry and BM25 from the chunk texts and metadata the Chroma server holds."""
+        by_doc: dict[str, list[tuple[str, str, dict]]] = {}
+        for chunk_id, text, meta in self.store.chunk_records():
+            by_doc.setdefault(meta["doc_id"], []).append((chunk_id, text, meta))
+        by_source: dict[str, list[tuple[Document, list[Chunk], dict]]] = {}
+        for doc_id, rows in by_doc.items():
+            rows.sort(key=lambda r: r[2]["start"])
+            meta = rows[0][2]
+            length = max(r[2]["end"] for r in rows)
+            buffer = ["\n"] * length  # gaps between chunks are line breaks of the cleaned text
+            for _, text, m in rows:
+                buffer[m["start"] : m["end"]] = list(text)
+            doc = Document(doc_id, meta["source"], meta["title"], "".join(buffer), meta["format"],
+                           meta["collection"] or None)
+            chunks = [Chunk(cid, doc_id, m["index"], m["start"], m["end"], text, m["section"],
+                            None if m["page"] < 0 else m["page"], "") for cid, text, m in rows]
+            by_source.setdefault(meta["source"], []).append((doc, chunks, meta))
+        for doc, _, _ in (item for items in by_source.values() for item in items):
+            self.tokenizer.add_terms(quoted_terms(doc.text))
+        self.registry.clear()
+        for source, items in by_source.items():
+            docs = [doc for doc, _, _ in items]
+            chunks = {doc.doc_id: chunks for doc, chunks, _ in items}
+            tokens = {c.chunk_id: self.tokenizer.tokenize(_keyword_text(c)) for cs in chunks.values() for c in cs}
+            meta = items[0][2]
+            # a document the store holds only part of was cut short by a crash: re-ingesting completes it
+            complete = all(len(cs) == m["doc_chunks"] for (_, cs, m) in items)
+            self.registry.put_source(source, meta["file_hash"], docs, chunks, tokens, meta["ingested_at"], complete)
+        self.registry.set_meta("terms", "\n".join(sorted(self.tokenizer.terms)))
+        self.registry.set_meta("store_generation", generation)
+        self._refresh_keyword_index(force=True)
 
     def _prune(self, paths: list[Path], present: set[str]) -> list[str]:
         """Delete the documents of sources under the given folders that the walk no longer found."""
@@ -238,6 +297,7 @@ class Assistant:
         """
         if isinstance(sources, (str, Path)):
             sources = [sources]
+        self._sync_if_stale()
         known = set(self.registry.sources())
         wanted = []
         for source in sources:
@@ -250,6 +310,7 @@ class Assistant:
             for name in wanted:
                 self.store.delete_chunks(self.registry.delete_source(name))
             self._refresh_keyword_index()
+            self._written()
             self.registry.set_meta("dirty", "0")
         return wanted
 
@@ -314,12 +375,16 @@ class Assistant:
             self.tokenizer.add_terms(quoted_terms(doc.text))
         all_chunks = [c for d in docs for c in chunks[d.doc_id]]
         tokens = {c.chunk_id: self.tokenizer.tokenize(_keyword_text(c)) for c in all_chunks}
-        titles = {d.doc_id: d.title for d in docs}
-        records = self._vector_records(source, all_chunks, titles)
+        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        doc_meta = {
+            d.doc_id: {"title": d.title, "collection": d.collection or "", "format": d.format, "file_hash": file_hash,
+                       "ingested_at": now, "doc_chunks": len(chunks[d.doc_id])}
+            for d in docs
+        }
+        records = self._vector_records(source, all_chunks, doc_meta)
         vectors = self.embedder.encode_passages([r.text for r in records])
         records = [replace(r, vector=v) for r, v in zip(records, vectors)]
         old_ids = set(self.registry.chunk_ids_of_source(source))
-        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
         self.registry.put_source(source, file_hash, docs, chunks, tokens, now, complete=False)
         self.store.add(records)
         stale = sorted(old_ids - {c.chunk_id for c in all_chunks})
@@ -354,12 +419,16 @@ class Assistant:
                 self._retokenize_all()
             self._refresh_keyword_index(force=retokenized)
 
-    def _vector_records(self, source: str, chunks: list[Chunk], titles: dict[str, str]) -> list[VectorRecord]:
-        """The vectors of each chunk to embed: the whole chunk, plus its sentence windows when it has several."""
+    def _vector_records(self, source: str, chunks: list[Chunk], doc_meta: dict[str, dict]) -> list[VectorRecord]:
+        """The vectors of each chunk to embed: the whole chunk, plus its sentence windows when it has several.
+
+        Their metadata holds everything another app instance needs to rebuild its registry from
+        the store (see `_sync_from_store`).
+        """
         records = []
         for c in chunks:
-            meta = {"doc_id": c.doc_id, "source": source, "title": titles[c.doc_id], "section": c.section,
-                    "start": c.start, "end": c.end, "page": c.page if c.page is not None else -1}
+            meta = {**doc_meta[c.doc_id], "doc_id": c.doc_id, "source": source, "section": c.section,
+                    "index": c.index, "start": c.start, "end": c.end, "page": c.page if c.page is not None else -1}
             records.append(VectorRecord(c.chunk_id, c.chunk_id, "chunk", c.text, _NO_VECTOR, meta))
             windows = sentence_windows(c.text, self.settings.window_chars)
             if len(windows) > 1:
@@ -395,6 +464,7 @@ class Assistant:
     def retrieve(self, question: str, k: int | None = None) -> list[Passage]:
         """The k best passages for a question (hybrid dense + BM25), best first."""
         query = self.analyse(self._check_question(question))
+        self._sync_if_stale()
         return self.retriever.search(query.text, k or self.settings.top_k, tokens=query.tokens, weights=query.weights)
 
     def analyse(self, question: str) -> Query:
@@ -415,6 +485,7 @@ class Assistant:
         """ask(), also returning the ranked passages: k of them, of which the answer uses the first `use`."""
         started = time.perf_counter()
         query = self.analyse(self._check_question(question))
+        self._sync_if_stale()
         top_k = use or self.settings.top_k
         passages = self.retriever.search(query.text, max(k or top_k, top_k), tokens=query.tokens, weights=query.weights)
         answer = self.answerer.answer(query, passages[:top_k])

@@ -280,3 +280,9 @@ class Registry:
             self._db.executemany(
                 "UPDATE chunks SET tokens=? WHERE chunk_id=?", [(" ".join(t), cid) for cid, t in tokens.items()]
             )
+
+    def clear(self) -> None:
+        """Forget every document (before rebuilding the registry from the vector store)."""
+        with self._lock:
+            self._db.execute("DELETE FROM chunks")
+            self._db.execute("DELETE FROM documents")

@@ -31,6 +31,9 @@ class Settings:
     passage_prefix: str = "passage: "
     embedding_threads: int = 2
     embedding_batch_size: int = 32
+    # Vector store: empty = embedded Chroma under the knowledge base's folder; else a Chroma server.
+    chroma_url: str = ""  # e.g. http://127.0.0.1:8000 (https:// for TLS)
+    chroma_headers: str = ""  # extra HTTP headers, "Name: value; Other: value" (e.g. an auth token)
     # Chunking, in characters of cleaned text.
     chunk_size: int = 300
     chunk_overlap: int = 60

@@ -1,9 +1,12 @@
-"""Vector store: Chroma, embedded (PersistentClient) under the knowledge base's folder."""
+"""Vector store: Chroma, embedded (PersistentClient) in the knowledge base's folder or on a Chroma server."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
+from urllib.parse import urlparse
 
 import numpy as np
 
@@ -31,30 +34,93 @@ class VectorHit:
     similarity: float  # cosine similarity, 1 = identical direction
 
 
-class VectorStore:
-    """One Chroma collection per knowledge base, holding chunk and sentence-window vectors.
+def parse_headers(text: str) -> dict[str, str]:
+    """HTTP headers for a Chroma server from "Name: value; Other: value" (e.g. an auth token)."""
+    headers = {}
+    for item in filter(None, (part.strip() for part in text.split(";"))):
+        name, sep, value = item.partition(":")
+        if not sep or not name.strip():
+            raise StoreError(f"cannot read the header {item!r}: write it as 'Name: value'")
+        headers[name.strip()] = value.strip()
+    return headers
 
-    We always pass our own embeddings: Chroma's default embedding function would download a
-    model at run time, which fails offline, so the collection has no embedding function.
-    """
 
-    def __init__(self, folder: Path, collection: str):
+def open_store(folder: Path, collection: str, url: str = "", headers: str = "") -> "VectorStore":
+    """The vector store of a knowledge base: embedded under `folder`, or on the Chroma server at `url`."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if not url:
+        where = str(folder)
         try:
-            import chromadb
-            from chromadb.config import Settings as ChromaSettings
-
             folder.mkdir(parents=True, exist_ok=True)
-            self._client = chromadb.PersistentClient(
-                path=str(folder), settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False)
-            )
-            self._collection = self._client.get_or_create_collection(
-                name=collection, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
-            )
+            client = chromadb.PersistentClient(path=where, settings=chroma_settings)
         except Exception as exc:  # chromadb raises several unrelated types for a bad folder
             raise StoreError(
                 f"cannot open the vector store in {folder}: {exc}. If the folder is damaged, delete it and "
                 "ingest the documents again."
             ) from exc
+    else:
+        parsed = urlparse(url if "://" in url else f"http://{url}")
+        if parsed.scheme not in ("http", "https") or not parsed.hostname:
+            raise StoreError(f"chroma_url {url!r}: expected http(s)://HOST:PORT, e.g. http://127.0.0.1:8000")
+        where = url
+        try:
+            client = chromadb.HttpClient(
+                host=parsed.hostname, port=parsed.port or (443 if parsed.scheme == "https" else 8000),
+                ssl=parsed.scheme == "https", headers=parse_headers(headers), settings=chroma_settings,
+            )
+            client.heartbeat()
+        except Exception as exc:
+            raise StoreError(
+                f"cannot reach the Chroma server at {url}: {exc}. Start it (chroma run --path DIR --host HOST "
+                "--port PORT) or unset ASSISTANT_CHROMA_URL to use the embedded store."
+            ) from exc
+    return VectorStore(client, collection, where)
+
+
+class VectorStore:
+    """One Chroma collection per knowledge base, holding chunk and sentence-window vectors.
+
+    We always pass our own embeddings: Chroma's default embedding function would download a
+    model at run time, which fails offline, so the collection has no embedding function.
+    The collection's metadata carries a generation stamp that every write changes, so several
+    app instances sharing a Chroma server notice each other's ingestions.
+    """
+
+    def __init__(self, client, collection: str, where: str):
+        self._client = client
+        self.where = where
+        self._name = collection
+        try:
+            self._collection = client.get_or_create_collection(
+                name=collection, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
+            )
+        except Exception as exc:
+            raise StoreError(f"cannot open the collection {collection!r} in {where}: {exc}") from exc
+
+    def generation(self) -> str:
+        """The stamp of the collection's last write (as seen by the store, not by this process)."""
+        metadata = self._client.get_collection(self._name, embedding_function=None).metadata or {}
+        return str(metadata.get("generation", ""))
+
+    def bump_generation(self) -> str:
+        stamp = uuid.uuid4().hex
+        self._collection.modify(metadata={"generation": stamp})
+        return stamp
+
+    def chunk_records(self) -> Iterator[tuple[str, str, dict]]:
+        """(chunk id, chunk text, metadata) of every whole-chunk vector, page by page."""
+        offset = 0
+        page_size = 2000
+        while True:
+            page = self._collection.get(where={"kind": "chunk"}, include=["documents", "metadatas"],
+                                        limit=page_size, offset=offset)
+            yield from zip(page["ids"], page["documents"], page["metadatas"])
+            if len(page["ids"]) < page_size:
+                return
+            offset += page_size
 
     def count(self) -> int:
         """Number of vectors (chunks and windows)."""
