@@ -265,10 +265,6 @@ class Registry:
         for chunk_id, tokens in rows:
             yield chunk_id, tokens.split(" ") if tokens else []
 
-    def count_chunks(self) -> int:
-        with self._lock:
-            return self._db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
-
     def count_chunks_of_source(self, source: str) -> int:
         with self._lock:
             return self._db.execute(
