@@ -16,7 +16,7 @@ from assistant.evaluation import read_beir, read_question_set
 
 
 def all_vectors(kb: Assistant) -> tuple[list[str], np.ndarray]:
-    got = kb.store._collection.get(include=["embeddings"], limit=1_000_000)
+    got = kb.store._collection.get(where={"kind": "chunk"}, include=["embeddings"], limit=1_000_000)
     return list(got["ids"]), np.asarray(got["embeddings"], dtype=np.float32)
 
 
