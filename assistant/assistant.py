@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import json
@@ -151,13 +152,12 @@ class Assistant:
 
     def _refresh_keyword_index(self, force: bool = False) -> None:
         """Load the saved BM25 index, or rebuild it from the registry's tokens when it is stale."""
-        items = list(self.registry.iter_tokens())
-        signature = BM25Index.signature_of(cid for cid, _ in items)
+        signature = BM25Index.signature_of(self.registry.complete_chunk_ids())
         fresh = BM25Index(self.bm25.folder)
         if not force and fresh.load() and fresh.signature == signature:
             self.bm25 = fresh
             return
-        fresh.build(items)
+        fresh.build(self.registry.iter_tokens())
         fresh.save()
         self.bm25 = fresh  # one assignment: concurrent searches see the old or the new index whole
 
@@ -167,7 +167,7 @@ class Assistant:
         Vectors no registry row refers to are deleted, and so are the (possibly partial) vectors of
         documents still marked incomplete: those stay listed by `incomplete()` until re-ingested.
         """
-        known = {cid for cid, _ in self.registry.iter_tokens()}
+        known = set(self.registry.complete_chunk_ids())
         stray = sorted(self.store.chunk_ids() - known)
         if stray:
             self.store.delete_chunks(stray)
@@ -197,29 +197,38 @@ class Assistant:
             generation = self._stale_generation()
             if generation:  # never write over a registry that does not know the store's content
                 self._sync_from_store(generation)
+            # Stays "1" if this batch dies half-way (an exception or a kill); the next open then
+            # reconciles the vector store with the registry (see _reconcile).
             self.registry.set_meta("dirty", "1")
-            terms_before = set(self.tokenizer.terms)
-            changed = False
-            for done, path in enumerate(files, 1):
-                source = source_name(path)
+            try:
+                terms_before = set(self.tokenizer.terms)
+                changed = False
+                for done, path in enumerate(files, 1):
+                    source = source_name(path)
+                    if progress:
+                        progress(done - 1, len(files), source)
+                    outcome = self._ingest_file(path, report)
+                    changed |= outcome in ("added", "updated", "duplicate")
+                    if outcome in ("added", "updated", "unchanged"):
+                        getattr(report, outcome).append(source)
+                if prune:
+                    report.removed = self._prune(paths, {source_name(f) for f in files})
+                    changed |= bool(report.removed)
                 if progress:
-                    progress(done - 1, len(files), source)
-                outcome = self._ingest_file(path, report)
-                changed |= outcome in ("added", "updated", "duplicate")
-                if outcome in ("added", "updated", "unchanged"):
-                    getattr(report, outcome).append(source)
-            if prune:
-                report.removed = self._prune(paths, {source_name(f) for f in files})
-                changed |= bool(report.removed)
-            if progress:
-                progress(len(files), len(files), "")
-            if changed:
-                retokenized = self.tokenizer.terms != terms_before
-                if retokenized:
-                    self._retokenize_all()
-                self._refresh_keyword_index(force=retokenized)
-                self._reconcile()
-                self._written()
+                    progress(len(files), len(files), "")
+                if changed:
+                    retokenized = self.tokenizer.terms != terms_before
+                    if retokenized:
+                        self._retokenize_all()
+                    self._refresh_keyword_index(force=retokenized)
+                    self._written()
+            except BaseException:
+                # The store failed under us (disk full, server gone): put it back in line with
+                # the registry now if we can; otherwise the dirty flag makes the next open do it.
+                with contextlib.suppress(Exception):
+                    self._reconcile()
+                    self._refresh_keyword_index()
+                raise
             self.registry.set_meta("dirty", "0")
         report.seconds = time.perf_counter() - started
         return report
@@ -352,7 +361,7 @@ class Assistant:
         except Exception as exc:  # a parser bug must not end the batch: report it and go on
             report.failed.append((source, f"unexpected error while reading ({type(exc).__name__}: {exc})"))
             return "failed"
-        existed = bool(self.registry.documents(source))
+        existed = self.registry.file_hash(source) is not None  # an interrupted earlier try does not count
         self.index_documents(source, file_hash, docs)
         report.chunks_added += self.registry.count_chunks_of_source(source)
         return "updated" if existed else "added"

@@ -255,6 +255,13 @@ class Registry:
             ).fetchall()
         return [ChunkRecord(*row) for row in rows]
 
+    def complete_chunk_ids(self) -> list[str]:
+        """Ids of every chunk of every complete document (what the BM25 index must hold)."""
+        with self._lock:
+            return [r[0] for r in self._db.execute(
+                "SELECT c.chunk_id FROM chunks c JOIN documents d ON c.doc_id=d.doc_id WHERE d.complete=1"
+            )]
+
     def iter_tokens(self) -> Iterator[tuple[str, list[str]]]:
         """(chunk id, BM25 tokens) of every chunk of every complete document, in a stable order."""
         with self._lock:

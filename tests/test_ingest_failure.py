@@ -1,0 +1,39 @@
+"""A vector store that fails half-way through a batch leaves a consistent knowledge base behind."""
+
+import shutil
+
+import pytest
+
+from assistant.assistant import Assistant
+from assistant.settings import Settings
+
+from conftest import CORPUS, HashEmbedder, models_dir
+
+
+def test_store_failure_mid_batch_is_raised_and_the_index_stays_consistent(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for name in ("000_c080b3a73747e000.txt", "001_74ca4dddf80f577d.txt", "002_8249a0a6eaf71200.txt"):
+        shutil.copy(CORPUS / name, docs / name)
+    kb = Assistant(Settings.load(tmp_path / "home", models=str(models_dir())), embedder=HashEmbedder())
+    real_add = kb.store.add
+    calls = []
+
+    def failing_add(records):
+        calls.append(len(records))
+        if len(calls) == 2:
+            real_add(records[: len(records) // 2])  # half the vectors reach the store, then it dies
+            raise OSError("No space left on device")
+        real_add(records)
+
+    kb.store.add = failing_add
+    with pytest.raises(OSError, match="No space"):
+        kb.ingest([docs])
+    registry = {cid for cid, _ in kb.registry.iter_tokens()}
+    assert kb.store.chunk_ids() == registry == set(kb.bm25.ids)  # the half-written file left nothing behind
+    assert [d.source.rsplit("/", 1)[-1] for d in kb.incomplete()] == ["001_74ca4dddf80f577d.txt"]
+    kb.store.add = real_add
+    report = kb.ingest([docs])  # the next run completes it
+    assert kb.incomplete() == [] and len(report.added) == 2 and len(report.unchanged) == 1
+    assert kb.store.chunk_ids() == {cid for cid, _ in kb.registry.iter_tokens()} == set(kb.bm25.ids)
+    kb.close()
