@@ -440,6 +440,23 @@ RESULT_LABELS = {"added": "已添加 added", "updated": "已更新 updated", "un
                  "failed": "失败 failed", "skipped": "已跳过 skipped", "rejected": "未导入 rejected"}
 
 
+def source_choices(kb: Any) -> list[tuple[str, str]]:
+    """(label, source) pairs for the delete picker: the file name first, the full path after it."""
+    return [(f"{Path(source).name} — {source}", source) for source in sorted({d.source for d in kb.documents()})]
+
+
+def delete_sources(kb: Any, sources: Sequence[str] | None) -> str:
+    """Remove the chosen files' documents; a message for the page (text, escaped by Markdown use)."""
+    if not sources:
+        return "请先选择要删除的文件。Choose the files to delete first."
+    try:
+        removed = kb.delete(list(sources))
+    except AssistantError as exc:
+        return f"删除失败 Delete failed：{chat_text(str(exc))}"
+    names = "、".join(chat_text(Path(s).name) for s in removed)
+    return f"已删除 Deleted {len(removed)}：{names}"
+
+
 def document_rows(kb: Any) -> list[list[Any]]:
     rows = []
     for d in kb.documents():
@@ -589,7 +606,11 @@ def build_app(kb: Any, *, max_upload_mb: int | None = None, max_upload_files: in
         return [], _new_session(), sources_html(None), ""
 
     def refresh_docs():
-        return document_rows(kb)
+        return document_rows(kb), gr.update(choices=source_choices(kb), value=[])
+
+    def run_delete(chosen):
+        message = delete_sources(kb, chosen)
+        return (message, *refresh_docs())
 
     def run_ingest(files, progress=gr.Progress()):  # noqa: B008 (how Gradio injects a progress bar)
         progress(0, desc="准备导入 Preparing…")
@@ -602,7 +623,7 @@ def build_app(kb: Any, *, max_upload_mb: int | None = None, max_upload_files: in
             summary, rows = ingest_uploads(kb, files, max_mb=max_mb, max_files=max_files, progress=step)
         except AssistantError as exc:
             summary, rows = f"导入失败 Ingestion failed：{exc}", []
-        return summary, rows, document_rows(kb), None
+        return summary, rows, *refresh_docs(), None
 
     def api_ask(question: str, k: int = 0) -> dict:
         """Answer a question from the documents: text with [n] markers, refused flag, citations."""
@@ -669,6 +690,11 @@ def build_app(kb: Any, *, max_upload_mb: int | None = None, max_upload_files: in
                 documents = gr.Dataframe(headers=DOC_HEADERS, datatype=["str", "str", "number", "str"],
                                          value=document_rows(kb), interactive=False, wrap=True,
                                          label="知识库中的文件 Documents in the knowledge base", elem_id="documents")
+                with gr.Row():
+                    to_delete = gr.Dropdown(choices=source_choices(kb), multiselect=True, scale=4,
+                                            label="从知识库删除 Remove from the knowledge base", elem_id="to-delete")
+                    delete_button = gr.Button("删除 Delete", variant="stop", scale=1, elem_id="delete")
+                delete_summary = gr.Markdown(elem_id="delete-summary")
 
         outputs = [question, chatbot, session, sources]
         question.submit(respond, [question, chatbot, session, top_k], outputs, api_visibility="private")
@@ -679,10 +705,11 @@ def build_app(kb: Any, *, max_upload_mb: int | None = None, max_upload_files: in
         chatbot.select(show_turn, [session], sources, api_visibility="private")
         clear.click(new_chat, None, [chatbot, session, sources, question], api_visibility="private")
         chatbot.clear(new_chat, None, [chatbot, session, sources, question], api_visibility="private")
-        ingest_button.click(run_ingest, [uploads], [ingest_summary, ingest_table, documents, uploads],
+        ingest_button.click(run_ingest, [uploads], [ingest_summary, ingest_table, documents, to_delete, uploads],
                             api_visibility="private")
-        refresh.click(refresh_docs, None, documents, api_visibility="private")
-        app.load(refresh_docs, None, documents, api_visibility="private")
+        refresh.click(refresh_docs, None, [documents, to_delete], api_visibility="private")
+        delete_button.click(run_delete, [to_delete], [delete_summary, documents, to_delete], api_visibility="private")
+        app.load(refresh_docs, None, [documents, to_delete], api_visibility="private")
         gr.api(api_ask, api_name="ask")
     return app
 
@@ -709,4 +736,4 @@ def serve(kb: Any, host: str | None = None, port: int | None = None, **launch_kw
 
 
 __all__ = ["build_app", "serve", "rewrite_followup", "sources_html", "chat_text", "answer_dict", "ServerOptions",
-           "exposure_warning"]
+           "exposure_warning", "delete_sources", "source_choices"]

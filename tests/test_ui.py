@@ -417,3 +417,23 @@ def test_api_ask_returns_structured_answer(corpus_app):
 
     with pytest.raises(AppError, match="empty"):
         client.predict("   ", api_name="/ask")
+
+
+def test_delete_from_the_knowledge_base_view(tmp_path):
+    import shutil
+
+    from assistant.assistant import Assistant
+    from assistant.ui import delete_sources, source_choices
+    from conftest import CORPUS, HashEmbedder, models_dir
+
+    shutil.copy(CORPUS / "001_74ca4dddf80f577d.txt", tmp_path / "a <b>.txt")
+    kb = Assistant(Settings.load(tmp_path / "home", models=str(models_dir())), embedder=HashEmbedder())
+    kb.ingest([tmp_path / "a <b>.txt"])
+    (label, source), = source_choices(kb)
+    assert label.startswith("a <b>.txt — ")
+    assert "请先选择" in delete_sources(kb, [])
+    message = delete_sources(kb, [source])
+    assert message.startswith("已删除 Deleted 1") and "<b>" not in message  # file names shown as text
+    assert kb.documents() == [] and source_choices(kb) == []
+    assert "删除失败" in delete_sources(kb, [source])
+    kb.close()
