@@ -32,6 +32,8 @@ from ingest.documents import Document, prepare_documents
 from ingest.loaders import LoadError, discover, load
 
 _NO_VECTOR = np.zeros(0, dtype=np.float32)
+# Bump when cleaning or chunking changes what a file becomes: files are then re-ingested.
+PIPELINE_VERSION = 1
 
 # Called as progress(done, total, source) while ingesting.
 Progress = Callable[[int, int, str], None]
@@ -109,6 +111,13 @@ class Assistant:
             evidence_floor=settings.evidence_floor, max_sentences=settings.answer_max_sentences,
             max_chars=settings.answer_max_chars,
         )
+
+    @property
+    def _pipeline_tag(self) -> str:
+        """What a file's chunks depend on besides its bytes: re-ingesting after a change redoes them."""
+        s = self.settings
+        key = f"{PIPELINE_VERSION}:{s.chunk_size}:{s.chunk_overlap}:{s.window_chars}:{self.embedder.name}"
+        return hashlib.sha1(key.encode()).hexdigest()[:8]
 
     @classmethod
     def open(cls, home: str | Path | None = None, **overrides) -> "Assistant":
@@ -341,7 +350,7 @@ class Assistant:
     def _ingest_file(self, path: Path, report: IngestReport) -> str:
         source = source_name(path)
         try:
-            file_hash = file_sha256(path)
+            file_hash = f"{file_sha256(path)}/{self._pipeline_tag}"
             if self.registry.file_hash(source) == file_hash:
                 return "unchanged"
             holders = [s for s in self.registry.sources_with_hash(file_hash) if s != source and Path(s).exists()]

@@ -37,3 +37,17 @@ def test_store_failure_mid_batch_is_raised_and_the_index_stays_consistent(tmp_pa
     assert kb.incomplete() == [] and len(report.added) == 2 and len(report.unchanged) == 1
     assert kb.store.chunk_ids() == {cid for cid, _ in kb.registry.iter_tokens()} == set(kb.bm25.ids)
     kb.close()
+
+
+def test_changing_the_chunking_settings_reingests_files(tmp_path):
+    shutil.copy(CORPUS / "001_74ca4dddf80f577d.txt", tmp_path / "a.txt")
+    home = tmp_path / "home"
+    kb = Assistant(Settings.load(home, models=str(models_dir())), embedder=HashEmbedder())
+    kb.ingest([tmp_path / "a.txt"])
+    assert len(kb.ingest([tmp_path / "a.txt"]).unchanged) == 1
+    n = kb.stats()["chunks"]
+    kb.close()
+    kb = Assistant(Settings.load(home, models=str(models_dir()), chunk_size=150), embedder=HashEmbedder())
+    assert len(kb.ingest([tmp_path / "a.txt"]).updated) == 1
+    assert kb.stats()["chunks"] > n
+    kb.close()
