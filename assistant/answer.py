@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from assistant.query import Concept, Query, question_language
@@ -48,6 +49,19 @@ def assess(query: Query, passages: list[Passage], top: int = 3) -> Evidence:
     low = DENSE_LOW_EN + (DENSE_LOW_ZH - DENSE_LOW_EN) * query.cjk_share
     dense_part = min(1.0, max(0.0, (dense - low) / DENSE_WIDTH))
     return Evidence(0.7 * cover + 0.3 * dense_part, cover, dense)
+
+
+_MARKER_LIKE = re.compile(r"\[(\d+)\]")
+
+
+def shown(text: str) -> str:
+    """Document text as written into an answer's text: bracketed numbers get full-width brackets.
+
+    Documents write "见附件[3]" or "沪府办发[2023]12号"; copied as they are, these would read as
+    citation markers that point at the wrong source or at none. In the answer text every [n] is
+    one of the answer's own markers; `Citation.quote` keeps the document's text verbatim.
+    """
+    return _MARKER_LIKE.sub("［\\1］", text)
 
 
 @dataclass(frozen=True)
@@ -135,7 +149,7 @@ class ExtractiveAnswerer:
                 start=sentence.start, end=sentence.end, page=p.page, doc_id=p.doc_id,
                 passage_start=p.start, passage_end=p.end,
             ))
-            lines.append(f"{sentence.text}[{n}]")
+            lines.append(f"{shown(sentence.text)}[{n}]")
         return Answer(question=question, text="\n".join(lines), refused=False, citations=citations,
                       evidence=evidence.score)
 
@@ -153,5 +167,5 @@ def refusal(question: str, passages: list[Passage], evidence: float, lang: str |
         lines.append(words["nearest"])
         for p in nearest:
             snippet = p.text if len(p.text) <= 80 else p.text[:80] + "…"
-            lines.append(f"- 《{p.title}》{('（' + p.section + '）') if p.section else ''}：{snippet}")
+            lines.append(shown(f"- 《{p.title}》{('（' + p.section + '）') if p.section else ''}：{snippet}"))
     return Answer(question=question, text="\n".join(lines), refused=True, nearest=nearest, evidence=evidence)

@@ -29,7 +29,7 @@ from assistant.store import VectorRecord, open_store
 from ingest.chunking import Chunk, chunk_document, sentence_windows
 from ingest.clean import clean_text
 from ingest.documents import Document, prepare_documents
-from ingest.loaders import LoadError, discover, load
+from ingest.loaders import LoadError, check_file, discover, load
 
 _NO_VECTOR = np.zeros(0, dtype=np.float32)
 # Bump when cleaning or chunking changes what a file becomes: files are then re-ingested.
@@ -350,6 +350,7 @@ class Assistant:
     def _ingest_file(self, path: Path, report: IngestReport) -> str:
         source = source_name(path)
         try:
+            check_file(path, self.settings.max_file_mb * 1024 * 1024)  # size and type before reading anything
             file_hash = f"{file_sha256(path)}/{self._pipeline_tag}"
             if self.registry.file_hash(source) == file_hash:
                 return "unchanged"
@@ -363,6 +364,9 @@ class Assistant:
             docs = prepare_documents(raw)
         except LoadError as exc:
             report.failed.append((source, str(exc)))
+            return "failed"
+        except PermissionError:
+            report.failed.append((source, "cannot read file: permission denied; check the file's permissions"))
             return "failed"
         except OSError as exc:
             report.failed.append((source, f"cannot read the file: {exc.strerror or exc}"))
@@ -470,6 +474,12 @@ class Assistant:
         if not isinstance(question, str):
             raise QuestionError("the question must be text")
         question = question.strip()
+        try:
+            question.encode("utf-8")
+        except UnicodeEncodeError:
+            raise QuestionError(
+                "the question contains characters that are not valid text (broken Unicode); type it again"
+            ) from None
         if not question:
             raise QuestionError("the question is empty: type a question, e.g. 机关是怎样落实在职党员“双报到”制度的？")
         if len(question) > self.settings.max_question_chars:

@@ -7,8 +7,10 @@ from dataclasses import dataclass
 
 # Markers such as ##paidbegin## / ##paidend## come from the site the texts were scraped from.
 _JUNK_MARKER = re.compile(r"##[A-Za-z_]{2,20}##")
-# Invisible characters that only get in the way of matching (zero-width, BOM, soft hyphen).
-_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+# Invisible characters that only get in the way of matching (zero-width, BOM, soft hyphen), and
+# bidirectional controls (marks, embeddings, overrides, isolates), which Chinese text never needs
+# and which would make a quoted passage display in an order other than the one indexed.
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]")
 # C0/C1 controls except tab and newline.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _SPACES = re.compile(r"[ \t\u00a0\u3000\u2002-\u200a\u202f\u205f]+")
@@ -25,8 +27,18 @@ _SENTENCE_END = "。！？!?"
 
 
 def strip_junk(text: str) -> str:
-    """Remove scraping junk markers and invisible characters, keeping everything else."""
-    return _INVISIBLE.sub("", _JUNK_MARKER.sub("", text))
+    """Remove scraping junk markers and invisible characters, keeping everything else.
+
+    Invisible characters go first, and markers until none is left: removing one can join the
+    text around it into another ("##a##bc##d##"), and cleaning must give the same text when
+    applied twice.
+    """
+    text = _INVISIBLE.sub("", text)
+    while True:
+        stripped = _JUNK_MARKER.sub("", text)
+        if stripped == text:
+            return text
+        text = stripped
 
 
 def _fullwidth_to_halfwidth(text: str) -> str:
@@ -56,8 +68,9 @@ def clean_text(text: str) -> str:
 
     Lines become paragraphs separated by a single newline; empty lines are dropped.
     """
-    text = strip_junk(text).replace("\r\n", "\n").replace("\r", "\n")
-    text = _CONTROL.sub("", _fullwidth_to_halfwidth(text))
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    # Normalise characters before removing markers, so none is left formed by what was removed.
+    text = strip_junk(_CONTROL.sub("", _fullwidth_to_halfwidth(text)))
     lines = (clean_line(line) for line in text.split("\n"))
     return "\n".join(line for line in lines if line)
 

@@ -137,6 +137,25 @@ def _looks_like_damaged_utf8(data: bytes) -> bool:
     return good_non_ascii >= 10 * bad
 
 
+def _binary_error(data: bytes) -> LoadError:
+    """The error for bytes with NULs that are not UTF-16: binary, or text damaged by NUL bytes.
+
+    A text file padded or spliced with NUL bytes (a crash while saving, a copy cut short) is
+    still refused — characters are never silently dropped — but it is named as what it is, so
+    the user repairs it instead of looking for the wrong file type.
+    """
+    try:
+        decode_bytes(data.replace(b"\x00", b""))
+    except LoadError:
+        return LoadError(_BINARY_MSG)
+    count, first = data.count(0), data.index(0)
+    return LoadError(
+        f"damaged text file: {count} NUL byte{'s' if count > 1 else ''} (first at byte {first}) among "
+        "otherwise readable text — it was probably cut short or padded while being saved; remove the NUL "
+        "bytes (e.g. tr -d '\\000' < old.txt > new.txt) or save it again, then ingest it again"
+    )
+
+
 def decode_bytes(data: bytes) -> tuple[str, str]:
     """Decode the bytes of a text file, detecting its encoding strictly.
 
@@ -174,14 +193,14 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
         # NUL bytes never occur in UTF-8 or GB18030 text: either UTF-16 without a BOM or binary.
         byte_order = _sniff_utf16(data)
         if byte_order is None:
-            raise LoadError(_BINARY_MSG)
+            raise _binary_error(data)
         try:
             text = data.decode(byte_order)
         except UnicodeDecodeError:
-            raise LoadError(_BINARY_MSG) from None
+            raise _binary_error(data) from None
         _check_text(text)
         if _implausible_share(text) > _MAX_IMPLAUSIBLE_SHARE:
-            raise LoadError(_BINARY_MSG)
+            raise _binary_error(data)
         return text, byte_order
 
     try:
@@ -221,8 +240,12 @@ def _human_size(n: int) -> str:
     return f"{n} bytes"
 
 
-def _read_file(path: Path, max_bytes: int) -> bytes:
-    """Read a regular file of at most `max_bytes`, refusing larger ones before reading them."""
+def check_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> os.stat_result:
+    """Refuse, before reading a byte, what cannot be loaded: missing, unreadable, not a regular file, too large.
+
+    Raises:
+        LoadError: with the reason and what to do.
+    """
     try:
         st = path.stat()
     except FileNotFoundError:
@@ -241,6 +264,12 @@ def _read_file(path: Path, max_bytes: int) -> bytes:
             f"file too large: {_human_size(st.st_size)} > limit {_human_size(max_bytes)}; "
             "split the file or raise ASSISTANT_MAX_FILE_MB"
         )
+    return st
+
+
+def _read_file(path: Path, max_bytes: int) -> bytes:
+    """Read a regular file of at most `max_bytes`, refusing larger ones before reading them."""
+    check_file(path, max_bytes)
     try:
         with path.open("rb") as fh:
             # Read one byte past the limit: the file may have grown since stat().
@@ -339,7 +368,6 @@ def _check_zip(data: bytes, max_uncompressed_bytes: int) -> None:
         ) from None
     if len(infos) > _MAX_ZIP_ENTRIES:
         raise LoadError(f"not a valid .docx: {len(infos)} parts in the archive is far too many for a document")
-    # zipfile stops inflating at the declared size, so the declared sizes bound what is read.
     total = sum(info.file_size for info in infos)
     if total > max_uncompressed_bytes:
         raise LoadError(
@@ -348,6 +376,34 @@ def _check_zip(data: bytes, max_uncompressed_bytes: int) -> None:
         )
     if "word/document.xml" not in names:
         raise LoadError("not a valid .docx: no Word document inside the zip; save the file from Word/WPS as .docx")
+    _check_zip_members(data)
+
+
+_ZIP_BLOCK = 1 << 20
+
+
+def _check_zip_members(data: bytes) -> None:
+    """Inflate every member in bounded blocks, refusing any that does not match its declared size and CRC.
+
+    The declared sizes checked above are only what the headers claim: a header can understate a
+    member, and zipfile's read() of a whole member (what python-docx does) inflates it in one call
+    however large it really is, so a small file lying about its size could exhaust memory. Read
+    in blocks, zipfile stops at the declared size and then checks the CRC, so a lying member is
+    refused here after at most its declared size (already within the limit) has been inflated.
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            for info in archive.infolist():
+                with archive.open(info) as member:
+                    while member.read(_ZIP_BLOCK):
+                        pass
+    except RuntimeError as exc:  # zipfile: "File ... is encrypted, password required for extraction"
+        raise LoadError(f"not a valid .docx: the archive is encrypted ({exc}); save an unprotected copy") from None
+    except Exception as exc:  # noqa: BLE001 - BadZipFile (bad CRC), zlib.error, NotImplementedError, EOFError…
+        raise LoadError(
+            f"not a valid .docx (bad zip: {type(exc).__name__}: {exc}; a part does not unpack to what the archive "
+            "declares — the file is damaged or forged); open it in Word/WPS and save it again as .docx"
+        ) from None
 
 
 @functools.cache
