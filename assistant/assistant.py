@@ -86,8 +86,10 @@ def source_name(path: Path) -> str:
 class Assistant:
     """A knowledge base on disk and the means to ask it questions.
 
-    Open it with `Assistant.open(home)`; it is safe to ask from several threads, and asking
-    while an ingestion runs sees the index as it was before that ingestion's current file.
+    Open it with `Assistant.open(home)`. It is safe to ask from several threads, also while an
+    ingestion runs: questions are answered from the index as it stands (vectors of each file as
+    soon as it is written, keyword search for the whole batch when it ends). One process writes
+    at a time.
     """
 
     def __init__(self, settings: Settings, embedder: SentenceTransformerEmbedder | None = None):

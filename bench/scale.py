@@ -192,6 +192,8 @@ def main() -> None:
     ap.add_argument("--sizes", default="1000,10000,100000")
     ap.add_argument("--modes", default="embedded,server")
     ap.add_argument("--queries", type=int, default=40)
+    ap.add_argument("--out", default="bench/results/scale.jsonl",
+                    help="each configuration's figures are appended here as soon as it finishes")
     ap.add_argument("--one", help=argparse.SUPPRESS)  # "SIZE:MODE": run one configuration in this process
     args = ap.parse_args()
     if args.one:
@@ -207,6 +209,10 @@ def main() -> None:
                 print(proc.stderr[-3000:], file=sys.stderr)
                 raise SystemExit(f"{size}:{mode} failed")
             rows.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+            out = ROOT / args.out
+            out.parent.mkdir(parents=True, exist_ok=True)
+            with out.open("a", encoding="utf-8") as fh:  # a long run that is cut short keeps what it measured
+                fh.write(json.dumps(rows[-1]) + "\n")
             print(f"done {mode} {size}", file=sys.stderr, flush=True)
     print("| mode | chunks | vectors | dense p50/p95 ms | BM25 p50/p95 ms | hybrid p50/p95 ms | ask p50 ms "
           "| ingest chunks/s | disk MB | app RSS MB (peak) | server RSS MB |")
