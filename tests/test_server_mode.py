@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -16,15 +15,9 @@ from assistant.assistant import Assistant
 from assistant.errors import StoreError
 from assistant.settings import Settings
 
-from conftest import CORPUS, models_dir
+from conftest import CORPUS, free_port, models_dir
 
 pytestmark = pytest.mark.e2e
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class ChromaServer:

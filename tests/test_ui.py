@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import socket
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -13,6 +12,7 @@ import pytest
 from assistant.errors import SettingsError
 from assistant.results import Answer, Citation, Passage
 from assistant.settings import Settings
+from conftest import free_port
 from assistant.ui import (
     EXAMPLES,
     ServerOptions,
@@ -204,15 +204,9 @@ def test_upload_limits_are_checked_before_ingesting(tmp_path):
 
 
 # -- a running app --------------------------------------------------------------------------------
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _launch(kb):
     app = build_app(kb)
-    app.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=_free_port(), ssr_mode=False,
+    app.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=free_port(), ssr_mode=False,
                quiet=True)
     return app, app.local_url
 
