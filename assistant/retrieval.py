@@ -130,7 +130,9 @@ class Retriever:
             if len(passages) >= k:
                 continue
             doc = titles[rec.doc_id]
-            text = texts.setdefault(rec.doc_id, self.registry.document_text(rec.doc_id) or "")
+            if rec.doc_id not in texts:  # one read of each document's text per question
+                texts[rec.doc_id] = self.registry.document_text(rec.doc_id) or ""
+            text = texts[rec.doc_id]
             passages.append(Passage(
                 text=text[rec.start:rec.end], title=doc.title, source=doc.source, section=rec.section,
                 start=rec.start, end=rec.end, score=cand.score, chunk_id=rec.chunk_id, doc_id=rec.doc_id,
