@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from assistant.chat_models import MODES
 from assistant.errors import AssistantError
 from assistant.results import to_jsonable
 
@@ -44,6 +45,11 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("ask", parents=[common], help="answer a question with citations")
     p.add_argument("question")
+    p.add_argument("--mode", choices=MODES, default=None,
+                   help="extractive (no language model), openai, ollama or local (default: $ASSISTANT_ANSWER_MODE)")
+    p.add_argument("--stream", action="store_true", help="print the model's words as they come, then the verified answer")
+    p.add_argument("--history", action="append", default=[], metavar="QUESTION",
+                   help="an earlier question of the conversation (repeat, oldest first): the question is a follow-up")
     p.add_argument("--json", action="store_true", help="print the Answer as JSON")
 
     p = sub.add_parser("retrieve", parents=[common], help="show the passages retrieved for a question")
@@ -54,6 +60,8 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("eval", parents=[common], help="retrieval/refusal metrics on a JSONL set or BEIR folder")
     p.add_argument("file", help="JSONL question set, or a BEIR folder (corpus.jsonl, queries.jsonl, qrels.tsv)")
     p.add_argument("--limit", type=int, default=None, help="BEIR: evaluate only the first N queries")
+    p.add_argument("--mode", choices=MODES, default=None,
+                   help="JSONL sets: also measure the answers of this mode (coverage, support, citations, refusals)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
 
     p = sub.add_parser("serve", parents=[common], help="start the browser chat")
@@ -133,10 +141,29 @@ def _stats(args: argparse.Namespace) -> int:
 
 
 def _ask(args: argparse.Namespace) -> int:
-    answer = _open(args).ask(args.question)
+    kb = _open(args)
+    try:
+        if args.stream and not args.json:
+            answer = None
+            wrote = False
+            for item in kb.stream(args.question, history=args.history, mode=args.mode):
+                if isinstance(item, str):
+                    if (args.mode or kb.settings.answer_mode) != "extractive":
+                        print(item, end="", flush=True, file=sys.stderr)  # raw words; the verified text follows
+                        wrote = True
+                else:
+                    answer = item
+            if wrote:
+                print("\n", file=sys.stderr)
+        else:
+            answer = kb.ask(args.question, history=args.history, mode=args.mode)
+    finally:
+        kb.close()
     if args.json:
         _print_json(answer)
         return 0
+    if answer.searched and answer.searched != answer.question:
+        print(f"(searched: {answer.searched})")
     print(answer.text)
     if answer.citations:
         print()
@@ -147,6 +174,8 @@ def _ask(args: argparse.Namespace) -> int:
             seen.add(c.n)
             where = f"{c.source}" + (f", p. {c.page}" if c.page else "")
             print(f"[{c.n}] 《{c.title}》{(' ' + c.section) if c.section else ''} — {where}")
+    if answer.unsupported:
+        print(f"\n{len(answer.unsupported)} sentence(s) not supported by any passage (flagged in the text).")
     return 0
 
 
@@ -168,7 +197,7 @@ def _eval(args: argparse.Namespace) -> int:
     if target.is_dir():
         report = evaluate_beir(kb, target, limit=args.limit)
     elif target.is_file():
-        report = evaluate_questions(kb, target)
+        report = evaluate_questions(kb, target, mode=args.mode)
     else:
         raise AssistantError(f"{target}: no such file or folder")
     if args.json:

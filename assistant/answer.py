@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from assistant.query import Concept, Query, question_language
-from assistant.results import Answer, Citation, Passage
+from assistant.results import Answer, Citation, Passage, Statement
 from ingest.chunking import split_sentences
 
 # Calibrated on bench/devset.jsonl with bench/calibrate.py (see README, "Refusal").
@@ -138,6 +138,7 @@ class ExtractiveAnswerer:
         chosen.sort(key=lambda s: (s.passage, s.start))
         numbers: dict[int, int] = {}
         citations: list[Citation] = []
+        statements: list[Statement] = []
         lines = [words["lead"]]
         for sentence in chosen:
             p = passages[sentence.passage]
@@ -147,11 +148,12 @@ class ExtractiveAnswerer:
             citations.append(Citation(
                 n=n, title=p.title, source=p.source, section=p.section, text=p.text, quote=sentence.text,
                 start=sentence.start, end=sentence.end, page=p.page, doc_id=p.doc_id,
-                passage_start=p.start, passage_end=p.end,
+                passage_start=p.start, passage_end=p.end, statement=sentence.text, support=1.0,
             ))
+            statements.append(Statement(sentence.text, [n], True, 1.0))  # quoted verbatim: supported by construction
             lines.append(f"{shown(sentence.text)}[{n}]")
         return Answer(question=question, text="\n".join(lines), refused=False, citations=citations,
-                      evidence=evidence.score)
+                      evidence=evidence.score, statements=statements)
 
 
 def _same_place(a: _Sentence, b: _Sentence, passages: list[Passage]) -> bool:

@@ -11,11 +11,13 @@ import time
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
 from assistant.answer import ExtractiveAnswerer
+from assistant.chat_models import ChatModel, check_mode, open_chat_model
+from assistant.followup import previous_questions, rewrite_followup, rewrite_with_model
 from assistant.embeddings import SentenceTransformerEmbedder, open_embedder
 from assistant.errors import AssistantError, ModelError, QuestionError
 from assistant.crosslingual import Dictionary
@@ -113,6 +115,8 @@ class Assistant:
             evidence_floor=settings.evidence_floor, max_sentences=settings.answer_max_sentences,
             max_chars=settings.answer_max_chars,
         )
+        self._chat_models: dict[str, ChatModel] = {}  # built on first use, one per mode
+        self._chat_lock = threading.Lock()
 
     @property
     def _pipeline_tag(self) -> str:
@@ -132,6 +136,15 @@ class Assistant:
         return cls(Settings.load(home, **overrides))
 
     def close(self) -> None:
+        """Close the registry and stop the local model server, if one was started."""
+        for chat in self._chat_models.values():
+            server = getattr(chat, "server", None)
+            if server is not None:
+                server.stop()
+            close = getattr(chat, "close", None)
+            if close:
+                close()
+        self._chat_models.clear()
         self.registry.close()
 
     def __enter__(self) -> "Assistant":
@@ -501,14 +514,87 @@ class Assistant:
         """The question's language, keyword tokens (English words translated) and concepts."""
         return analyse(question, self.tokenizer, self.bm25, self.dictionary)
 
-    def ask(self, question: str, k: int | None = None) -> Answer:
+    def chat_model(self, mode: str) -> ChatModel:
+        """The chat model of an answer mode, built on first use (the local server starts then)."""
+        with self._chat_lock:
+            if mode not in self._chat_models:
+                self._chat_models[mode] = open_chat_model(self.settings, mode)
+            return self._chat_models[mode]
+
+    def standalone(self, question: str, history: Sequence | None = None, mode: str | None = None) -> str:
+        """The question rewritten to stand alone, given the earlier questions of the conversation.
+
+        Extractive mode rewrites by rules; the chat-model modes ask the model (prompt `rewrite`)
+        and keep its rewrite only when it passes a sanity check. Without history: the question.
+        """
+        earlier = previous_questions(history)
+        if not earlier:
+            return question
+        mode = check_mode(mode or self.settings.answer_mode)
+        if mode == "extractive":
+            return rewrite_followup(question, earlier)
+        return rewrite_with_model(self.chat_model(mode), question, earlier)
+
+    def ask(self, question: str, k: int | None = None, history: Sequence | None = None,
+            mode: str | None = None) -> Answer:
         """An answer built only from the documents, with [n] citations, or a refusal that says so.
 
         Args:
             question: in Chinese or English (or mixed).
             k: passages to draw the answer from (default: settings.top_k).
+            history: earlier turns of the conversation (questions; (question, answer) pairs; or
+                {"role", "content"} messages): a follow-up is rewritten into a standalone question
+                first, and `Answer.searched` says what was searched.
+            mode: "extractive" (no language model), "openai", "ollama" or "local"; default settings.answer_mode.
+
+        Raises:
+            QuestionError: an empty or over-long question.
+            BackendError: the chat model is unreachable or failed (chat-model modes only).
         """
-        return self.answer_with_passages(question, k=k, use=k)[0]
+        result = None
+        for item in self.stream(question, history=history, mode=mode, k=k):
+            result = item
+        assert isinstance(result, Answer)
+        return result
+
+    def stream(self, question: str, history: Sequence | None = None, mode: str | None = None,
+               k: int | None = None) -> Iterator[str | Answer]:
+        """ask(), yielding the answer's text as it is written and, last, the full Answer.
+
+        Extractive answers come whole (one text piece, then the Answer). With a chat model the
+        pieces are the model's raw words; the final Answer's text has its citations verified
+        (markers corrected, unsupported sentences flagged), so show that one when it arrives.
+        """
+        started = time.perf_counter()
+        mode = check_mode(mode or self.settings.answer_mode)
+        question = self._check_question(question)
+        searched = self.standalone(question, history, mode)
+        query = self.analyse(searched)
+        self._sync_if_stale()
+        top_k = k or self.settings.top_k
+        passages = self.retriever.search(query.text, top_k, tokens=query.tokens, weights=query.weights)
+        if mode == "extractive":
+            answer = self.answerer.answer(query, passages)
+            answer.mode = mode
+            yield answer.text
+        else:
+            from assistant.generate import GenerativeAnswerer
+
+            answerer = GenerativeAnswerer(
+                self.chat_model(mode), self.embedder, mode=mode, evidence_floor=self.settings.evidence_floor,
+                max_tokens=self.settings.llm_max_tokens,
+            )
+            answer = None
+            for item in answerer.stream(query, passages):
+                if isinstance(item, Answer):
+                    answer = item
+                else:
+                    yield item
+            assert answer is not None
+        answer.question = question
+        answer.searched = query.text
+        answer.seconds = time.perf_counter() - started
+        yield answer
 
     def answer_with_passages(self, question: str, k: int | None = None,
                              use: int | None = None) -> tuple[Answer, list[Passage]]:

@@ -40,10 +40,70 @@ class EvalReport:
     latency_p50_ms: float = 0.0
     latency_p95_ms: float = 0.0
     failures: list[dict] = field(default_factory=list)  # per-question detail of misses, for tuning
+    answers: "AnswerMetrics | None" = None  # with --mode: how good the answers themselves are
 
     @property
     def refusal_accuracy(self) -> float:
         return self.refused_unanswerable / self.unanswerable if self.unanswerable else 1.0
+
+
+@dataclass
+class AnswerMetrics:
+    """Quality of the answers of one mode on a question set (answerable and unanswerable questions)."""
+
+    mode: str
+    answerable: int = 0
+    key_coverage: float = 0.0  # mean share of a question's answer-key terms found in its answer (refusal = 0)
+    supported_share: float = 0.0  # share of answer sentences that some passage supports
+    citation_precision: float = 0.0  # share of citations whose passage contains the question's gold text
+    refusal_accuracy: float = 0.0  # unanswerable questions refused
+    false_refusals: int = 0  # answerable questions refused
+    latency_p50_ms: float = 0.0
+    latency_p95_ms: float = 0.0
+    rows: list[dict] = field(default_factory=list)  # per question: answer, statements, supports
+
+
+def evaluate_answers(kb: "Assistant", items: list[dict], mode: str,
+                     progress: Callable[[int, int], None] | None = None) -> AnswerMetrics:
+    """Ask every question in `mode` and measure the answers (see AnswerMetrics)."""
+    metrics = AnswerMetrics(mode)
+    coverages, latencies = [], []
+    sentences = supported = cited = cited_ok = 0
+    unanswerable = refused_unanswerable = 0
+    for i, item in enumerate(items):
+        started = time.perf_counter()
+        answer = kb.ask(item["question"], mode=mode)
+        latencies.append((time.perf_counter() - started) * 1000)
+        key = item.get("answer_key") or []
+        if item["answerable"]:
+            metrics.answerable += 1
+            metrics.false_refusals += int(answer.refused)
+            if key:
+                coverages.append(0.0 if answer.refused else sum(k in answer.text for k in key) / len(key))
+            for c in answer.citations:
+                cited += 1
+                cited_ok += any(g in c.text for g in item["gold"])
+        else:
+            unanswerable += 1
+            refused_unanswerable += int(answer.refused)
+        if not answer.refused:
+            sentences += len(answer.statements)
+            supported += sum(s.supported for s in answer.statements)
+        metrics.rows.append({
+            "id": item.get("id"), "question": item["question"], "answerable": item["answerable"],
+            "refused": answer.refused, "text": answer.text, "generated": answer.generated,
+            "statements": [(s.text, s.supported, round(s.support, 3)) for s in answer.statements],
+            "ms": round(latencies[-1]),
+        })
+        if progress:
+            progress(i + 1, len(items))
+    metrics.key_coverage = sum(coverages) / len(coverages) if coverages else 0.0
+    metrics.supported_share = supported / sentences if sentences else 0.0
+    metrics.citation_precision = cited_ok / cited if cited else 0.0
+    metrics.refusal_accuracy = refused_unanswerable / unanswerable if unanswerable else 1.0
+    metrics.latency_p50_ms = _percentile(latencies, 50)
+    metrics.latency_p95_ms = _percentile(latencies, 95)
+    return metrics
 
 
 def _rank_of_first_hit(flags: list[bool]) -> int:
@@ -92,8 +152,11 @@ def read_question_set(path: Path) -> list[dict]:
     return items
 
 
-def evaluate_questions(kb: "Assistant", path: Path) -> EvalReport:
-    """Hybrid retrieval hits and refusals of a knowledge base on a JSONL question set."""
+def evaluate_questions(kb: "Assistant", path: Path, mode: str | None = None) -> EvalReport:
+    """Hybrid retrieval hits and refusals of a knowledge base on a JSONL question set.
+
+    With `mode`, the answers of that mode are measured too (`report.answers`).
+    """
     from assistant.retrieval import dense_only_ranking, keyword_only_ranking
 
     items = read_question_set(path)
@@ -137,6 +200,8 @@ def evaluate_questions(kb: "Assistant", path: Path) -> EvalReport:
     report.refusal_by_kind = {k: (v[0], v[1]) for k, v in kinds.items()}
     report.latency_p50_ms = _percentile(latencies, 50)
     report.latency_p95_ms = _percentile(latencies, 95)
+    if mode:
+        report.answers = evaluate_answers(kb, items, mode)
     return report
 
 
@@ -202,4 +267,13 @@ def format_report(report: EvalReport) -> str:
     if report.rankings and report.rankings[0].n and report.dataset.endswith(".jsonl"):
         lines.append(f"false refusals (answerable refused): {report.false_refusals}")
     lines.append(f"latency p50 {report.latency_p50_ms:.1f} ms, p95 {report.latency_p95_ms:.1f} ms")
+    a = report.answers
+    if a is not None:
+        lines += [
+            f"answers ({a.mode} mode):",
+            f"  answer-key coverage {a.key_coverage:.3f}, sentences supported {a.supported_share:.3f}, "
+            f"citation precision {a.citation_precision:.3f}",
+            f"  refusal accuracy {a.refusal_accuracy:.3f}, false refusals {a.false_refusals}/{a.answerable}, "
+            f"latency p50 {a.latency_p50_ms:.0f} ms, p95 {a.latency_p95_ms:.0f} ms",
+        ]
     return "\n".join(lines)

@@ -43,6 +43,18 @@ class Citation:
     doc_id: str = ""
     passage_start: int = 0
     passage_end: int = 0
+    statement: str = ""  # the answer's sentence this citation supports
+    support: float = 0.0  # how well `quote`'s passage supports it (1.0 = quoted verbatim)
+
+
+@dataclass
+class Statement:
+    """One sentence of an answer, the citation numbers it carries, and whether a passage supports it."""
+
+    text: str
+    citations: list[int] = field(default_factory=list)
+    supported: bool = True
+    support: float = 0.0  # best support score over the passages (see assistant/grounding.py)
 
 
 @dataclass
@@ -61,6 +73,10 @@ class Answer:
     evidence: float = 0.0  # strength of the best evidence, compared with settings.evidence_floor
     searched: str = ""  # what was actually searched (after any follow-up rewriting)
     seconds: float = 0.0
+    mode: str = "extractive"  # which answerer wrote it: extractive, openai, ollama or local
+    statements: list[Statement] = field(default_factory=list)  # the answer sentence by sentence
+    unsupported: list[str] = field(default_factory=list)  # sentences no passage supports (flagged in `text`)
+    generated: str = ""  # the chat model's raw reply, before citations were verified
 
 
 @dataclass

@@ -50,6 +50,20 @@ class Settings:
     # Extractive answers.
     answer_max_sentences: int = 4
     answer_max_chars: int = 400
+    # Answer mode: "extractive" (offline default, no language model), "openai", "ollama" or "local".
+    answer_mode: str = "extractive"
+    openai_base_url: str = ""  # e.g. http://127.0.0.1:8000/v1 (vLLM, llama.cpp server, Xinference, DeepSeek …)
+    openai_model: str = ""
+    openai_api_key: str = field(default="", repr=False)  # ASSISTANT_OPENAI_API_KEY, else OPENAI_API_KEY
+    ollama_url: str = "http://127.0.0.1:11434"
+    ollama_model: str = "qwen2.5:7b"
+    local_model: str = ""  # a .gguf file; empty = the bundled Qwen2.5-Coder-0.5B-Instruct
+    llm_threads: int = 1  # local model; 1 because the embedding model shares the CPU (2 collapse under contention)
+    llm_context: int = 4096
+    llm_max_tokens: int = 300  # always bounded: a small model can repeat itself without end
+    llm_temperature: float = 0.0  # greedy: the same question gives the same answer
+    llm_timeout: float = 120.0  # seconds to wait for the server's next bytes
+    llm_retries: int = 2  # retries of a failed request before any text arrived
     # Input limits.
     max_question_chars: int = 2000
     max_file_mb: int = 50
@@ -105,6 +119,10 @@ class Settings:
             raise SettingsError(f"fusion must be 'zscore' or 'rrf', got {self.fusion!r}")
         if not 0.0 <= self.keyword_weight <= 1.0:
             raise SettingsError("keyword_weight must be between 0 and 1")
+        if self.answer_mode not in ("extractive", "openai", "ollama", "local"):
+            raise SettingsError(f"answer_mode must be extractive, openai, ollama or local; got {self.answer_mode!r}")
+        if self.llm_max_tokens < 16 or self.llm_threads < 1 or self.llm_context < 512:
+            raise SettingsError("llm_max_tokens must be ≥ 16, llm_threads ≥ 1 and llm_context ≥ 512")
         if not self.kb or not all(c.isalnum() or c in "-_" for c in self.kb):
             raise SettingsError(f"kb name {self.kb!r}: use letters, digits, '-' or '_'")
 

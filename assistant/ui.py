@@ -18,7 +18,9 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 
 import gradio as gr  # noqa: E402  (the environment variable must be set first)
 
-from assistant.errors import AssistantError, QuestionError  # noqa: E402
+from assistant.chat_models import BackendError  # noqa: E402
+from assistant.errors import AssistantError, ModelError, QuestionError, SettingsError  # noqa: E402
+from assistant.followup import rewrite_followup  # noqa: E402,F401  (part of this module's API)
 from assistant.results import Answer, Citation  # noqa: E402
 
 log = logging.getLogger("assistant.ui")
@@ -76,165 +78,7 @@ def exposure_warning(host: str, auth: tuple[str, str] | None) -> str | None:
             " the knowledge base. Set ASSISTANT_UI_USER and ASSISTANT_UI_PASSWORD.")
 
 
-# -- follow-up questions -----------------------------------------------------------------------
-_QUOTED = re.compile(r"[“\"「『‘']([^”\"」』’']{1,20})[”\"」』’']")
 _CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
-_TOKEN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[A-Za-z][A-Za-z0-9'’-]*|\d+")
-_PUNCT = re.compile(r"[\s，。！？；：、,.!?;:()（）《》<>\[\]【】“”\"'‘’…—-]+")
-# Question words and particles: they say how something is asked, not what about.
-_ZH_STOP = ("是怎样", "是如何", "怎么样", "怎样", "怎么", "如何", "是什么", "什么", "哪些", "哪个", "哪里", "为什么",
-            "是否", "多少", "请问", "请", "一下", "的", "了", "吗", "呢", "吧", "啊")
-# Words that frame a question ("how do offices implement …") rather than name its topic: a
-# follow-up such as "那保密工作呢？" keeps the frame and swaps the topic.
-_ZH_FRAME = ("党委办公厅", "政府办公厅", "党员干部", "党组织", "办公室", "办公厅", "党支部", "机关", "单位", "部门", "干部",
-             "落实", "开展", "推进", "推动", "加强", "建立", "健全", "实行", "执行", "实施", "贯彻", "做好", "抓好",
-             "组织", "做法", "措施", "经验", "成效", "要求")
-_ZH_PRONOUN = ("它们", "它的", "它", "其", "这个", "这些", "这项", "这种", "这一", "该", "上述", "此", "那个", "那些")
-_ZH_SWAP_LEAD = ("那么", "那", "还有", "另外", "此外", "至于", "关于", "以及", "再说说", "说说")
-_ZH_SWAP_TAIL = ("又是怎样的", "是怎样的", "又如何", "情况如何", "怎么样", "如何", "怎样", "方面", "的情况", "呢", "吗")
-# Questions that only make sense about what was just discussed.
-_ZH_GENERIC = {"具体做法", "具体措施", "做法", "措施", "要求", "成效", "效果", "原因", "目的", "意义", "怎么做", "具体怎么做",
-               "为什么", "有哪些", "例子", "举例", "详细", "详细说说", "展开说说", "具体", "还有吗", "还有呢"}
-_EN_STOP = {"how", "what", "why", "when", "where", "which", "who", "whom", "do", "does", "did", "is", "are", "was", "were",
-            "the", "a", "an", "of", "to", "in", "on", "for", "and", "or", "about", "with", "by", "can", "could",
-            "should", "would", "will", "their", "its", "it", "they", "them", "this", "that", "these", "those", "be",
-            "been", "have", "has", "had", "tell", "me", "please", "there", "any", "so", "then", "also"}
-_EN_FRAME = {"office", "offices", "agency", "agencies", "department", "departments", "unit", "units", "organ", "organs",
-             "organisation", "organisations", "organization", "organizations", "run", "runs", "implement",
-             "implements", "carry", "carries", "out", "organise", "organize", "handle", "handles", "manage",
-             "manages", "promote", "strengthen", "establish", "measures", "practice", "practices", "experience",
-             "requirements"}
-_EN_SWAP = re.compile(r"^\s*(?:and\s+)?(?:what|how)\s+about\s+(.*)$|^\s*and\s+(.*)$|^\s*what\s+of\s+(.*)$", re.I)
-_EN_PRONOUN_WORD = re.compile(r"\b(it|its|they|their|them|this|these|those)\b", re.I)
-_EN_PRONOUN = re.compile(r"^\s*(?:and\s+)?(it|its|it's|they|their|them|this|that|these|those)\b", re.I)
-
-
-def _strip_zh_stop(text: str) -> str:
-    for word in _ZH_STOP:
-        text = text.replace(word, " ")
-    return text
-
-
-def _content(text: str) -> str:
-    """The words of a question without punctuation, question words and particles."""
-    return _PUNCT.sub("", _strip_zh_stop(text))
-
-
-def _split_terms(text: str) -> list[tuple[str, bool]]:
-    """A question's key terms in order, each flagged True when it frames rather than names the topic."""
-    terms: list[tuple[str, bool]] = []
-    # Quoted terms (“双报到”) are names: keep them whole before anything cuts them.
-    pieces = _QUOTED.split(text)
-    for i, piece in enumerate(pieces):
-        if i % 2 == 1:
-            terms.append((piece.strip(), False))
-            continue
-        for token in _TOKEN.findall(_strip_zh_stop(piece)):
-            if token[0].isascii():
-                low = token.lower()
-                if low not in _EN_STOP:
-                    terms.append((token, low in _EN_FRAME))
-                continue
-            terms.extend(_cut_frame(token))
-    seen: set[str] = set()
-    out = []
-    for term, frame in terms:
-        if len(term) >= 2 and term not in seen:  # one character alone (是, 在) carries no meaning
-            seen.add(term)
-            out.append((term, frame))
-    return out
-
-
-def _cut_frame(run: str) -> list[tuple[str, bool]]:
-    """Split a run of Chinese characters into frame words and the topic fragments between them."""
-    for word in _ZH_FRAME:  # longest first within each family, so 党组织 wins over 组织
-        at = run.find(word)
-        if at >= 0:
-            return _cut_frame(run[:at]) + [(word, True)] + _cut_frame(run[at + len(word):])
-    return [(run, False)] if run else []
-
-
-def _swap_topic_zh(question: str) -> str | None:
-    """The new topic of a "那X呢？" follow-up, or None when the question is not of that shape."""
-    rest = _PUNCT.sub(" ", question).strip()
-    lead = ""
-    while True:  # "那么，还有…" carries several lead words
-        word = next((w for w in _ZH_SWAP_LEAD if rest.startswith(w)), "")
-        if not word:
-            break
-        lead += word
-        rest = rest[len(word):].strip()
-    tail = ""
-    for w in _ZH_SWAP_TAIL:
-        if rest.endswith(w):
-            tail, rest = w, rest[: -len(w)].strip()
-            break
-    if not lead and tail not in ("呢", "怎么样", "如何", "又如何", "情况如何"):
-        return None
-    if not lead and len(_content(rest)) > 10:
-        return None  # a long question that ends in 呢 stands on its own
-    return rest
-
-
-def rewrite_followup(question: str, history_questions: Sequence[str]) -> str:
-    """What to search for a question asked after others, until a language model can rewrite it.
-
-    A follow-up that swaps the topic ("那保密工作呢？", "what about confidentiality?") keeps the
-    previous question's framing words (机关, 落实 …) and takes the new topic; one that refers back
-    ("它有什么要求？", "why?", short questions) is searched together with the previous topic. Any
-    other question is returned unchanged.
-
-    Args:
-        question: the question as typed.
-        history_questions: earlier questions of the conversation, oldest first, as they were
-            searched (already rewritten), so a chain of follow-ups keeps its context.
-
-    Returns:
-        The text to search: the question itself, or its key terms joined by spaces.
-    """
-    question = question.strip()
-    previous = next((h.strip() for h in reversed(history_questions) if h and h.strip()), "")
-    if not question or not previous:
-        return question
-    terms = _split_terms(previous)
-    frame = [t for t, is_frame in terms if is_frame]
-    topic = [t for t, is_frame in terms if not is_frame]
-    english = bool(re.match(r"\W*[A-Za-z]", question))  # "what about 保密工作?" is framed in English
-
-    new_topic: str | None = None
-    refers_back = False
-    if english:
-        m = _EN_SWAP.match(question)
-        words = re.findall(r"[A-Za-z']+", question)
-        if m:
-            new_topic = _PUNCT.sub(" ", next(g for g in m.groups() if g is not None)).strip()
-            if _EN_PRONOUN.match(new_topic) or not new_topic:
-                refers_back, new_topic = True, None
-        elif _EN_PRONOUN.match(question) or len(words) <= 2 or (len(words) <= 6 and _EN_PRONOUN_WORD.search(question)):
-            refers_back = True
-    else:
-        body = _PUNCT.sub("", question)
-        if any(body.startswith(p) for p in _ZH_PRONOUN) and not body.startswith(("此外", "其他", "其中", "其实")):
-            refers_back = True
-        else:
-            new_topic = _swap_topic_zh(question)
-            if new_topic is not None and (not new_topic or any(new_topic.startswith(p) for p in _ZH_PRONOUN)):
-                refers_back, new_topic = True, None
-            elif new_topic is None:
-                content = _content(question)
-                if len(content) <= 2 or content in _ZH_GENERIC:
-                    refers_back = True
-
-    if new_topic and not any(not is_frame for _, is_frame in _split_terms(new_topic)):
-        # "此外还有哪些措施？", "and why?": no new topic named, so it is about the previous one.
-        refers_back, new_topic = True, None
-    if new_topic:
-        carried = [t for t in frame if t not in new_topic]
-        return " ".join([new_topic, *carried]).strip()
-    if refers_back:
-        carried = [t for t in (topic or [t for t, _ in terms]) if t not in question]
-        return " ".join([*carried, question]).strip()
-    return question
 
 
 # -- HTML of the sources panel (everything from documents or users is escaped first) ----------
@@ -401,6 +245,10 @@ def answer_message(answer: Answer, asked: str) -> str:
         # A block quote sets a refusal apart from answers; the nearest passages go to the panel.
         head = answer.text.split("\n", 1)[0]
         lines.append(f"> **⚠ {chat_text(head)}**")
+        if answer.generated:  # the model wrote something, but nothing of it was supported
+            lines.append(">")
+            lines.append("> " + ("The model's answer could not be verified against the documents, so it is not shown."
+                                 if english else "模型给出的回答无法在文件中找到依据，因此不予采用。"))
         if answer.nearest:
             lines.append(">")
             lines.append("> " + (
@@ -409,6 +257,12 @@ def answer_message(answer: Answer, asked: str) -> str:
             ))
     else:
         lines.append(chat_text(answer.text))
+        if answer.unsupported:
+            # The flagged sentences carry 〔未找到依据〕 in the text; say what that means, visibly.
+            lines.append("")
+            lines.append(f"**⚠ {len(answer.unsupported)} sentence(s) not supported by any passage (marked "
+                         "[not supported by the documents]); check them before use.**" if english else
+                         f"**⚠ 有 {len(answer.unsupported)} 句话在文件中找不到依据（已标注〔未找到依据〕），请勿直接采用。**")
     return "\n".join(lines)
 
 
@@ -423,14 +277,34 @@ def answer_dict(answer: Answer) -> dict[str, Any]:
         "searched": answer.searched,
         "evidence": answer.evidence,
         "seconds": answer.seconds,
+        "mode": answer.mode,
+        "statements": [asdict(st) for st in answer.statements],
+        "unsupported": answer.unsupported,
     }
 
 
-def ask_kb(kb: Any, question: str, k: int | None = None) -> Answer:
-    """kb.ask, with a per-request number of passages when it differs from the knowledge base's own."""
-    if k is None or int(k) == kb.settings.top_k:
-        return kb.ask(question)
-    return kb.ask(question, k=int(k))
+def ask_kb(kb: Any, question: str, k: int | None = None, mode: str | None = None,
+           history: Sequence | None = None) -> Answer:
+    """kb.ask, passing the number of passages, mode and history only when they are given."""
+    extra: dict[str, Any] = {}
+    if k is not None and int(k) != kb.settings.top_k:
+        extra["k"] = int(k)
+    if mode:
+        extra["mode"] = mode
+    if history:
+        extra["history"] = list(history)
+    return kb.ask(question, **extra)
+
+
+MODE_CHOICES = [("抽取式 Extractive（无需语言模型）", "extractive"), ("本地模型 Local model", "local"),
+                ("OpenAI 兼容服务 OpenAI-compatible", "openai"), ("Ollama", "ollama")]
+
+
+def fallback_note(error: Exception, english: bool) -> str:
+    """The line shown above the extractive answer when the chat model failed."""
+    if english:
+        return f"**⚠ The chat model is unavailable ({chat_text(str(error))}). Here is the extractive answer instead:**"
+    return f"**⚠ 语言模型不可用（{chat_text(str(error))}），以下改用抽取式回答：**"
 
 
 # -- the knowledge-base tab ------------------------------------------------------------------
@@ -567,32 +441,68 @@ def build_app(kb: Any, *, max_upload_mb: int | None = None, max_upload_files: in
     max_files = max_upload_files or options.max_upload_files
     default_k = max(1, min(10, kb.settings.top_k))
 
-    def respond(question: str, history: list | None, session: dict | None, k: float):
+    def respond(question: str, history: list | None, session: dict | None, k: float, mode: str | None = None):
+        # A generator: Gradio shows each yielded state, so a chat model's words appear as they come.
         history = list(history or [])
         session = session or _new_session()
         question = (question or "").strip()
+        mode = mode or kb.settings.answer_mode
         if not question:
             gr.Warning("请输入问题。Type a question first.")
-            return gr.update(), history, session, gr.update()
-        searched = rewrite_followup(question, session["searched"])
+            yield gr.update(), history, session, gr.update()
+            return
+        english = len(re.findall(r"[A-Za-z]", question)) > len("".join(_CJK_RUN.findall(question)))
         history.append({"role": "user", "content": chat_text(question)})
+        note = ""
+        answer = None
         try:
-            answer = ask_kb(kb, searched, int(k))
+            try:
+                if mode != "extractive":
+                    history.append({"role": "assistant", "content": "…"})
+                    yield "", history, session, gr.update()
+                written = ""
+                for item in kb.stream(question, history=session["searched"], mode=mode, k=int(k)):
+                    if isinstance(item, str):
+                        if mode != "extractive":
+                            written += item
+                            history[-1] = {"role": "assistant", "content": chat_text(written) + " ▍"}
+                            yield "", history, session, gr.update()
+                    else:
+                        answer = item
+            except (BackendError, ModelError, SettingsError) as exc:
+                if mode == "extractive":
+                    raise
+                # The chat model is down or misconfigured: never leave a blank, answer extractively.
+                log.warning("chat model failed, answering extractively: %s", exc)
+                note = fallback_note(exc, english)
+                if history[-1]["role"] == "assistant":
+                    history.pop()
+                answer = kb.ask(question, history=session["searched"], mode="extractive", k=int(k))
         except QuestionError as exc:
+            if history[-1]["role"] == "assistant":
+                history.pop()
             history.append({"role": "assistant", "content": f"**⚠ {chat_text(str(exc))}**"})
             session = {"searched": session["searched"], "sources": session["sources"] + [""]}
-            return "", history, session, gr.update()
+            yield "", history, session, gr.update()
+            return
         except AssistantError as exc:
             log.warning("question failed: %s", exc)
+            if history[-1]["role"] == "assistant":
+                history.pop()
             history.append({"role": "assistant", "content": f"**⚠ 出错了 Error：{chat_text(str(exc))}**"})
             session = {"searched": session["searched"], "sources": session["sources"] + [""]}
-            return "", history, session, gr.update()
-        if not answer.searched:
-            answer.searched = searched
+            yield "", history, session, gr.update()
+            return
         panel = sources_html(answer, kb.document_text)
-        history.append({"role": "assistant", "content": answer_message(answer, question)})
+        message = answer_message(answer, question)
+        if note:
+            message = f"{note}\n\n{message}"
+        if history[-1]["role"] == "assistant":
+            history[-1] = {"role": "assistant", "content": message}
+        else:
+            history.append({"role": "assistant", "content": message})
         session = {"searched": session["searched"] + [answer.searched], "sources": session["sources"] + [panel]}
-        return "", history, session, panel
+        yield "", history, session, panel
 
     def show_turn(session: dict | None, evt: gr.SelectData):
         # Clicking an earlier message shows the sources of that turn again.
@@ -625,10 +535,13 @@ def build_app(kb: Any, *, max_upload_mb: int | None = None, max_upload_files: in
             summary, rows = f"导入失败 Ingestion failed：{exc}", []
         return summary, rows, *refresh_docs(), None
 
-    def api_ask(question: str, k: int = 0) -> dict:
-        """Answer a question from the documents: text with [n] markers, refused flag, citations."""
+    def api_ask(question: str, k: int = 0, mode: str = "") -> dict:
+        """Answer a question from the documents: text with [n] markers, refused flag, citations.
+
+        `mode` picks the answerer (extractive, local, openai, ollama); empty = the configured default.
+        """
         try:
-            answer = ask_kb(kb, question, k or None)
+            answer = ask_kb(kb, question, k or None, mode or None)
         except AssistantError as exc:
             raise gr.Error(str(exc)) from exc
         return answer_dict(answer)
@@ -668,8 +581,13 @@ def build_app(kb: Any, *, max_upload_mb: int | None = None, max_upload_files: in
                         with gr.Accordion("设置 Settings", open=False, elem_id="settings"):
                             top_k = gr.Slider(1, 10, value=default_k, step=1,
                                               label="检索段落数 Passages to use (top k)", elem_id="top-k")
-                            gr.Markdown("回答方式 Answer mode：抽取式（直接引用原文，无需语言模型）"
-                                        " · extractive (quotes the documents; no language model).")
+                            answer_mode = gr.Radio(
+                                MODE_CHOICES, value=kb.settings.answer_mode, elem_id="answer-mode",
+                                label="回答方式 Answer mode",
+                                info="抽取式直接引用原文；语言模型改写成通顺的回答，每句都会核对出处，找不到依据的句子会标出。"
+                                     " Extractive quotes the documents; a language model writes the answer and every"
+                                     " sentence is checked against the passages (unsupported ones are flagged).",
+                            )
                     with gr.Column(scale=2, min_width=320):
                         gr.Markdown("### 来源 Sources")
                         sources = gr.HTML(sources_html(None), css_template=SOURCES_CSS, js_on_load=None,
@@ -697,11 +615,11 @@ def build_app(kb: Any, *, max_upload_mb: int | None = None, max_upload_files: in
                 delete_summary = gr.Markdown(elem_id="delete-summary")
 
         outputs = [question, chatbot, session, sources]
-        question.submit(respond, [question, chatbot, session, top_k], outputs, api_visibility="private")
-        send.click(respond, [question, chatbot, session, top_k], outputs, api_visibility="private")
+        question.submit(respond, [question, chatbot, session, top_k, answer_mode], outputs, api_visibility="private")
+        send.click(respond, [question, chatbot, session, top_k, answer_mode], outputs, api_visibility="private")
         for button, text in zip(example_buttons, EXAMPLES, strict=True):
             button.click(_constant(text), None, question, api_visibility="private", queue=False).then(
-                respond, [question, chatbot, session, top_k], outputs, api_visibility="private")
+                respond, [question, chatbot, session, top_k, answer_mode], outputs, api_visibility="private")
         chatbot.select(show_turn, [session], sources, api_visibility="private")
         clear.click(new_chat, None, [chatbot, session, sources, question], api_visibility="private")
         chatbot.clear(new_chat, None, [chatbot, session, sources, question], api_visibility="private")

