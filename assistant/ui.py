@@ -645,6 +645,14 @@ def serve(kb: Any, host: str | None = None, port: int | None = None, **launch_kw
     if warning:
         log.warning(warning)
         print(f"WARNING: {warning}", file=sys.stderr)
+    if kb.settings.answer_mode != "extractive":
+        # Start the chat model now (the local server loads its GGUF), so a broken set-up is reported
+        # at start and the first question does not wait for it.
+        try:
+            kb.chat_model(kb.settings.answer_mode)
+        except AssistantError as exc:
+            print(f"WARNING: answer mode {kb.settings.answer_mode!r} is not usable ({exc}); "
+                  "questions will be answered extractively until it is fixed", file=sys.stderr)
     app = build_app(kb, warning=warning)
     launch_kwargs.setdefault("max_file_size", f"{options.max_upload_mb}mb")  # a hard cap on top of our own check
     launch_kwargs.setdefault("ssr_mode", False)

@@ -399,6 +399,7 @@ def test_api_ask_returns_structured_answer(corpus_app):
     assert result["searched"] == SHUANG
     markers = {int(n) for n in re.findall(r"\[(\d+)\]", result["text"])}
     assert markers and markers == {c["n"] for c in result["citations"]}
+    assert result["mode"] == "extractive" and result["unsupported"] == [] and result["statements"]
     assert any("双报到" in c["text"] for c in result["citations"])
     first = result["citations"][0]
     assert set(first) >= {"n", "title", "source", "section", "text", "quote", "start", "end", "page"}
@@ -411,6 +412,44 @@ def test_api_ask_returns_structured_answer(corpus_app):
 
     with pytest.raises(AppError, match="empty"):
         client.predict("   ", api_name="/ask")
+
+
+@pytest.mark.e2e
+def test_browser_local_model_answer_streams_and_a_down_backend_falls_back(corpus_app, page):
+    """The answer-mode choice: the real local model answers with citations; a broken backend never leaves a blank."""
+    from playwright.sync_api import expect
+
+    page.goto(corpus_app)
+    page.locator("#settings").get_by_text("设置 Settings").click()
+    page.locator("#answer-mode").get_by_text("本地模型 Local model").click()
+    box = page.locator("#question textarea")
+    box.fill(SHUANG)
+    box.press("Enter")
+    bot = page.locator('#chat [data-testid="bot"]').last
+    expect(page.locator("#sources .src-searched")).to_contain_text(SHUANG, timeout=300_000)
+    expect(bot).to_contain_text("[1]")
+    expect(bot).not_to_contain_text("▍")  # the streaming cursor is gone: the verified answer replaced the draft
+    assert "双报到" in " ".join(page.locator("#sources .src-text").all_inner_texts())
+    _shot(page, "ui-local-model.png")
+
+    # The OpenAI-compatible backend is not configured here: the page says so and answers extractively.
+    page.locator("#answer-mode").get_by_text("OpenAI 兼容服务 OpenAI-compatible").click()
+    box.fill("办公室怎样做好保密工作？")
+    box.press("Enter")
+    fallback = page.locator('#chat [data-testid="bot"]').last
+    expect(fallback).to_contain_text("语言模型不可用", timeout=WAIT_MS)
+    expect(fallback).to_contain_text("ASSISTANT_OPENAI_BASE_URL")
+    expect(fallback).to_contain_text("[1]")
+    _shot(page, "ui-backend-fallback.png")
+    assert page.dialogs == []
+
+
+def test_answer_message_flags_unsupported_sentences_and_unverified_refusals():
+    answer = Answer(question="q", text="甲。[1]乙。〔未找到依据〕", refused=False, unsupported=["乙。"])
+    assert "有 1 句话在文件中找不到依据" in answer_message(answer, "问题")
+    assert "1 sentence(s) not supported" in answer_message(answer, "a question")
+    refused = Answer(question="q", text="知识库中没有找到能回答这个问题的内容。", refused=True, generated="乙。")
+    assert "无法在文件中找到依据" in answer_message(refused, "问题")
 
 
 def test_delete_from_the_knowledge_base_view(tmp_path):

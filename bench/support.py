@@ -1,0 +1,62 @@
+"""Calibrate the support floor of generated-answer verification on labelled sentences of the development set.
+
+Usage: python -m bench.support [bench/support_set.jsonl] [--kb default]
+
+Each labelled line is {"id": devset question id, "sentence": ..., "supported": true|false}: sentences
+the local model wrote for development questions (eval --mode local), labelled by reading the
+passages, plus invented sentences. Besides them, every answerable question's gold text from *other*
+questions serves as an unsupported claim (real document text, the wrong topic). For each sentence
+the script recomputes what the answerer would: retrieval, the passages shown to the model, the best
+support over them; then prints each floor's errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from assistant import Assistant
+from assistant.evaluation import read_question_set
+from assistant.generate import focus
+from assistant.grounding import SUPPORT_FLOOR, match_sentences
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("labels", nargs="?", default="bench/support_set.jsonl")
+    ap.add_argument("--devset", default="bench/devset.jsonl")
+    ap.add_argument("--kb", default="default")
+    args = ap.parse_args()
+    kb = Assistant.open(None, kb=args.kb)
+    questions = {q["id"]: q for q in read_question_set(Path(args.devset))}
+    labelled = [json.loads(line) for line in Path(args.labels).read_text(encoding="utf-8").splitlines() if line.strip()]
+    answerable = [q for q in questions.values() if q["answerable"]]
+    cases: list[tuple[str, str, bool, str]] = [(x["id"], x["sentence"], bool(x["supported"]), "labelled") for x in labelled]
+    for i, q in enumerate(answerable):  # two other questions' gold texts as wrong-topic claims
+        for other in (answerable[(i + 7) % len(answerable)], answerable[(i + 19) % len(answerable)]):
+            if not set(other["gold"]) & set(q["gold"]):
+                cases.append((q["id"], other["gold"][0], False, "other-gold"))
+    shown_of: dict[str, list] = {}
+    rows = []
+    for qid, sentence, supported, origin in cases:
+        if qid not in shown_of:
+            query = kb.analyse(questions[qid]["question"])
+            passages = kb.retriever.search(query.text, kb.settings.top_k, tokens=query.tokens, weights=query.weights)
+            shown_of[qid] = [focus(p, query, 240) for p in passages[:3]]
+        row = match_sentences([sentence], shown_of[qid], kb.embedder)[0]
+        best = max(row, key=lambda m: m.support)
+        rows.append((best.support, supported, origin, best.bigram, best.similarity, sentence))
+    rows.sort()
+    for support, ok, origin, share, sim, sentence in rows:
+        print(f"{support:.3f} {'SUP' if ok else 'no ':<3} {origin:<10} bigram={share:.2f} sim={sim:.3f} {sentence[:40]}")
+    pos = [r[0] for r in rows if r[1]]
+    neg = [r[0] for r in rows if not r[1]]
+    print(f"\n{len(pos)} supported, {len(neg)} unsupported sentences; current floor {SUPPORT_FLOOR}")
+    print("floor  supported-rejected  unsupported-accepted")
+    for floor in [x / 100 for x in range(20, 81, 5)]:
+        print(f"{floor:.2f}   {sum(s < floor for s in pos):>3}/{len(pos)}   {sum(s >= floor for s in neg):>3}/{len(neg)}")
+
+
+if __name__ == "__main__":
+    main()
