@@ -582,7 +582,7 @@ class Assistant:
 
             answerer = GenerativeAnswerer(
                 self.chat_model(mode), self.embedder, mode=mode, evidence_floor=self.settings.evidence_floor,
-                max_tokens=self.settings.llm_max_tokens,
+                max_tokens=self.settings.llm_max_tokens, concepts=lambda text: self.analyse(text).concepts,
             )
             answer = None
             for item in answerer.stream(query, passages):

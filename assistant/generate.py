@@ -10,7 +10,7 @@ from typing import Iterator
 from assistant.answer import assess, coverage, refusal
 from assistant.chat_models import ChatModel
 from assistant.embeddings import Embedder
-from assistant.grounding import ground
+from assistant.grounding import ConceptsOf, ground
 from assistant.prompts import render
 from assistant.query import Query
 from assistant.results import Answer, Passage
@@ -50,11 +50,18 @@ _MARKER_RUN = re.compile(r"(?:\s*\[\d+\]){6,}\s*$")
 
 
 def looping(text: str) -> bool:
-    """True when a small model has started to repeat itself: a finished sentence said before, or a run of markers."""
+    """True when a small model has started to repeat itself.
+
+    A finished sentence said before, a run of markers, or the text's last words already written
+    twice before in the last 300 characters ("公正、透明、公开、公正、透明、公开、…").
+    """
     if _MARKER_RUN.search(text):
         return True
     sentences = _SENTENCE.findall(text)
-    return len(sentences) >= 2 and sentences[-1].strip() in {s.strip() for s in sentences[:-1]}
+    if len(sentences) >= 2 and sentences[-1].strip() in {s.strip() for s in sentences[:-1]}:
+        return True
+    tail = text[-300:]
+    return any(tail.count(tail[-n:]) >= 3 for n in range(6, 41) if len(tail) >= 3 * n)
 
 
 def passages_block(passages: list[Passage]) -> str:
@@ -75,8 +82,10 @@ class GenerativeAnswerer:
     """
 
     def __init__(self, chat: ChatModel, embedder: Embedder | None, *, mode: str, evidence_floor: float,
-                 max_tokens: int = 300, passages: int = 3, passage_chars: int = 240):
+                 max_tokens: int = 300, passages: int = 3, passage_chars: int = 240,
+                 concepts: ConceptsOf | None = None):
         self.chat = chat
+        self.concepts = concepts
         self.embedder = embedder
         self.mode = mode
         self.evidence_floor = evidence_floor
@@ -114,7 +123,8 @@ class GenerativeAnswerer:
             if close:
                 close()
         reply = "".join(pieces).strip()
-        grounded = ground(reply, shown, self.embedder, language=query.language)
+        grounded = ground(reply, shown, self.embedder, language=query.language, question=query.text,
+                          concepts=self.concepts)
         if not grounded.citations:
             answer = refusal(query.text, passages, evidence.score, query.language)
             answer.text = answer.text.replace("\n", f"\n{NOT_VERIFIED[query.language]}\n", 1) \

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
-from assistant.answer import shown
+from assistant.answer import coverage, shown
 from assistant.embeddings import Embedder
+from assistant.query import Concept
 from assistant.results import Citation, Passage, Statement
 from ingest.chunking import split_sentences
 
@@ -21,8 +23,11 @@ DENSE_LOW, DENSE_HIGH = 0.80, 0.95
 # English sentences share no bigrams with Chinese text: their support is the similarity alone,
 # on the lower band e5 gives across languages.
 DENSE_LOW_CROSS, DENSE_HIGH_CROSS = 0.74, 0.90
-SUPPORT_FLOOR = 0.45
+SUPPORT_FLOOR = 0.50
 MIN_BIGRAMS = 3  # shorter "sentences" ("是的。", a stray marker) are connective text, not claims
+MIN_NEW_BIGRAMS = 2  # a sentence that adds fewer bigrams to the question only restates it
+
+ConceptsOf = Callable[[str], list[Concept]]  # a text's concepts with Chinese alternatives (Assistant.analyse)
 
 # [1], [1][2], [1, 2], ［1］, 【1】: what models write for a citation.
 _MARKER = re.compile(r"\s*[\[［【]\s*(\d{1,2}(?:\s*[,，、;；]\s*\d{1,2})*)\s*[\]］】]")
@@ -89,12 +94,30 @@ def is_cross_lingual(sentence: str) -> bool:
     return latin > 2 * cjk
 
 
-def support_score(bigram_share: float, similarity: float, cross_lingual: bool = False) -> float:
-    """One support figure (0..1) from the bigram share and the embedding similarity."""
-    if cross_lingual:
-        return float(np.clip((similarity - DENSE_LOW_CROSS) / (DENSE_HIGH_CROSS - DENSE_LOW_CROSS), 0.0, 1.0))
-    dense = float(np.clip((similarity - DENSE_LOW) / (DENSE_HIGH - DENSE_LOW), 0.0, 1.0))
-    return BIGRAM_WEIGHT * bigram_share + (1 - BIGRAM_WEIGHT) * dense
+def support_score(share: float, similarity: float, cross_lingual: bool = False) -> float:
+    """One support figure (0..1) from the share of the claim found in the passage and the embedding similarity."""
+    low, high = (DENSE_LOW_CROSS, DENSE_HIGH_CROSS) if cross_lingual else (DENSE_LOW, DENSE_HIGH)
+    dense = float(np.clip((similarity - low) / (high - low), 0.0, 1.0))
+    return BIGRAM_WEIGHT * share + (1 - BIGRAM_WEIGHT) * dense
+
+
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+
+
+def _claim(sentence: str, question: str, concepts: ConceptsOf | None) -> tuple[set[str], list[Concept], set[str]]:
+    """What a sentence says beyond the question: its new bigrams, new concepts (for English), new numbers.
+
+    Words taken from the question prove nothing: "经费是12万页" shares 经费 and 党支部 with both
+    question and passage, and only "12万页" is the claim to check.
+    """
+    novel = bigrams(sentence) - bigrams(question)
+    new_concepts: list[Concept] = []
+    if concepts is not None and is_cross_lingual(sentence):
+        asked = {c.label.lower() for c in concepts(question)} if question else set()
+        # A word without a Chinese counterpart in the documents counts as missing: it is part of the claim.
+        new_concepts = [c for c in concepts(sentence) if c.label.lower() not in asked]
+    numbers = set(_NUMBER.findall(sentence)) - set(_NUMBER.findall(question))
+    return novel, new_concepts, numbers
 
 
 @dataclass
@@ -120,8 +143,14 @@ class Grounded:
     matches: list[list[Match]]  # per sentence, every passage's match (for calibration and debugging)
 
 
-def match_sentences(sentences: list[str], passages: list[Passage], embedder: Embedder | None) -> list[list[Match]]:
-    """Score every (answer sentence, passage) pair; the embedding part is skipped without an embedder."""
+def match_sentences(sentences: list[str], passages: list[Passage], embedder: Embedder | None, *,
+                    question: str = "", concepts: ConceptsOf | None = None) -> list[list[Match]]:
+    """Score every (answer sentence, passage) pair; the embedding part is skipped without an embedder.
+
+    The share is taken over what the sentence adds to the question (see `_claim`); English
+    sentences are checked by their concepts' Chinese translations when `concepts` is given. A
+    number the passage does not contain halves that passage's support.
+    """
     passage_spans = [[(s, e) for s, e in split_sentences(p.text) if p.text[s:e].strip()] for p in passages]
     flat = [p.text[s:e] for p, spans in zip(passages, passage_spans) for s, e in spans]
     if embedder is not None and sentences and flat:
@@ -132,7 +161,7 @@ def match_sentences(sentences: list[str], passages: list[Passage], embedder: Emb
         sims_all = np.zeros((len(sentences), len(flat)), dtype=np.float32)
     out: list[list[Match]] = []
     for i, sentence in enumerate(sentences):
-        grams = bigrams(sentence)
+        grams, new_concepts, numbers = _claim(sentence, question, concepts)
         cross = is_cross_lingual(sentence)
         row: list[Match] = []
         offset = 0
@@ -144,6 +173,8 @@ def match_sentences(sentences: list[str], passages: list[Passage], embedder: Emb
             offset += len(spans)
             passage_grams = bigrams(p.text)
             share = len(grams & passage_grams) / len(grams) if grams else 0.0
+            if new_concepts:
+                share = coverage(new_concepts, p.text)
             similarity = float(sims.max()) if len(sims) else 0.0
             # The quote: the passage sentence that shares most with the statement, similarity breaking ties.
             per_sentence = [
@@ -151,13 +182,16 @@ def match_sentences(sentences: list[str], passages: list[Passage], embedder: Emb
                 for k, (s, e) in enumerate(spans)
             ]
             _, qs, qe = max(per_sentence)
-            row.append(Match(j, support_score(share, similarity, cross), share, similarity, qs, qe))
+            support = support_score(share, similarity, cross)
+            if any(n not in p.text for n in numbers):
+                support *= 0.5  # a figure the passage does not give is not supported by it
+            row.append(Match(j, support, share, similarity, qs, qe))
         out.append(row)
     return out
 
 
 def ground(reply: str, passages: list[Passage], embedder: Embedder | None, *, language: str = "zh",
-           floor: float = SUPPORT_FLOOR) -> Grounded:
+           floor: float = SUPPORT_FLOOR, question: str = "", concepts: ConceptsOf | None = None) -> Grounded:
     """Attach verified citations to a generated reply.
 
     Every sentence is matched to the passages that support it (at `floor` or above). A marker the
@@ -171,10 +205,15 @@ def ground(reply: str, passages: list[Passage], embedder: Embedder | None, *, la
         embedder: the embedding model (None: bigram evidence only).
         language: 'zh' or 'en', for the flag written after unsupported sentences.
         floor: the support a passage needs to count as supporting a sentence.
+        question: the question answered; what a sentence merely repeats of it is not evidence.
+        concepts: how to read English sentences (Assistant.analyse(...).concepts), if any.
     """
     parts = split_markers(reply)
-    claims = [part for part in parts if len(bigrams(part[0])) >= MIN_BIGRAMS]
-    matches = match_sentences([t for t, _ in claims], passages, embedder)
+    # Fragments ("好的。") and sentences that only restate the question claim nothing: they are
+    # neither cited nor flagged.
+    claims = [part for part in parts if len(bigrams(part[0])) >= MIN_BIGRAMS
+              and len(bigrams(part[0]) - bigrams(question)) >= MIN_NEW_BIGRAMS]
+    matches = match_sentences([t for t, _ in claims], passages, embedder, question=question, concepts=concepts)
     by_text = {id(part): k for k, part in enumerate(claims)}
     numbers: dict[int, int] = {}  # passage index -> citation number
     citations: list[Citation] = []

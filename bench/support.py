@@ -19,7 +19,7 @@ from pathlib import Path
 from assistant import Assistant
 from assistant.evaluation import read_question_set
 from assistant.generate import focus
-from assistant.grounding import SUPPORT_FLOOR, match_sentences
+from assistant.grounding import SUPPORT_FLOOR, ground
 
 
 def main() -> None:
@@ -39,17 +39,27 @@ def main() -> None:
                 cases.append((q["id"], other["gold"][0], False, "other-gold"))
     shown_of: dict[str, list] = {}
     rows = []
+    restatements = []
     for qid, sentence, supported, origin in cases:
+        query = kb.analyse(questions[qid]["question"])
         if qid not in shown_of:
-            query = kb.analyse(questions[qid]["question"])
             passages = kb.retriever.search(query.text, kb.settings.top_k, tokens=query.tokens, weights=query.weights)
             shown_of[qid] = [focus(p, query, 240) for p in passages[:3]]
-        row = match_sentences([sentence], shown_of[qid], kb.embedder)[0]
-        best = max(row, key=lambda m: m.support)
+        if origin == "other-gold" and any(sentence in p.text for p in shown_of[qid]):
+            continue  # another question's answer that this question's passages also hold: supported, not a negative
+        # Exactly what the answerer computes (assistant/generate.py), with the floor out of the way.
+        result = ground(sentence, shown_of[qid], kb.embedder, language=query.language, question=query.text,
+                        concepts=lambda text: kb.analyse(text).concepts, floor=2.0)
+        if not result.statements:
+            restatements.append((supported, sentence))
+            continue
+        best = max(result.matches[0], key=lambda m: m.support)
         rows.append((best.support, supported, origin, best.bigram, best.similarity, sentence))
     rows.sort()
     for support, ok, origin, share, sim, sentence in rows:
-        print(f"{support:.3f} {'SUP' if ok else 'no ':<3} {origin:<10} bigram={share:.2f} sim={sim:.3f} {sentence[:40]}")
+        print(f"{support:.3f} {'SUP' if ok else 'no ':<3} {origin:<10} share={share:.2f} sim={sim:.3f} {sentence[:40]}")
+    for ok, sentence in restatements:
+        print(f"restates the question, neither cited nor flagged ({'SUP' if ok else 'no'}): {sentence[:40]}")
     pos = [r[0] for r in rows if r[1]]
     neg = [r[0] for r in rows if not r[1]]
     print(f"\n{len(pos)} supported, {len(neg)} unsupported sentences; current floor {SUPPORT_FLOOR}")

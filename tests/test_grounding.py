@@ -123,3 +123,40 @@ def test_focus_keeps_exact_offsets_and_the_covering_sentences():
 def test_empty_or_marker_only_replies_give_no_citations(reply):
     result = ground(reply, PASSAGES, None)
     assert result.citations == [] and result.unsupported == []
+
+
+def test_words_repeated_from_the_question_are_not_evidence():
+    question = "档案库房每年的安全检查经费是多少？"
+    # Shares 档案库房/安全检查 with question and passage; the claimed figure is in neither passage.
+    invented = "档案库房每年的安全检查经费是12万元。"
+    result = ground(invented, PASSAGES, None, question=question)
+    assert result.unsupported == [invented] and result.citations == []
+
+
+def test_a_sentence_that_only_restates_the_question_is_neither_cited_nor_flagged():
+    question = "各科室多久开展一次档案库房安全检查？"
+    result = ground("各科室多久开展一次档案库房安全检查？每季度开展一次档案库房安全检查[1]。", PASSAGES, None,
+                    question=question)
+    assert result.unsupported == [] and [s.text for s in result.statements] == ["每季度开展一次档案库房安全检查。"]
+
+
+def test_a_number_the_passage_does_not_give_is_not_supported():
+    result = ground("全年完成馆藏档案数字化扫描15万页。", PASSAGES, None)
+    assert result.citations == [] and len(result.unsupported) == 1
+    assert ground("全年完成馆藏档案数字化扫描12万页。", PASSAGES, None).citations
+
+
+def test_english_sentences_are_checked_through_their_concepts():
+    lexicon = {"archive": ("档案",), "inspection": ("安全检查",), "quarter": ("季度",), "football": ("足球",),
+               "champion": ("冠军",)}
+
+    def concepts(text):
+        words = re.findall(r"[a-z]+", text.lower())
+        return [Concept(w, lexicon.get(w, ()), 1.0) for w in dict.fromkeys(words) if w in lexicon]
+
+    supported = ground("Every quarter there is an archive inspection.", PASSAGES, None, language="en",
+                       question="How often are archives checked?", concepts=concepts)
+    assert supported.unsupported == [] and supported.citations[0].doc_id == "a"
+    invented = ground("The archive won the football champion title.", PASSAGES, None, language="en",
+                      question="How often are archives checked?", concepts=concepts)
+    assert invented.citations == [] and invented.text.endswith(UNVERIFIED["en"])
