@@ -16,10 +16,10 @@ from typing import Callable, Iterable, Iterator, Sequence
 import numpy as np
 
 from assistant.answer import ExtractiveAnswerer
-from assistant.chat_models import ChatModel, check_mode, open_chat_model
+from assistant.chat_models import BackendError, ChatModel, check_mode, open_chat_model
 from assistant.followup import previous_questions, rewrite_followup, rewrite_with_model
 from assistant.embeddings import SentenceTransformerEmbedder, open_embedder
-from assistant.errors import AssistantError, ModelError, QuestionError
+from assistant.errors import AssistantError, ModelError, QuestionError, SettingsError
 from assistant.crosslingual import Dictionary
 from assistant.keyword import BM25Index, Tokenizer, quoted_terms
 from assistant.query import Query, analyse
@@ -533,7 +533,12 @@ class Assistant:
         mode = check_mode(mode or self.settings.answer_mode)
         if mode == "extractive":
             return rewrite_followup(question, earlier)
-        return rewrite_with_model(self.chat_model(mode), question, earlier)
+        try:
+            return rewrite_with_model(self.chat_model(mode), question, earlier)
+        except (BackendError, ModelError, SettingsError):
+            # The chat model is down or not set up: rewrite by rules, so that a question retrieval
+            # refuses still needs no model; an answerable one reports the error when generating.
+            return rewrite_followup(question, earlier)
 
     def ask(self, question: str, k: int | None = None, history: Sequence | None = None,
             mode: str | None = None) -> Answer:

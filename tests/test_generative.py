@@ -162,6 +162,9 @@ def test_a_backend_that_is_down_gives_a_clear_error(corpus_kb):
             kb.ask(SHUANG, mode="openai")
         assert time.perf_counter() - started < 15
         assert kb.ask("明天北京会下雨吗？", mode="openai").refused  # refusals need no model, so no error
+        # A follow-up too: the rewrite falls back to the rules when the model cannot be reached.
+        follow = kb.ask("那红烧鱼呢？", history=["红烧肉怎么做才能肥而不腻？"], mode="openai")
+        assert follow.refused and follow.searched == "红烧鱼"
         assert not kb.ask(SHUANG, mode="extractive").refused  # the offline answer still works
     finally:
         kb.close()
