@@ -104,19 +104,20 @@ def support_score(share: float, similarity: float, cross_lingual: bool = False) 
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 
 
-def _claim(sentence: str, question: str, concepts: ConceptsOf | None) -> tuple[set[str], list[Concept], set[str]]:
+def _claim(sentence: str, question_grams: set[str], question_numbers: set[str], asked: set[str],
+           concepts: ConceptsOf | None) -> tuple[set[str], list[Concept], set[str]]:
     """What a sentence says beyond the question: its new bigrams, new concepts (for English), new numbers.
 
     Words taken from the question prove nothing: "经费是12万页" shares 经费 and 党支部 with both
-    question and passage, and only "12万页" is the claim to check.
+    question and passage, and only "12万页" is the claim to check. `asked` holds the labels of the
+    question's own concepts.
     """
-    novel = bigrams(sentence) - bigrams(question)
+    novel = bigrams(sentence) - question_grams
     new_concepts: list[Concept] = []
     if concepts is not None and is_cross_lingual(sentence):
-        asked = {c.label.lower() for c in concepts(question)} if question else set()
         # A word without a Chinese counterpart in the documents counts as missing: it is part of the claim.
         new_concepts = [c for c in concepts(sentence) if c.label.lower() not in asked]
-    numbers = set(_NUMBER.findall(sentence)) - set(_NUMBER.findall(question))
+    numbers = set(_NUMBER.findall(sentence)) - question_numbers
     return novel, new_concepts, numbers
 
 
@@ -159,9 +160,14 @@ def match_sentences(sentences: list[str], passages: list[Passage], embedder: Emb
         sims_all = vectors[: len(sentences)] @ vectors[len(sentences):].T
     else:
         sims_all = np.zeros((len(sentences), len(flat)), dtype=np.float32)
+    # What does not depend on the answer sentence is computed once.
+    passage_grams = [bigrams(p.text) for p in passages]
+    span_grams = [[bigrams(p.text[s:e]) for s, e in spans] for p, spans in zip(passages, passage_spans)]
+    question_grams, question_numbers = bigrams(question), set(_NUMBER.findall(question))
+    asked = {c.label.lower() for c in concepts(question)} if concepts is not None and question else set()
     out: list[list[Match]] = []
     for i, sentence in enumerate(sentences):
-        grams, new_concepts, numbers = _claim(sentence, question, concepts)
+        grams, new_concepts, numbers = _claim(sentence, question_grams, question_numbers, asked, concepts)
         cross = is_cross_lingual(sentence)
         row: list[Match] = []
         offset = 0
@@ -171,14 +177,13 @@ def match_sentences(sentences: list[str], passages: list[Passage], embedder: Emb
                 continue
             sims = sims_all[i, offset : offset + len(spans)]
             offset += len(spans)
-            passage_grams = bigrams(p.text)
-            share = len(grams & passage_grams) / len(grams) if grams else 0.0
+            share = len(grams & passage_grams[j]) / len(grams) if grams else 0.0
             if new_concepts:
                 share = coverage(new_concepts, p.text)
             similarity = float(sims.max()) if len(sims) else 0.0
             # The quote: the passage sentence that shares most with the statement, similarity breaking ties.
             per_sentence = [
-                (len(grams & bigrams(p.text[s:e])) / max(1, len(grams)) + float(sims[k]), s, e)
+                (len(grams & span_grams[j][k]) / max(1, len(grams)) + float(sims[k]), s, e)
                 for k, (s, e) in enumerate(spans)
             ]
             _, qs, qe = max(per_sentence)

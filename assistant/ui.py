@@ -81,6 +81,11 @@ def exposure_warning(host: str, auth: tuple[str, str] | None) -> str | None:
 _CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 
 
+def _is_english(text: str) -> bool:
+    """True when a question has more Latin letters than Chinese characters: the page answers it in English."""
+    return len(re.findall(r"[A-Za-z]", text)) > len("".join(_CJK_RUN.findall(text)))
+
+
 # -- HTML of the sources panel (everything from documents or users is escaped first) ----------
 def esc(text: Any) -> str:
     """Text made safe to place inside HTML (element content or a quoted attribute)."""
@@ -235,7 +240,7 @@ def chat_text(text: str) -> str:
 
 def answer_message(answer: Answer, asked: str) -> str:
     """The chat message of an answer: what was searched, then the text with its [n] markers."""
-    english = len(re.findall(r"[A-Za-z]", asked)) > len("".join(_CJK_RUN.findall(asked)))
+    english = _is_english(asked)
     lines = []
     if answer.searched and answer.searched.strip() != asked.strip():
         label = "Searched for" if english else "检索内容"
@@ -451,7 +456,7 @@ def build_app(kb: Any, *, max_upload_mb: int | None = None, max_upload_files: in
             gr.Warning("请输入问题。Type a question first.")
             yield gr.update(), history, session, gr.update()
             return
-        english = len(re.findall(r"[A-Za-z]", question)) > len("".join(_CJK_RUN.findall(question)))
+        english = _is_english(question)
         history.append({"role": "user", "content": chat_text(question)})
         note = ""
         answer = None
