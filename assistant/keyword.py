@@ -8,6 +8,7 @@ import math
 import os
 import re
 import threading
+from array import array
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,9 +88,10 @@ class BM25Index:
     signature (a hash of the chunk ids) no longer matches, and saved beside the vectors.
     """
 
-    def __init__(self, folder: Path, k1: float = 1.2, b: float = 0.75):
+    def __init__(self, folder: Path, k1: float = 1.2, b: float = 0.75, build_slice: int = 8192):
         self.folder = folder
         self.k1, self.b = k1, b
+        self.build_slice = build_slice  # rows whose weights are computed at once while building
         self.ids: list[str] = []
         self.rows: dict[str, int] = {}
         self.vocab: dict[str, int] = {}
@@ -105,33 +107,48 @@ class BM25Index:
         return digest.hexdigest()
 
     def build(self, items: Iterable[tuple[str, list[str]]]) -> None:
-        """Index (chunk id, tokens) pairs, replacing whatever was indexed before."""
+        """Index (chunk id, tokens) pairs, replacing whatever was indexed before.
+
+        Memory stays near twice the finished matrix (8 bytes per distinct term of a chunk): the
+        postings go straight into typed arrays (a Python list of them cost ~5x more at 100k
+        chunks), the term frequencies become BM25 weights in place, `build_slice` rows at a time,
+        and only then is the row-major matrix turned into the column-major one queries read.
+        """
         ids: list[str] = []
-        rows: list[int] = []
-        cols: list[int] = []
-        tfs: list[float] = []
         vocab: dict[str, int] = {}
-        lengths: list[int] = []
-        for row, (chunk_id, tokens) in enumerate(items):
+        indptr = array("q", [0])
+        columns = array("i")
+        weights_buf = array("f")  # term frequencies first, BM25 weights once all lengths are known
+        lengths = array("i")
+        for chunk_id, tokens in items:
+            counts = Counter(tokens)
             ids.append(chunk_id)
             lengths.append(len(tokens))
-            for token, tf in Counter(tokens).items():
-                col = vocab.setdefault(token, len(vocab))
-                rows.append(row)
-                cols.append(col)
-                tfs.append(tf)
+            columns.extend([vocab.setdefault(token, len(vocab)) for token in counts])
+            weights_buf.extend(counts.values())
+            indptr.append(len(columns))
+        if len(columns) >= 2**31:
+            raise ValueError("the keyword index would exceed 2^31 postings; split the knowledge base (--kb)")
         n_docs = len(ids)
-        lengths_arr = np.asarray(lengths, dtype=np.float32)
-        avgdl = float(lengths_arr.mean()) if n_docs else 1.0
-        tf_arr = np.asarray(tfs, dtype=np.float32)
-        row_arr = np.asarray(rows, dtype=np.int64)
-        col_arr = np.asarray(cols, dtype=np.int64)
-        df = np.bincount(col_arr, minlength=len(vocab)).astype(np.float32)
+        col = np.frombuffer(columns, dtype=np.int32)
+        weights = np.frombuffer(weights_buf, dtype=np.float32)  # a writable view: filled in place below
+        starts = np.frombuffer(indptr, dtype=np.int64)
+        df = np.bincount(col, minlength=len(vocab)).astype(np.float32)
         # Lucene's BM25 idf: always positive, so a common term never counts against a chunk.
         idf = np.log(1.0 + (n_docs - df + 0.5) / (df + 0.5)).astype(np.float32)
-        norm = self.k1 * (1.0 - self.b + self.b * lengths_arr[row_arr] / max(avgdl, 1e-6)) if n_docs else tf_arr
-        weights = idf[col_arr] * tf_arr * (self.k1 + 1.0) / (tf_arr + norm)
-        self.matrix = sparse.csc_matrix((weights, (row_arr, col_arr)), shape=(n_docs, len(vocab)), dtype=np.float32)
+        doc_len = np.frombuffer(lengths, dtype=np.int32).astype(np.float32)
+        avgdl = float(doc_len.mean()) if n_docs else 1.0
+        row_norm = self.k1 * (1.0 - self.b + self.b * doc_len / max(avgdl, 1e-6))
+        for first in range(0, n_docs, self.build_slice):
+            last = min(first + self.build_slice, n_docs)
+            lo, hi = int(starts[first]), int(starts[last])
+            tf = weights[lo:hi]
+            norm = np.repeat(row_norm[first:last], np.diff(starts[first:last + 1]))
+            tf[:] = idf[col[lo:hi]] * tf * (self.k1 + 1.0) / (tf + norm)
+        by_row = sparse.csr_matrix((weights, col, starts.astype(np.int32)), shape=(n_docs, len(vocab)), copy=False)
+        matrix = by_row.tocsc()
+        del by_row, col, weights, starts, columns, weights_buf, indptr  # the row-major copy goes before returning
+        self.matrix = matrix
         self.ids, self.vocab, self.idf = ids, vocab, idf
         self.rows = {cid: i for i, cid in enumerate(ids)}
         self.signature = self.signature_of(ids)

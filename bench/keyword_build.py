@@ -1,0 +1,96 @@
+"""BM25 build benchmark: time and peak memory of building the keyword index over N chunks.
+
+Usage: python -m bench.keyword_build [--chunks 100000] [--tokens 106]
+
+Chunks are made of real tokens: the sample corpus and the CMRC 2018 passages are cut by the
+product's tokenizer, and each synthetic chunk draws `--tokens` tokens (the sample knowledge base
+averages 106 per chunk) from runs of consecutive real tokens. They are generated one at a time,
+as the registry hands them out, so the process holds no token lists of its own. The build runs in
+a fresh child process; the figures are its VmHWM growth during the build (the peak the build
+adds on top of an open knowledge base) and the size of the finished matrix.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CMRC = ROOT.parent / "shared" / "bench" / "cmrc2018"
+
+
+def token_stream() -> list[str]:
+    from assistant.keyword import Tokenizer
+
+    texts = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "data" / "corpus").glob("*.txt"))]
+    if (CMRC / "corpus.jsonl").exists():
+        texts += [json.loads(line)["text"] for line in (CMRC / "corpus.jsonl").read_text(encoding="utf-8").splitlines()]
+    tokenizer = Tokenizer()
+    return [t for text in texts for t in tokenizer.tokenize(text)]
+
+
+def chunks(stream: list[str], n: int, per_chunk: int):
+    rng = random.Random(n)
+    for i in range(n):
+        tokens: list[str] = []
+        while len(tokens) < per_chunk:  # runs of 20 consecutive tokens keep real co-occurrence
+            start = rng.randrange(len(stream) - 20)
+            tokens += stream[start:start + 20]
+        yield f"c{i:08d}", tokens[:per_chunk]
+
+
+def kib(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def run_one(n: int, per_chunk: int) -> dict:
+    import tempfile
+
+    from assistant.keyword import BM25Index
+
+    stream = token_stream()
+    before_hwm, before_rss = kib("VmHWM"), kib("VmRSS")
+    index = BM25Index(Path(tempfile.mkdtemp(prefix="bm25-bench-")))
+    started = time.perf_counter()
+    index.build(chunks(stream, n, per_chunk))
+    seconds = time.perf_counter() - started
+    m = index.matrix
+    return {
+        "chunks": n, "tokens_per_chunk": per_chunk, "postings": int(m.nnz), "terms": len(index.vocab),
+        "build_s": round(seconds, 2),
+        "matrix_mb": round((m.data.nbytes + m.indices.nbytes + m.indptr.nbytes) / 2**20, 1),
+        "peak_growth_mb": round((kib("VmHWM") - max(before_hwm, before_rss)) / 1024, 1),
+        "rss_growth_mb": round((kib("VmRSS") - before_rss) / 1024, 1),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--chunks", type=int, default=100_000)
+    ap.add_argument("--tokens", type=int, default=106)
+    ap.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.one:
+        print(json.dumps(run_one(args.chunks, args.tokens)))
+        return
+    proc = subprocess.run([sys.executable, "-m", "bench.keyword_build", "--one", "--chunks", str(args.chunks),
+                           "--tokens", str(args.tokens)], capture_output=True, text=True, cwd=ROOT)
+    if proc.returncode != 0:
+        raise SystemExit(proc.stderr[-3000:])
+    row = json.loads(proc.stdout.strip().splitlines()[-1])
+    print(json.dumps(row))
+    print(f"{row['chunks']} chunks, {row['postings']:,} postings, {row['terms']:,} terms: built in {row['build_s']} s; "
+          f"matrix {row['matrix_mb']} MB; peak RSS growth during the build {row['peak_growth_mb']} MB, "
+          f"kept {row['rss_growth_mb']} MB")
+
+
+if __name__ == "__main__":
+    main()
