@@ -22,6 +22,7 @@ from assistant.embeddings import SentenceTransformerEmbedder, open_embedder
 from assistant.errors import AssistantError, ModelError, QuestionError, SettingsError
 from assistant.crosslingual import Dictionary
 from assistant.keyword import BM25Index, Tokenizer, quoted_terms
+from assistant.memory import release_free_memory
 from assistant.query import Query, analyse
 from assistant.registry import DocumentRecord, Registry
 from assistant.results import Answer, IngestReport, Passage
@@ -184,6 +185,7 @@ class Assistant:
         fresh.build(self.registry.iter_tokens())
         fresh.save()
         self.bm25 = fresh  # one assignment: concurrent searches see the old or the new index whole
+        release_free_memory()  # the build's temporaries and the old index
 
     def _reconcile(self) -> None:
         """Make the vector store agree with the registry after an ingestion that may have been killed.
