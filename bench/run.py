@@ -64,7 +64,7 @@ def main() -> None:
         for doc in prepare_documents(load(f)):
             chunks = chunk_document(doc.doc_id, doc.text, size=kb.settings.chunk_size, overlap=kb.settings.chunk_overlap)
             n_chunks += len(chunks)
-            records = kb._vector_records(str(f), chunks, {doc.doc_id: doc.title})
+            records = kb._vector_records(str(f), chunks, {doc.doc_id: {"title": doc.title}})
             texts += [r.text for r in records]
     started = time.perf_counter()
     kb.embedder.encode_passages(texts)
