@@ -182,7 +182,15 @@ class Assistant:
         if not force and fresh.load() and fresh.signature == signature:
             self.bm25 = fresh
             return
-        fresh.build(self.registry.iter_tokens())
+        release_free_memory()  # the batch's temporaries: the build's arrays must not come on top of them
+        for _ in range(3):
+            try:
+                fresh.build(self.registry.iter_tokens)  # read twice, a page at a time (see BM25Index.build)
+                break
+            except RuntimeError:  # another process wrote between the two reads: read again
+                continue
+        else:  # it keeps writing: index one snapshot, held in memory while building
+            fresh.build(list(self.registry.iter_tokens()))
         fresh.save()
         self.bm25 = fresh  # one assignment: concurrent searches see the old or the new index whole
         release_free_memory()  # the build's temporaries and the old index

@@ -12,7 +12,7 @@ from array import array
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable, Sequence, Union
 
 import numpy as np
 from scipy import sparse
@@ -75,6 +75,18 @@ class Tokenizer:
         return tokens
 
 
+#: What `BM25Index.build` reads: (chunk id, tokens) pairs, or a function giving a fresh iterator of them.
+TokenSource = Union[Sequence[tuple[str, list[str]]], Callable[[], Iterable[tuple[str, list[str]]]]]
+
+
+def _add_counts(df: np.ndarray, pending: list[int], n_terms: int) -> np.ndarray:
+    """df plus the columns waiting in `pending` (emptied), grown to `n_terms` entries."""
+    counts = np.bincount(np.asarray(pending, dtype=np.int64), minlength=n_terms) if pending else np.zeros(n_terms, np.int64)
+    pending.clear()
+    grown = np.zeros(n_terms, dtype=np.int64)
+    grown[: len(df)] = df
+    return grown + counts
+
 @dataclass(frozen=True)
 class KeywordHit:
     chunk_id: str
@@ -88,10 +100,10 @@ class BM25Index:
     signature (a hash of the chunk ids) no longer matches, and saved beside the vectors.
     """
 
-    def __init__(self, folder: Path, k1: float = 1.2, b: float = 0.75, build_slice: int = 8192):
+    def __init__(self, folder: Path, k1: float = 1.2, b: float = 0.75, build_block: int = 1 << 20):
         self.folder = folder
         self.k1, self.b = k1, b
-        self.build_slice = build_slice  # rows whose weights are computed at once while building
+        self.build_block = build_block  # postings whose weights are computed at once while building
         self.ids: list[str] = []
         self.rows: dict[str, int] = {}
         self.vocab: dict[str, int] = {}
@@ -106,49 +118,72 @@ class BM25Index:
             digest.update(chunk_id.encode())
         return digest.hexdigest()
 
-    def build(self, items: Iterable[tuple[str, list[str]]]) -> None:
+    def build(self, items: TokenSource) -> None:
         """Index (chunk id, tokens) pairs, replacing whatever was indexed before.
 
-        Memory stays near twice the finished matrix (8 bytes per distinct term of a chunk): the
-        postings go straight into typed arrays (a Python list of them cost ~5x more at 100k
-        chunks), the term frequencies become BM25 weights in place, `build_slice` rows at a time,
-        and only then is the row-major matrix turned into the column-major one queries read.
+        `items` is a sequence of pairs, or a function that returns a fresh iterator over the same
+        pairs (the registry's paged reader): the build reads them twice. The first pass counts each
+        term's chunks and each chunk's length; the second writes every posting straight into its
+        place in the column-major matrix queries read. Memory is the finished matrix (8 bytes per
+        distinct term of a chunk) and little else: no Python list of postings (~5x more at 100k
+        chunks) and no row-major copy to convert.
+
+        Raises:
+            RuntimeError: the second pass did not give the same chunks as the first (the source
+                changed while the index was built; build again).
         """
+        read = items if callable(items) else (lambda pairs=items if isinstance(items, Sequence) else list(items): pairs)
         ids: list[str] = []
         vocab: dict[str, int] = {}
-        indptr = array("q", [0])
-        columns = array("i")
-        weights_buf = array("f")  # term frequencies first, BM25 weights once all lengths are known
         lengths = array("i")
-        for chunk_id, tokens in items:
-            counts = Counter(tokens)
+        fingerprints = array("q")  # hash of each chunk's tokens: the second pass must read the same
+        df = np.zeros(0, dtype=np.int64)
+        pending: list[int] = []  # columns of the last few chunks, counted into df in one bincount
+        for chunk_id, tokens in read():
             ids.append(chunk_id)
             lengths.append(len(tokens))
-            columns.extend([vocab.setdefault(token, len(vocab)) for token in counts])
-            weights_buf.extend(counts.values())
-            indptr.append(len(columns))
-        if len(columns) >= 2**31:
+            fingerprints.append(hash(tuple(tokens)))
+            pending.extend([vocab.setdefault(token, len(vocab)) for token in dict.fromkeys(tokens)])
+            if len(pending) >= 1 << 20:
+                df = _add_counts(df, pending, len(vocab))
+        df = _add_counts(df, pending, len(vocab))
+        nnz = int(df.sum())
+        if nnz >= 2**31:
             raise ValueError("the keyword index would exceed 2^31 postings; split the knowledge base (--kb)")
         n_docs = len(ids)
-        col = np.frombuffer(columns, dtype=np.int32)
-        weights = np.frombuffer(weights_buf, dtype=np.float32)  # a writable view: filled in place below
-        starts = np.frombuffer(indptr, dtype=np.int64)
-        df = np.bincount(col, minlength=len(vocab)).astype(np.float32)
+        indptr = np.zeros(len(vocab) + 1, dtype=np.int32)
+        np.cumsum(df, out=indptr[1:])
+        rows = np.empty(nnz, dtype=np.int32)
+        weights = np.empty(nnz, dtype=np.float32)  # term frequencies first, BM25 weights once filled
+        fill = indptr[:-1].copy()  # next free slot of each column
+        changed = RuntimeError("the chunks changed while the keyword index was being built; build it again")
+        try:
+            for row, (chunk_id, tokens) in enumerate(read()):
+                if row >= n_docs or chunk_id != ids[row] or hash(tuple(tokens)) != fingerprints[row]:
+                    raise changed
+                counts = Counter(tokens)
+                cols = np.fromiter((vocab[t] for t in counts), dtype=np.int32, count=len(counts))
+                slots = fill[cols]
+                rows[slots] = row
+                weights[slots] = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
+                fill[cols] += 1
+        except (KeyError, IndexError):  # a term or a posting the first pass did not see
+            raise changed from None
+        if not np.array_equal(fill, indptr[1:]):
+            raise changed
         # Lucene's BM25 idf: always positive, so a common term never counts against a chunk.
-        idf = np.log(1.0 + (n_docs - df + 0.5) / (df + 0.5)).astype(np.float32)
+        dff = df.astype(np.float32)
+        idf = np.log(1.0 + (n_docs - dff + 0.5) / (dff + 0.5)).astype(np.float32)
         doc_len = np.frombuffer(lengths, dtype=np.int32).astype(np.float32)
         avgdl = float(doc_len.mean()) if n_docs else 1.0
-        row_norm = self.k1 * (1.0 - self.b + self.b * doc_len / max(avgdl, 1e-6))
-        for first in range(0, n_docs, self.build_slice):
-            last = min(first + self.build_slice, n_docs)
-            lo, hi = int(starts[first]), int(starts[last])
+        row_norm = (self.k1 * (1.0 - self.b + self.b * doc_len / max(avgdl, 1e-6))).astype(np.float32)
+        step = max(1, self.build_block)
+        for lo in range(0, nnz, step):  # in place, a block of postings at a time: small temporaries
+            hi = min(lo + step, nnz)
+            cols = np.searchsorted(indptr, np.arange(lo, hi), side="right") - 1
             tf = weights[lo:hi]
-            norm = np.repeat(row_norm[first:last], np.diff(starts[first:last + 1]))
-            tf[:] = idf[col[lo:hi]] * tf * (self.k1 + 1.0) / (tf + norm)
-        by_row = sparse.csr_matrix((weights, col, starts.astype(np.int32)), shape=(n_docs, len(vocab)), copy=False)
-        matrix = by_row.tocsc()
-        del by_row, col, weights, starts, columns, weights_buf, indptr  # the row-major copy goes before returning
-        self.matrix = matrix
+            tf[:] = idf[cols] * tf * (self.k1 + 1.0) / (tf + row_norm[rows[lo:hi]])
+        self.matrix = sparse.csc_matrix((weights, rows, indptr), shape=(n_docs, len(vocab)), copy=False)
         self.ids, self.vocab, self.idf = ids, vocab, idf
         self.rows = {cid: i for i, cid in enumerate(ids)}
         self.signature = self.signature_of(ids)

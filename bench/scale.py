@@ -13,7 +13,9 @@ runs in its own process so the RSS figures are that size's own.
 RSS of the app process (the one that ingests and asks): `rss_mb` is its VmRSS at the end of the
 run (after the queries, knowledge base still open), `peak_rss_mb` its VmHWM (the peak, usually
 reached while ingesting); `rss_stages_mb` records VmRSS after loading the model, after building the
-sentence pool, after ingesting and after the queries. `server_rss_mb` is the Chroma server's VmRSS
+sentence pool, after adding the documents (vectors and registry), after rebuilding the keyword index
+("ingested") and after the queries; `peak_stages_mb` records VmHWM at the same points, so the stage
+where the peak was reached can be read off. `server_rss_mb` is the Chroma server's VmRSS
 at the end (server mode).
 """
 
@@ -86,7 +88,7 @@ def rss_mb(pid: int | str = "self") -> float:
     return 0.0
 
 
-def peak_mb() -> float:
+def peak_mb() -> float:  # VmHWM: the highest VmRSS so far
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
@@ -117,6 +119,10 @@ def run_one(size: int, mode: str, n_queries: int, engine: str | None = None) -> 
     if engine:
         overrides["embedding_engine"] = engine
     stages: dict[str, float] = {}
+    peaks: dict[str, float] = {}
+
+    def stage(name: str) -> None:
+        stages[name], peaks[name] = rss_mb(), peak_mb()
     try:
         if mode == "server":
             port = free_port()
@@ -137,10 +143,10 @@ def run_one(size: int, mode: str, n_queries: int, engine: str | None = None) -> 
         real.encode_queries(["warm up"])
         kb = Assistant(settings, embedder=RandomPassageEmbedder(real))
         kb.analyse("warm up the dictionary")
-        stages["loaded"] = rss_mb()
+        stage("loaded")
 
         pool = sentences()
-        stages["pool"] = rss_mb()
+        stage("pool")
         rng = random.Random(size)
         total = 0
         n_vectors = 0
@@ -158,11 +164,12 @@ def run_one(size: int, mode: str, n_queries: int, engine: str | None = None) -> 
                                                     overlap=settings.chunk_overlap)
                 total += len(chunks[doc.doc_id])
             kb.index_documents(source, hashlib.sha1(source.encode()).hexdigest(), docs, chunks)
+        stage("added")  # vectors and registry written; the keyword index is rebuilt next
         kb._refresh_keyword_index(force=True)
         kb._written()
         ingest_s = time.perf_counter() - started
         n_vectors = kb.store.count()
-        stages["ingested"] = rss_mb()
+        stage("ingested")
 
         qs = queries(n_queries)
         timings: dict[str, list[float]] = {"dense": [], "bm25": [], "hybrid": [], "ask": []}
@@ -181,12 +188,13 @@ def run_one(size: int, mode: str, n_queries: int, engine: str | None = None) -> 
             t = time.perf_counter()
             kb.ask(q)
             timings["ask"].append(time.perf_counter() - t)
-        stages["queried"] = rss_mb()
+        stage("queried")
         disk = folder_mb(work / "home") + (folder_mb(work / "server") if server else 0.0)
         result = {
             "mode": mode, "engine": settings.embedding_engine, "chunks": total, "vectors": n_vectors, "ingest_s": ingest_s,
             "chunks_per_s": total / ingest_s, "disk_mb": disk, "rss_mb": rss_mb(), "peak_rss_mb": peak_mb(),
             "server_rss_mb": rss_mb(server.pid) if server else 0.0, "rss_stages_mb": stages,
+            "peak_stages_mb": peaks,
         }
         for name, values in timings.items():
             ms = [v * 1000 for v in values]

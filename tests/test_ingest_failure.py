@@ -51,3 +51,24 @@ def test_changing_the_chunking_settings_reingests_files(tmp_path):
     assert len(kb.ingest([tmp_path / "a.txt"]).updated) == 1
     assert kb.stats()["chunks"] > n
     kb.close()
+
+
+def test_a_registry_that_keeps_changing_under_the_keyword_build_still_gets_a_whole_index(tmp_path):
+    # The BM25 build reads the registry twice; another process writing in between makes the two
+    # reads differ. The build is retried, then made from one snapshot: never a mixed index.
+    shutil.copy(CORPUS / "001_74ca4dddf80f577d.txt", tmp_path / "a.txt")
+    kb = Assistant(Settings.load(tmp_path / "home", models=str(models_dir())), embedder=HashEmbedder())
+    kb.ingest([tmp_path / "a.txt"])
+    real = list(kb.registry.iter_tokens())
+    reads = []
+
+    def flickering(page: int = 2000):
+        reads.append(page)
+        return iter(real if len(reads) % 2 else real[:-1])  # every second read misses the last chunk
+
+    kb.registry.iter_tokens = flickering
+    kb._refresh_keyword_index(force=True)
+    assert len(reads) == 7  # three two-read attempts, then one snapshot
+    assert kb.bm25.ids == [cid for cid, _ in real]
+    assert kb.retrieve("在职党员双报到")  # and it answers from it
+    kb.close()

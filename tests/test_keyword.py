@@ -1,6 +1,7 @@
 """Keyword side: jieba tokens with domain terms kept whole, BM25 scoring and persistence."""
 
 import numpy as np
+import pytest
 
 from assistant.keyword import BM25Index, Tokenizer, quoted_terms
 
@@ -64,8 +65,9 @@ def _textbook_bm25(docs: list[list[str]], query: list[str], k1: float = 1.2, b: 
     return scores
 
 
-def test_bm25_scores_match_the_formula_across_build_slices(tmp_path):
-    # Built in slices to bound memory: the slice size must not change a single score.
+def test_bm25_scores_match_the_formula_whatever_the_build_block(tmp_path):
+    # Weights are computed a block of postings at a time to bound memory: the block size must not
+    # change a single score.
     rng = np.random.default_rng(3)
     words = [f"词{i}" for i in range(60)]
     docs = [list(rng.choice(words, size=int(rng.integers(0, 40)))) for _ in range(257)]
@@ -73,8 +75,8 @@ def test_bm25_scores_match_the_formula_across_build_slices(tmp_path):
     items = [(f"c{i:04d}", d) for i, d in enumerate(docs)]
     whole = BM25Index(tmp_path / "a")
     whole.build(items)
-    sliced = BM25Index(tmp_path / "b", build_slice=10)
-    sliced.build(iter(items))  # a one-pass iterator, as the registry gives
+    sliced = BM25Index(tmp_path / "b", build_block=7)
+    sliced.build(lambda: iter(items))  # read twice through fresh iterators, as from the registry
     for query in (["词1"], ["词2", "词3", "词2"], ["词59", "没有"], words[:20]):
         expected = _textbook_bm25(docs, query)
         assert np.allclose(whole.scores(query), expected, rtol=1e-5, atol=1e-6)
@@ -103,3 +105,20 @@ def test_the_registry_hands_out_tokens_page_by_page_without_losing_or_repeating_
     assert [cid for cid, _ in paged] == [f"d{n}-{i:02d}" for n in (0, 2) for i in range(7)]  # d1 is incomplete
     assert paged[0] == ("d0-00", []) and paged[1] == ("d0-01", ["正文", "词1"])
     assert paged == list(registry.iter_tokens(page=100))
+
+
+def test_a_source_that_changes_between_the_two_reads_is_refused_and_the_old_index_kept(tmp_path):
+    index = BM25Index(tmp_path / "bm25")
+    index.build([("a", ["党员", "报到"]), ("b", ["制度"])])
+    before = index.scores(["党员"])
+    variants = {
+        "a chunk added": [("a", ["党员", "报到"]), ("b", ["制度"]), ("c", ["新"])],
+        "a chunk gone": [("a", ["党员", "报到"])],
+        "new words": [("a", ["党员", "报到"]), ("b", ["保密"])],
+        "words moved": [("a", ["党员"]), ("b", ["制度", "报到"])],
+    }
+    for name, second in variants.items():
+        reads = iter([[("a", ["党员", "报到"]), ("b", ["制度"])], second])
+        with pytest.raises(RuntimeError, match="changed while the keyword index"):
+            index.build(lambda: next(reads))
+        assert index.ids == ["a", "b"] and np.array_equal(index.scores(["党员"]), before), name
