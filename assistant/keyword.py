@@ -87,6 +87,7 @@ def _add_counts(df: np.ndarray, pending: list[int], n_terms: int) -> np.ndarray:
     grown[: len(df)] = df
     return grown + counts
 
+
 @dataclass(frozen=True)
 class KeywordHit:
     chunk_id: str
@@ -132,7 +133,11 @@ class BM25Index:
             RuntimeError: the second pass did not give the same chunks as the first (the source
                 changed while the index was built; build again).
         """
-        read = items if callable(items) else (lambda pairs=items if isinstance(items, Sequence) else list(items): pairs)
+        if callable(items):
+            read = items
+        else:
+            pairs = items if isinstance(items, Sequence) else list(items)  # a one-shot iterator is kept
+            read = lambda: pairs  # noqa: E731
         ids: list[str] = []
         vocab: dict[str, int] = {}
         lengths = array("i")
