@@ -19,9 +19,9 @@ def _malloc_trim():
 def release_free_memory() -> bool:
     """Return the heap's free pages to the OS; True when the C library could do it.
 
-    An ingestion frees hundreds of megabytes of temporaries (token lists, batches, the old keyword
-    index) that glibc keeps mapped for reuse, so a long-running server would otherwise stay at its
-    ingestion peak (bench.scale: 38 MB back after a 10k-chunk ingestion).
+    An ingestion frees its temporaries (token lists, batches, the old keyword index), but glibc keeps
+    the freed heap pages for reuse, so a long-running server would otherwise keep them resident
+    (38 MB came back after a 10k-chunk ingestion of bench.scale).
     """
     trim = _malloc_trim()
     if trim is None:

@@ -265,8 +265,8 @@ class Registry:
     def iter_tokens(self, page: int = 2000) -> Iterator[tuple[str, list[str]]]:
         """(chunk id, BM25 tokens) of every chunk of every complete document, in a stable order.
 
-        Read a page at a time (keyset on chunk_id): at 100k chunks all token strings at once held
-        ~0.2 GB while the BM25 index was being built.
+        Read a page at a time (keyset on chunk_id), so building the BM25 index never holds every
+        token string of the knowledge base at once.
         """
         after = ""
         while True:
