@@ -46,37 +46,30 @@ def chunks(stream: list[str], n: int, per_chunk: int):
         yield f"c{i:08d}", tokens[:per_chunk]
 
 
-def kib(field: str) -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1])
-    return 0
-
-
 def run_one(n: int, per_chunk: int) -> dict:
     import tempfile
 
     from assistant.keyword import BM25Index
-
     from assistant.memory import release_free_memory
+    from bench.scale import peak_mb, rss_mb
 
     stream = token_stream()
     release_free_memory()
     Path("/proc/self/clear_refs").write_text("5")  # reset VmHWM: the peak from here on is the build's
-    before_rss = kib("VmRSS")
+    before_rss = rss_mb()
     index = BM25Index(Path(tempfile.mkdtemp(prefix="bm25-bench-")))
     started = time.perf_counter()
     index.build(lambda: chunks(stream, n, per_chunk))  # read twice, regenerated each time like registry pages
     seconds = time.perf_counter() - started
-    peak = kib("VmHWM")
+    peak = peak_mb()
     release_free_memory()  # as the assistant does after each rebuild
     m = index.matrix
     return {
         "chunks": n, "tokens_per_chunk": per_chunk, "postings": int(m.nnz), "terms": len(index.vocab),
         "build_s": round(seconds, 2),
         "matrix_mb": round((m.data.nbytes + m.indices.nbytes + m.indptr.nbytes) / 2**20, 1),
-        "peak_growth_mb": round((peak - before_rss) / 1024, 1),
-        "rss_growth_mb": round((kib("VmRSS") - before_rss) / 1024, 1),
+        "peak_growth_mb": round(peak - before_rss, 1),
+        "rss_growth_mb": round(rss_mb() - before_rss, 1),
     }
 
 

@@ -16,14 +16,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.scale import rss_mb
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def peak_rss_mb() -> float:
