@@ -54,7 +54,7 @@ class Statement:
     text: str
     citations: list[int] = field(default_factory=list)
     supported: bool = True
-    support: float = 0.0  # best support score over the passages (see assistant/grounding.py)
+    support: float = 0.0  # best support score over the passages (see assistant/answering/grounding.py)
 
 
 @dataclass

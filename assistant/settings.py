@@ -51,7 +51,7 @@ class Settings:
     keyword_weight: float = 0.4  # share of BM25 in the fusion; the rest is dense
     rrf_k: int = 60
     window_chars: int = 80  # sentence windows embedded beside each chunk (small-to-big retrieval)
-    # Refusal floor on the evidence score (see assistant/answer.py); calibrated on bench/devset.jsonl
+    # Refusal floor on the evidence score (see assistant/answering/extractive.py); calibrated on bench/devset.jsonl
     # with `python -m bench.calibrate` (prints every question's score and each floor's errors) — keep the figure and the devset in step.
     evidence_floor: float = 0.30
     # Extractive answers.

@@ -11,8 +11,8 @@ import argparse
 from pathlib import Path
 
 from assistant import Assistant
-from assistant.answer import assess
-from assistant.evaluation import read_question_set
+from assistant.answering.extractive import assess
+from assistant.eval.metrics import read_question_set
 
 
 def main() -> None:

@@ -67,7 +67,7 @@ def rss_mb(field: str = "VmRSS") -> float:
 
 
 def open_engine(engine: str):
-    from assistant.embeddings import open_embedder
+    from assistant.models.embeddings import open_embedder
     from assistant.settings import Settings
 
     return open_embedder(Settings.load(None, embedding_engine=engine))

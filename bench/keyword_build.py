@@ -27,7 +27,7 @@ CMRC = ROOT.parent / "shared" / "bench" / "cmrc2018"
 
 
 def token_stream() -> list[str]:
-    from assistant.keyword import Tokenizer
+    from assistant.kb.keyword import Tokenizer
 
     texts = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "data" / "corpus").glob("*.txt"))]
     if (CMRC / "corpus.jsonl").exists():
@@ -49,8 +49,8 @@ def chunks(stream: list[str], n: int, per_chunk: int):
 def run_one(n: int, per_chunk: int) -> dict:
     import tempfile
 
-    from assistant.keyword import BM25Index
-    from assistant.memory import release_free_memory
+    from assistant.kb.keyword import BM25Index
+    from assistant.kb.memory import release_free_memory
     from bench.scale import peak_mb, rss_mb
 
     stream = token_stream()

@@ -34,7 +34,7 @@ def main() -> None:
     args = ap.parse_args()
 
     from assistant import Assistant
-    from assistant.evaluation import evaluate_beir, evaluate_questions, format_report, read_question_set
+    from assistant.eval.metrics import evaluate_beir, evaluate_questions, format_report, read_question_set
     from assistant.settings import Settings
 
     models = Settings.load(None).models_dir
@@ -59,7 +59,7 @@ def main() -> None:
         for doc in prepare_documents(load(f)):
             chunks = chunk_document(doc.doc_id, doc.text, size=kb.settings.chunk_size, overlap=kb.settings.chunk_overlap)
             n_chunks += len(chunks)
-            records = kb._vector_records(str(f), chunks, {doc.doc_id: {"title": doc.title}})
+            records = kb.index.vector_records(str(f), chunks, {doc.doc_id: {"title": doc.title}})
             texts += [r.text for r in records]
     started = time.perf_counter()
     kb.embedder.encode_passages(texts)

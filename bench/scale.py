@@ -106,9 +106,9 @@ def free_port() -> int:
 
 
 def run_one(size: int, mode: str, n_queries: int, engine: str | None = None) -> dict:
-    from assistant.assistant import Assistant
-    from assistant.embeddings import open_embedder
-    from assistant.retrieval import dense_only_ranking, keyword_only_ranking
+    from assistant.api import Assistant
+    from assistant.models.embeddings import open_embedder
+    from assistant.retrieval.hybrid import dense_only_ranking, keyword_only_ranking
     from assistant.settings import Settings
     from ingest.chunking import chunk_document
     from ingest.documents import Document
@@ -163,10 +163,10 @@ def run_one(size: int, mode: str, n_queries: int, engine: str | None = None) -> 
                 chunks[doc.doc_id] = chunk_document(doc.doc_id, doc.text, size=settings.chunk_size,
                                                     overlap=settings.chunk_overlap)
                 total += len(chunks[doc.doc_id])
-            kb.index_documents(source, hashlib.sha1(source.encode()).hexdigest(), docs, chunks)
+            kb.index.index_documents(source, hashlib.sha1(source.encode()).hexdigest(), docs, chunks)
         stage("added")  # vectors and registry written; the keyword index is rebuilt next
-        kb._refresh_keyword_index(force=True)
-        kb._written()
+        kb.index.refresh_keyword_index(force=True)
+        kb.index.written()
         ingest_s = time.perf_counter() - started
         n_vectors = kb.store.count()
         stage("ingested")

@@ -17,9 +17,9 @@ import json
 from pathlib import Path
 
 from assistant import Assistant
-from assistant.evaluation import read_question_set
-from assistant.generate import focus
-from assistant.grounding import SUPPORT_FLOOR, ground
+from assistant.eval.metrics import read_question_set
+from assistant.answering.generative import focus
+from assistant.answering.grounding import SUPPORT_FLOOR, ground
 
 
 def main() -> None:
@@ -47,7 +47,7 @@ def main() -> None:
             shown_of[qid] = [focus(p, query, 240) for p in passages[:3]]
         if origin == "other-gold" and any(sentence in p.text for p in shown_of[qid]):
             continue  # another question's answer that this question's passages also hold: supported, not a negative
-        # Exactly what the answerer computes (assistant/generate.py), with the floor out of the way.
+        # Exactly what the answerer computes (assistant/answering/generative.py), with the floor out of the way.
         result = ground(sentence, shown_of[qid], kb.embedder, language=query.language, question=query.text,
                         concepts=lambda text: kb.analyse(text).concepts, floor=2.0)
         if not result.statements:

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant import Assistant
-from assistant.evaluation import read_beir, read_question_set
+from assistant.eval.metrics import read_beir, read_question_set
 
 
 def all_vectors(kb: Assistant) -> tuple[list[str], np.ndarray]:

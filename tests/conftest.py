@@ -49,7 +49,7 @@ class HashEmbedder:
 @pytest.fixture(scope="session")
 def e5_embedder():
     """The real multilingual-e5-small, built from the PyPI packages and loaded once per test run."""
-    from assistant.embeddings import open_embedder
+    from assistant.models.embeddings import open_embedder
     from assistant.settings import Settings
 
     return open_embedder(Settings.load(ROOT / ".home", models=str(models_dir())))
@@ -58,7 +58,7 @@ def e5_embedder():
 @pytest.fixture(scope="session")
 def corpus_kb(tmp_path_factory, e5_embedder):
     """A real knowledge base (real model, real Chroma) with the bundled sample corpus ingested."""
-    from assistant.assistant import Assistant
+    from assistant.api import Assistant
     from assistant.settings import Settings
 
     home = tmp_path_factory.mktemp("kb-home")

@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from assistant.chat_models import BackendError, OllamaChat, OpenAIChat, open_chat_model
+from assistant.models.chat import BackendError, OllamaChat, OpenAIChat, open_chat_model
 from assistant.errors import SettingsError
 from assistant.settings import Settings
 from conftest import free_port

@@ -1,6 +1,6 @@
 """English questions: CC-CEDICT word translation restricted to the knowledge base's words."""
 
-from assistant.crosslingual import Dictionary, english_words, stem
+from assistant.retrieval.crosslingual import Dictionary, english_words, stem
 
 
 def test_stemming_and_content_words():

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from assistant.assistant import Assistant
+from assistant.api import Assistant
 from assistant.errors import QuestionError
 from assistant.settings import Settings
 from ingest.clean import clean_text

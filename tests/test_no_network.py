@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.assistant import Assistant
+from assistant.api import Assistant
 from assistant.settings import Settings
 
 from conftest import CORPUS, ROOT, models_dir
@@ -79,7 +79,7 @@ SCRIPT = GUARD + textwrap.dedent(
     import json, sys
     selftest(("192.0.2.1", 80))  # TEST-NET-1: nothing there, and the guard refuses it anyway
 
-    from assistant.assistant import Assistant
+    from assistant.api import Assistant
 
     home, models, extra = sys.argv[1:4]
     kb = Assistant.open(home, models=models)

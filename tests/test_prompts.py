@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.prompts import PromptError, names, placeholders, render
+from assistant.answering.prompts import PromptError, names, placeholders, render
 
 
 def test_every_prompt_renders_with_its_placeholders():

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.assistant import Assistant
+from assistant.api import Assistant
 from assistant.errors import StoreError
 from assistant.settings import Settings
 

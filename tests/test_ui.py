@@ -13,21 +13,10 @@ from assistant.errors import SettingsError
 from assistant.results import Answer, Citation, Passage
 from assistant.settings import Settings
 from conftest import free_port
-from assistant.ui import (
-    EXAMPLES,
-    ServerOptions,
-    answer_dict,
-    answer_message,
-    ask_kb,
-    build_app,
-    chat_text,
-    exposure_warning,
-    highlight,
-    ingest_uploads,
-    is_loopback,
-    rewrite_followup,
-    sources_html,
-)
+from assistant.app.ui.app import EXAMPLES, ServerOptions, ask_kb, build_app, exposure_warning, is_loopback
+from assistant.app.ui.render import answer_dict, answer_message, chat_text, highlight, sources_html
+from assistant.app.ui.uploads import ingest_uploads
+from assistant.retrieval.followup import rewrite_followup
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
@@ -222,7 +211,7 @@ def corpus_app(corpus_kb):
 @pytest.fixture(scope="module")
 def upload_app(tmp_path_factory, e5_embedder):
     """A separate, empty knowledge base, so uploads leave the session's corpus_kb as it is."""
-    from assistant.assistant import Assistant
+    from assistant.api import Assistant
     from assistant.settings import Settings
     from tests.conftest import models_dir
 
@@ -455,8 +444,8 @@ def test_answer_message_flags_unsupported_sentences_and_unverified_refusals():
 def test_delete_from_the_knowledge_base_view(tmp_path):
     import shutil
 
-    from assistant.assistant import Assistant
-    from assistant.ui import delete_sources, source_choices
+    from assistant.api import Assistant
+    from assistant.app.ui.uploads import delete_sources, source_choices
     from conftest import CORPUS, HashEmbedder, models_dir
 
     shutil.copy(CORPUS / "001_74ca4dddf80f577d.txt", tmp_path / "a <b>.txt")

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Callable
 from assistant.errors import AssistantError
 
 if TYPE_CHECKING:
-    from assistant.assistant import Assistant
+    from assistant.api import Assistant
 
 
 @dataclass
@@ -157,7 +157,7 @@ def evaluate_questions(kb: "Assistant", path: Path, mode: str | None = None) -> 
 
     With `mode`, the answers of that mode are measured too (`report.answers`).
     """
-    from assistant.retrieval import dense_only_ranking, keyword_only_ranking
+    from assistant.retrieval.hybrid import dense_only_ranking, keyword_only_ranking
 
     items = read_question_set(path)
     report = EvalReport(dataset=str(path), questions=len(items))
@@ -225,7 +225,7 @@ def read_beir(folder: Path) -> tuple[dict[str, dict], dict[str, dict], dict[str,
 def evaluate_beir(kb: "Assistant", folder: Path, limit: int | None = None,
                   progress: Callable[[int, int], None] | None = None) -> EvalReport:
     """Index a BEIR corpus as one chunk per entry (if not yet indexed) and rank its queries three ways."""
-    from assistant.retrieval import dense_only_ranking, keyword_only_ranking
+    from assistant.retrieval.hybrid import dense_only_ranking, keyword_only_ranking
 
     corpus, queries, qrels = read_beir(folder)
     kb.index_passages(f"beir:{folder.name}", corpus)

@@ -6,9 +6,11 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
+import prompts
 from assistant.errors import AssistantError
 
-PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
+# The templates ship as package data of the top-level `prompts` package, so an installed wheel has them.
+PROMPTS_DIR = Path(prompts.__file__).resolve().parent
 ROLES = ("system", "user", "assistant")
 _HEADER = re.compile(r"^### (\w+)\s*$")
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")

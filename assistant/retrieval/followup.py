@@ -202,7 +202,7 @@ def rewrite_with_model(chat, question: str, history_questions: Sequence[str], *,
     The model's rewrite is used only when it reads as one question built from the conversation's
     own words (a small model sometimes answers instead of rewriting, or drifts off topic).
     """
-    from assistant.prompts import render  # the extractive mode never renders prompts
+    from assistant.answering.prompts import render  # the extractive mode never renders prompts
 
     question = question.strip()
     history = [h for h in history_questions if h and h.strip()][-3:]

@@ -8,10 +8,11 @@ from typing import Callable
 
 import numpy as np
 
-from assistant.answer import coverage, shown
-from assistant.embeddings import Embedder
-from assistant.query import Concept
+from assistant.answering.extractive import coverage, shown
+from assistant.models.embeddings import Embedder
+from assistant.retrieval.query import Concept
 from assistant.results import Citation, Passage, Statement
+from assistant.text import CJK, LATIN_LETTER
 from ingest.chunking import split_sentences
 
 # Support of a sentence by a passage: 0.7 × the share of the sentence's character bigrams found
@@ -31,8 +32,6 @@ ConceptsOf = Callable[[str], list[Concept]]  # a text's concepts with Chinese al
 
 # [1], [1][2], [1, 2], ［1］, 【1】: what models write for a citation.
 _MARKER = re.compile(r"\s*[\[［【]\s*(\d{1,2}(?:\s*[,，、;；]\s*\d{1,2})*)\s*[\]］】]")
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-_LATIN = re.compile(r"[A-Za-z]")
 UNVERIFIED = {"zh": "〔未找到依据〕", "en": "[not supported by the documents]"}
 
 
@@ -90,7 +89,7 @@ def split_markers(text: str) -> list[tuple[str, list[int]]]:
 
 
 def is_cross_lingual(sentence: str) -> bool:
-    cjk, latin = len(_CJK.findall(sentence)), len(_LATIN.findall(sentence))
+    cjk, latin = len(CJK.findall(sentence)), len(LATIN_LETTER.findall(sentence))
     return latin > 2 * cjk
 
 
@@ -264,7 +263,7 @@ def _join(lines: list[str]) -> str:
     # Chinese sentences run on without spaces; English ones need one.
     out = ""
     for line in lines:
-        if out and (_LATIN.search(out[-1]) or out[-1] in ".!?]") and _LATIN.search(line[:1] or ""):
+        if out and (LATIN_LETTER.search(out[-1]) or out[-1] in ".!?]") and LATIN_LETTER.search(line[:1] or ""):
             out += " "
         out += line
     return out

@@ -2,27 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
-from assistant.crosslingual import Dictionary, expansion_tokens
-from assistant.keyword import BM25Index, Tokenizer
-
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-_LATIN = re.compile(r"[A-Za-z]")
-
-
-_LATIN_WORD = re.compile(r"[A-Za-z]+")
-
-
-def question_language(question: str) -> str:
-    """'zh' or 'en': the language the answer's framing text should use.
-
-    English words are weighed against Chinese characters (not letters against characters), so a
-    Chinese question with a pasted tag or term in it stays Chinese.
-    """
-    return "en" if len(_LATIN_WORD.findall(question)) > len(_CJK.findall(question)) else "zh"
-
+from assistant.retrieval.crosslingual import Dictionary, expansion_tokens
+from assistant.kb.keyword import BM25Index, Tokenizer
+from assistant.text import CJK, LATIN_LETTER, cjk_share, question_language
 
 TRANSLATION_WEIGHT = 0.5
 
@@ -47,17 +31,16 @@ class Query:
     @property
     def cjk_share(self) -> float:
         """Share of Chinese characters among the question's letters (0 = all English)."""
-        cjk, latin = len(_CJK.findall(self.text)), len(_LATIN.findall(self.text))
-        return cjk / (cjk + latin) if cjk + latin else 1.0
+        return cjk_share(self.text)
 
 
 def analyse(question: str, tokenizer: Tokenizer, bm25: BM25Index, dictionary: Dictionary | None) -> Query:
     """Tokenise a question and, when it has English words, translate them with the dictionary."""
     tokens = tokenizer.tokenize(question)
     weights: dict[str, float] = {}
-    concepts = [Concept(t, (t,), bm25.term_idf(t)) for t in dict.fromkeys(tokens) if _CJK.search(t)]
+    concepts = [Concept(t, (t,), bm25.term_idf(t)) for t in dict.fromkeys(tokens) if CJK.search(t)]
     unseen = bm25.term_idf("\uffff")  # the idf of a word found nowhere in the knowledge base
-    if dictionary is not None and _LATIN.search(question):
+    if dictionary is not None and LATIN_LETTER.search(question):
         english = dictionary.concepts(
             question, known=lambda zh: zh in bm25.vocab, frequency=lambda zh: -bm25.term_idf(zh)
         )
@@ -69,8 +52,8 @@ def analyse(question: str, tokenizer: Tokenizer, bm25: BM25Index, dictionary: Di
                 # question. Unknown to the dictionary: maybe only a gap in it, so it counts for less.
                 weight = unseen if c.in_dictionary else unseen / 2
             concepts.append(Concept(c.word, c.translations, weight))
-        english_tokens = [t for t in tokens if not _CJK.search(t)]
-        own = [t for t in tokens if _CJK.search(t)]
+        english_tokens = [t for t in tokens if not CJK.search(t)]
+        own = [t for t in tokens if CJK.search(t)]
         tokens = own + expansion_tokens(english) + english_tokens
         # A translation is a guess: all the guesses for one English word together weigh half
         # as much as one word the user typed in Chinese (such as 双报到 in a mixed question).

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistant.errors import ModelError
-from assistant.model_build import _sha256_file  # the same block-wise hash as the embedding model's check
+from assistant.models.chat import OpenAIChat
+from assistant.text import sha256_file
 
 if TYPE_CHECKING:
     from assistant.settings import Settings
@@ -55,7 +56,7 @@ def verify(path: Path) -> None:
     stamp = path.with_name(path.name + ".verified")
     if stamp.is_file() and stamp.read_text().strip() == _stamp(path):
         return
-    actual = _sha256_file(path)
+    actual = sha256_file(path)
     if actual != BUNDLED_SHA256:
         raise ModelError(
             f"{path} has sha256 {actual}, expected {BUNDLED_SHA256}: the file is damaged or not the bundled model. "
@@ -148,11 +149,31 @@ class LocalServer:
         del server
 
 
+class LocalChat(OpenAIChat):
+    """The bundled (or configured) GGUF as a chat model: an OpenAI client that owns its in-process server."""
+
+    def __init__(self, server: LocalServer, *, timeout: float, temperature: float):
+        super().__init__(server.base_url, "local", timeout=timeout, retries=0, temperature=temperature, name="local",
+                         hint="the local model server stopped; restart the assistant, or answer with --mode extractive")
+        self.server = server
+
+    @classmethod
+    def start(cls, settings: "Settings") -> "LocalChat":
+        """Start the local model's server as the settings say and return its chat client."""
+        server = LocalServer(local_model_path(settings), threads=settings.llm_threads, context=settings.llm_context)
+        return cls(server, timeout=settings.llm_timeout, temperature=settings.llm_temperature)
+
+    def close(self) -> None:
+        """Close the HTTP client, then stop the server."""
+        super().close()
+        self.server.stop()
+
+
 def main(argv: list[str] | None = None) -> int:
-    """python -m assistant.local_model DEST: join and verify the bundled GGUF at DEST."""
+    """python -m assistant.models.local_llm DEST: join and verify the bundled GGUF at DEST."""
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
-        print("usage: python -m assistant.local_model DEST.gguf", file=sys.stderr)
+        print("usage: python -m assistant.models.local_llm DEST.gguf", file=sys.stderr)
         return 2
     try:
         print(prepare(Path(args[0])))

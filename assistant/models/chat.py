@@ -31,6 +31,8 @@ class ChatModel(Protocol):
 
     def complete(self, messages: list[Message], *, max_tokens: int) -> str: ...
 
+    def close(self) -> None: ...
+
 
 _RETRY_STATUS = {408, 425, 429, 500, 502, 503, 504}
 
@@ -186,12 +188,7 @@ def open_chat_model(settings: "Settings", mode: str) -> ChatModel:
         return OllamaChat(s.ollama_url, s.ollama_model, timeout=s.llm_timeout, retries=s.llm_retries,
                           temperature=s.llm_temperature)
     if mode == "local":
-        from assistant.local_model import LocalServer, local_model_path  # xllamacpp loads only when asked for
+        from assistant.models.local_llm import LocalChat  # xllamacpp loads only when asked for
 
-        server = LocalServer(local_model_path(s), threads=s.llm_threads, context=s.llm_context)
-        chat = OpenAIChat(server.base_url, "local", timeout=s.llm_timeout, retries=0, temperature=s.llm_temperature,
-                          name="local", hint="the local model server stopped; restart the assistant, "
-                                             "or answer with --mode extractive")
-        chat.server = server  # type: ignore[attr-defined]  # keeps it running while the chat is used
-        return chat
+        return LocalChat.start(s)
     raise SettingsError("the extractive mode needs no chat model")

@@ -7,12 +7,12 @@ import time
 from dataclasses import replace
 from typing import Iterator
 
-from assistant.answer import assess, coverage, refusal
-from assistant.chat_models import ChatModel
-from assistant.embeddings import Embedder
-from assistant.grounding import ConceptsOf, ground
-from assistant.prompts import render
-from assistant.query import Query
+from assistant.answering.extractive import assess, coverage, refusal
+from assistant.models.chat import ChatModel
+from assistant.models.embeddings import Embedder
+from assistant.answering.grounding import ConceptsOf, ground
+from assistant.answering.prompts import render
+from assistant.retrieval.query import Query
 from assistant.results import Answer, Passage
 from ingest.chunking import split_sentences
 
@@ -78,7 +78,7 @@ class GenerativeAnswerer:
 
     Refusal stays retrieval-driven: below the evidence floor the model is never called (a small
     model told to refuse refuses everything; told nothing, it invents). After generation every
-    sentence is checked against the passages (assistant/grounding.py).
+    sentence is checked against the passages (assistant/answering/grounding.py).
     """
 
     def __init__(self, chat: ChatModel, embedder: Embedder | None, *, mode: str, evidence_floor: float,

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assistant.query import Concept, Query, question_language
+from assistant.retrieval.query import Concept, Query
+from assistant.text import question_language
 from assistant.results import Answer, Citation, Passage, Statement
 from ingest.chunking import split_sentences
 

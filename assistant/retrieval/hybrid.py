@@ -6,11 +6,11 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from assistant.embeddings import Embedder
-from assistant.keyword import BM25Index, Tokenizer
-from assistant.registry import ChunkRecord, Registry
+from assistant.models.embeddings import Embedder
+from assistant.kb.keyword import BM25Index, Tokenizer
+from assistant.kb.registry import ChunkRecord, Registry
 from assistant.results import Passage
-from assistant.store import VectorStore
+from assistant.kb.vectors import VectorStore
 
 
 @dataclass(frozen=True)

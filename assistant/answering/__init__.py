@@ -1,0 +1,1 @@
+"""Answers from passages: extractive, generative, grounding of citations, prompts."""

@@ -1,0 +1,299 @@
+"""The public Python API: Assistant.open(home) -> ingest / retrieve / ask, a thin facade over the packages."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Iterable, Iterator, Sequence
+
+from assistant.answering.extractive import ExtractiveAnswerer
+from assistant.errors import ModelError, QuestionError, SettingsError
+from assistant.kb.indexer import Indexer, Progress
+from assistant.kb.keyword import BM25Index, Tokenizer
+from assistant.kb.registry import DocumentRecord, Registry
+from assistant.kb.vectors import open_store
+from assistant.models.chat import BackendError, ChatModel, check_mode, open_chat_model
+from assistant.models.embeddings import SentenceTransformerEmbedder, open_embedder
+from assistant.results import Answer, IngestReport, Passage
+from assistant.retrieval.crosslingual import Dictionary
+from assistant.retrieval.followup import previous_questions, rewrite_followup, rewrite_with_model
+from assistant.retrieval.hybrid import Retriever
+from assistant.retrieval.query import Query, analyse
+from assistant.settings import Settings
+
+
+class Assistant:
+    """A knowledge base on disk and the means to ask it questions.
+
+    Open it with `Assistant.open(home)`. It is safe to ask from several threads, also while an
+    ingestion runs: questions are answered from the index as it stands (vectors of each file as
+    soon as it is written, keyword search for the whole batch when it ends). One process writes
+    at a time.
+    """
+
+    def __init__(self, settings: Settings, embedder: SentenceTransformerEmbedder | None = None):
+        self.settings = settings
+        kb_dir = settings.kb_dir
+        kb_dir.mkdir(parents=True, exist_ok=True)
+        self.registry = Registry(kb_dir / "registry.sqlite")
+        self.store = open_store(kb_dir / "chroma", f"kb_{settings.kb}", settings.chroma_url, settings.chroma_headers)
+        self.embedder = embedder or open_embedder(settings)
+        self._check_model()
+        self.index = Indexer(settings, self.registry, self.store, self.embedder)
+        self.dictionary = Dictionary.bundled()  # parsed lazily, on the first English question
+        self.answerer = ExtractiveAnswerer(
+            evidence_floor=settings.evidence_floor, max_sentences=settings.answer_max_sentences,
+            max_chars=settings.answer_max_chars,
+        )
+        self._chat_models: dict[str, ChatModel] = {}  # built on first use, one per mode
+        self._chat_lock = threading.Lock()
+
+    @property
+    def bm25(self) -> BM25Index:
+        """The keyword index as it stands (replaced whole when rebuilt)."""
+        return self.index.bm25
+
+    @property
+    def tokenizer(self) -> Tokenizer:
+        return self.index.tokenizer
+
+    @classmethod
+    def open(cls, home: str | Path | None = None, **overrides) -> "Assistant":
+        """Open (creating if needed) the knowledge base under `home`.
+
+        Args:
+            home: folder holding the index and prepared models; None means ASSISTANT_HOME or the default.
+            **overrides: settings fields by name (e.g. `top_k=8`, `kb="finance"`).
+        """
+        return cls(Settings.load(home, **overrides))
+
+    def close(self) -> None:
+        """Close the registry and stop the local model server, if one was started."""
+        for chat in self._chat_models.values():
+            chat.close()  # the local model's chat also stops its server
+        self._chat_models.clear()
+        self.registry.close()
+
+    def __enter__(self) -> "Assistant":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- set-up -----------------------------------------------------------------------------
+    def _check_model(self) -> None:
+        """Refuse to mix vectors of two embedding models in one knowledge base."""
+        recorded = self.registry.get_meta("embedding_model")
+        if recorded is None or self.store.count() == 0:
+            self.registry.set_meta("embedding_model", self.embedder.name)
+        elif recorded != self.embedder.name:
+            raise ModelError(
+                f"this knowledge base was indexed with the embedding model {recorded!r}, but {self.embedder.name!r} "
+                "is configured. Configure the same model again, or ingest into a new knowledge base (--kb NAME)."
+            )
+
+    @property
+    def retriever(self) -> Retriever:
+        s = self.settings
+        return Retriever(
+            embedder=self.embedder, store=self.store, bm25=self.index.bm25, tokenizer=self.index.tokenizer,
+            registry=self.registry, candidates=s.candidates, fusion=s.fusion, keyword_weight=s.keyword_weight,
+            rrf_k=s.rrf_k, max_merged_chars=2 * s.chunk_size,
+        )
+
+    # -- writing ----------------------------------------------------------------------------
+    def ingest(self, paths: str | Path | Iterable[str | Path], progress: Progress | None = None,
+               prune: bool = False) -> IngestReport:
+        """Add files or folders to the knowledge base; unchanged files are skipped, changed ones replaced.
+
+        A file that cannot be read is reported in `failed` with the reason and skipped; the rest of
+        the batch and the existing index are untouched. Content already indexed under another path
+        is reported in `duplicates` and stored once. With `prune`, documents that were ingested from
+        one of the given folders but are no longer in it are removed. Questions asked meanwhile
+        are answered from the index as it stands; keyword search sees the batch when it ends.
+        """
+        started = time.perf_counter()
+        if isinstance(paths, (str, Path)):
+            paths = [paths]
+        report = self.index.ingest([Path(p) for p in paths], progress, prune)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def index_passages(self, source: str, corpus: dict[str, dict]) -> None:
+        """Index ready-made passages (id -> {"title", "text"}) as one chunk each, e.g. a BEIR corpus."""
+        self.index.index_passages(source, corpus)
+
+    def delete(self, sources: str | Path | Iterable[str | Path]) -> list[str]:
+        """Remove documents by source path (as listed by `documents()`); returns the sources removed.
+
+        Raises:
+            AssistantError: a path that is not in the knowledge base (nothing is removed then).
+        """
+        if isinstance(sources, (str, Path)):
+            sources = [sources]
+        return self.index.delete(sources)
+
+    # -- questions --------------------------------------------------------------------------
+    def _check_question(self, question: str) -> str:
+        if not isinstance(question, str):
+            raise QuestionError("the question must be text")
+        question = question.strip()
+        try:
+            question.encode("utf-8")
+        except UnicodeEncodeError:
+            raise QuestionError(
+                "the question contains characters that are not valid text (broken Unicode); type it again"
+            ) from None
+        if not question:
+            raise QuestionError("the question is empty: type a question, e.g. 机关是怎样落实在职党员“双报到”制度的？")
+        if len(question) > self.settings.max_question_chars:
+            raise QuestionError(
+                f"the question is {len(question)} characters long; the limit is {self.settings.max_question_chars}. "
+                "Ask a shorter question (or raise ASSISTANT_MAX_QUESTION_CHARS)."
+            )
+        return question
+
+    def retrieve(self, question: str, k: int | None = None) -> list[Passage]:
+        """The k best passages for a question (hybrid dense + BM25), best first."""
+        query = self.analyse(self._check_question(question))
+        self.index.sync_if_stale()
+        return self.retriever.search(query.text, k or self.settings.top_k, tokens=query.tokens, weights=query.weights)
+
+    def analyse(self, question: str) -> Query:
+        """The question's language, keyword tokens (English words translated) and concepts."""
+        return analyse(question, self.index.tokenizer, self.index.bm25, self.dictionary)
+
+    def chat_model(self, mode: str) -> ChatModel:
+        """The chat model of an answer mode, built on first use (the local server starts then)."""
+        with self._chat_lock:
+            if mode not in self._chat_models:
+                self._chat_models[mode] = open_chat_model(self.settings, mode)
+            return self._chat_models[mode]
+
+    def standalone(self, question: str, history: Sequence | None = None, mode: str | None = None) -> str:
+        """The question rewritten to stand alone, given the earlier questions of the conversation.
+
+        Extractive mode rewrites by rules; the chat-model modes ask the model (prompt `rewrite`)
+        and keep its rewrite only when it passes a sanity check. Without history: the question.
+        """
+        earlier = previous_questions(history)
+        if not earlier:
+            return question
+        mode = check_mode(mode or self.settings.answer_mode)
+        if mode == "extractive":
+            return rewrite_followup(question, earlier)
+        try:
+            return rewrite_with_model(self.chat_model(mode), question, earlier)
+        except (BackendError, ModelError, SettingsError):
+            # The chat model is down or not set up: rewrite by rules, so that a question retrieval
+            # refuses still needs no model; an answerable one reports the error when generating.
+            return rewrite_followup(question, earlier)
+
+    def ask(self, question: str, k: int | None = None, history: Sequence | None = None,
+            mode: str | None = None) -> Answer:
+        """An answer built only from the documents, with [n] citations, or a refusal that says so.
+
+        Args:
+            question: in Chinese or English (or mixed).
+            k: passages to draw the answer from (default: settings.top_k).
+            history: earlier turns of the conversation (questions; (question, answer) pairs; or
+                {"role", "content"} messages): a follow-up is rewritten into a standalone question
+                first, and `Answer.searched` says what was searched.
+            mode: "extractive" (no language model), "openai", "ollama" or "local"; default settings.answer_mode.
+
+        Raises:
+            QuestionError: an empty or over-long question.
+            BackendError: the chat model is unreachable or failed (chat-model modes only).
+        """
+        result = None
+        for item in self.stream(question, history=history, mode=mode, k=k):
+            result = item
+        assert isinstance(result, Answer)
+        return result
+
+    def stream(self, question: str, history: Sequence | None = None, mode: str | None = None,
+               k: int | None = None) -> Iterator[str | Answer]:
+        """ask(), yielding the answer's text as it is written and, last, the full Answer.
+
+        Extractive answers come whole (one text piece, then the Answer). With a chat model the
+        pieces are the model's raw words; the final Answer's text has its citations verified
+        (markers corrected, unsupported sentences flagged), so show that one when it arrives.
+        """
+        started = time.perf_counter()
+        mode = check_mode(mode or self.settings.answer_mode)
+        question = self._check_question(question)
+        searched = self.standalone(question, history, mode)
+        query = self.analyse(searched)
+        self.index.sync_if_stale()
+        top_k = k or self.settings.top_k
+        passages = self.retriever.search(query.text, top_k, tokens=query.tokens, weights=query.weights)
+        if mode == "extractive":
+            answer = self.answerer.answer(query, passages)
+            answer.mode = mode
+            yield answer.text
+        else:
+            from assistant.answering.generative import GenerativeAnswerer
+
+            answerer = GenerativeAnswerer(
+                self.chat_model(mode), self.embedder, mode=mode, evidence_floor=self.settings.evidence_floor,
+                max_tokens=self.settings.llm_max_tokens, concepts=lambda text: self.analyse(text).concepts,
+            )
+            answer = None
+            for item in answerer.stream(query, passages):
+                if isinstance(item, Answer):
+                    answer = item
+                else:
+                    yield item
+            assert answer is not None
+        answer.question = question
+        answer.searched = query.text
+        answer.seconds = time.perf_counter() - started
+        yield answer
+
+    def answer_with_passages(self, question: str, k: int | None = None,
+                             use: int | None = None) -> tuple[Answer, list[Passage]]:
+        """ask(), also returning the ranked passages: k of them, of which the answer uses the first `use`."""
+        started = time.perf_counter()
+        query = self.analyse(self._check_question(question))
+        self.index.sync_if_stale()
+        top_k = use or self.settings.top_k
+        passages = self.retriever.search(query.text, max(k or top_k, top_k), tokens=query.tokens, weights=query.weights)
+        answer = self.answerer.answer(query, passages[:top_k])
+        answer.searched = query.text
+        answer.seconds = time.perf_counter() - started
+        return answer, passages
+
+    # -- inspection -------------------------------------------------------------------------
+    def documents(self) -> list[DocumentRecord]:
+        """Every indexed document (articles of a compilation separately)."""
+        return self.registry.documents()
+
+    def chunk_text(self, chunk_id: str) -> str:
+        """The text of one chunk (empty when the chunk is unknown)."""
+        record = self.registry.chunks([chunk_id]).get(chunk_id)
+        if record is None:
+            return ""
+        return (self.registry.document_text(record.doc_id) or "")[record.start : record.end]
+
+    def document_text(self, doc_id: str) -> str | None:
+        """The cleaned text of a document: the text every offset of its passages refers to."""
+        return self.registry.document_text(doc_id)
+
+    def incomplete(self) -> list[DocumentRecord]:
+        """Documents whose ingestion was interrupted; ingesting their files again completes them."""
+        return [d for d in self.registry.documents() if not d.complete]
+
+    def stats(self) -> dict:
+        """Counts and sizes of the knowledge base."""
+        docs = self.registry.documents()
+        size = sum(f.stat().st_size for f in self.settings.kb_dir.rglob("*") if f.is_file())
+        return {
+            "kb": self.settings.kb, "home": str(self.settings.home), "sources": len({d.source for d in docs}),
+            "documents": len(docs), "chunks": sum(d.n_chunks for d in docs), "vectors": self.store.count(),
+            "incomplete": sum(not d.complete for d in docs), "embedding_model": self.embedder.name,
+            "disk_bytes": size,
+        }
+
+
+__all__: Sequence[str] = ["Assistant"]

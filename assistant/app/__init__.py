@@ -1,0 +1,1 @@
+"""The edges: command line and browser chat."""

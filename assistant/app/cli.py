@@ -1,0 +1,229 @@
+"""Command line: python -m assistant ingest|ask|retrieve|eval|list|delete|stats|serve — everything wired here."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from assistant.models.chat import MODES
+from assistant.errors import AssistantError
+from assistant.results import to_jsonable
+
+
+def _common(default) -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--home", default=default,
+                        help="folder of the index and prepared models (default: $ASSISTANT_HOME)")
+    common.add_argument("--kb", default=default,
+                        help="knowledge base name inside home (default: $ASSISTANT_KB or 'default')")
+    return common
+
+
+def _parser() -> argparse.ArgumentParser:
+    # --home/--kb work before or after the command; SUPPRESS keeps the subcommand's absent
+    # option from overwriting one given before it.
+    parser = argparse.ArgumentParser(prog="python -m assistant", description=__doc__, parents=[_common(None)])
+    common = _common(argparse.SUPPRESS)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", parents=[common], help="add files or folders to the knowledge base")
+    p.add_argument("paths", nargs="+", help="files or folders (searched recursively)")
+    p.add_argument("--prune", action="store_true",
+                   help="remove documents that were ingested from these folders but are no longer there")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+
+    p = sub.add_parser("list", parents=[common], help="list the documents in the knowledge base")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("delete", parents=[common], help="remove documents by source path")
+    p.add_argument("sources", nargs="+", help="source paths as shown by `list`")
+
+    p = sub.add_parser("stats", parents=[common], help="counts and sizes of the knowledge base")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("ask", parents=[common], help="answer a question with citations")
+    p.add_argument("question")
+    p.add_argument("--mode", choices=MODES, default=None,
+                   help="extractive (no language model), openai, ollama or local (default: $ASSISTANT_ANSWER_MODE)")
+    p.add_argument("--stream", action="store_true", help="print the model's words as they come, then the verified answer")
+    p.add_argument("--history", action="append", default=[], metavar="QUESTION",
+                   help="an earlier question of the conversation (repeat, oldest first): the question is a follow-up")
+    p.add_argument("--json", action="store_true", help="print the Answer as JSON")
+
+    p = sub.add_parser("retrieve", parents=[common], help="show the passages retrieved for a question")
+    p.add_argument("question")
+    p.add_argument("--k", type=int, default=None, help="number of passages (default: settings.top_k)")
+    p.add_argument("--json", action="store_true", help="print the passages as JSON")
+
+    p = sub.add_parser("eval", parents=[common], help="retrieval/refusal metrics on a JSONL set or BEIR folder")
+    p.add_argument("file", help="JSONL question set, or a BEIR folder (corpus.jsonl, queries.jsonl, qrels.tsv)")
+    p.add_argument("--limit", type=int, default=None, help="BEIR: evaluate only the first N queries")
+    p.add_argument("--mode", choices=MODES, default=None,
+                   help="JSONL sets: also measure the answers of this mode (coverage, support, citations, refusals)")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+
+    p = sub.add_parser("serve", parents=[common], help="start the browser chat")
+    p.add_argument("--host", default=None)
+    p.add_argument("--port", type=int, default=None)
+    return parser
+
+
+def _open(args: argparse.Namespace):
+    from assistant.api import Assistant
+
+    overrides = {"kb": args.kb} if args.kb else {}
+    return Assistant.open(args.home, **overrides)
+
+
+def _print_json(value) -> None:
+    print(json.dumps(to_jsonable(value), ensure_ascii=False, indent=2))
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    kb = _open(args)
+    bar = tqdm(total=0, unit="file", file=sys.stderr, disable=args.json)
+
+    def progress(done: int, total: int, source: str) -> None:
+        bar.total = total
+        bar.n = done
+        bar.set_postfix_str(Path(source).name if source else "index", refresh=False)
+        bar.refresh()
+
+    report = kb.ingest([Path(p) for p in args.paths], progress=progress, prune=args.prune)
+    bar.close()
+    if args.json:
+        _print_json(report)
+    else:
+        print(f"added {len(report.added)}, updated {len(report.updated)}, unchanged {len(report.unchanged)}, "
+              f"duplicates {len(report.duplicates)}, removed {len(report.removed)}, failed {len(report.failed)}, "
+              f"skipped {len(report.skipped)} ({report.chunks_added} chunks written, {report.seconds:.1f} s)")
+        for source, original in report.duplicates:
+            print(f"  duplicate {source}: same content as {original}, stored once")
+        for source in report.removed:
+            print(f"  removed {source}: no longer in the folder")
+        for source, reason in report.failed:
+            print(f"  FAILED  {source}: {reason}")
+        for source, reason in report.skipped:
+            print(f"  skipped {source}: {reason}")
+    return 1 if report.failed else 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    docs = _open(args).documents()
+    if args.json:
+        _print_json(docs)
+        return 0
+    for d in docs:
+        state = "" if d.complete else "  [INCOMPLETE: ingest the file again]"
+        print(f"{d.ingested_at}  {d.n_chunks:>4} chunks  《{d.title}》  {d.source}{state}")
+    print(f"{len(docs)} documents from {len({d.source for d in docs})} files")
+    return 0
+
+
+def _delete(args: argparse.Namespace) -> int:
+    for source in _open(args).delete(args.sources):
+        print(f"deleted {source}")
+    return 0
+
+
+def _stats(args: argparse.Namespace) -> int:
+    stats = _open(args).stats()
+    if args.json:
+        _print_json(stats)
+    else:
+        for key, value in stats.items():
+            print(f"{key}: {value}")
+    return 0
+
+
+def _ask(args: argparse.Namespace) -> int:
+    kb = _open(args)
+    try:
+        if args.stream and not args.json:
+            answer = None
+            wrote = False
+            for item in kb.stream(args.question, history=args.history, mode=args.mode):
+                if isinstance(item, str):
+                    if (args.mode or kb.settings.answer_mode) != "extractive":
+                        print(item, end="", flush=True, file=sys.stderr)  # raw words; the verified text follows
+                        wrote = True
+                else:
+                    answer = item
+            if wrote:
+                print("\n", file=sys.stderr)
+        else:
+            answer = kb.ask(args.question, history=args.history, mode=args.mode)
+    finally:
+        kb.close()
+    if args.json:
+        _print_json(answer)
+        return 0
+    if answer.searched and answer.searched != answer.question:
+        print(f"(searched: {answer.searched})")
+    print(answer.text)
+    if answer.citations:
+        print()
+        seen = set()
+        for c in answer.citations:
+            if c.n in seen:
+                continue
+            seen.add(c.n)
+            where = f"{c.source}" + (f", p. {c.page}" if c.page else "")
+            print(f"[{c.n}] 《{c.title}》{(' ' + c.section) if c.section else ''} — {where}")
+    if answer.unsupported:
+        print(f"\n{len(answer.unsupported)} sentence(s) not supported by any passage (flagged in the text).")
+    return 0
+
+
+def _retrieve(args: argparse.Namespace) -> int:
+    passages = _open(args).retrieve(args.question, k=args.k)
+    if args.json:
+        _print_json(passages)
+        return 0
+    for i, p in enumerate(passages, 1):
+        print(f"{i}. score {p.score:.4f}  《{p.title}》 {p.section}\n   {p.source} [{p.start}:{p.end}]\n   {p.text}\n")
+    return 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from assistant.eval.metrics import evaluate_beir, evaluate_questions, format_report
+
+    kb = _open(args)
+    target = Path(args.file)
+    if target.is_dir():
+        report = evaluate_beir(kb, target, limit=args.limit)
+    elif target.is_file():
+        report = evaluate_questions(kb, target, mode=args.mode)
+    else:
+        raise AssistantError(f"{target}: no such file or folder")
+    if args.json:
+        _print_json(report)
+    else:
+        print(format_report(report))
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from assistant.app.ui import serve
+
+    serve(_open(args), host=args.host, port=args.port)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    handlers = {"ingest": _ingest, "ask": _ask, "retrieve": _retrieve, "eval": _eval, "serve": _serve,
+                "list": _list, "delete": _delete, "stats": _stats}
+    try:
+        return handlers[args.command](args)
+    except AssistantError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,236 @@
+"""HTML and Markdown of the browser chat: the sources panel and chat messages, all text escaped."""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from assistant.results import Answer, Citation
+
+log = logging.getLogger("assistant.app.ui.render")
+
+CONTEXT_CHARS = 300  # characters of the document shown before and after a passage
+
+_CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
+
+
+def is_english(text: str) -> bool:
+    """True when a question has more Latin letters than Chinese characters: the page answers it in English."""
+    return len(re.findall(r"[A-Za-z]", text)) > len("".join(_CJK_RUN.findall(text)))
+
+
+# -- HTML of the sources panel (everything from documents or users is escaped first) ----------
+def esc(text: Any) -> str:
+    """Text made safe to place inside HTML (element content or a quoted attribute)."""
+    return html.escape("" if text is None else str(text), quote=True)
+
+
+def highlight(text: str, spans: Iterable[tuple[int, int]]) -> str:
+    """`text` escaped, with the given character spans wrapped in <mark> (added after escaping)."""
+    spans = sorted((max(0, s), min(len(text), e)) for s, e in spans if e > s)
+    out, pos = [], 0
+    for s, e in spans:
+        if e <= pos:
+            continue
+        s = max(s, pos)
+        out.append(esc(text[pos:s]))
+        out.append(f"<mark>{esc(text[s:e])}</mark>")
+        pos = e
+    out.append(esc(text[pos:]))
+    return "".join(out)
+
+
+def _quote_span(citation: Citation) -> tuple[int, int] | None:
+    """Where the citation's quote lies inside its passage text."""
+    s, e = citation.start - citation.passage_start, citation.end - citation.passage_start
+    if 0 <= s < e <= len(citation.text) and citation.text[s:e] == citation.quote:
+        return s, e
+    at = citation.text.find(citation.quote) if citation.quote else -1
+    return (at, at + len(citation.quote)) if at >= 0 else None
+
+
+def file_label(source: str, page: int | None = None) -> str:
+    name = Path(source).name if source else ""
+    return f"{name}，第 {page} 页 (p. {page})" if page else name
+
+
+def _context_html(doc_text: str | None, start: int, end: int, passage_html: str, chars: int) -> str:
+    if not doc_text or not 0 <= start <= end <= len(doc_text):
+        return ""
+    before_at = max(0, start - chars)
+    after_to = min(len(doc_text), end + chars)
+    before = ("…" if before_at > 0 else "") + doc_text[before_at:start]
+    after = doc_text[end:after_to] + ("…" if after_to < len(doc_text) else "")
+    return (
+        '<details class="src-ctx"><summary>查看上下文 · Show surrounding text</summary>'
+        f'<div class="src-ctx-text">{esc(before)}<span class="src-in">{passage_html}</span>{esc(after)}</div></details>'
+    )
+
+
+def _meta_html(title: str, section: str, source: str, page: int | None) -> str:
+    parts = [f'<div class="src-title">《{esc(title)}》</div>']
+    if section:
+        parts.append(f'<div class="src-meta"><span class="src-k">章节 Section</span> {esc(section)}</div>')
+    parts.append(f'<div class="src-meta"><span class="src-k">文件 File</span> {esc(file_label(source, page))}</div>')
+    return "".join(parts)
+
+
+def sources_html(answer: Answer | None, document_text: Callable[[str], str | None] | None = None,
+                 context_chars: int = CONTEXT_CHARS) -> str:
+    """The sources panel for an answer: each cited passage with its quote highlighted, or, for a
+    refusal, the nearest passages marked as not answering. All document text is escaped."""
+    if answer is None:
+        return ('<div class="src-empty">提问后，答案引用的原文段落会显示在这里。<br>'
+                'The passages an answer cites are shown here.</div>')
+    cache: dict[str, str | None] = {}
+
+    def doc(doc_id: str) -> str | None:
+        if document_text is None or not doc_id:
+            return None
+        if doc_id not in cache:
+            try:
+                cache[doc_id] = document_text(doc_id)
+            except Exception:  # the panel still shows the passage when the document cannot be read
+                log.exception("cannot read document %s", doc_id)
+                cache[doc_id] = None
+        return cache[doc_id]
+
+    parts = []
+    if answer.searched:
+        parts.append(f'<div class="src-searched">检索内容 Searched：{esc(answer.searched)}</div>')
+    if answer.refused:
+        parts.append(
+            '<div class="src-refusal" role="note"><b>⚠ 知识库中没有找到答案 · No answer in the documents</b><br>'
+            '以下是最接近的段落，仅供参考，<b>它们并不回答这个问题</b>。'
+            'The nearest passages below are for reference only; they do not answer the question.</div>'
+        )
+        for i, p in enumerate(answer.nearest, 1):
+            body = esc(p.text)
+            parts.append(
+                f'<div class="src src-nearest"><div class="src-head"><span class="src-badge src-badge-no">'
+                f'最接近 {i} · 不回答此问题 / does not answer</span></div>'
+                f'{_meta_html(p.title, p.section, p.source, p.page)}'
+                f'<div class="src-text">{body}</div>'
+                f'{_context_html(doc(p.doc_id), p.start, p.end, body, context_chars)}</div>'
+            )
+        return "".join(parts)
+
+    groups: dict[int, list[Citation]] = {}
+    for c in answer.citations:
+        groups.setdefault(c.n, []).append(c)
+    if not groups:
+        parts.append('<div class="src-empty">这个回答没有引用来源。No sources were cited.</div>')
+    for n in sorted(groups):
+        cs = groups[n]
+        first = cs[0]
+        spans = [span for span in (_quote_span(c) for c in cs) if span]
+        body = highlight(first.text, spans)
+        parts.append(
+            f'<div class="src" id="source-{n}"><div class="src-head"><span class="src-badge">[{n}]</span></div>'
+            f'{_meta_html(first.title, first.section, first.source, first.page)}'
+            f'<div class="src-text">{body}</div>'
+            f'{_context_html(doc(first.doc_id), first.passage_start, first.passage_end, body, context_chars)}</div>'
+        )
+    return "".join(parts)
+
+
+SOURCES_CSS = """
+.src-empty { color: var(--body-text-color-subdued); padding: 8px 2px; }
+.src-searched { font-size: 0.9em; opacity: 0.75; margin: 2px 0 8px; }
+.src-refusal { border: 1px solid #d99a00; background: rgba(255, 196, 0, 0.15); border-radius: 6px;
+               padding: 8px 10px; margin-bottom: 10px; }
+.src { border: 1px solid var(--border-color-primary); border-radius: 6px; padding: 8px 10px; margin-bottom: 10px; }
+.src-nearest { border-style: dashed; opacity: 0.92; }
+.src-badge { display: inline-block; font-weight: bold; border-radius: 4px; padding: 0 6px;
+             background: var(--color-accent-soft); }
+.src-badge-no { background: rgba(255, 196, 0, 0.25); font-weight: normal; }
+.src-title { font-weight: bold; margin: 4px 0 2px; }
+.src-meta { font-size: 0.88em; opacity: 0.8; }
+.src-k { display: inline-block; min-width: 6.5em; }
+.src-text { white-space: pre-wrap; margin-top: 6px; line-height: 1.6; }
+.src-text mark, .src-ctx-text mark { background: #ffe066; color: #222; padding: 0 1px; }
+.src-ctx summary { cursor: pointer; margin-top: 6px; color: var(--link-text-color, #2563eb); }
+.src-ctx-text { white-space: pre-wrap; font-size: 0.92em; line-height: 1.6; margin-top: 4px;
+                color: var(--body-text-color-subdued); max-height: 360px; overflow-y: auto; }
+.src-in { color: var(--body-text-color); background: var(--color-accent-soft); }
+"""
+
+
+# -- chat messages (Markdown rendered by the Chatbot: escape HTML and Markdown both) ----------
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]{}()#~|!$])")
+_MD_LINE_START = re.compile(r"^(\s*)([-+=])", re.M)  # list items, setext headings, rules
+_MD_ORDERED = re.compile(r"^(\s*\d+)([.)])", re.M)  # "1." would start a numbered list
+
+
+def chat_text(text: str) -> str:
+    """Text shown literally in a Markdown chat message: no HTML, no Markdown, no LaTeX from it."""
+    # Escape HTML without touching quotes, so no entity contains a character escaped below.
+    escaped = html.escape(text, quote=False)
+    escaped = _MD_SPECIAL.sub(r"\\\1", escaped)
+    escaped = _MD_LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), escaped)
+    return _MD_ORDERED.sub(lambda m: m.group(1) + "\\" + m.group(2), escaped)
+
+
+def answer_message(answer: Answer, asked: str) -> str:
+    """The chat message of an answer: what was searched, then the text with its [n] markers."""
+    english = is_english(asked)
+    lines = []
+    if answer.searched and answer.searched.strip() != asked.strip():
+        label = "Searched for" if english else "检索内容"
+        lines.append(f"*{label}：{chat_text(answer.searched)}*")
+        lines.append("")
+    if answer.refused:
+        # A block quote sets a refusal apart from answers; the nearest passages go to the panel.
+        head = answer.text.split("\n", 1)[0]
+        lines.append(f"> **⚠ {chat_text(head)}**")
+        if answer.generated:  # the model wrote something, but nothing of it was supported
+            lines.append(">")
+            lines.append("> " + ("The model's answer could not be verified against the documents, so it is not shown."
+                                 if english else "模型给出的回答无法在文件中找到依据，因此不予采用。"))
+        if answer.nearest:
+            lines.append(">")
+            lines.append("> " + (
+                "The nearest passages are listed under Sources; they do not answer the question." if english
+                else "最接近的段落列在“来源”中，仅供参考，它们并不回答这个问题。"
+            ))
+    else:
+        lines.append(chat_text(answer.text))
+        if answer.unsupported:
+            # The flagged sentences carry 〔未找到依据〕 in the text; say what that means, visibly.
+            lines.append("")
+            lines.append(f"**⚠ {len(answer.unsupported)} sentence(s) not supported by any passage (marked "
+                         "[not supported by the documents]); check them before use.**" if english else
+                         f"**⚠ 有 {len(answer.unsupported)} 句话在文件中找不到依据（已标注〔未找到依据〕），请勿直接采用。**")
+    return "\n".join(lines)
+
+
+def answer_dict(answer: Answer) -> dict[str, Any]:
+    """An Answer as JSON-able data for the /ask API."""
+    return {
+        "question": answer.question,
+        "text": answer.text,
+        "refused": answer.refused,
+        "citations": [asdict(c) for c in answer.citations],
+        "nearest": [asdict(p) for p in answer.nearest],
+        "searched": answer.searched,
+        "evidence": answer.evidence,
+        "seconds": answer.seconds,
+        "mode": answer.mode,
+        "statements": [asdict(st) for st in answer.statements],
+        "unsupported": answer.unsupported,
+    }
+
+
+def fallback_note(error: Exception, english: bool) -> str:
+    """The line shown above the extractive answer when the chat model failed."""
+    if english:
+        return f"**⚠ The chat model is unavailable ({chat_text(str(error))}). Here is the extractive answer instead:**"
+    return f"**⚠ 语言模型不可用（{chat_text(str(error))}），以下改用抽取式回答：**"
+
+
+__all__ = ["CONTEXT_CHARS", "SOURCES_CSS", "answer_dict", "answer_message", "chat_text", "esc", "fallback_note",
+           "file_label", "highlight", "is_english", "sources_html"]

@@ -1,0 +1,122 @@
+"""The knowledge-base tab: uploads ingested under their own names, the document list, and deletion."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from assistant.app.ui.render import chat_text
+from assistant.errors import AssistantError
+
+UPLOAD_TYPES = (".txt", ".md", ".docx", ".pdf", ".html", ".htm")
+DOC_HEADERS = ["标题 Title", "文件 File", "片段 Chunks", "入库时间 Ingested (UTC)"]
+RESULT_HEADERS = ["文件 File", "结果 Result", "说明 Details"]
+RESULT_LABELS = {"added": "已添加 added", "updated": "已更新 updated", "unchanged": "未变化 unchanged",
+                 "failed": "失败 failed", "skipped": "已跳过 skipped", "rejected": "未导入 rejected"}
+
+
+def source_choices(kb: Any) -> list[tuple[str, str]]:
+    """(label, source) pairs for the delete picker: the file name first, the full path after it."""
+    return [(f"{Path(source).name} — {source}", source) for source in sorted({d.source for d in kb.documents()})]
+
+
+def delete_sources(kb: Any, sources: Sequence[str] | None) -> str:
+    """Remove the chosen files' documents; a message for the page (text, escaped by Markdown use)."""
+    if not sources:
+        return "请先选择要删除的文件。Choose the files to delete first."
+    try:
+        removed = kb.delete(list(sources))
+    except AssistantError as exc:
+        return f"删除失败 Delete failed：{chat_text(str(exc))}"
+    names = "、".join(chat_text(Path(s).name) for s in removed)
+    return f"已删除 Deleted {len(removed)}：{names}"
+
+
+def document_rows(kb: Any) -> list[list[Any]]:
+    rows = []
+    for d in kb.documents():
+        when = (d.ingested_at or "").replace("T", " ").removesuffix("+00:00")
+        title = d.title + ("" if d.complete else "（未完成 incomplete）")
+        rows.append([title, Path(d.source).name, d.n_chunks, when])
+    return rows
+
+
+def _safe_name(name: str) -> str:
+    """The uploaded file's own name, without any folder part a browser might send."""
+    name = Path(str(name).replace("\\", "/")).name.strip()
+    return "" if name in ("", ".", "..") else name
+
+
+def ingest_uploads(kb: Any, files: Sequence[Any] | None, *, max_mb: int, max_files: int,
+                   progress: Callable[[int, int, str], None] | None = None) -> tuple[str, list[list[str]]]:
+    """Copy uploaded files into <kb_dir>/uploads (keeping their names), ingest them, report per file.
+
+    Returns:
+        A one-line summary and the rows (file, result, details) of the per-file table.
+    """
+    paths = [getattr(f, "name", f) for f in (files or []) if f]
+    if not paths:
+        return "请先选择要上传的文件。Choose files to upload first.", []
+    if len(paths) > max_files:
+        return (f"一次最多上传 {max_files} 个文件，本次选择了 {len(paths)} 个。请分批上传。"
+                f" At most {max_files} files per upload ({len(paths)} chosen)."), []
+    folder = Path(kb.settings.kb_dir) / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    rows: list[list[str]] = []
+    targets: dict[str, str] = {}  # resolved destination -> shown name
+    limit = max_mb * 1024 * 1024
+    for p in paths:
+        src = Path(p)
+        name = _safe_name(src.name)
+        if not name or name.startswith("."):
+            rows.append([name or str(src), RESULT_LABELS["rejected"], "文件名无效 invalid file name"])
+            continue
+        if src.suffix.lower() not in UPLOAD_TYPES:
+            rows.append([name, RESULT_LABELS["rejected"],
+                         f"不支持的格式（支持 {' '.join(UPLOAD_TYPES)}） unsupported format"])
+            continue
+        size = src.stat().st_size
+        if size > limit:
+            rows.append([name, RESULT_LABELS["rejected"],
+                         f"文件过大：{size / 1048576:.1f} MB，上限 {max_mb} MB。 File too large (limit {max_mb} MB)."])
+            continue
+        dest = folder / name
+        if dest.resolve() in {Path(t) for t in targets}:
+            rows.append([name, RESULT_LABELS["rejected"], "同名文件已在本次上传中 duplicate name in this upload"])
+            continue
+        # Gradio's temporary copy disappears; the knowledge base keeps its own, under the original name.
+        shutil.copyfile(src, dest)
+        targets[str(dest.resolve())] = name
+    if not targets:
+        return "没有可导入的文件。Nothing to ingest.", rows
+    report = kb.ingest([Path(t) for t in targets], progress=progress)
+    chunks: dict[str, int] = {}
+    docs: dict[str, int] = {}
+    for d in kb.documents():
+        chunks[d.source] = chunks.get(d.source, 0) + d.n_chunks
+        docs[d.source] = docs.get(d.source, 0) + 1
+
+    def detail(source: str) -> str:
+        n_docs = docs.get(source, 0)
+        text = f"{chunks.get(source, 0)} 个片段 chunks"
+        return text + (f"，{n_docs} 篇文档 documents" if n_docs > 1 else "")
+
+    outcome: dict[str, list[str]] = {}
+    for kind in ("added", "updated", "unchanged"):
+        for source in getattr(report, kind):
+            outcome[source] = [RESULT_LABELS[kind], detail(source)]
+    for kind in ("failed", "skipped"):
+        for source, reason in getattr(report, kind):
+            outcome[str(Path(source).resolve())] = [RESULT_LABELS[kind], reason]
+    for target, name in targets.items():
+        rows.append([name, *outcome.get(target, [RESULT_LABELS["failed"], "未处理 not processed"])])
+    summary = (f"已添加 {len(report.added)}，已更新 {len(report.updated)}，未变化 {len(report.unchanged)}，"
+               f"失败 {len(report.failed) + len(report.skipped) + sum(r[1] == RESULT_LABELS['rejected'] for r in rows)}"
+               f"（用时 {report.seconds:.1f} 秒）。 added {len(report.added)}, updated {len(report.updated)}, "
+               f"unchanged {len(report.unchanged)}.")
+    return summary, rows
+
+
+__all__ = ["DOC_HEADERS", "RESULT_HEADERS", "RESULT_LABELS", "UPLOAD_TYPES", "delete_sources", "document_rows",
+           "ingest_uploads", "source_choices"]

@@ -1,0 +1,1 @@
+"""Quality metrics on question sets and BEIR folders."""

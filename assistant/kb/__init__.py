@@ -1,0 +1,1 @@
+"""The knowledge base: registry (SQLite), vectors (Chroma), keyword index (jieba + BM25)."""

@@ -1,0 +1,342 @@
+"""Writing the knowledge base: ingest files, index documents and passages, delete, keep BM25 in step."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+from dataclasses import replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Iterable
+
+import numpy as np
+
+from assistant.errors import AssistantError
+from assistant.kb.consistency import WriterLock, documents_from_store, remove_stray_vectors
+from assistant.kb.keyword import BM25Index, Tokenizer, quoted_terms
+from assistant.kb.memory import release_free_memory
+from assistant.kb.registry import Registry
+from assistant.kb.vectors import VectorRecord, VectorStore
+from assistant.models.embeddings import Embedder
+from assistant.results import IngestReport
+from assistant.settings import Settings
+from assistant.text import sha256_file
+from ingest.chunking import Chunk, chunk_document, sentence_windows
+from ingest.clean import clean_text
+from ingest.documents import Document, prepare_documents
+from ingest.loaders import LoadError, check_file, discover, load
+
+_NO_VECTOR = np.zeros(0, dtype=np.float32)
+# Bump when cleaning or chunking changes what a file becomes: files are then re-ingested.
+PIPELINE_VERSION = 1
+
+# Called as progress(done, total, source) while ingesting.
+Progress = Callable[[int, int, str], None]
+
+
+def source_name(path: Path) -> str:
+    """How a file is known in the index: its absolute path with symlinks resolved."""
+    return str(Path(path).resolve())
+
+
+def keyword_text(section: str, text: str) -> str:
+    """What the keyword index sees of a chunk: its section heading, then its text.
+
+    A chunk in the middle of "保密工作" should match the word even when its own sentences no
+    longer repeat it.
+    """
+    return f"{section}\n{text}" if section else text
+
+
+class Indexer:
+    """The write side of one knowledge base: registry (SQLite), vectors (Chroma) and the BM25 cache.
+
+    The registry is the authority on what is indexed; the BM25 index is derived from its tokens and
+    rebuilt when stale. In server mode the Chroma server is the authority shared by app instances,
+    and the registry is rebuilt from it when another instance wrote (see `sync_if_stale`).
+    """
+
+    def __init__(self, settings: Settings, registry: Registry, store: VectorStore, embedder: Embedder):
+        self.settings = settings
+        self.registry = registry
+        self.store = store
+        self.embedder = embedder
+        terms = (registry.get_meta("terms") or "").split("\n")
+        self.tokenizer = Tokenizer(t for t in terms if t)
+        self.bm25 = BM25Index(settings.kb_dir / "bm25")
+        self.lock = WriterLock(settings.kb_dir / "write.lock")
+        self.sync_if_stale()  # server mode: catch up with other app instances first
+        if registry.get_meta("dirty") == "1":
+            remove_stray_vectors(registry, store)
+        self.refresh_keyword_index()
+
+    @property
+    def pipeline_tag(self) -> str:
+        """What a file's chunks depend on besides its bytes: re-ingesting after a change redoes them."""
+        s = self.settings
+        key = f"{PIPELINE_VERSION}:{s.chunk_size}:{s.chunk_overlap}:{s.window_chars}:{self.embedder.name}"
+        return hashlib.sha1(key.encode()).hexdigest()[:8]
+
+    # -- the keyword index ------------------------------------------------------------------
+    def refresh_keyword_index(self, force: bool = False) -> None:
+        """Load the saved BM25 index, or rebuild it from the registry's tokens when it is stale."""
+        signature = BM25Index.signature_of(self.registry.complete_chunk_ids())
+        fresh = BM25Index(self.bm25.folder)
+        if not force and fresh.load() and fresh.signature == signature:
+            self.bm25 = fresh
+            return
+        release_free_memory()  # the batch's temporaries: the build's arrays must not come on top of them
+        for _ in range(3):
+            try:
+                fresh.build(self.registry.iter_tokens)  # read twice, a page at a time (see BM25Index.build)
+                break
+            except RuntimeError:  # another process wrote between the two reads: read again
+                continue
+        else:  # it keeps writing: index one snapshot, held in memory while building
+            fresh.build(list(self.registry.iter_tokens()))
+        fresh.save()
+        self.bm25 = fresh  # one assignment: concurrent searches see the old or the new index whole
+        release_free_memory()  # the build's temporaries and the old index
+
+    def retokenize_all(self) -> None:
+        """New domain terms change how text is cut: re-tokenise every chunk so queries and index agree."""
+        for doc in self.registry.documents():
+            text = self.registry.document_text(doc.doc_id) or ""
+            records = self.registry.chunks_of_document(doc.doc_id)
+            self.registry.set_tokens({
+                r.chunk_id: self.tokenizer.tokenize(keyword_text(r.section, text[r.start:r.end])) for r in records
+            })
+
+    def _after_new_terms(self, terms_before: set[str]) -> None:
+        retokenized = self.tokenizer.terms != terms_before
+        if retokenized:
+            self.retokenize_all()
+        self.refresh_keyword_index(force=retokenized)
+
+    # -- server mode ------------------------------------------------------------------------
+    def written(self) -> None:
+        """Stamp the store after a write, so other app instances sharing it know to resync."""
+        self.registry.set_meta("store_generation", self.store.bump_generation())
+
+    def stale_generation(self) -> str | None:
+        """In server mode, the store's generation when another app instance wrote since we last looked."""
+        if not self.settings.chroma_url:
+            return None  # embedded: this folder's registry is the authority (see remove_stray_vectors)
+        generation = self.store.generation()
+        if generation and generation != self.registry.get_meta("store_generation"):
+            return generation
+        return None
+
+    def sync_if_stale(self) -> None:
+        """In server mode, rebuild the local registry and BM25 index when another instance wrote to the store."""
+        if self.stale_generation():
+            with self.lock:
+                generation = self.stale_generation()  # it may have been done while we waited
+                if generation:
+                    self.sync_from_store(generation)
+
+    def sync_from_store(self, generation: str) -> None:
+        """Rebuild registry and BM25 from the chunk texts and metadata the Chroma server holds."""
+        by_source = documents_from_store(self.store)
+        for doc, _, _ in (item for items in by_source.values() for item in items):
+            self.tokenizer.add_terms(quoted_terms(doc.text))
+        self.registry.clear()
+        for source, items in by_source.items():
+            docs = [doc for doc, _, _ in items]
+            chunks = {doc.doc_id: chunks for doc, chunks, _ in items}
+            tokens = {c.chunk_id: self.tokenizer.tokenize(keyword_text(c.section, c.text))
+                      for cs in chunks.values() for c in cs}
+            meta = items[0][2]
+            # a document the store holds only part of was cut short by a crash: re-ingesting completes it
+            complete = all(len(cs) == m["doc_chunks"] for (_, cs, m) in items)
+            self.registry.put_source(source, meta["file_hash"], docs, chunks, tokens, meta["ingested_at"], complete)
+        self.registry.set_meta("terms", "\n".join(sorted(self.tokenizer.terms)))
+        self.registry.set_meta("store_generation", generation)
+        self.refresh_keyword_index(force=True)
+
+    # -- ingestion --------------------------------------------------------------------------
+    def ingest(self, paths: list[Path], progress: Progress | None = None, prune: bool = False) -> IngestReport:
+        """Add files or folders; see `Assistant.ingest`."""
+        files, skipped = discover(paths)
+        report = IngestReport()
+        # A path the user named that does not exist is an error; an unsupported file is not.
+        missing = {p for p in paths if not os.path.lexists(p)}
+        for p, reason in skipped:
+            (report.failed if p in missing else report.skipped).append((str(p), reason))
+        with self.lock:
+            generation = self.stale_generation()
+            if generation:  # never write over a registry that does not know the store's content
+                self.sync_from_store(generation)
+            # Stays "1" if this batch dies half-way (an exception or a kill); the next open then
+            # reconciles the vector store with the registry (see remove_stray_vectors).
+            self.registry.set_meta("dirty", "1")
+            try:
+                terms_before = set(self.tokenizer.terms)
+                changed = False
+                for done, path in enumerate(files, 1):
+                    source = source_name(path)
+                    if progress:
+                        progress(done - 1, len(files), source)
+                    outcome = self._ingest_file(path, report)
+                    changed |= outcome in ("added", "updated", "duplicate")
+                    if outcome in ("added", "updated", "unchanged"):
+                        getattr(report, outcome).append(source)
+                if prune:
+                    report.removed = self._prune(paths, {source_name(f) for f in files})
+                    changed |= bool(report.removed)
+                if progress:
+                    progress(len(files), len(files), "")
+                if changed:
+                    self._after_new_terms(terms_before)
+                    self.written()
+            except BaseException:
+                # The store failed under us (disk full, server gone): put it back in line with
+                # the registry now if we can; otherwise the dirty flag makes the next open do it.
+                with contextlib.suppress(Exception):
+                    remove_stray_vectors(self.registry, self.store)
+                    self.refresh_keyword_index()
+                raise
+            self.registry.set_meta("dirty", "0")
+        return report
+
+    def _ingest_file(self, path: Path, report: IngestReport) -> str:
+        source = source_name(path)
+        try:
+            check_file(path, self.settings.max_file_mb * 1024 * 1024)  # size and type before reading anything
+            file_hash = f"{sha256_file(path)}/{self.pipeline_tag}"
+            if self.registry.file_hash(source) == file_hash:
+                return "unchanged"
+            holders = [s for s in self.registry.sources_with_hash(file_hash) if s != source and Path(s).exists()]
+            if holders:
+                if self.registry.documents(source):  # this path used to hold other content
+                    self.store.delete_chunks(self.registry.delete_source(source))
+                report.duplicates.append((source, holders[0]))
+                return "duplicate"
+            raw = load(path, max_bytes=self.settings.max_file_mb * 1024 * 1024)
+            docs = prepare_documents(raw)
+        except LoadError as exc:
+            report.failed.append((source, str(exc)))
+            return "failed"
+        except PermissionError:
+            report.failed.append((source, "cannot read file: permission denied; check the file's permissions"))
+            return "failed"
+        except OSError as exc:
+            report.failed.append((source, f"cannot read the file: {exc.strerror or exc}"))
+            return "failed"
+        except Exception as exc:  # a parser bug must not end the batch: report it and go on
+            report.failed.append((source, f"unexpected error while reading ({type(exc).__name__}: {exc})"))
+            return "failed"
+        existed = self.registry.file_hash(source) is not None  # an interrupted earlier try does not count
+        self.index_documents(source, file_hash, docs)
+        report.chunks_added += self.registry.count_chunks_of_source(source)
+        return "updated" if existed else "added"
+
+    def index_documents(self, source: str, file_hash: str, docs: list[Document],
+                        chunks: dict[str, list[Chunk]] | None = None) -> None:
+        """Replace the indexed content of `source` by these documents (chunked here unless given).
+
+        The registry is written first, marked incomplete, then the vectors, then the mark is
+        cleared: a crash in between leaves an incomplete document that the next run redoes.
+        """
+        s = self.settings
+        if chunks is None:
+            chunks = {
+                d.doc_id: chunk_document(d.doc_id, d.text, size=s.chunk_size, overlap=s.chunk_overlap,
+                                         page_starts=d.page_starts)
+                for d in docs
+            }
+        for doc in docs:
+            self.tokenizer.add_terms(quoted_terms(doc.text))
+        all_chunks = [c for d in docs for c in chunks[d.doc_id]]
+        tokens = {c.chunk_id: self.tokenizer.tokenize(keyword_text(c.section, c.text)) for c in all_chunks}
+        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        doc_meta = {
+            d.doc_id: {"title": d.title, "collection": d.collection or "", "format": d.format, "file_hash": file_hash,
+                       "ingested_at": now, "doc_chunks": len(chunks[d.doc_id])}
+            for d in docs
+        }
+        records = self.vector_records(source, all_chunks, doc_meta)
+        vectors = self.embedder.encode_passages([r.text for r in records])
+        records = [replace(r, vector=v) for r, v in zip(records, vectors)]
+        old_ids = set(self.registry.chunk_ids_of_source(source))
+        self.registry.put_source(source, file_hash, docs, chunks, tokens, now, complete=False)
+        self.store.add(records)
+        stale = sorted(old_ids - {c.chunk_id for c in all_chunks})
+        if stale:
+            self.store.delete_chunks(stale)
+        self.registry.mark_complete(source)
+        self.registry.set_meta("terms", "\n".join(sorted(self.tokenizer.terms)))
+
+    def index_passages(self, source: str, corpus: dict[str, dict]) -> None:
+        """Index ready-made passages (id -> {"title", "text"}) as one chunk each, e.g. a BEIR corpus.
+
+        The chunk id is the passage id, so rankings can be compared with the set's relevance labels.
+        Does nothing when the same corpus is already indexed.
+        """
+        digest = hashlib.sha256(json.dumps(corpus, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+        if self.registry.file_hash(source) == digest:
+            return
+        docs, chunks = [], {}
+        for pid, entry in corpus.items():
+            text = clean_text(entry.get("text", ""))
+            if not text:
+                continue
+            doc = Document(doc_id=pid, source=source, title=entry.get("title") or pid, text=text, format="txt")
+            docs.append(doc)
+            chunks[pid] = [Chunk(chunk_id=pid, doc_id=pid, index=0, start=0, end=len(text), text=text,
+                                 section="", page=None, content_hash=hashlib.sha1(text.encode()).hexdigest())]
+        with self.lock:
+            terms_before = set(self.tokenizer.terms)
+            self.index_documents(source, digest, docs, chunks)
+            self._after_new_terms(terms_before)
+
+    def vector_records(self, source: str, chunks: list[Chunk], doc_meta: dict[str, dict]) -> list[VectorRecord]:
+        """The vectors of each chunk to embed: the whole chunk, plus its sentence windows when it has several.
+
+        Their metadata holds everything another app instance needs to rebuild its registry from
+        the store (see `sync_from_store`).
+        """
+        records = []
+        for c in chunks:
+            meta = {**doc_meta[c.doc_id], "doc_id": c.doc_id, "source": source, "section": c.section,
+                    "index": c.index, "start": c.start, "end": c.end, "page": c.page if c.page is not None else -1}
+            records.append(VectorRecord(c.chunk_id, c.chunk_id, "chunk", c.text, _NO_VECTOR, meta))
+            windows = sentence_windows(c.text, self.settings.window_chars)
+            if len(windows) > 1:
+                for j, (s, e) in enumerate(windows):
+                    records.append(VectorRecord(f"{c.chunk_id}:{j}", c.chunk_id, "window", c.text[s:e], _NO_VECTOR,
+                                                {**meta, "start": c.start + s, "end": c.start + e}))
+        return records
+
+    # -- removal ----------------------------------------------------------------------------
+    def _prune(self, paths: list[Path], present: set[str]) -> list[str]:
+        """Delete the documents of sources under the given folders that the walk no longer found."""
+        folders = [source_name(p) for p in paths if p.is_dir()]
+        gone = [
+            s for s in self.registry.sources()
+            if s not in present and any(s.startswith(folder.rstrip("/") + "/") for folder in folders)
+        ]
+        for source in gone:
+            self.store.delete_chunks(self.registry.delete_source(source))
+        return gone
+
+    def delete(self, sources: Iterable[str | Path]) -> list[str]:
+        """Remove documents by source path; see `Assistant.delete`."""
+        self.sync_if_stale()
+        known = set(self.registry.sources())
+        wanted = []
+        for source in sources:
+            name = str(source) if str(source) in known else source_name(Path(source))
+            if name not in known:
+                raise AssistantError(f"{source} is not in the knowledge base; `python -m assistant list` shows what is")
+            wanted.append(name)
+        with self.lock:
+            self.registry.set_meta("dirty", "1")
+            for name in wanted:
+                self.store.delete_chunks(self.registry.delete_source(name))
+            self.refresh_keyword_index()
+            self.written()
+            self.registry.set_meta("dirty", "0")
+        return wanted

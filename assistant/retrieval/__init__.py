@@ -1,0 +1,1 @@
+"""Finding passages: question analysis, cross-lingual terms, hybrid search, follow-ups."""

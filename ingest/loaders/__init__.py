@@ -1,0 +1,76 @@
+"""Read .txt/.md/.docx/.pdf/.html files into raw text parts, with clear reasons when a file cannot be read."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ingest.loaders.base import (
+    DEFAULT_MAX_BYTES,
+    DEFAULT_MAX_UNCOMPRESSED_BYTES,
+    FORMAT_BY_SUFFIX,
+    MB,
+    SUPPORTED_SUFFIXES,
+    LoadError,
+    Part,
+    RawDocument,
+    check_file,
+    read_file,
+)
+from ingest.loaders.discover import discover, unsupported_reason
+from ingest.loaders.docx import load_docx
+from ingest.loaders.encoding import decode_bytes
+from ingest.loaders.html import load_html
+from ingest.loaders.pdf import load_pdf
+from ingest.loaders.text import load_text
+
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "DEFAULT_MAX_UNCOMPRESSED_BYTES",
+    "MB",
+    "SUPPORTED_SUFFIXES",
+    "LoadError",
+    "Part",
+    "RawDocument",
+    "check_file",
+    "decode_bytes",
+    "discover",
+    "load",
+]
+
+
+def load(
+    path: Path,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_uncompressed_bytes: int = DEFAULT_MAX_UNCOMPRESSED_BYTES,
+) -> RawDocument:
+    """Load one file into raw text parts, choosing the reader by its suffix (case-insensitive).
+
+    Args:
+        path: The file to load.
+        max_bytes: Refuse files larger than this, before reading them.
+        max_uncompressed_bytes: Refuse .docx archives that would unpack to more than this.
+
+    Returns:
+        The extracted text with its source, format, title and detected encoding.
+
+    Raises:
+        LoadError: the file is missing, unreadable, too large, unsupported, empty, binary,
+            undecodable, corrupt, encrypted, or a PDF without a text layer.
+    """
+    path = Path(path)
+    fmt = FORMAT_BY_SUFFIX.get(path.suffix.lower())
+    if fmt is None:
+        raise LoadError(unsupported_reason(path))
+    data = read_file(path, max_bytes)
+    try:
+        source = path.resolve()
+    except OSError:
+        source = path.absolute()
+    if fmt in ("txt", "md"):
+        return load_text(source, data, fmt)
+    if fmt == "docx":
+        return load_docx(source, data, max_uncompressed_bytes)
+    if fmt == "pdf":
+        return load_pdf(source, data)
+    return load_html(source, data)

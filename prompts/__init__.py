@@ -1,0 +1,1 @@
+"""Prompt templates (package data): one .txt file per prompt, rendered by assistant.answering.prompts."""
