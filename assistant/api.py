@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
+from assistant.answering.evidence import Thresholds
 from assistant.answering.extractive import ExtractiveAnswerer
 from assistant.errors import ModelError, QuestionError, SettingsError
 from assistant.kb.indexer import Indexer, Progress
@@ -43,8 +44,10 @@ class Assistant:
         self.index = Indexer(settings, self.registry, self.store, self.embedder)
         self.dictionary = Dictionary.bundled()  # parsed lazily, on the first English question
         self.answerer = ExtractiveAnswerer(
-            evidence_floor=settings.evidence_floor, max_sentences=settings.answer_max_sentences,
-            max_chars=settings.answer_max_chars,
+            thresholds=Thresholds(evidence_floor=settings.evidence_floor, unseen_share=settings.unseen_share,
+                                  unseen_penalty=settings.unseen_penalty, sentence_floor=settings.sentence_floor),
+            unseen_idf=lambda: self.index.bm25.term_idf("\uffff"),
+            max_sentences=settings.answer_max_sentences, max_chars=settings.answer_max_chars,
         )
         self._chat_models: dict[str, ChatModel] = {}  # built on first use, one per mode
         self._chat_lock = threading.Lock()
@@ -236,7 +239,7 @@ class Assistant:
             from assistant.answering.generative import GenerativeAnswerer
 
             answerer = GenerativeAnswerer(
-                self.chat_model(mode), self.embedder, mode=mode, evidence_floor=self.settings.evidence_floor,
+                self.chat_model(mode), self.embedder, mode=mode, gate=self.answerer,
                 max_tokens=self.settings.llm_max_tokens, concepts=lambda text: self.analyse(text).concepts,
             )
             answer = None

@@ -62,7 +62,9 @@ class Answer:
     """An answer whose every statement carries [n] markers that resolve to `citations`.
 
     When `refused` is true the knowledge base does not hold the answer; `nearest` then lists
-    the closest passages, which do not answer the question.
+    the closest passages, which do not answer the question. When `partial` is true the documents
+    treat the subject but do not state the asked fact: `missing` says what is not stated, and the
+    citations show what is.
     """
 
     question: str
@@ -77,6 +79,8 @@ class Answer:
     statements: list[Statement] = field(default_factory=list)  # the answer sentence by sentence
     unsupported: list[str] = field(default_factory=list)  # sentences no passage supports (flagged in `text`)
     generated: str = ""  # the chat model's raw reply, before citations were verified
+    partial: bool = False  # the documents treat the subject but do not state what was asked
+    missing: list[str] = field(default_factory=list)  # when partial: what the documents do not state
 
 
 @dataclass

@@ -1,9 +1,16 @@
 """Fusion of dense and keyword candidates, and the extractive answer composer (no model needed)."""
 
-from assistant.answering.extractive import ExtractiveAnswerer, assess
+from assistant.answering.evidence import Thresholds, assess
+from assistant.answering.extractive import ExtractiveAnswerer
 from assistant.retrieval.query import Concept, Query
 from assistant.results import Passage
 from assistant.retrieval.hybrid import Candidate, fuse
+
+
+
+def only_floor(floor: float) -> "Thresholds":
+    """Thresholds that refuse on the evidence floor alone (no unseen-word or sentence checks)."""
+    return Thresholds(evidence_floor=floor, unseen_share=1.01, unseen_penalty=0.0, sentence_floor=0.0)
 
 
 def cand(cid, dense, keyword, dr, kr):
@@ -38,7 +45,7 @@ def query(text, *terms):
 def test_extractive_answer_quotes_supporting_sentences_with_resolving_markers():
     p1 = passage("开头一句。认真落实在职党员“双报到”要求，下沉社区开展服务。其他内容。", start=100)
     p2 = passage("与社区建立常态化对接机制，落实“双报到”制度。", start=500, doc="d2")
-    answer = ExtractiveAnswerer(evidence_floor=0.3).answer(query("怎样落实双报到？", "双报到", "落实"), [p1, p2])
+    answer = ExtractiveAnswerer(thresholds=only_floor(0.3)).answer(query("怎样落实双报到？", "双报到", "落实"), [p1, p2])
     assert not answer.refused
     assert answer.text.startswith("根据知识库中的文件")
     for c in answer.citations:
@@ -52,14 +59,14 @@ def test_extractive_answer_quotes_supporting_sentences_with_resolving_markers():
 
 def test_weak_evidence_is_refused_and_lists_nearest_passages_as_such():
     p = passage("市委办公厅开展理论学习。", dense=0.70)
-    answer = ExtractiveAnswerer(evidence_floor=0.3).answer(query("红烧肉怎么做？", "红烧肉"), [p])
+    answer = ExtractiveAnswerer(thresholds=only_floor(0.3)).answer(query("红烧肉怎么做？", "红烧肉"), [p])
     assert answer.refused and answer.citations == []
     assert answer.nearest == [p]
     assert "没有找到" in answer.text and "并不回答" in answer.text
 
 
 def test_no_passages_is_a_refusal():
-    answer = ExtractiveAnswerer(evidence_floor=0.3).answer(query("什么？", "什么"), [])
+    answer = ExtractiveAnswerer(thresholds=only_floor(0.3)).answer(query("什么？", "什么"), [])
     assert answer.refused and answer.nearest == []
 
 

@@ -4,53 +4,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Callable
 
+from assistant.answering.evidence import Judgement, Outcome, Thresholds, coverage, judge
 from assistant.retrieval.query import Concept, Query
 from assistant.text import question_language
 from assistant.results import Answer, Citation, Passage, Statement
 from ingest.chunking import split_sentences
-
-# Calibrated on bench/devset.jsonl with bench/calibrate.py (see README, "Refusal").
-DENSE_LOW_EN = 0.74
-DENSE_LOW_ZH = 0.80
-DENSE_WIDTH = 0.16
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """How well the best passages cover the question; compared with settings.evidence_floor."""
-
-    score: float
-    coverage: float  # weighted share of the question's concepts found in one of the top passages
-    dense: float  # best dense similarity between question and passage
-
-
-def coverage(concepts: list[Concept], text: str) -> float:
-    """Weighted share of the concepts of which some alternative occurs in `text` (0..1)."""
-    total = sum(c.weight for c in concepts)
-    if total <= 0:
-        return 0.0
-    return sum(c.weight for c in concepts if any(a in text for a in c.alternatives)) / total
-
-
-def assess(query: Query, passages: list[Passage], top: int = 3) -> Evidence:
-    """Combine concept coverage and dense similarity of the best passages into one evidence score.
-
-    Cosine similarity alone does not separate answerable from unanswerable questions (e5 puts
-    almost everything between 0.8 and 0.95), and coverage alone misses paraphrases; together,
-    calibrated with bench/calibrate.py on bench/devset.jsonl, they do much better.
-    """
-    if not passages:
-        return Evidence(0.0, 0.0, 0.0)
-    dense = max(p.dense for p in passages[:top])
-    cover = max(coverage(query.concepts, f"{p.title}\n{p.section}\n{p.text}") for p in passages[:top])
-    # e5's similarities sit in a narrow band, lower for English questions over Chinese text:
-    # map that band onto 0..1 before mixing it with coverage. The band's lower end moves with
-    # the share of Chinese in the question (constants from bench/calibrate.py).
-    low = DENSE_LOW_EN + (DENSE_LOW_ZH - DENSE_LOW_EN) * query.cjk_share
-    dense_part = min(1.0, max(0.0, (dense - low) / DENSE_WIDTH))
-    return Evidence(0.7 * cover + 0.3 * dense_part, cover, dense)
-
 
 _MARKER_LIKE = re.compile(r"\[(\d+)\]")
 
@@ -63,6 +23,23 @@ def shown(text: str) -> str:
     one of the answer's own markers; `Citation.quote` keeps the document's text verbatim.
     """
     return _MARKER_LIKE.sub("［\\1］", text)
+
+
+# "一、学深悟透做实，推动入脑入心", "三是督查督办上要有新突破。", "（二）加强保密管理": list labels and headings.
+_LIST_LABEL = re.compile(r"^\s*(?:[一二三四五六七八九十]+[、是]|[（(][一二三四五六七八九十\d]+[)）]|第[一二三四五六七八九十]+[，、是]|\d+[.、])")
+
+
+def is_heading_like(sentence: str, section: str = "") -> bool:
+    """True for a sentence that only names a topic: a heading, a section title or a short list label."""
+    text = sentence.strip().rstrip("。；;：:")
+    if not text:
+        return True
+    if section and text in section:
+        return True
+    labelled = _LIST_LABEL.match(text)
+    if labelled and len(text) <= 24:
+        return True  # "三是督查督办上要有新突破": the label of a list item, its content follows
+    return not re.search(r"[。！？!?；;]$", sentence.strip()) and len(text) <= 20
 
 
 @dataclass(frozen=True)
@@ -80,7 +57,7 @@ def _candidate_sentences(concepts: list[Concept], passages: list[Passage]) -> li
         spans = split_sentences(p.text)
         for j, (s, e) in enumerate(spans):
             text = p.text[s:e]
-            if len(text) < 6:
+            if len(text) < 6 or is_heading_like(text, p.section):
                 continue
             # Prefer better-ranked passages, and a passage's opening sentence when nothing
             # lexical distinguishes the sentences: it usually states the point.
@@ -94,11 +71,13 @@ FRAMING = {
         "lead": "根据知识库中的文件：",
         "refusal": "知识库中没有找到能回答这个问题的内容。",
         "nearest": "以下是最接近的段落，仅供参考，它们并不回答这个问题：",
+        "partial": "文件提到了{subject}，但没有写明{missing}。",
     },
     "en": {
         "lead": "According to the documents (quoted in the original Chinese):",
         "refusal": "The knowledge base does not contain an answer to this question.",
         "nearest": "The nearest passages, for reference only — they do not answer the question:",
+        "partial": "The documents mention {subject}, but do not state {missing}.",
     },
 }
 
@@ -106,16 +85,23 @@ FRAMING = {
 class ExtractiveAnswerer:
     """Writes an answer from the retrieved passages' own sentences; needs no language model."""
 
-    def __init__(self, *, evidence_floor: float, max_sentences: int = 4, max_chars: int = 400):
-        self.evidence_floor = evidence_floor
+    def __init__(self, *, thresholds: Thresholds, unseen_idf: Callable[[], float] = lambda: 5.0,
+                 max_sentences: int = 4, max_chars: int = 400):
+        self.thresholds = thresholds
+        self.unseen_idf = unseen_idf  # the idf of a word found nowhere in the knowledge base (changes as it grows)
         self.max_sentences = max_sentences
         self.max_chars = max_chars
 
-    def answer(self, query: Query, passages: list[Passage]) -> Answer:
+    def judge(self, query: Query, passages: list[Passage]) -> Judgement:
+        """Whether the passages answer the question fully, partly or not at all (see evidence.judge)."""
+        return judge(query, passages, self.unseen_idf(), self.thresholds)
+
+    def answer(self, query: Query, passages: list[Passage], judgement: Judgement | None = None) -> Answer:
         question, lang = query.text, query.language
         words = FRAMING[lang]
-        evidence = assess(query, passages)
-        if not passages or evidence.score < self.evidence_floor:
+        judgement = judgement or self.judge(query, passages)
+        evidence = judgement.evidence
+        if not passages or judgement.outcome is Outcome.REFUSE:
             return refusal(question, passages, evidence.score, lang)
 
         ranked = sorted(_candidate_sentences(query.concepts, passages), key=lambda s: -s.score)
@@ -140,7 +126,14 @@ class ExtractiveAnswerer:
         numbers: dict[int, int] = {}
         citations: list[Citation] = []
         statements: list[Statement] = []
+        partial = judgement.outcome is Outcome.PARTIAL
+        if partial:
+            chosen = chosen[:2]  # the closest statements only: they do not answer, they show what is there
         lines = [words["lead"]]
+        if partial:
+            subject = "、".join(judgement.subject[:2]) or ("相关内容" if lang == "zh" else "the subject")
+            missing = "、".join(judgement.missing[:2]) or ("所问的内容" if lang == "zh" else "what was asked")
+            lines = [words["partial"].format(subject=_quoted(subject, lang), missing=missing)]
         for sentence in chosen:
             p = passages[sentence.passage]
             if sentence.passage not in numbers:
@@ -154,7 +147,12 @@ class ExtractiveAnswerer:
             statements.append(Statement(sentence.text, [n], True, 1.0))  # quoted verbatim: supported by construction
             lines.append(f"{shown(sentence.text)}[{n}]")
         return Answer(question=question, text="\n".join(lines), refused=False, citations=citations,
-                      evidence=evidence.score, statements=statements)
+                      evidence=evidence.score, statements=statements, partial=partial,
+                      missing=list(judgement.missing) if partial else [])
+
+
+def _quoted(words: str, lang: str) -> str:
+    return f"“{words}”" if lang == "zh" else words
 
 
 def _same_place(a: _Sentence, b: _Sentence, passages: list[Passage]) -> bool:

@@ -7,7 +7,8 @@ import time
 from dataclasses import replace
 from typing import Iterator
 
-from assistant.answering.extractive import assess, coverage, refusal
+from assistant.answering.evidence import Outcome, coverage
+from assistant.answering.extractive import ExtractiveAnswerer, refusal
 from assistant.models.chat import ChatModel
 from assistant.models.embeddings import Embedder
 from assistant.answering.grounding import ConceptsOf, ground
@@ -76,19 +77,21 @@ def passages_block(passages: list[Passage]) -> str:
 class GenerativeAnswerer:
     """Writes answers with a chat model, only when retrieval found adequate evidence, and verifies them.
 
-    Refusal stays retrieval-driven: below the evidence floor the model is never called (a small
-    model told to refuse refuses everything; told nothing, it invents). After generation every
+    Refusal stays retrieval-driven: the extractive answerer's gate decides, and a question the
+    documents do not answer, or answer only partly, never reaches the model (a small model told to
+    refuse refuses everything; told nothing, it invents): it gets the same refusal or partial
+    answer as in extractive mode. After generation every
     sentence is checked against the passages (assistant/answering/grounding.py).
     """
 
-    def __init__(self, chat: ChatModel, embedder: Embedder | None, *, mode: str, evidence_floor: float,
+    def __init__(self, chat: ChatModel, embedder: Embedder | None, *, mode: str, gate: ExtractiveAnswerer,
                  max_tokens: int = 300, passages: int = 3, passage_chars: int = 240,
                  concepts: ConceptsOf | None = None):
         self.chat = chat
         self.concepts = concepts
         self.embedder = embedder
         self.mode = mode
-        self.evidence_floor = evidence_floor
+        self.gate = gate
         self.max_tokens = max_tokens
         self.max_passages = passages
         self.passage_chars = passage_chars
@@ -100,9 +103,10 @@ class GenerativeAnswerer:
             BackendError: the chat model is unreachable or failed (nothing is yielded after it).
         """
         started = time.perf_counter()
-        evidence = assess(query, passages)
-        if not passages or evidence.score < self.evidence_floor:
-            answer = refusal(query.text, passages, evidence.score, query.language)
+        judgement = self.gate.judge(query, passages)
+        evidence = judgement.evidence
+        if not passages or judgement.outcome is not Outcome.ANSWER:
+            answer = self.gate.answer(query, passages, judgement)
             answer.mode = self.mode
             yield answer
             return

@@ -8,7 +8,8 @@ from typing import Callable
 
 import numpy as np
 
-from assistant.answering.extractive import coverage, shown
+from assistant.answering.evidence import coverage
+from assistant.answering.extractive import shown
 from assistant.models.embeddings import Embedder
 from assistant.retrieval.query import Concept
 from assistant.results import Citation, Passage, Statement

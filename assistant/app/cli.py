@@ -164,6 +164,8 @@ def _ask(args: argparse.Namespace) -> int:
         return 0
     if answer.searched and answer.searched != answer.question:
         print(f"(searched: {answer.searched})")
+    if answer.partial:
+        print(f"[partial answer — not stated in the documents: {'; '.join(answer.missing)}]")
     print(answer.text)
     if answer.citations:
         print()

@@ -37,6 +37,7 @@ class EvalReport:
     refused_unanswerable: int = 0
     refusal_by_kind: dict[str, tuple[int, int]] = field(default_factory=dict)  # kind -> (refused, total)
     false_refusals: int = 0
+    partial_by_kind: dict[str, int] = field(default_factory=dict)  # kind -> questions answered as partial
     latency_p50_ms: float = 0.0
     latency_p95_ms: float = 0.0
     failures: list[dict] = field(default_factory=list)  # per-question detail of misses, for tuning
@@ -163,6 +164,7 @@ def evaluate_questions(kb: "Assistant", path: Path, mode: str | None = None) -> 
     report = EvalReport(dataset=str(path), questions=len(items))
     retriever = kb.retriever
     alone: dict[str, list[int]] = {"bm25": [], "dense": []}
+    english_hits: list[int] = []
     first_hits: list[int] = []
     latencies: list[float] = []
     kinds: dict[str, list[int]] = {}
@@ -180,8 +182,11 @@ def evaluate_questions(kb: "Assistant", path: Path, mode: str | None = None) -> 
             ):
                 texts = [kb.chunk_text(cid) for cid in ranking]
                 alone[name].append(_rank_of_first_hit([any(g in t for g in item["gold"]) for t in texts]))
+            if item.get("lang") in ("en", "mixed"):
+                english_hits.append(rank)
             if answer.refused:
                 report.false_refusals += 1
+            report.partial_by_kind["answerable"] = report.partial_by_kind.get("answerable", 0) + int(answer.partial)
             if rank != 1 or answer.refused:
                 report.failures.append({"id": item.get("id"), "question": item["question"], "rank": rank,
                                         "refused": answer.refused, "evidence": round(answer.evidence, 3)})
@@ -192,11 +197,14 @@ def evaluate_questions(kb: "Assistant", path: Path, mode: str | None = None) -> 
             tally = kinds.setdefault(kind, [0, 0])
             tally[0] += int(answer.refused)
             tally[1] += 1
+            report.partial_by_kind[kind] = report.partial_by_kind.get(kind, 0) + int(answer.partial)
             if not answer.refused:
                 report.failures.append({"id": item.get("id"), "question": item["question"], "kind": kind,
                                         "refused": False, "evidence": round(answer.evidence, 3)})
     report.rankings.append(_summarise("hybrid", first_hits))
     report.rankings += [_summarise(name, ranks) for name, ranks in alone.items()]
+    if english_hits:  # English and mixed questions over Chinese text: the cross-lingual path alone
+        report.rankings.append(_summarise("hybrid, English/mixed questions", english_hits))
     report.refusal_by_kind = {k: (v[0], v[1]) for k, v in kinds.items()}
     report.latency_p50_ms = _percentile(latencies, 50)
     report.latency_p95_ms = _percentile(latencies, 95)
@@ -263,9 +271,11 @@ def format_report(report: EvalReport) -> str:
         lines.append(f"refusal accuracy (unanswerable): {report.refused_unanswerable}/{report.unanswerable}"
                      f" = {report.refusal_accuracy:.3f}")
         for kind, (refused, total) in sorted(report.refusal_by_kind.items()):
-            lines.append(f"  {kind}: {refused}/{total} refused")
+            partial = report.partial_by_kind.get(kind, 0)
+            lines.append(f"  {kind}: {refused}/{total} refused, {partial}/{total} answered as partial")
     if report.rankings and report.rankings[0].n and report.dataset.endswith(".jsonl"):
-        lines.append(f"false refusals (answerable refused): {report.false_refusals}")
+        lines.append(f"false refusals (answerable refused): {report.false_refusals}; "
+                     f"answerable answered as partial: {report.partial_by_kind.get('answerable', 0)}")
     lines.append(f"latency p50 {report.latency_p50_ms:.1f} ms, p95 {report.latency_p95_ms:.1f} ms")
     a = report.answers
     if a is not None:

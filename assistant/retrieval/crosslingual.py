@@ -36,6 +36,21 @@ def stem(word: str) -> str:
     return word
 
 
+_DERIVATIONS = (("iality", "ial"), ("ality", "al"), ("ity", ""), ("ness", ""), ("ation", "e"), ("ation", ""),
+                ("ision", "ise"), ("ision", "ide"), ("ment", ""), ("ing", ""), ("ing", "e"), ("ed", ""), ("ed", "e"),
+                ("ly", ""), ("ive", "e"), ("ive", ""))
+
+
+def derived_forms(word: str) -> list[str]:
+    """Related forms to look up when the dictionary's glosses do not use `word` itself.
+
+    Glosses say "confidential", "supervise", "inspect"; questions say "confidentiality",
+    "supervision", "inspection".
+    """
+    return [word[: -len(suffix)] + repl for suffix, repl in _DERIVATIONS
+            if word.endswith(suffix) and len(word) - len(suffix) >= 4]
+
+
 def english_words(text: str) -> list[str]:
     """Content words of an English text, lower-cased and stemmed, in order, without repeats."""
     words = [stem(w) for w in _WORD.findall(text.lower()) if w not in _STOP]
@@ -127,8 +142,13 @@ class Dictionary:
                     break
             else:
                 word = words[i]
-                candidates = index.get(word, [])
-                good = [(zh, w) for zh, w in candidates if w >= 0.5 and known(zh)]
+                candidates, good = [], []
+                for form in (word, *derived_forms(word)):
+                    candidates = candidates or index.get(form, [])
+                    # One character alone (法 for "France", 干 for "work") matches inside unrelated words.
+                    good = [(zh, w) for zh, w in index.get(form, []) if w >= 0.5 and len(zh) > 1 and known(zh)]
+                    if good:
+                        break
                 good.sort(key=lambda x: (-x[1], -frequency(x[0])))
                 out.append(Concept(word, tuple(zh for zh, _ in good[:per_word]), bool(candidates)))
                 i += 1

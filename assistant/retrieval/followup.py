@@ -16,7 +16,10 @@ _ZH_STOP = ("是怎样", "是如何", "怎么样", "怎样", "怎么", "如何",
 _ZH_FRAME = ("党委办公厅", "政府办公厅", "党员干部", "党组织", "办公室", "办公厅", "党支部", "机关", "单位", "部门", "干部",
              "落实", "开展", "推进", "推动", "加强", "建立", "健全", "实行", "执行", "实施", "贯彻", "做好", "抓好",
              "组织", "做法", "措施", "经验", "成效", "要求")
-_ZH_PRONOUN = ("它们", "它的", "它", "其", "这个", "这些", "这项", "这种", "这一", "该", "上述", "此", "那个", "那些")
+_ZH_PRONOUN = ("它们", "它的", "它", "他们", "她们", "他", "她", "其中", "其", "这个", "这些", "这项", "这种", "这一", "该",
+               "上述", "此", "那个", "那些")
+# "这个周末", "这几年": a demonstrative that points at a time, not at what was discussed.
+_ZH_TIME_AFTER_PRONOUN = ("周末", "星期", "礼拜", "月", "年", "几年", "几天", "时候", "阵子", "学期")
 _ZH_SWAP_LEAD = ("那么", "那", "还有", "另外", "此外", "至于", "关于", "以及", "再说说", "说说")
 _ZH_SWAP_TAIL = ("又是怎样的", "是怎样的", "又如何", "情况如何", "怎么样", "如何", "怎样", "方面", "的情况", "呢", "吗")
 # Questions that only make sense about what was just discussed.
@@ -32,7 +35,7 @@ _EN_FRAME = {"office", "offices", "agency", "agencies", "department", "departmen
              "manages", "promote", "strengthen", "establish", "measures", "practice", "practices", "experience",
              "requirements"}
 _EN_SWAP = re.compile(r"^\s*(?:and\s+)?(?:what|how)\s+about\s+(.*)$|^\s*and\s+(.*)$|^\s*what\s+of\s+(.*)$", re.I)
-_EN_PRONOUN_WORD = re.compile(r"\b(it|its|they|their|them|this|these|those)\b", re.I)
+_EN_PRONOUN_WORD = re.compile(r"\b(it|its|they|their|them|this|these|those|he|she|his|her|him)\b", re.I)
 _EN_PRONOUN = re.compile(r"^\s*(?:and\s+)?(it|its|it's|they|their|them|this|that|these|those)\b", re.I)
 
 
@@ -96,10 +99,10 @@ def _swap_topic_zh(question: str) -> str | None:
         if rest.endswith(w):
             tail, rest = w, rest[: -len(w)].strip()
             break
-    if not lead and tail not in ("呢", "怎么样", "如何", "又如何", "情况如何"):
-        return None
-    if not lead and len(_content(rest)) > 10:
-        return None  # a long question that ends in 呢 stands on its own
+    if not lead and tail != "呢":
+        return None  # "明天北京天气怎么样？" names its own topic: only an ellipsis ("…呢？") swaps one in
+    if len(_content(rest)) > (8 if lead else 10):
+        return None  # "那么，市政府办公室派了多少名党员下沉社区？" is a whole question of its own
     return rest
 
 
@@ -137,11 +140,13 @@ def rewrite_followup(question: str, history_questions: Sequence[str]) -> str:
             new_topic = _PUNCT.sub(" ", next(g for g in m.groups() if g is not None)).strip()
             if _EN_PRONOUN.match(new_topic) or not new_topic:
                 refers_back, new_topic = True, None
-        elif _EN_PRONOUN.match(question) or len(words) <= 2 or (len(words) <= 6 and _EN_PRONOUN_WORD.search(question)):
+        elif _EN_PRONOUN.match(question) or len(words) <= 2 or (len(words) <= 8 and _EN_PRONOUN_WORD.search(question)):
             refers_back = True
     else:
         body = _PUNCT.sub("", question)
-        if any(body.startswith(p) for p in _ZH_PRONOUN) and not body.startswith(("此外", "其他", "其中", "其实")):
+        pronoun = next((p for p in _ZH_PRONOUN if body.startswith(p)), "")
+        if pronoun and not body.startswith(("此外", "其他", "其实")) \
+                and not body[len(pronoun):].startswith(_ZH_TIME_AFTER_PRONOUN):
             refers_back = True
         else:
             new_topic = _swap_topic_zh(question)
@@ -149,7 +154,9 @@ def rewrite_followup(question: str, history_questions: Sequence[str]) -> str:
                 refers_back, new_topic = True, None
             elif new_topic is None:
                 content = _content(question)
-                if len(content) <= 2 or content in _ZH_GENERIC:
+                for word in sorted(_ZH_GENERIC, key=len, reverse=True):
+                    content = content.replace(word, "")
+                if len(content) <= 2:  # "具体怎么做的？", "有哪些成效？": nothing of its own to search
                     refers_back = True
 
     if new_topic and not any(not is_frame for _, is_frame in _split_terms(new_topic)):

@@ -197,6 +197,14 @@ def answer_message(answer: Answer, asked: str) -> str:
                 "The nearest passages are listed under Sources; they do not answer the question." if english
                 else "最接近的段落列在“来源”中，仅供参考，它们并不回答这个问题。"
             ))
+    elif answer.partial:
+        # Set apart like a refusal, but with its citations: the documents say something, not the asked fact.
+        head, _, rest = answer.text.partition("\n")
+        label = "Partial answer" if english else "部分回答"
+        lines.append(f"> **◐ {label}：{chat_text(head)}**")
+        if rest:
+            lines.append("")
+            lines.append(chat_text(rest))
     else:
         lines.append(chat_text(answer.text))
         if answer.unsupported:
@@ -214,6 +222,8 @@ def answer_dict(answer: Answer) -> dict[str, Any]:
         "question": answer.question,
         "text": answer.text,
         "refused": answer.refused,
+        "partial": answer.partial,
+        "missing": answer.missing,
         "citations": [asdict(c) for c in answer.citations],
         "nearest": [asdict(p) for p in answer.nearest],
         "searched": answer.searched,

@@ -1,0 +1,108 @@
+"""Answerability: answer types, values of the asked kind, partial answers and headings (no model needed)."""
+
+import pytest
+
+from assistant.answering.evidence import AnswerType, Outcome, Thresholds, answer_type, content_concepts, has_value, judge
+from assistant.answering.extractive import ExtractiveAnswerer, is_heading_like
+from assistant.results import Passage
+from assistant.retrieval.query import Concept, Query
+
+THRESHOLDS = Thresholds(evidence_floor=0.3, unseen_share=0.6, unseen_penalty=0.0, sentence_floor=0.0)
+UNSEEN = 5.5
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("*市委办公室的“第一议题”制度是哪一年开始实行的？", AnswerType.DATE),
+    ("跟班学习人员离岗后的脱密期是多长时间？", AnswerType.DURATION),
+    ("厅保密办现在有几名工作人员？", AnswerType.NUMBER),
+    ("省委主题教育第一巡回指导组的组长是谁？", AnswerType.PERSON),
+    ("办公厅的“访惠聚”工作队驻扎在哪个村？", AnswerType.PLACE),
+    ("机关是怎样落实在职党员“双报到”制度的？", AnswerType.OTHER),
+    ("How many members does the team have?", AnswerType.NUMBER),
+    ("When did the partnership begin?", AnswerType.DATE),
+    ("Who gave the lecture?", AnswerType.PERSON),
+])
+def test_answer_type_of_a_question(question, kind):
+    assert answer_type(question) is kind
+
+
+def test_a_number_must_come_with_the_asked_measure_word():
+    assert has_value(AnswerType.NUMBER, "厅保密办现有工作人员3名。", unit="名")
+    assert not has_value(AnswerType.NUMBER, "2023年厅保密办开展检查12次。", unit="名")
+    assert has_value(AnswerType.DATE, "该制度于2019年开始实行。")
+    assert not has_value(AnswerType.DATE, "该制度坚持实行，成效明显。")
+    assert not has_value(AnswerType.PERSON, "党总支书记带头讲党课。")
+    assert has_value(AnswerType.PERSON, "由王xx同志主讲。")
+
+
+def test_question_forms_are_not_content():
+    concepts = [Concept(w, (w,), 3.0) for w in ("哪一年", "多长时间", "一共", "第一议题", "制度")]
+    assert [c.label for c in content_concepts(concepts)] == ["第一议题", "制度"]
+
+
+def passage(text, doc="d1", dense=0.9, section=""):
+    return Passage(text=text, title="标题", source="/x.txt", section=section, start=0, end=len(text), score=1.0,
+                   chunk_id=f"c-{doc}", doc_id=doc, dense=dense)
+
+
+def query(text, *terms, weight=3.0):
+    return Query(text, "zh", list(terms), [Concept(t, (t,), weight) for t in terms])
+
+
+def test_subject_present_but_asked_year_absent_is_a_partial_answer_that_says_what_is_missing():
+    q = query("“第一议题”制度是哪一年开始实行的？", "第一议题", "制度")
+    p = passage("市委办公室坚持“第一议题”制度，每次会议首先传达学习重要讲话精神。")
+    j = judge(q, [p], UNSEEN, THRESHOLDS)
+    assert j.outcome is Outcome.PARTIAL and "具体时间" in j.missing
+    answer = ExtractiveAnswerer(thresholds=THRESHOLDS, unseen_idf=lambda: UNSEEN).answer(q, [p])
+    assert answer.partial and not answer.refused and answer.missing
+    first = answer.text.split("\n")[0]
+    assert first.startswith("文件提到了") and "但没有写明具体时间" in first
+    assert answer.citations and answer.citations[0].quote in p.text
+
+
+def test_the_same_question_with_the_year_in_the_text_is_answered():
+    q = query("“第一议题”制度是哪一年开始实行的？", "第一议题", "制度")
+    p = passage("市委办公室自2019年起实行“第一议题”制度，每次会议首先传达学习重要讲话精神。")
+    answer = ExtractiveAnswerer(thresholds=THRESHOLDS, unseen_idf=lambda: UNSEEN).answer(q, [p])
+    assert not answer.partial and not answer.refused and "2019年" in answer.text
+
+
+def test_a_question_made_of_words_the_documents_never_use_is_refused():
+    q = Query("怎么申请护照？", "zh", ["申请", "护照"], [Concept("申请", ("申请",), UNSEEN), Concept("护照", ("护照",), UNSEEN)])
+    j = judge(q, [passage("市委办公厅开展理论学习。", dense=0.85)], UNSEEN, THRESHOLDS)
+    assert j.outcome is Outcome.REFUSE
+
+
+@pytest.mark.parametrize("sentence, heading", [
+    ("三是督查督办上要有新突破。", True),
+    ("一、学深悟透做实，推动入脑入心", True),
+    ("（二）加强保密管理", True),
+    ("认真落实在职党员“双报到”要求，下沉社区开展志愿服务30余场次。", False),
+    ("节假日期间由办公室副主任带班。", False),
+])
+def test_headings_and_list_labels_are_recognised(sentence, heading):
+    assert is_heading_like(sentence) is heading
+
+
+def test_a_heading_is_never_an_answer_line():
+    q = query("督查督办有什么要求？", "督查督办")
+    p = passage("三是督查督办上要有新突破。督查督办要做到件件有着落、事事有回音。")
+    answer = ExtractiveAnswerer(thresholds=THRESHOLDS, unseen_idf=lambda: UNSEEN).answer(q, [p])
+    assert not answer.refused
+    assert "新突破" not in answer.text and "件件有着落" in answer.text
+
+
+@pytest.mark.parametrize("history, question, follows", [
+    (["How do offices run the 双报到 system?"], "明天北京天气怎么样？", False),
+    (["市政府办公室党总支创建了什么党建品牌？"], "市委办公厅2023年的预算是多少？", False),
+    (["市政府办公室党总支创建了什么党建品牌？"], "这个周末适合去哪里爬山？", False),
+    (["机关是怎样落实在职党员“双报到”制度的？"], "那保密工作呢？", True),
+    (["市政府办公室党总支创建了什么党建品牌？"], "有哪些成效？", True),
+    (["市委办公厅怎样开展主题党日？"], "他们还做了哪些工作？", True),
+    (["How do offices handle confidentiality?"], "How often do they hold those sessions?", True),
+])
+def test_a_question_is_rewritten_only_when_it_needs_its_history(history, question, follows):
+    from assistant.retrieval.followup import rewrite_followup
+
+    assert (rewrite_followup(question, history) != question) is follows
