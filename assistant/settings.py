@@ -55,10 +55,13 @@ class Settings:
     # the question is foreign to the knowledge base; answer partially when no sentence covers sentence_floor
     # of the question or none holds the asked kind of value. Chosen on the calibration half of
     # bench/answerability.jsonl with `python -m bench.answerability` (reported there on the other half).
-    evidence_floor: float = 0.34
-    unseen_share: float = 0.50
-    unseen_penalty: float = 0.10
-    sentence_floor: float = 0.0  # the grid found no gain from it on the calibration half; typed checks do the work
+    # The grid's pick on the calibration half alone (0.34 / 0.50 / 0.10) refused 14 of the 57 answerable
+    # development questions, so these also keep bench/devset.jsonl's false refusals at 1; the report half
+    # of bench/answerability.jsonl was not used to choose them.
+    evidence_floor: float = 0.30
+    unseen_share: float = 0.75
+    unseen_penalty: float = 0.0
+    sentence_floor: float = 0.0  # no gain from it on the calibration half; the typed checks do that work
     # Extractive answers.
     answer_max_sentences: int = 4
     answer_max_chars: int = 400
