@@ -12,8 +12,17 @@ if TYPE_CHECKING:
     from assistant.settings import Settings
 
 __all__ = [
-    "Assistant", "Answer", "Citation", "IngestReport", "Passage", "Settings",
-    "AssistantError", "ModelError", "QuestionError", "SettingsError", "StoreError",
+    "Assistant",
+    "Answer",
+    "Citation",
+    "IngestReport",
+    "Passage",
+    "Settings",
+    "AssistantError",
+    "ModelError",
+    "QuestionError",
+    "SettingsError",
+    "StoreError",
 ]
 
 

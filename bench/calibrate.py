@@ -37,8 +37,10 @@ def main() -> None:
     print("\nfloor  false-refusals  far-refused  near-refused")
     for floor in sorted({round(r[0] + 1e-4, 4) for r in rows}):
         fr = sum(s < floor for s in answerable)
-        print(f"{floor:.4f}  {fr:>3}/{len(answerable)}  {sum(s < floor for s in far)}/{len(far)}"
-              f"  {sum(s < floor for s in near)}/{len(near)}")
+        print(
+            f"{floor:.4f}  {fr:>3}/{len(answerable)}  {sum(s < floor for s in far)}/{len(far)}"
+            f"  {sum(s < floor for s in near)}/{len(near)}"
+        )
 
 
 if __name__ == "__main__":

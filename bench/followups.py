@@ -29,9 +29,13 @@ def main() -> None:
         by_label[item["followup"]][0] += ok
         by_label[item["followup"]][1] += 1
         if args.verbose or not ok:
-            print(f"{'ok ' if ok else 'ERR'} {item['id']} follow-up={item['followup']!s:<5} {item['question']} -> {searched}")
-    print(f"\naccuracy {right}/{len(items)} = {right / len(items):.3f}; follow-ups recognised "
-          f"{by_label[True][0]}/{by_label[True][1]}, complete questions kept {by_label[False][0]}/{by_label[False][1]}")
+            print(
+                f"{'ok ' if ok else 'ERR'} {item['id']} follow-up={item['followup']!s:<5} {item['question']} -> {searched}"
+            )
+    print(
+        f"\naccuracy {right}/{len(items)} = {right / len(items):.3f}; follow-ups recognised "
+        f"{by_label[True][0]}/{by_label[True][1]}, complete questions kept {by_label[False][0]}/{by_label[False][1]}"
+    )
 
 
 if __name__ == "__main__":

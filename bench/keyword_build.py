@@ -42,7 +42,7 @@ def chunks(stream: list[str], n: int, per_chunk: int):
         tokens: list[str] = []
         while len(tokens) < per_chunk:  # runs of 20 consecutive tokens keep real co-occurrence
             start = rng.randrange(len(stream) - 20)
-            tokens += stream[start:start + 20]
+            tokens += stream[start : start + 20]
         yield f"c{i:08d}", tokens[:per_chunk]
 
 
@@ -65,7 +65,10 @@ def run_one(n: int, per_chunk: int) -> dict:
     release_free_memory()  # as the assistant does after each rebuild
     m = index.matrix
     return {
-        "chunks": n, "tokens_per_chunk": per_chunk, "postings": int(m.nnz), "terms": len(index.vocab),
+        "chunks": n,
+        "tokens_per_chunk": per_chunk,
+        "postings": int(m.nnz),
+        "terms": len(index.vocab),
         "build_s": round(seconds, 2),
         "matrix_mb": round((m.data.nbytes + m.indices.nbytes + m.indptr.nbytes) / 2**20, 1),
         "peak_growth_mb": round(peak - before_rss, 1),
@@ -82,15 +85,30 @@ def main() -> None:
     if args.one:
         print(json.dumps(run_one(args.chunks, args.tokens)))
         return
-    proc = subprocess.run([sys.executable, "-m", "bench.keyword_build", "--one", "--chunks", str(args.chunks),
-                           "--tokens", str(args.tokens)], capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.keyword_build",
+            "--one",
+            "--chunks",
+            str(args.chunks),
+            "--tokens",
+            str(args.tokens),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     if proc.returncode != 0:
         raise SystemExit(proc.stderr[-3000:])
     row = json.loads(proc.stdout.strip().splitlines()[-1])
     print(json.dumps(row))
-    print(f"{row['chunks']} chunks, {row['postings']:,} postings, {row['terms']:,} terms: built in {row['build_s']} s; "
-          f"matrix {row['matrix_mb']} MB; peak RSS growth during the build {row['peak_growth_mb']} MB, "
-          f"kept {row['rss_growth_mb']} MB after trimming")
+    print(
+        f"{row['chunks']} chunks, {row['postings']:,} postings, {row['terms']:,} terms: built in {row['build_s']} s; "
+        f"matrix {row['matrix_mb']} MB; peak RSS growth during the build {row['peak_growth_mb']} MB, "
+        f"kept {row['rss_growth_mb']} MB after trimming"
+    )
 
 
 if __name__ == "__main__":

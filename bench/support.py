@@ -17,9 +17,9 @@ import json
 from pathlib import Path
 
 from assistant import Assistant
-from assistant.eval.metrics import read_question_set
 from assistant.answering.generative import focus
 from assistant.answering.grounding import SUPPORT_FLOOR, ground
+from assistant.eval.metrics import read_question_set
 
 
 def main() -> None:
@@ -32,7 +32,9 @@ def main() -> None:
     questions = {q["id"]: q for q in read_question_set(Path(args.devset))}
     labelled = [json.loads(line) for line in Path(args.labels).read_text(encoding="utf-8").splitlines() if line.strip()]
     answerable = [q for q in questions.values() if q["answerable"]]
-    cases: list[tuple[str, str, bool, str]] = [(x["id"], x["sentence"], bool(x["supported"]), "labelled") for x in labelled]
+    cases: list[tuple[str, str, bool, str]] = [
+        (x["id"], x["sentence"], bool(x["supported"]), "labelled") for x in labelled
+    ]
     for i, q in enumerate(answerable):  # two other questions' gold texts as wrong-topic claims
         for other in (answerable[(i + 7) % len(answerable)], answerable[(i + 19) % len(answerable)]):
             if not set(other["gold"]) & set(q["gold"]):
@@ -48,8 +50,15 @@ def main() -> None:
         if origin == "other-gold" and any(sentence in p.text for p in shown_of[qid]):
             continue  # another question's answer that this question's passages also hold: supported, not a negative
         # Exactly what the answerer computes (assistant/answering/generative.py), with the floor out of the way.
-        result = ground(sentence, shown_of[qid], kb.embedder, language=query.language, question=query.text,
-                        concepts=lambda text: kb.analyse(text).concepts, floor=2.0)
+        result = ground(
+            sentence,
+            shown_of[qid],
+            kb.embedder,
+            language=query.language,
+            question=query.text,
+            concepts=lambda text: kb.analyse(text).concepts,
+            floor=2.0,
+        )
         if not result.statements:
             restatements.append((supported, sentence))
             continue
@@ -65,7 +74,9 @@ def main() -> None:
     print(f"\n{len(pos)} supported, {len(neg)} unsupported sentences; current floor {SUPPORT_FLOOR}")
     print("floor  supported-rejected  unsupported-accepted")
     for floor in [x / 100 for x in range(20, 81, 5)]:
-        print(f"{floor:.2f}   {sum(s < floor for s in pos):>3}/{len(pos)}   {sum(s >= floor for s in neg):>3}/{len(neg)}")
+        print(
+            f"{floor:.2f}   {sum(s < floor for s in pos):>3}/{len(pos)}   {sum(s >= floor for s in neg):>3}/{len(neg)}"
+        )
 
 
 if __name__ == "__main__":

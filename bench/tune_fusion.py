@@ -85,11 +85,13 @@ def main() -> None:
     kb = Assistant.open(None, kb=args.kb)
     items = [i for i in read_question_set(Path(args.devset)) if i["answerable"]]
     ids, dense, bm25 = signals(kb, [i["question"] for i in items])
-    texts = {cid: kb.document_text(r.doc_id)[r.start:r.end] for cid, r in kb.registry.chunks(ids).items()}
+    texts = {cid: kb.document_text(r.doc_id)[r.start : r.end] for cid, r in kb.registry.chunks(ids).items()}
     rel = [np.asarray([any(g in texts[c] for g in i["gold"]) for c in ids]) for i in items]
     en = np.asarray([i.get("lang") != "zh" for i in items])
     tables["devset"] = {name: rank_metrics(s, rel) for name, s in variants(dense, bm25).items()}
-    tables["devset-en"] = {name: rank_metrics(s[en], [r for r, e in zip(rel, en) if e]) for name, s in variants(dense, bm25).items()}
+    tables["devset-en"] = {
+        name: rank_metrics(s[en], [r for r, e in zip(rel, en) if e]) for name, s in variants(dense, bm25).items()
+    }
     if args.beir:
         kb2 = Assistant.open(None, kb=args.beir_kb)
         corpus, queries, qrels = read_beir(Path(args.beir))

@@ -88,8 +88,10 @@ def _heading(sentence: str, at_line_start: bool, whole_line: bool, next_sentence
             return 10
     if _POINT.match(sentence):
         return _POINT_RANK
-    if at_line_start and next_sentence is not None and (
-        _POINT.match(next_sentence) or _LINE_HEADINGS[1][1].match(next_sentence)
+    if (
+        at_line_start
+        and next_sentence is not None
+        and (_POINT.match(next_sentence) or _LINE_HEADINGS[1][1].match(next_sentence))
     ):
         return _LEAD_RANK
     return None

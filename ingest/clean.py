@@ -59,7 +59,7 @@ def clean_line(line: str) -> str:
     line = _SPACES.sub(" ", line).strip()
     prefix_match = _MD_PREFIX.match(line)
     prefix = prefix_match.group(0) if prefix_match else ""
-    body = _SPACE_NEAR_CJK.sub("", line[len(prefix):])
+    body = _SPACE_NEAR_CJK.sub("", line[len(prefix) :])
     return prefix + body
 
 

@@ -28,7 +28,7 @@ class Document:
 
 def make_doc_id(source: str, index: int) -> str:
     """Stable id of the `index`-th document of a source file."""
-    return hashlib.sha1(f"{source}#{index}".encode("utf-8")).hexdigest()[:16]
+    return hashlib.sha1(f"{source}#{index}".encode()).hexdigest()[:16]
 
 
 def prepare_documents(raw: RawDocument) -> list[Document]:
@@ -73,7 +73,9 @@ def prepare_documents(raw: RawDocument) -> list[Document]:
     if first.lstrip("#").strip() == title and rest:
         text = rest  # the title line is metadata, not body text
         page_starts = [(max(0, s - len(first) - 1), p) for s, p in page_starts]
-    elif not title and rest and looks_like_title(first) and len(first) <= 60 and not first.startswith(("一、", "（一）")):
+    elif (
+        not title and rest and looks_like_title(first) and len(first) <= 60 and not first.startswith(("一、", "（一）"))
+    ):
         title, text = clean_title(first), rest
         page_starts = [(max(0, s - len(first) - 1), p) for s, p in page_starts]
     if not title:

@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-
-from assistant.models.chat import BackendError, OllamaChat, OpenAIChat, open_chat_model
-from assistant.errors import SettingsError
-from assistant.settings import Settings
 from conftest import free_port
+
+from assistant.errors import SettingsError
+from assistant.models.chat import BackendError, OllamaChat, OpenAIChat, open_chat_model
+from assistant.settings import Settings
 
 MESSAGES = [{"role": "user", "content": "你好"}]
 
@@ -36,8 +35,13 @@ class _Server:
 
             def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)
-                outer.requests.append({"path": self.path, "body": json.loads(self.rfile.read(length) or b"{}"),
-                                       "auth": self.headers.get("Authorization")})
+                outer.requests.append(
+                    {
+                        "path": self.path,
+                        "body": json.loads(self.rfile.read(length) or b"{}"),
+                        "auth": self.headers.get("Authorization"),
+                    }
+                )
                 status, lines = outer.script.pop(0) if outer.script else (500, ["no more replies"])
                 self.send_response(status)
                 self.send_header("Content-Type", "text/event-stream")
@@ -98,21 +102,50 @@ def test_an_http_error_carries_the_servers_words(server):
         OpenAIChat(server.url, "m", retries=0).complete(MESSAGES, max_tokens=5)
 
 
-def test_an_unreachable_server_fails_fast_with_what_to_do():
+def test_an_unreachable_server_fails_fast_with_what_to_do(monkeypatch):
+    # "Fast" by construction rather than by a stopwatch: a short connect timeout, the configured
+    # number of tries and nothing else, and only the short back-off between them.
+    import assistant.models.chat as chat_module
+
     url = f"http://127.0.0.1:{free_port()}/v1"
-    started = time.perf_counter()
+    chat = OpenAIChat(url, "m", retries=1)  # the default read timeout is minutes: connecting must not wait for it
+    assert chat._client.timeout.connect <= 5
+    tries, pauses = [], []
+    real_stream = chat._client.stream
+
+    def counted_stream(*args, **kwargs):
+        tries.append(args)
+        return real_stream(*args, **kwargs)
+
+    monkeypatch.setattr(chat._client, "stream", counted_stream)
+    monkeypatch.setattr(chat_module, "time", type("Clock", (), {"sleep": staticmethod(pauses.append)}))
     with pytest.raises(BackendError) as info:
-        OpenAIChat(url, "m", retries=1).complete(MESSAGES, max_tokens=5)
-    assert time.perf_counter() - started < 10
+        chat.complete(MESSAGES, max_tokens=5)
+    assert len(tries) == 2 and pauses == [0.5]  # one retry after half a second, then the error
     message = str(info.value)
     assert url in message and "--mode extractive" in message
 
 
-@pytest.mark.parametrize("server", [[(200, [
-    json.dumps({"message": {"role": "assistant", "content": "每季度"}, "done": False}, ensure_ascii=False),
-    json.dumps({"message": {"role": "assistant", "content": "一次。"}, "done": False}, ensure_ascii=False),
-    json.dumps({"message": {"role": "assistant", "content": ""}, "done": True}),
-])]], indirect=True)
+@pytest.mark.parametrize(
+    "server",
+    [
+        [
+            (
+                200,
+                [
+                    json.dumps(
+                        {"message": {"role": "assistant", "content": "每季度"}, "done": False}, ensure_ascii=False
+                    ),
+                    json.dumps(
+                        {"message": {"role": "assistant", "content": "一次。"}, "done": False}, ensure_ascii=False
+                    ),
+                    json.dumps({"message": {"role": "assistant", "content": ""}, "done": True}),
+                ],
+            )
+        ]
+    ],
+    indirect=True,
+)
 def test_ollama_streams_its_json_lines(server):
     chat = OllamaChat(server.url, "qwen2.5:7b", retries=0)
     assert list(chat.stream(MESSAGES, max_tokens=40)) == ["每季度", "一次。"]
@@ -121,8 +154,9 @@ def test_ollama_streams_its_json_lines(server):
     assert body["options"] == {"temperature": 0.0, "num_predict": 40} and body["model"] == "qwen2.5:7b"
 
 
-@pytest.mark.parametrize("server", [[(200, [json.dumps({"error": "model 'x' not found, try pulling it first"})])]],
-                         indirect=True)
+@pytest.mark.parametrize(
+    "server", [[(200, [json.dumps({"error": "model 'x' not found, try pulling it first"})])]], indirect=True
+)
 def test_ollama_errors_say_to_pull_the_model(server):
     with pytest.raises(BackendError, match="ollama pull x"):
         OllamaChat(server.url, "x", retries=0).complete(MESSAGES, max_tokens=5)

@@ -2,7 +2,8 @@
 
 from pathlib import Path
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ingest.chunking import chunk_document, section_paths, split_sentences
 from ingest.clean import clean_text
@@ -96,7 +97,8 @@ def test_chunk_ids_are_stable_and_change_with_content():
 @given(
     st.lists(
         st.text(alphabet=st.sampled_from(list("党建工作机关服务abc 123。！？；，、\n“”")), min_size=0, max_size=60),
-        min_size=0, max_size=30,
+        min_size=0,
+        max_size=30,
     ),
     st.integers(min_value=50, max_value=200),
 )

@@ -48,7 +48,9 @@ def test_ordinary_documents_are_not_compilations():
 
 
 def test_derived_title_is_readable_and_short():
-    title = derive_title("近年来，市委办公厅坚持以习近平新时代中国特色社会主义思想为指导，以党的政治建设为统领，坚持“四个走在前列”。")
+    title = derive_title(
+        "近年来，市委办公厅坚持以习近平新时代中国特色社会主义思想为指导，以党的政治建设为统领，坚持“四个走在前列”。"
+    )
     assert title.startswith("市委办公厅坚持以")
     assert len(title) <= 33 and title.endswith("…")
     assert derive_title("短标题的文档。正文") == "短标题的文档"

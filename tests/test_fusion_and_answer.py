@@ -2,10 +2,9 @@
 
 from assistant.answering.evidence import Thresholds, assess
 from assistant.answering.extractive import ExtractiveAnswerer
-from assistant.retrieval.query import Concept, Query
 from assistant.results import Passage
 from assistant.retrieval.hybrid import Candidate, fuse
-
+from assistant.retrieval.query import Concept, Query
 
 
 def only_floor(floor: float) -> "Thresholds":
@@ -34,8 +33,18 @@ def test_fusion_is_sorted_and_handles_one_candidate():
 
 
 def passage(text, start=0, doc="d1", dense=0.9, title="标题"):
-    return Passage(text=text, title=title, source="/x.txt", section="一、总体", start=start, end=start + len(text),
-                   score=1.0, chunk_id=f"c{start}", doc_id=doc, dense=dense)
+    return Passage(
+        text=text,
+        title=title,
+        source="/x.txt",
+        section="一、总体",
+        start=start,
+        end=start + len(text),
+        score=1.0,
+        chunk_id=f"c{start}",
+        doc_id=doc,
+        dense=dense,
+    )
 
 
 def query(text, *terms):
@@ -45,7 +54,9 @@ def query(text, *terms):
 def test_extractive_answer_quotes_supporting_sentences_with_resolving_markers():
     p1 = passage("开头一句。认真落实在职党员“双报到”要求，下沉社区开展服务。其他内容。", start=100)
     p2 = passage("与社区建立常态化对接机制，落实“双报到”制度。", start=500, doc="d2")
-    answer = ExtractiveAnswerer(thresholds=only_floor(0.3)).answer(query("怎样落实双报到？", "双报到", "落实"), [p1, p2])
+    answer = ExtractiveAnswerer(thresholds=only_floor(0.3)).answer(
+        query("怎样落实双报到？", "双报到", "落实"), [p1, p2]
+    )
     assert not answer.refused
     assert answer.text.startswith("根据知识库中的文件")
     for c in answer.citations:

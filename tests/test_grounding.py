@@ -8,8 +8,8 @@ import pytest
 
 from assistant.answering.generative import focus, looping
 from assistant.answering.grounding import UNVERIFIED, bigrams, ground, split_markers
-from assistant.retrieval.query import Concept, Query
 from assistant.results import Passage
+from assistant.retrieval.query import Concept, Query
 
 DOC_A = "一、压实责任\n各科室要明确一名档案安全联络员，每季度开展一次档案库房安全检查。发现隐患当日上报。"
 DOC_B = "三、数字化建设\n全年完成馆藏档案数字化扫描12万页，建成电子档案备份中心。"
@@ -17,8 +17,17 @@ DOC_B = "三、数字化建设\n全年完成馆藏档案数字化扫描12万页�
 
 def _passage(doc: str, doc_id: str, title: str) -> Passage:
     start = doc.index("\n") + 1  # the passage is the document after its heading line
-    return Passage(text=doc[start:], title=title, source=f"/docs/{doc_id}.txt", section=doc[:start - 1],
-                   start=start, end=len(doc), score=1.0, chunk_id=f"{doc_id}:0", doc_id=doc_id)
+    return Passage(
+        text=doc[start:],
+        title=title,
+        source=f"/docs/{doc_id}.txt",
+        section=doc[: start - 1],
+        start=start,
+        end=len(doc),
+        score=1.0,
+        chunk_id=f"{doc_id}:0",
+        doc_id=doc_id,
+    )
 
 
 DOCS = {"a": DOC_A, "b": DOC_B}
@@ -27,7 +36,7 @@ PASSAGES = [_passage(DOC_A, "a", "档案安全通知"), _passage(DOC_B, "b", "�
 
 def _check_offsets(result) -> None:
     for c in result.citations:
-        assert DOCS[c.doc_id][c.start:c.end] == c.quote  # the quote is the document's text at its offsets
+        assert DOCS[c.doc_id][c.start : c.end] == c.quote  # the quote is the document's text at its offsets
     numbers = {c.n for c in result.citations}
     assert set(int(n) for n in re.findall(r"\[(\d+)\]", result.text)) == numbers  # every marker resolves
 
@@ -88,6 +97,7 @@ def test_connective_fragments_are_neither_cited_nor_flagged():
     assert result.unsupported == [] and len(result.statements) == 1
 
 
+@pytest.mark.e2e
 def test_support_uses_the_embedding_model_for_paraphrases(e5_embedder):
     # Few shared bigrams, same meaning: the embedding similarity lifts it over the floor.
     paraphrase = "每个季度都要对档案库房做一次安全检查。"
@@ -111,8 +121,9 @@ def test_looping_detects_repetition_and_marker_runs():
 
 def test_focus_keeps_exact_offsets_and_the_covering_sentences():
     long_doc = "开头的话。" * 40 + "档案库房每季度检查一次。" + "结尾的话。" * 40
-    p = Passage(text=long_doc, title="t", source="s", section="", start=100, end=100 + len(long_doc),
-                score=1.0, chunk_id="c")
+    p = Passage(
+        text=long_doc, title="t", source="s", section="", start=100, end=100 + len(long_doc), score=1.0, chunk_id="c"
+    )
     query = Query("档案库房多久检查？", "zh", [], [Concept("档案库房", ("档案库房",), 3.0)])
     cut = focus(p, query, 60)
     assert len(cut.text) <= 60 and "档案库房每季度检查一次。" in cut.text
@@ -135,8 +146,9 @@ def test_words_repeated_from_the_question_are_not_evidence():
 
 def test_a_sentence_that_only_restates_the_question_is_neither_cited_nor_flagged():
     question = "各科室多久开展一次档案库房安全检查？"
-    result = ground("各科室多久开展一次档案库房安全检查？每季度开展一次档案库房安全检查[1]。", PASSAGES, None,
-                    question=question)
+    result = ground(
+        "各科室多久开展一次档案库房安全检查？每季度开展一次档案库房安全检查[1]。", PASSAGES, None, question=question
+    )
     assert result.unsupported == [] and [s.text for s in result.statements] == ["每季度开展一次档案库房安全检查。"]
 
 
@@ -147,16 +159,33 @@ def test_a_number_the_passage_does_not_give_is_not_supported():
 
 
 def test_english_sentences_are_checked_through_their_concepts():
-    lexicon = {"archive": ("档案",), "inspection": ("安全检查",), "quarter": ("季度",), "football": ("足球",),
-               "champion": ("冠军",)}
+    lexicon = {
+        "archive": ("档案",),
+        "inspection": ("安全检查",),
+        "quarter": ("季度",),
+        "football": ("足球",),
+        "champion": ("冠军",),
+    }
 
     def concepts(text):
         words = re.findall(r"[a-z]+", text.lower())
         return [Concept(w, lexicon.get(w, ()), 1.0) for w in dict.fromkeys(words) if w in lexicon]
 
-    supported = ground("Every quarter there is an archive inspection.", PASSAGES, None, language="en",
-                       question="How often are archives checked?", concepts=concepts)
+    supported = ground(
+        "Every quarter there is an archive inspection.",
+        PASSAGES,
+        None,
+        language="en",
+        question="How often are archives checked?",
+        concepts=concepts,
+    )
     assert supported.unsupported == [] and supported.citations[0].doc_id == "a"
-    invented = ground("The archive won the football champion title.", PASSAGES, None, language="en",
-                      question="How often are archives checked?", concepts=concepts)
+    invented = ground(
+        "The archive won the football champion title.",
+        PASSAGES,
+        None,
+        language="en",
+        question="How often are archives checked?",
+        concepts=concepts,
+    )
     assert invented.citations == [] and invented.text.endswith(UNVERIFIED["en"])

@@ -18,12 +18,12 @@ import subprocess
 import sys
 import textwrap
 import threading
-import time
 import zipfile
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from conftest import CORPUS, ROOT, finishes_within, models_dir
 from pypdf import PdfWriter
 
 from assistant.api import Assistant
@@ -31,8 +31,6 @@ from assistant.settings import Settings
 from ingest.chunking import chunk_document
 from ingest.documents import prepare_documents
 from ingest.loaders import LoadError, load
-
-from conftest import CORPUS, ROOT, models_dir
 
 pytestmark = pytest.mark.e2e
 
@@ -44,10 +42,19 @@ GOOD_QUESTION = "建设政治型模范机关有哪些做法？"
 
 # Good files in unusual encodings and names: each says something no other file says.
 ENCODED = {
-    "档案-gb18030.txt": ("gb18030", "关于档案数字化工作的通知\n市档案馆的档案数字化扫描由综合处负责，每周五下午集中办理。经费预算：100€，联系人：刘䶮。\n"),
+    "档案-gb18030.txt": (
+        "gb18030",
+        "关于档案数字化工作的通知\n市档案馆的档案数字化扫描由综合处负责，每周五下午集中办理。经费预算：100€，联系人：刘䶮。\n",
+    ),
     "用车-utf8.txt": ("utf-8", "关于公务用车管理的通知\n公务用车实行统一调度，用车须提前一天向机关事务科申请。\n"),
-    "会议室-utf16.txt": ("utf-16", "关于会议室预约的通知\n会议室预约统一通过办公自动化系统办理，临时会议可向行政科电话预约。\n"),
-    "节电-utf8-bom.md": ("utf-8-sig", "# 关于节约用电的通知\n下班前须关闭办公室电脑和空调电源，由各处室安全员每日检查。\n"),
+    "会议室-utf16.txt": (
+        "utf-16",
+        "关于会议室预约的通知\n会议室预约统一通过办公自动化系统办理，临时会议可向行政科电话预约。\n",
+    ),
+    "节电-utf8-bom.md": (
+        "utf-8-sig",
+        "# 关于节约用电的通知\n下班前须关闭办公室电脑和空调电源，由各处室安全员每日检查。\n",
+    ),
 }
 ODD_NAME = "会议 纪要 “第一期” 'draft' \"v2\".txt"
 ODD_TEXT = "第一期会议纪要\n会议决定由办公室牵头起草年度读书月活动方案，十二月底前报送市委宣传部。\n"
@@ -189,8 +196,17 @@ def hostile(tmp_path_factory, e5_embedder):
     after_bad = snapshot(kb)
     write_good_files(folder)
     mixed = kb.ingest([folder])
-    yield SimpleNamespace(kb=kb, base=base, folder=folder, pre=pre, before=before, bad_only=bad_only,
-                          after_bad=after_bad, mixed=mixed, after_mixed=snapshot(kb))
+    yield SimpleNamespace(
+        kb=kb,
+        base=base,
+        folder=folder,
+        pre=pre,
+        before=before,
+        bad_only=bad_only,
+        after_bad=after_bad,
+        mixed=mixed,
+        after_mixed=snapshot(kb),
+    )
     kb.close()
 
 
@@ -259,7 +275,8 @@ def test_the_new_files_answer_questions_with_citations_that_resolve(hostile, que
     assert not answer.refused
     source = str((hostile.folder / name).resolve())
     cited = [c for c in answer.citations if c.source == source]
-    assert cited and any(words in c.quote for c in cited)
+    # The words are in the cited sentence or in the heading it sits under (headings are never answer lines).
+    assert cited and any(words in c.quote or words in c.section for c in cited)
     for c in answer.citations:
         assert kb.document_text(c.doc_id)[c.start : c.end] == c.quote
         assert Path(c.source).exists()  # spaces, quotes and Chinese in the name survive as they are
@@ -307,10 +324,9 @@ def test_reingesting_the_hostile_folder_changes_nothing(hostile):
 def test_300k_characters_on_one_line_load_clean_and_chunk_within_bounds(tmp_path):
     path = tmp_path / "one-line.txt"
     path.write_text(long_line(300_000), encoding="utf-8")
-    started = time.perf_counter()
-    (doc,) = prepare_documents(load(path))
-    chunks = chunk_document(doc.doc_id, doc.text, size=300, overlap=60)
-    assert time.perf_counter() - started < 10
+    # a hang guard only (a quadratic pass over 300k characters would take hours, not seconds)
+    (doc,) = finishes_within(300, lambda: prepare_documents(load(path)))
+    chunks = finishes_within(300, chunk_document, doc.doc_id, doc.text, size=300, overlap=60)
     assert len(doc.text) >= 300_000 - 40
     assert len(chunks) >= 999 and all(0 < len(c.text) <= 300 for c in chunks)
     assert "".join(c.text for c in chunks) == doc.text  # no punctuation, so no overlap and nothing lost
@@ -325,7 +341,7 @@ def _rss_bytes() -> int:
 class PeakRSS:
     """The largest growth of this process's resident memory while the block runs (sampled every 2 ms)."""
 
-    def __enter__(self) -> "PeakRSS":
+    def __enter__(self) -> PeakRSS:
         self.baseline = self.peak = _rss_bytes()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
@@ -365,7 +381,9 @@ def test_the_size_limit_comes_from_the_settings(hostile, tmp_path):
     folder = tmp_path / "big"
     folder.mkdir()
     (folder / "two-mb.txt").write_text("正文内容。" * (2 * MB // 15 + 1), encoding="utf-8")
-    kb = Assistant(Settings.load(tmp_path / "home", models=str(models_dir()), max_file_mb=1), embedder=hostile.kb.embedder)
+    kb = Assistant(
+        Settings.load(tmp_path / "home", models=str(models_dir()), max_file_mb=1), embedder=hostile.kb.embedder
+    )
     try:
         reasons = by_name(kb.ingest([folder]).failed)
     finally:
@@ -375,7 +393,7 @@ def test_the_size_limit_comes_from_the_settings(hostile, tmp_path):
 
 
 @pytest.mark.slow
-def test_a_200_mb_text_file_is_refused_quickly_without_reading_it_into_memory(hostile, tmp_path):
+def test_a_200_mb_text_file_is_refused_quickly_without_reading_it_into_memory(hostile, tmp_path, monkeypatch):
     folder = tmp_path / "huge"
     folder.mkdir()
     path = folder / "huge.txt"
@@ -387,14 +405,21 @@ def test_a_200_mb_text_file_is_refused_quickly_without_reading_it_into_memory(ho
     assert path.stat().st_size >= 200 * MB
     kb = hostile.kb
     before = snapshot(kb)
-    started = time.perf_counter()
+    # quick because the size is checked first: the file is neither hashed nor loaded
+    import assistant.kb.indexer as indexer_module
+
+    touched = []
+    for name in ("sha256_file", "load"):
+        real = getattr(indexer_module, name)
+        monkeypatch.setattr(
+            indexer_module, name, lambda p, *a, _real=real, **kw: touched.append(Path(p).name) or _real(p, *a, **kw)
+        )
     with PeakRSS() as rss:
-        report = kb.ingest([folder])
-    seconds = time.perf_counter() - started
+        report = finishes_within(300, kb.ingest, [folder])  # a hang guard, not a speed target
     reason = by_name(report.failed)["huge.txt"]
     assert reason.startswith("file too large: 200.0 MB > limit 50.0 MB")  # settings.max_file_mb, default 50
+    assert "huge.txt" not in touched
     assert rss.growth < 100 * MB, f"RSS grew by {rss.growth / MB:.0f} MB"
-    assert seconds < 20, f"took {seconds:.1f} s"
     assert snapshot(kb) == before
 
 
@@ -453,7 +478,9 @@ def test_permission_denied_is_reported_for_real(tmp_path):
     pre, inbox = tmp_path / "pre", tmp_path / "inbox"
     pre.mkdir()
     inbox.mkdir()
-    (pre / "接待.txt").write_text("关于公务接待的规定\n公务接待的标准是工作餐一菜一汤，不得安排宴请。\n", encoding="utf-8")
+    (pre / "接待.txt").write_text(
+        "关于公务接待的规定\n公务接待的标准是工作餐一菜一汤，不得安排宴请。\n", encoding="utf-8"
+    )
     locked = inbox / "locked.txt"
     locked.write_text("关于保密工作的通知\n涉密文件一律不得带出办公室。\n", encoding="utf-8")
     locked_dir = inbox / "locked-folder"
@@ -467,12 +494,26 @@ def test_permission_denied_is_reported_for_real(tmp_path):
     try:
         probe = subprocess.run([*prefix, "cat", str(locked)], capture_output=True, text=True)
         if probe.returncode == 0:
-            pytest.skip("this environment lets the test process read a mode-000 file even with DAC capabilities dropped")
+            pytest.skip(
+                "this environment lets the test process read a mode-000 file even with DAC capabilities dropped"
+            )
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         run = subprocess.run(
-            [*prefix, sys.executable, "-c", _PERMISSION_SCRIPT, str(tmp_path / "home"), str(models_dir()),
-             str(pre), str(inbox), str(good)],
-            capture_output=True, text=True, env=env, timeout=600,
+            [
+                *prefix,
+                sys.executable,
+                "-c",
+                _PERMISSION_SCRIPT,
+                str(tmp_path / "home"),
+                str(models_dir()),
+                str(pre),
+                str(inbox),
+                str(good),
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=600,
         )
     finally:
         locked.chmod(stat.S_IRUSR | stat.S_IWUSR)

@@ -12,6 +12,7 @@ import re
 import shutil
 
 import pytest
+from conftest import CORPUS, models_dir
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -19,12 +20,10 @@ from assistant.answering.evidence import Thresholds
 from assistant.answering.extractive import FRAMING, ExtractiveAnswerer, shown
 from assistant.api import Assistant
 from assistant.errors import QuestionError
-from assistant.retrieval.query import Concept, Query
 from assistant.results import Answer, Passage
+from assistant.retrieval.query import Concept, Query
 from assistant.settings import Settings
 from ingest.clean import clean_text
-
-from conftest import CORPUS, models_dir
 
 SHUANG = "机关是怎样落实在职党员“双报到”制度的？"
 SHUANG_EN = "How do offices run the 双报到 system?"
@@ -34,8 +33,7 @@ LEADS = {words["lead"] for words in FRAMING.values()}
 REFUSALS = {words["refusal"] for words in FRAMING.values()}
 
 
-
-def only_floor(floor: float) -> "Thresholds":
+def only_floor(floor: float) -> Thresholds:
     """Thresholds that refuse on the evidence floor alone (no unseen-word or sentence checks)."""
     return Thresholds(evidence_floor=floor, unseen_share=1.01, unseen_penalty=0.0, sentence_floor=0.0)
 
@@ -114,8 +112,19 @@ def test_a_question_at_the_length_limit_is_still_answered(corpus_kb):
         "../../../../etc/passwd",
         "[1] [2] 双报到 [99]",
     ],
-    ids=["nul", "nul-inside", "ansi-escape", "rtl-override", "only-punctuation", "sql", "html-js", "emoji",
-         "format-strings", "path-traversal", "fake-markers"],
+    ids=[
+        "nul",
+        "nul-inside",
+        "ansi-escape",
+        "rtl-override",
+        "only-punctuation",
+        "sql",
+        "html-js",
+        "emoji",
+        "format-strings",
+        "path-traversal",
+        "fake-markers",
+    ],
 )
 def test_hostile_questions_get_a_sane_answer(corpus_kb, question):
     answer = corpus_kb.ask(question)
@@ -137,7 +146,9 @@ def test_only_punctuation_is_refused(corpus_kb):
 
 
 @pytest.mark.e2e
-@pytest.mark.parametrize("question", ["📄 双报到怎么落实？🙏", "\x1b[31m双报到怎么落实？\x1b[0m", "双报到\x00怎么落实？"])
+@pytest.mark.parametrize(
+    "question", ["📄 双报到怎么落实？🙏", "\x1b[31m双报到怎么落实？\x1b[0m", "双报到\x00怎么落实？"]
+)
 def test_noise_around_a_real_question_does_not_stop_the_answer(corpus_kb, question):
     answer = corpus_kb.ask(question)
     check_sane(corpus_kb, answer)
@@ -148,7 +159,7 @@ def test_noise_around_a_real_question_does_not_stop_the_answer(corpus_kb, questi
 @pytest.mark.e2e
 def test_sql_in_a_question_leaves_the_registry_and_index_whole(corpus_kb):
     before = ([(d.doc_id, d.source, d.n_chunks) for d in corpus_kb.documents()], corpus_kb.store.count())
-    for question in ["'; DROP TABLE documents; --", "\" OR 1=1; DELETE FROM chunks; --", "双报到'); DROP TABLE meta;--"]:
+    for question in ["'; DROP TABLE documents; --", '" OR 1=1; DELETE FROM chunks; --', "双报到'); DROP TABLE meta;--"]:
         check_sane(corpus_kb, corpus_kb.ask(question))
         corpus_kb.retrieve(question)
     after = ([(d.doc_id, d.source, d.n_chunks) for d in corpus_kb.documents()], corpus_kb.store.count())
@@ -287,8 +298,7 @@ _WORDS = ["党建", "机关", "落实", "双报到", "社区", "服务", "红烧
 @st.composite
 def _scenarios(draw):
     docs = {
-        f"d{i}": draw(st.text(alphabet=_ALPHABET, min_size=1, max_size=160))
-        for i in range(draw(st.integers(1, 3)))
+        f"d{i}": draw(st.text(alphabet=_ALPHABET, min_size=1, max_size=160)) for i in range(draw(st.integers(1, 3)))
     }
     passages = []
     for _ in range(draw(st.integers(0, 5))):
@@ -296,15 +306,26 @@ def _scenarios(draw):
         text = docs[doc_id]
         start = draw(st.integers(0, len(text) - 1))
         end = draw(st.integers(start + 1, len(text)))
-        passages.append(Passage(
-            text=text[start:end], title=f"《{doc_id}》", source=f"/docs/{doc_id}.txt", section="", start=start,
-            end=end, score=1.0, chunk_id=f"{doc_id}:{start}", doc_id=doc_id, dense=draw(st.floats(0.5, 1.0)),
-        ))
+        passages.append(
+            Passage(
+                text=text[start:end],
+                title=f"《{doc_id}》",
+                source=f"/docs/{doc_id}.txt",
+                section="",
+                start=start,
+                end=end,
+                score=1.0,
+                chunk_id=f"{doc_id}:{start}",
+                doc_id=doc_id,
+                dense=draw(st.floats(0.5, 1.0)),
+            )
+        )
     words = draw(st.lists(st.sampled_from(_WORDS), max_size=5, unique=True))
     concepts = [Concept(w, (w,), draw(st.floats(0.05, 6.0))) for w in words]
     query = Query("、".join(words) + "？", draw(st.sampled_from(["zh", "en"])), words, concepts)
     answerer = ExtractiveAnswerer(
-        thresholds=only_floor(draw(st.floats(0.0, 0.9))), max_sentences=draw(st.integers(1, 5)),
+        thresholds=only_floor(draw(st.floats(0.0, 0.9))),
+        max_sentences=draw(st.integers(1, 5)),
         max_chars=draw(st.integers(10, 400)),
     )
     return docs, passages, query, answerer
@@ -325,7 +346,9 @@ def test_property_every_marker_resolves_and_every_quote_is_the_passage_text_at_i
     for line in answer.text.split("\n")[1:]:
         assert MARKER.search(line) and line.endswith("]")
     for c in answer.citations:
-        passage = next(p for p in passages if p.doc_id == c.doc_id and (p.start, p.end) == (c.passage_start, c.passage_end))
+        passage = next(
+            p for p in passages if p.doc_id == c.doc_id and (p.start, p.end) == (c.passage_start, c.passage_end)
+        )
         assert c.text == passage.text
         assert c.quote and c.quote in c.text
         assert c.text[c.start - c.passage_start : c.end - c.passage_start] == c.quote
@@ -350,5 +373,5 @@ def test_property_cleaning_is_idempotent_and_leaves_no_spaces_at_chinese_text(ra
     assert not re.search("[\x00-\x08\x0e-\x1f\u200b\u202e\ufeff]", once)
     for line in once.split("\n") if once else []:
         assert line and line == line.strip()
-        body = line[len(m.group(0)):] if (m := _MD_PREFIX.match(line)) else line
+        body = line[len(m.group(0)) :] if (m := _MD_PREFIX.match(line)) else line
         assert not re.search(f"[{_CJK}] | [{_CJK}]", body), line

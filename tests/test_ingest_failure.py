@@ -3,11 +3,12 @@
 import shutil
 
 import pytest
+from conftest import CORPUS, HashEmbedder, models_dir
 
 from assistant.api import Assistant
 from assistant.settings import Settings
 
-from conftest import CORPUS, HashEmbedder, models_dir
+pytestmark = pytest.mark.e2e  # real Chroma (the embedder is a stand-in)
 
 
 def test_store_failure_mid_batch_is_raised_and_the_index_stays_consistent(tmp_path):

@@ -20,11 +20,13 @@ def test_english_words_are_lowercased_and_stopwords_dropped():
 
 def test_bm25_ranks_the_chunk_with_the_rare_term_first_and_persists(tmp_path):
     index = BM25Index(tmp_path / "bm25")
-    index.build([
-        ("a", ["党员", "报到", "双报到", "社区"]),
-        ("b", ["党员", "学习", "学习", "制度"]),
-        ("c", ["保密", "制度", "管理"]),
-    ])
+    index.build(
+        [
+            ("a", ["党员", "报到", "双报到", "社区"]),
+            ("b", ["党员", "学习", "学习", "制度"]),
+            ("c", ["保密", "制度", "管理"]),
+        ]
+    )
     hits = index.search(["双报到", "党员"], 3)
     assert [h.chunk_id for h in hits][:1] == ["a"]
     assert all(h.score > 0 for h in hits) and {h.chunk_id for h in hits} == {"a", "b"}
@@ -120,5 +122,5 @@ def test_a_source_that_changes_between_the_two_reads_is_refused_and_the_old_inde
     for name, second in variants.items():
         reads = iter([[("a", ["党员", "报到"]), ("b", ["制度"])], second])
         with pytest.raises(RuntimeError, match="changed while the keyword index"):
-            index.build(lambda: next(reads))
+            index.build(lambda reads=reads: next(reads))
         assert index.ids == ["a", "b"] and np.array_equal(index.scores(["党员"]), before), name

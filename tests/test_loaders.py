@@ -257,14 +257,10 @@ def test_docx_title_style_and_tracked_changes(tmp_path: Path) -> None:
     paragraph = document.add_paragraph("保留")
     # An unaccepted tracked insertion is part of the text, a tracked deletion is not.
     paragraph._p.append(
-        parse_xml(
-            f'<w:ins {nsdecls("w")} w:id="1" w:author="a"><w:r><w:t>新增内容</w:t></w:r></w:ins>'
-        )
+        parse_xml(f'<w:ins {nsdecls("w")} w:id="1" w:author="a"><w:r><w:t>新增内容</w:t></w:r></w:ins>')
     )
     paragraph._p.append(
-        parse_xml(
-            f'<w:del {nsdecls("w")} w:id="2" w:author="a"><w:r><w:delText>删除内容</w:delText></w:r></w:del>'
-        )
+        parse_xml(f'<w:del {nsdecls("w")} w:id="2" w:author="a"><w:r><w:delText>删除内容</w:delText></w:r></w:del>')
     )
     path = tmp_path / "总结.docx"
     document.save(str(path))
@@ -354,9 +350,7 @@ def test_pdf_with_owner_password_only_is_read(tmp_path: Path) -> None:
     assert [(p.page, p.text.strip()) for p in doc.parts] == [(1, "Restricted but readable"), (2, "Page two")]
 
 
-def test_aes_pdf_without_crypto_library_says_what_is_missing(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_aes_pdf_without_crypto_library_says_what_is_missing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from pypdf.errors import DependencyError
 
     def needs_cryptography(self: PdfReader, password: str) -> None:

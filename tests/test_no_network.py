@@ -19,11 +19,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from conftest import CORPUS, ROOT, models_dir
 
 from assistant.api import Assistant
 from assistant.settings import Settings
-
-from conftest import CORPUS, ROOT, models_dir
 
 pytestmark = pytest.mark.e2e
 
@@ -123,14 +122,16 @@ def test_answering_opens_no_network_connection(tmp_path, e5_embedder):
     extra.write_text("关于公务接待的规定\n公务接待的标准是工作餐一菜一汤，不得安排宴请。\n", encoding="utf-8")
 
     # A fresh interpreter, with the product's own defaults: no offline switches from the test run.
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("ASSISTANT_", "HF_", "TRANSFORMERS_", "CHROMA_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ASSISTANT_", "HF_", "TRANSFORMERS_", "CHROMA_"))}
     env["PYTHONPATH"] = str(ROOT)
     trace = tmp_path / "strace.txt"
     prefix = _strace_prefix(trace)
     run = subprocess.run(
         [*prefix, sys.executable, "-c", SCRIPT, str(home), str(models_dir()), str(extra)],
-        capture_output=True, text=True, env=env, timeout=600,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
     )
     assert run.returncode == 0, run.stderr[-3000:]
     lines = dict(line.split(" ", 1) for line in run.stdout.splitlines() if line.startswith(("ATTEMPTS ", "RESULT ")))

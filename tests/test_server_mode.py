@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import shutil
 import subprocess
 import sys
@@ -10,12 +11,12 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from conftest import CORPUS, REPORT, HashEmbedder, free_port, models_dir
 
 from assistant.api import Assistant
 from assistant.errors import StoreError
+from assistant.kb.consistency import documents_from_store
 from assistant.settings import Settings
-
-from conftest import CORPUS, free_port, models_dir
 
 pytestmark = pytest.mark.e2e
 
@@ -33,8 +34,11 @@ class ChromaServer:
 
     def start(self) -> None:
         chroma = Path(sys.executable).parent / "chroma"
-        self.proc = subprocess.Popen([str(chroma), "run", "--path", str(self.path), "--host", "127.0.0.1",
-                                      "--port", str(self.port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            [str(chroma), "run", "--path", str(self.path), "--host", "127.0.0.1", "--port", str(self.port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.time() + 60
         while time.time() < deadline:
             try:
@@ -96,6 +100,41 @@ def test_server_mode_end_to_end_with_restart_and_a_second_instance(tmp_path, ser
     answer = b.ask("市委办公厅在政治上怎样做到“两个维护”？")
     assert any(c.source.endswith("000_c080b3a73747e000.txt") for c in answer.citations)
     assert len(b.documents()) == 3
+    a.close()
+    b.close()
+
+
+def test_a_document_rebuilt_from_the_server_is_the_original_cleaned_text(tmp_path, server):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "report.md").write_text(REPORT, encoding="utf-8")  # blank lines, headings, English sentences
+    shutil.copy(CORPUS / "004_a27570de015ca1d1.txt", docs)
+    # The text is what is checked, so a stand-in embedder will do; the store is the real server.
+    a = Assistant(
+        Settings.load(tmp_path / "home-a", models=str(models_dir()), chroma_url=server.url), embedder=HashEmbedder()
+    )
+    assert len(a.ingest([docs]).added) == 2
+    documents = a.documents()
+    report = next(d for d in documents if d.source.endswith("report.md"))
+    text = a.document_text(report.doc_id)
+    chunks = a.registry.chunks_of_document(report.doc_id)
+    assert " " in [text[x.end : y.start] for x, y in itertools.pairwise(chunks)]  # a gap that is not a line break
+
+    rebuilt = {doc.doc_id: doc for items in documents_from_store(a.store).values() for doc, _, _ in items}
+    assert set(rebuilt) == {d.doc_id for d in documents}
+    for d in documents:
+        assert rebuilt[d.doc_id].text == a.registry.document_text(d.doc_id)
+
+    # a second instance with an empty home rebuilds its registry from the server: the same documents
+    b = Assistant(
+        Settings.load(tmp_path / "home-b", models=str(models_dir()), chroma_url=server.url), embedder=HashEmbedder()
+    )
+    assert [(d.doc_id, d.n_chunks, d.complete) for d in b.documents()] == [
+        (d.doc_id, d.n_chunks, d.complete) for d in documents
+    ]
+    for d in documents:
+        assert b.document_text(d.doc_id) == a.document_text(d.doc_id)
+        assert b.registry.chunks_of_document(d.doc_id) == a.registry.chunks_of_document(d.doc_id)
     a.close()
     b.close()
 

@@ -8,21 +8,27 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-
-from assistant.errors import SettingsError
-from assistant.results import Answer, Citation, Passage
-from assistant.settings import Settings
 from conftest import free_port
+
 from assistant.app.ui.app import EXAMPLES, ServerOptions, ask_kb, build_app, exposure_warning, is_loopback
 from assistant.app.ui.render import answer_dict, answer_message, chat_text, highlight, sources_html
 from assistant.app.ui.uploads import ingest_uploads
+from assistant.errors import SettingsError
+from assistant.results import Answer, Citation, Passage
 from assistant.retrieval.followup import rewrite_followup
+from assistant.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 SCRIPT = "<script>alert(1)</script>"
 IMG = "<img src=x onerror=alert(1)>"
 TEMPLATE = "${alert(1)}{{value}}"  # gr.HTML renders through a template: its syntax must stay text too
@@ -32,29 +38,35 @@ SHUANG = "机关是怎样落实在职党员“双报到”制度的？"
 
 
 # -- follow-up rewriting ------------------------------------------------------------------------
-@pytest.mark.parametrize(("question", "history", "expected"), [
-    # A first question, and questions that stand on their own, are searched as asked.
-    (SHUANG, [], SHUANG),
-    ("办公室怎样做好保密工作？", [SHUANG], "办公室怎样做好保密工作？"),
-    ("明天北京会下雨吗？", [SHUANG], "明天北京会下雨吗？"),
-    ("双报到是什么？", [SHUANG], "双报到是什么？"),
-    # Swapping the topic keeps the previous framing words (机关, 落实) and drops its topic.
-    ("那保密工作呢？", [SHUANG], "保密工作 机关 落实"),
-    ("保密工作呢？", [SHUANG], "保密工作 机关 落实"),
-    ("那么，督查督办呢？", [SHUANG], "督查督办 机关 落实"),
-    # A chain of follow-ups keeps the frame, because history holds what was searched.
-    ("那督查督办呢？", [SHUANG, "保密工作 机关 落实"], "督查督办 机关 落实"),
-    # Referring back carries the previous topic.
-    ("它有什么要求？", [SHUANG], "在职党员 双报到 制度 它有什么要求？"),
-    ("这个制度是什么时候开始的？", [SHUANG], "在职党员 双报到 这个制度是什么时候开始的？"),
-    ("为什么？", [SHUANG], "在职党员 双报到 制度 为什么？"),
-    ("此外还有哪些措施？", [SHUANG], "在职党员 双报到 制度 此外还有哪些措施？"),
-    # English follow-ups.
-    ("What about confidentiality work?", ["How do offices run the 双报到 system?"],
-     "confidentiality work offices run"),
-    ("And why?", ["How do offices run the 双报到 system?"], "双报到 system And why?"),
-    ("Is there a Wednesday study day?", [SHUANG], "Is there a Wednesday study day?"),
-])
+@pytest.mark.parametrize(
+    ("question", "history", "expected"),
+    [
+        # A first question, and questions that stand on their own, are searched as asked.
+        (SHUANG, [], SHUANG),
+        ("办公室怎样做好保密工作？", [SHUANG], "办公室怎样做好保密工作？"),
+        ("明天北京会下雨吗？", [SHUANG], "明天北京会下雨吗？"),
+        ("双报到是什么？", [SHUANG], "双报到是什么？"),
+        # Swapping the topic keeps the previous framing words (机关, 落实) and drops its topic.
+        ("那保密工作呢？", [SHUANG], "保密工作 机关 落实"),
+        ("保密工作呢？", [SHUANG], "保密工作 机关 落实"),
+        ("那么，督查督办呢？", [SHUANG], "督查督办 机关 落实"),
+        # A chain of follow-ups keeps the frame, because history holds what was searched.
+        ("那督查督办呢？", [SHUANG, "保密工作 机关 落实"], "督查督办 机关 落实"),
+        # Referring back carries the previous topic.
+        ("它有什么要求？", [SHUANG], "在职党员 双报到 制度 它有什么要求？"),
+        ("这个制度是什么时候开始的？", [SHUANG], "在职党员 双报到 这个制度是什么时候开始的？"),
+        ("为什么？", [SHUANG], "在职党员 双报到 制度 为什么？"),
+        ("此外还有哪些措施？", [SHUANG], "在职党员 双报到 制度 此外还有哪些措施？"),
+        # English follow-ups.
+        (
+            "What about confidentiality work?",
+            ["How do offices run the 双报到 system?"],
+            "confidentiality work offices run",
+        ),
+        ("And why?", ["How do offices run the 双报到 system?"], "双报到 system And why?"),
+        ("Is there a Wednesday study day?", [SHUANG], "Is there a Wednesday study day?"),
+    ],
+)
 def test_rewrite_followup(question, history, expected):
     assert rewrite_followup(question, history) == expected
 
@@ -69,11 +81,23 @@ def _hostile_answer() -> Answer:
     passage = f"第一句。{SCRIPT}与{IMG}应原样显示。第三句<b>粗</b>。"
     quote = f"{SCRIPT}与{IMG}应原样显示。"
     at = passage.index(quote)
-    cite = Citation(n=1, title=f"标题{IMG}", source=f"/x/{SCRIPT}.txt", section="一、<i>章节</i>", text=passage,
-                    quote=quote, start=100 + at, end=100 + at + len(quote), page=3, doc_id="d1",
-                    passage_start=100, passage_end=100 + len(passage))
-    return Answer(question=IMG, text=f"根据知识库中的文件：\n{quote}[1]", refused=False, citations=[cite],
-                  searched=f"{IMG} 检索")
+    cite = Citation(
+        n=1,
+        title=f"标题{IMG}",
+        source=f"/x/{SCRIPT}.txt",
+        section="一、<i>章节</i>",
+        text=passage,
+        quote=quote,
+        start=100 + at,
+        end=100 + at + len(quote),
+        page=3,
+        doc_id="d1",
+        passage_start=100,
+        passage_end=100 + len(passage),
+    )
+    return Answer(
+        question=IMG, text=f"根据知识库中的文件：\n{quote}[1]", refused=False, citations=[cite], searched=f"{IMG} 检索"
+    )
 
 
 def _document(passage: str) -> str:
@@ -84,7 +108,7 @@ def _document(passage: str) -> str:
 def test_sources_panel_escapes_documents_and_marks_the_quote_after_escaping():
     answer = _hostile_answer()
     doc = _document(answer.citations[0].text)
-    assert doc[100:100 + len(answer.citations[0].text)] == answer.citations[0].text
+    assert doc[100 : 100 + len(answer.citations[0].text)] == answer.citations[0].text
     out = sources_html(answer, {"d1": doc}.get)
     # No tag from a document or a question survives; all of them show as text.
     for tag in ("<script", "<img", "<svg", "<b>", "<i>"):
@@ -96,14 +120,32 @@ def test_sources_panel_escapes_documents_and_marks_the_quote_after_escaping():
     assert "第 3 页" in out and "<details" in out and "[1]" in out
     # The surrounding text: from the document's start (100 characters before), to 300 characters after.
     context = re.search(r'<div class="src-ctx-text">(.*?)</div>', out, re.S).group(1)
-    assert context.startswith("前前") and context.endswith("后文&lt;script&gt;alert(1)&lt;/script&gt;" + "尾" * 273 + "…")
+    assert context.startswith("前前") and context.endswith(
+        "后文&lt;script&gt;alert(1)&lt;/script&gt;" + "尾" * 273 + "…"
+    )
 
 
 def test_refusal_panel_labels_the_nearest_passages_as_not_answering():
-    nearest = [Passage(text=f"最近的段落{SCRIPT}", title="文件一", source="/a/一.txt", section="", start=0, end=9,
-                       score=0.1, chunk_id="c", doc_id="d")]
-    answer = Answer(question="明天北京会下雨吗？", text="知识库中没有找到能回答这个问题的内容。", refused=True,
-                    nearest=nearest, searched="明天北京会下雨吗？")
+    nearest = [
+        Passage(
+            text=f"最近的段落{SCRIPT}",
+            title="文件一",
+            source="/a/一.txt",
+            section="",
+            start=0,
+            end=9,
+            score=0.1,
+            chunk_id="c",
+            doc_id="d",
+        )
+    ]
+    answer = Answer(
+        question="明天北京会下雨吗？",
+        text="知识库中没有找到能回答这个问题的内容。",
+        refused=True,
+        nearest=nearest,
+        searched="明天北京会下雨吗？",
+    )
     out = sources_html(answer, lambda _: None)
     assert "src-refusal" in out and "不回答此问题" in out and "does not answer" in out
     assert "&lt;script&gt;" in out and "<script" not in out
@@ -125,8 +167,12 @@ def test_chat_text_is_literal_in_markdown():
 
 
 def test_answer_message_says_what_was_searched():
-    answer = Answer(question="保密工作 机关 落实", text="根据知识库中的文件：\n句子。[1]", refused=False,
-                    searched="保密工作 机关 落实")
+    answer = Answer(
+        question="保密工作 机关 落实",
+        text="根据知识库中的文件：\n句子。[1]",
+        refused=False,
+        searched="保密工作 机关 落实",
+    )
     message = answer_message(answer, "那保密工作呢？")
     assert message.startswith("*检索内容：保密工作 机关 落实*") and message.endswith("\\[1\\]")
     assert not answer_message(Answer("q", "a", False, searched="q"), "q").startswith("*")
@@ -158,8 +204,13 @@ def test_ask_kb_passes_the_number_of_passages_only_when_it_differs():
 def test_server_options_come_from_settings():
     o = ServerOptions.from_settings(Settings.load(None, env={}))
     assert (o.host, o.port, o.auth, o.max_upload_mb, o.max_upload_files) == ("127.0.0.1", 7860, None, 50, 20)
-    env = {"ASSISTANT_UI_USER": "u", "ASSISTANT_UI_PASSWORD": "p", "ASSISTANT_HOST": "0.0.0.0",
-           "ASSISTANT_PORT": "8000", "ASSISTANT_MAX_UPLOAD_MB": "5"}
+    env = {
+        "ASSISTANT_UI_USER": "u",
+        "ASSISTANT_UI_PASSWORD": "p",
+        "ASSISTANT_HOST": "0.0.0.0",
+        "ASSISTANT_PORT": "8000",
+        "ASSISTANT_MAX_UPLOAD_MB": "5",
+    }
     o = ServerOptions.from_settings(Settings.load(None, env=env))
     assert (o.host, o.port, o.auth, o.max_upload_mb) == ("0.0.0.0", 8000, ("u", "p"), 5)
     with pytest.raises(SettingsError, match="both"):
@@ -195,8 +246,7 @@ def test_upload_limits_are_checked_before_ingesting(tmp_path):
 # -- a running app --------------------------------------------------------------------------------
 def _launch(kb):
     app = build_app(kb)
-    app.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=free_port(), ssr_mode=False,
-               quiet=True)
+    app.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=free_port(), ssr_mode=False, quiet=True)
     return app, app.local_url
 
 
@@ -215,8 +265,9 @@ def upload_app(tmp_path_factory, e5_embedder):
     from assistant.settings import Settings
     from tests.conftest import models_dir
 
-    kb = Assistant(Settings.load(tmp_path_factory.mktemp("upload-home"), models=str(models_dir())),
-                   embedder=e5_embedder)
+    kb = Assistant(
+        Settings.load(tmp_path_factory.mktemp("upload-home"), models=str(models_dir())), embedder=e5_embedder
+    )
     app, url = _launch(kb)
     yield kb, url
     app.close()
@@ -328,8 +379,11 @@ def test_browser_upload_then_ask_and_documents_show_literally(upload_app, page, 
     document.add_paragraph("本单位实行“周三学习日”制度，每周三下午集中学习。")
     document.save(folder / "学习制度.docx")
     hostile = folder / "网页安全.txt"
-    hostile.write_text(f"网页安全测试说明\n本文件用于检验页面转义：{SCRIPT} 和 {IMG} 以及 {TEMPLATE} 必须按原样显示。\n"
-                       "网页安全测试由信息中心负责，每季度开展一次。\n", encoding="utf-8")
+    hostile.write_text(
+        f"网页安全测试说明\n本文件用于检验页面转义：{SCRIPT} 和 {IMG} 以及 {TEMPLATE} 必须按原样显示。\n"
+        "网页安全测试由信息中心负责，每季度开展一次。\n",
+        encoding="utf-8",
+    )
 
     page.goto(url)
     page.get_by_role("tab", name="知识库 Knowledge base").click()
@@ -441,17 +495,19 @@ def test_answer_message_flags_unsupported_sentences_and_unverified_refusals():
     assert "无法在文件中找到依据" in answer_message(refused, "问题")
 
 
+@pytest.mark.e2e  # real Chroma
 def test_delete_from_the_knowledge_base_view(tmp_path):
     import shutil
 
+    from conftest import CORPUS, HashEmbedder, models_dir
+
     from assistant.api import Assistant
     from assistant.app.ui.uploads import delete_sources, source_choices
-    from conftest import CORPUS, HashEmbedder, models_dir
 
     shutil.copy(CORPUS / "001_74ca4dddf80f577d.txt", tmp_path / "a <b>.txt")
     kb = Assistant(Settings.load(tmp_path / "home", models=str(models_dir())), embedder=HashEmbedder())
     kb.ingest([tmp_path / "a <b>.txt"])
-    (label, source), = source_choices(kb)
+    ((label, source),) = source_choices(kb)
     assert label.startswith("a <b>.txt — ")
     assert "请先选择" in delete_sources(kb, [])
     message = delete_sources(kb, [source])

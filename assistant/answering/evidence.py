@@ -54,12 +54,15 @@ _TYPE_PATTERNS_ZH = (
     (AnswerType.DURATION, re.compile(r"多久|多长时间|多长|几天|几年|几个月|多少天|多少年|多少个月|期限")),
     (AnswerType.PERSON, re.compile(r"谁|哪位|哪个人|哪些人|什么人|姓名")),
     (AnswerType.PLACE, re.compile(r"哪里|哪儿|什么地方|哪个(?:城市|村|省|县|区|地方|社区|乡|镇|国家)|在哪")),
-    (AnswerType.NUMBER, re.compile(r"多少|几(?![乎何])|多大|多高|多重|比例|百分之")),
+    # 哪几项 / 哪九条 ask for a list, not a count.
+    (AnswerType.NUMBER, re.compile(r"多少|(?<!哪)几(?![乎何])|多大|多高|多重|比例|百分之")),
 )
 _TYPE_PATTERNS_EN = (
     (AnswerType.DATE, re.compile(r"\bwhen\b|\b(?:which|what) (?:year|date|day|month)\b|\bsince when\b", re.I)),
-    (AnswerType.DURATION, re.compile(r"\bhow long\b|\bhow often\b|\bhow many (?:days|years|months|weeks|hours)\b",
-                                     re.I)),
+    (
+        AnswerType.DURATION,
+        re.compile(r"\bhow long\b|\bhow often\b|\bhow many (?:days|years|months|weeks|hours)\b", re.I),
+    ),
     (AnswerType.PERSON, re.compile(r"\bwho\b|\bwhom\b|\bwhose\b|\bwhich (?:person|leader|official)\b", re.I)),
     (AnswerType.PLACE, re.compile(r"\bwhere\b|\b(?:which|what) (?:city|village|province|county|place)\b", re.I)),
     (AnswerType.NUMBER, re.compile(r"\bhow (?:many|much)\b|\bwhat (?:percentage|proportion|share|amount)\b", re.I)),
@@ -67,28 +70,46 @@ _TYPE_PATTERNS_EN = (
 
 _NUMERAL = r"(?:\d+(?:\.\d+)?|[一二两三四五六七八九十百千万]+)"
 _VALUE = {
-    AnswerType.NUMBER: re.compile(rf"\d|{_NUMERAL}(?:余|多)?(?:个|名|人|项|次|篇|件|条|类|场|批|家|所|本|支|期|届|处|户|元|"
-                                  r"万|亿|位|种|大|年|天|月|份|起|套|门|台|间|栋|张|%)"),
-    AnswerType.DURATION: re.compile(rf"{_NUMERAL}(?:余|多)?(?:个)?(?:天|日|周|月|年|小时|分钟|季度)|每(?:年|月|周|天|日|季度|半年)"
-                                    r"|半年|全年|当天|当日"),
-    AnswerType.DATE: re.compile(r"\d{4}年|\d{1,2}月|\d{1,2}日|[一二三四五六七八九十]+月|今年|去年|前年|年初|年底|年中|上半年|下半年"
-                                r"|近年来|以来"),
+    AnswerType.NUMBER: re.compile(
+        rf"\d|{_NUMERAL}(?:余|多)?(?:个|名|人|项|次|篇|件|条|类|场|批|家|所|本|支|期|届|处|户|元|"
+        r"万|亿|位|种|大|年|天|月|份|起|套|门|台|间|栋|张|%)"
+    ),
+    AnswerType.DURATION: re.compile(
+        rf"{_NUMERAL}(?:余|多)?(?:个)?(?:天|日|周|月|年|小时|分钟|季度)|每(?:年|月|周|天|日|季度|半年)"
+        r"|半年|全年|当天|当日"
+    ),
+    AnswerType.DATE: re.compile(
+        r"\d{4}年|\d{1,2}月|\d{1,2}日|[一二三四五六七八九十]+月|今年|去年|前年|年初|年底|年中|上半年|下半年"
+        r"|近年来|以来"
+    ),
     # A name: "张某", "王xx" (masked as the documents do), "xx同志", "李明同志" (not 全体同志).
-    AnswerType.PERSON: re.compile(r"[\u4e00-\u9fff](?:某|xx|XX|\*\*)|(?:xx|XX|\*\*)同志|(?<![体位名些])[\u4e00-\u9fff]{2,3}同志"),
+    AnswerType.PERSON: re.compile(
+        r"[\u4e00-\u9fff](?:某|xx|XX|\*\*)|(?:xx|XX|\*\*)同志|(?<![体位名些])[\u4e00-\u9fff]{2,3}同志"
+    ),
     AnswerType.PLACE: re.compile(r"[\u4e00-\u9fff]{2,}(?:省|市|县|区|镇|乡|村|社区|街道|路|馆|基地|中心|园|广场)"),
 }
 
 MISSING_WORDS = {
-    "zh": {AnswerType.NUMBER: "具体数字", AnswerType.DURATION: "具体时长或频次", AnswerType.DATE: "具体时间",
-           AnswerType.PERSON: "具体人员", AnswerType.PLACE: "具体地点"},
-    "en": {AnswerType.NUMBER: "the number", AnswerType.DURATION: "the duration or frequency",
-           AnswerType.DATE: "the date", AnswerType.PERSON: "the person", AnswerType.PLACE: "the place"},
+    "zh": {
+        AnswerType.NUMBER: "具体数字",
+        AnswerType.DURATION: "具体时长或频次",
+        AnswerType.DATE: "具体时间",
+        AnswerType.PERSON: "具体人员",
+        AnswerType.PLACE: "具体地点",
+    },
+    "en": {
+        AnswerType.NUMBER: "the number",
+        AnswerType.DURATION: "the duration or frequency",
+        AnswerType.DATE: "the date",
+        AnswerType.PERSON: "the person",
+        AnswerType.PLACE: "the place",
+    },
 }
 
 # Words that say how something is asked, not what about: never part of the question's content.
 _QUESTION_FORM = re.compile(
     r"^(?:[几哪多].*|.*(?:多少|多久|多长|什么|怎么|怎样|如何|为何|为什么|是否|有没有)|一共|总共|共计|大概|大约|具体|目前|现在|已经"
-    r"|为了|应该|需要|分别|主要|开始|以后|之后|之内|期间|当时|一年|自己|让|由|被|把)$"
+    r"|为了|应该|需要|分别|主要|开始|以后|之后|之内|期间|当时|一年|自己|让|由|被|把|长时间|一[份类个项种条位次])$"
 )
 _EN_QUESTION_FORM = frozenset(
     "many much long often roughly exactly approximately total year date day month when who whom where first "
@@ -105,7 +126,9 @@ def answer_type(question: str) -> AnswerType:
 
 
 # "几名", "多少本", "多少个": the measure word the asked number must come with.
-_ASKED_UNIT = re.compile(r"(?:几|多少)(个|名|人|项|次|篇|件|条|类|场|批|家|所|本|支|期|届|处|户|元|位|种|份|起|套|台|间|天|年|月)")
+_ASKED_UNIT = re.compile(
+    r"(?:几|多少)(个|名|人|项|次|篇|件|条|类|场|批|家|所|本|支|期|届|处|户|元|位|种|份|起|套|台|间|天|年|月)"
+)
 
 
 def asked_unit(question: str) -> str | None:
@@ -138,6 +161,8 @@ def content_concepts(concepts: list[Concept]) -> list[Concept]:
             continue
         if len(c.label) < 2:
             continue  # 场, 篇, 字: measure words and fragments jieba leaves alone
+        if c.label.endswith("了") and len(c.label) > 2:  # 落实了: the verb is the content
+            c = Concept(c.label[:-1], tuple(a[:-1] if a.endswith("了") else a for a in c.alternatives), c.weight)
         out.append(c)
     return out
 
@@ -198,6 +223,7 @@ class Judgement:
     typed_ok: bool
     subject: list[str] = field(default_factory=list)  # content words the documents do treat
     missing: list[str] = field(default_factory=list)  # what the documents do not state (words for people)
+    absent: list[str] = field(default_factory=list)  # the question's content words no top passage uses
 
 
 def unseen_share(concepts: list[Concept], unseen_idf: float) -> float:
@@ -209,8 +235,7 @@ def unseen_share(concepts: list[Concept], unseen_idf: float) -> float:
     return gone / total
 
 
-def decide(evidence: float, share: float, sentence_coverage: float, typed_ok: bool,
-           thresholds: Thresholds) -> Outcome:
+def decide(evidence: float, share: float, sentence_coverage: float, typed_ok: bool, thresholds: Thresholds) -> Outcome:
     """The outcome for the measured signals (see the module docstring)."""
     if evidence - thresholds.unseen_penalty * share < thresholds.evidence_floor or share >= thresholds.unseen_share:
         return Outcome.REFUSE
@@ -219,30 +244,35 @@ def decide(evidence: float, share: float, sentence_coverage: float, typed_ok: bo
     return Outcome.ANSWER
 
 
-def judge(query: Query, passages: list[Passage], unseen_idf: float, thresholds: Thresholds,
-          top: int = 3) -> Judgement:
+def judge(query: Query, passages: list[Passage], unseen_idf: float, thresholds: Thresholds, top: int = 3) -> Judgement:
     """Decide whether the passages answer the question fully, partly or not at all."""
     kind = answer_type(query.text)
     concepts = content_concepts(query.concepts)
     evidence = assess(query, passages, top)
     share = unseen_share(concepts, unseen_idf) if concepts else 1.0
-    scored = [(coverage(concepts, f"{p.section}\n{p.text[s:e]}"), p.text[s:e])
-              for p in passages[:top] for s, e in split_sentences(p.text)]
+    scored = [
+        (coverage(concepts, f"{p.section}\n{p.text[s:e]}"), p.text[s:e])
+        for p in passages[:top]
+        for s, e in split_sentences(p.text)
+    ]
     best = max((c for c, _ in scored), default=0.0)
-    about = [text for c, text in scored if best > 0 and c >= 0.8 * best]
+    # The sentences about the question: a value may sit in a sentence that leaves the office's name implicit.
+    about = [text for c, text in scored if best > 0 and c >= 0.6 * best]
     unit = asked_unit(query.text)
-    typed_ok = any(has_value(kind, text, unit) for text in about)
+    typed_ok = kind is AnswerType.OTHER or any(has_value(kind, text, unit) for text in about)
     words = "\n".join(f"{p.title}\n{p.section}\n{p.text}" for p in passages[:top])
-    subject = [c.label for c in sorted(concepts, key=lambda c: -c.weight)
-               if any(a in words for a in c.alternatives) and c.weight < unseen_idf - 1e-6]
-    absent = [c.label for c in sorted(concepts, key=lambda c: -c.weight)
-              if not any(a in words for a in c.alternatives)]
+    subject = [
+        c.label
+        for c in sorted(concepts, key=lambda c: -c.weight)
+        if any(a in words for a in c.alternatives) and c.weight < unseen_idf - 1e-6
+    ]
+    absent = [c.label for c in sorted(concepts, key=lambda c: -c.weight) if not any(a in words for a in c.alternatives)]
     outcome = decide(evidence.score if passages else 0.0, share, best, typed_ok, thresholds)
     missing: list[str] = []
     if outcome is Outcome.PARTIAL:
         # The asked kind of value when that is what is missing, else the question's words no passage uses.
         missing = [MISSING_WORDS[query.language][kind]] if not typed_ok else absent[:2]
-    return Judgement(outcome, evidence, kind, share, best, typed_ok, _outermost(subject)[:2], missing)
+    return Judgement(outcome, evidence, kind, share, best, typed_ok, _outermost(subject)[:2], missing, absent)
 
 
 def _outermost(words: list[str]) -> list[str]:

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
-from assistant.answering.evidence import Judgement, Outcome, Thresholds, coverage, judge
+from assistant.answering.evidence import (
+    AnswerType,
+    Judgement,
+    Outcome,
+    Thresholds,
+    asked_unit,
+    coverage,
+    has_value,
+    judge,
+)
+from assistant.results import Answer, Citation, Passage, Statement
 from assistant.retrieval.query import Concept, Query
 from assistant.text import question_language
-from assistant.results import Answer, Citation, Passage, Statement
 from ingest.chunking import split_sentences
 
 _MARKER_LIKE = re.compile(r"\[(\d+)\]")
@@ -25,8 +34,13 @@ def shown(text: str) -> str:
     return _MARKER_LIKE.sub("［\\1］", text)
 
 
+TYPED_BONUS = 0.3  # a sentence with the asked figure or date beats one that only names the subject
+REDUNDANCY = 0.5  # how much repeating a chosen sentence costs a candidate
+
 # "一、学深悟透做实，推动入脑入心", "三是督查督办上要有新突破。", "（二）加强保密管理": list labels and headings.
-_LIST_LABEL = re.compile(r"^\s*(?:[一二三四五六七八九十]+[、是]|[（(][一二三四五六七八九十\d]+[)）]|第[一二三四五六七八九十]+[，、是]|\d+[.、])")
+_LIST_LABEL = re.compile(
+    r"^\s*(?:[一二三四五六七八九十]+[、是]|[（(][一二三四五六七八九十\d]+[)）]|第[一二三四五六七八九十]+[，、是]|\d+[.、])"
+)
 
 
 def is_heading_like(sentence: str, section: str = "") -> bool:
@@ -85,8 +99,14 @@ FRAMING = {
 class ExtractiveAnswerer:
     """Writes an answer from the retrieved passages' own sentences; needs no language model."""
 
-    def __init__(self, *, thresholds: Thresholds, unseen_idf: Callable[[], float] = lambda: 5.0,
-                 max_sentences: int = 4, max_chars: int = 400):
+    def __init__(
+        self,
+        *,
+        thresholds: Thresholds,
+        unseen_idf: Callable[[], float] = lambda: 5.0,
+        max_sentences: int = 4,
+        max_chars: int = 400,
+    ):
         self.thresholds = thresholds
         self.unseen_idf = unseen_idf  # the idf of a word found nowhere in the knowledge base (changes as it grows)
         self.max_sentences = max_sentences
@@ -96,6 +116,39 @@ class ExtractiveAnswerer:
         """Whether the passages answer the question fully, partly or not at all (see evidence.judge)."""
         return judge(query, passages, self.unseen_idf(), self.thresholds)
 
+    def _select(
+        self, candidates: list[_Sentence], passages: list[Passage], kind: AnswerType, unit: str | None
+    ) -> list[_Sentence]:
+        """Sentences that together cover the question: MMR-style, each pick weighed against what is chosen.
+
+        A sentence holding the asked kind of value (a figure for 多少, a date for 哪一年) gets a lead;
+        one that mostly repeats a chosen sentence is passed over for one that adds something.
+        """
+
+        def relevance(s: _Sentence) -> float:
+            typed = kind is not AnswerType.OTHER and has_value(kind, s.text, unit)
+            return s.score + (TYPED_BONUS if typed else 0.0)
+
+        pool = sorted(candidates, key=lambda s: -relevance(s))
+        best = max((s.score for s in pool), default=0.0)  # the cut-off looks at coverage alone
+        chosen: list[_Sentence] = []
+        used_chars = 0
+        while pool and len(chosen) < self.max_sentences:
+            pick = max(
+                pool,
+                key=lambda s: relevance(s) - REDUNDANCY * max((_overlap(s.text, c.text) for c in chosen), default=0.0),
+            )
+            pool.remove(pick)
+            if pick.score < 0.5 * best:
+                continue  # a weak sentence: the bonus or the redundancy order must not bring it in
+            if any(_same_place(pick, c, passages) for c in chosen):
+                continue  # the same sentence reached through two overlapping passages
+            if chosen and used_chars + len(pick.text) > self.max_chars:
+                continue
+            chosen.append(pick)
+            used_chars += len(pick.text)
+        return chosen
+
     def answer(self, query: Query, passages: list[Passage], judgement: Judgement | None = None) -> Answer:
         question, lang = query.text, query.language
         words = FRAMING[lang]
@@ -104,25 +157,19 @@ class ExtractiveAnswerer:
         if not passages or judgement.outcome is Outcome.REFUSE:
             return refusal(question, passages, evidence.score, lang)
 
-        ranked = sorted(_candidate_sentences(query.concepts, passages), key=lambda s: -s.score)
-        chosen: list[_Sentence] = []
-        used_chars = 0
-        best = ranked[0].score if ranked else 0.0
-        for sentence in ranked:
-            if len(chosen) >= self.max_sentences or sentence.score < 0.5 * best:
-                break
-            if any(_same_place(sentence, c, passages) for c in chosen):
-                continue  # the same sentence reached through two overlapping passages
-            if chosen and used_chars + len(sentence.text) > self.max_chars:
-                continue
-            chosen.append(sentence)
-            used_chars += len(sentence.text)
+        chosen = self._select(
+            _candidate_sentences(query.concepts, passages), passages, judgement.answer_type, asked_unit(question)
+        )
         if not chosen:
             return refusal(question, passages, evidence.score, lang)
 
-        # Number sources in order of first use; keep the answer's sentences in the order of their
-        # source's rank and, within one source, in document order, so the text reads as written.
-        chosen.sort(key=lambda s: (s.passage, s.start))
+        # Number sources in order of first use; a sentence holding the asked figure leads; then the
+        # sentences go in the order of their source's rank and, within one source, in document
+        # order, so the text reads as written.
+        kind, unit = judgement.answer_type, asked_unit(question)
+        chosen.sort(
+            key=lambda s: (kind is not AnswerType.OTHER and not has_value(kind, s.text, unit), s.passage, s.start)
+        )
         numbers: dict[int, int] = {}
         citations: list[Citation] = []
         statements: list[Statement] = []
@@ -139,20 +186,47 @@ class ExtractiveAnswerer:
             if sentence.passage not in numbers:
                 numbers[sentence.passage] = len(numbers) + 1
             n = numbers[sentence.passage]
-            citations.append(Citation(
-                n=n, title=p.title, source=p.source, section=p.section, text=p.text, quote=sentence.text,
-                start=sentence.start, end=sentence.end, page=p.page, doc_id=p.doc_id,
-                passage_start=p.start, passage_end=p.end, statement=sentence.text, support=1.0,
-            ))
+            citations.append(
+                Citation(
+                    n=n,
+                    title=p.title,
+                    source=p.source,
+                    section=p.section,
+                    text=p.text,
+                    quote=sentence.text,
+                    start=sentence.start,
+                    end=sentence.end,
+                    page=p.page,
+                    doc_id=p.doc_id,
+                    passage_start=p.start,
+                    passage_end=p.end,
+                    statement=sentence.text,
+                    support=1.0,
+                )
+            )
             statements.append(Statement(sentence.text, [n], True, 1.0))  # quoted verbatim: supported by construction
             lines.append(f"{shown(sentence.text)}[{n}]")
-        return Answer(question=question, text="\n".join(lines), refused=False, citations=citations,
-                      evidence=evidence.score, statements=statements, partial=partial,
-                      missing=list(judgement.missing) if partial else [])
+        return Answer(
+            question=question,
+            text="\n".join(lines),
+            refused=False,
+            citations=citations,
+            evidence=evidence.score,
+            statements=statements,
+            partial=partial,
+            missing=list(judgement.missing) if partial else [],
+        )
 
 
 def _quoted(words: str, lang: str) -> str:
     return f"“{words}”" if lang == "zh" else words
+
+
+def _overlap(a: str, b: str) -> float:
+    """Share of the shorter text's character bigrams that the other text has too (0..1)."""
+    ga = {a[i : i + 2] for i in range(len(a) - 1)}
+    gb = {b[i : i + 2] for i in range(len(b) - 1)}
+    return len(ga & gb) / min(len(ga), len(gb)) if ga and gb else 0.0
 
 
 def _same_place(a: _Sentence, b: _Sentence, passages: list[Passage]) -> bool:

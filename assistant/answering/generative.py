@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterator
 from dataclasses import replace
-from typing import Iterator
 
 from assistant.answering.evidence import Outcome, coverage
 from assistant.answering.extractive import ExtractiveAnswerer, refusal
-from assistant.models.chat import ChatModel
-from assistant.models.embeddings import Embedder
 from assistant.answering.grounding import ConceptsOf, ground
 from assistant.answering.prompts import render
-from assistant.retrieval.query import Query
+from assistant.models.chat import ChatModel
+from assistant.models.embeddings import Embedder
 from assistant.results import Answer, Passage
+from assistant.retrieval.query import Query
 from ingest.chunking import split_sentences
 
 NOT_VERIFIED = {
@@ -84,9 +84,18 @@ class GenerativeAnswerer:
     sentence is checked against the passages (assistant/answering/grounding.py).
     """
 
-    def __init__(self, chat: ChatModel, embedder: Embedder | None, *, mode: str, gate: ExtractiveAnswerer,
-                 max_tokens: int = 300, passages: int = 3, passage_chars: int = 240,
-                 concepts: ConceptsOf | None = None):
+    def __init__(
+        self,
+        chat: ChatModel,
+        embedder: Embedder | None,
+        *,
+        mode: str,
+        gate: ExtractiveAnswerer,
+        max_tokens: int = 300,
+        passages: int = 3,
+        passage_chars: int = 240,
+        concepts: ConceptsOf | None = None,
+    ):
         self.chat = chat
         self.concepts = concepts
         self.embedder = embedder
@@ -127,17 +136,27 @@ class GenerativeAnswerer:
             if close:
                 close()
         reply = "".join(pieces).strip()
-        grounded = ground(reply, shown, self.embedder, language=query.language, question=query.text,
-                          concepts=self.concepts)
+        grounded = ground(
+            reply, shown, self.embedder, language=query.language, question=query.text, concepts=self.concepts
+        )
         if not grounded.citations:
             answer = refusal(query.text, passages, evidence.score, query.language)
-            answer.text = answer.text.replace("\n", f"\n{NOT_VERIFIED[query.language]}\n", 1) \
-                if "\n" in answer.text else f"{answer.text}\n{NOT_VERIFIED[query.language]}"
+            answer.text = (
+                answer.text.replace("\n", f"\n{NOT_VERIFIED[query.language]}\n", 1)
+                if "\n" in answer.text
+                else f"{answer.text}\n{NOT_VERIFIED[query.language]}"
+            )
             answer.unsupported = grounded.unsupported
         else:
-            answer = Answer(question=query.text, text=grounded.text, refused=False, citations=grounded.citations,
-                            evidence=evidence.score, statements=grounded.statements,
-                            unsupported=grounded.unsupported)
+            answer = Answer(
+                question=query.text,
+                text=grounded.text,
+                refused=False,
+                citations=grounded.citations,
+                evidence=evidence.score,
+                statements=grounded.statements,
+                unsupported=grounded.unsupported,
+            )
         answer.mode = self.mode
         answer.generated = reply
         answer.seconds = time.perf_counter() - started

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
 from assistant.answering.evidence import coverage
 from assistant.answering.extractive import shown
 from assistant.models.embeddings import Embedder
-from assistant.retrieval.query import Concept
 from assistant.results import Citation, Passage, Statement
+from assistant.retrieval.query import Concept
 from assistant.text import CJK, LATIN_LETTER
 from ingest.chunking import split_sentences
 
@@ -104,8 +104,9 @@ def support_score(share: float, similarity: float, cross_lingual: bool = False) 
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 
 
-def _claim(sentence: str, question_grams: set[str], question_numbers: set[str], asked: set[str],
-           concepts: ConceptsOf | None) -> tuple[set[str], list[Concept], set[str]]:
+def _claim(
+    sentence: str, question_grams: set[str], question_numbers: set[str], asked: set[str], concepts: ConceptsOf | None
+) -> tuple[set[str], list[Concept], set[str]]:
     """What a sentence says beyond the question: its new bigrams, new concepts (for English), new numbers.
 
     Words taken from the question prove nothing: "经费是12万页" shares 经费 and 党支部 with both
@@ -144,8 +145,14 @@ class Grounded:
     matches: list[list[Match]]  # per sentence, every passage's match (for calibration and debugging)
 
 
-def match_sentences(sentences: list[str], passages: list[Passage], embedder: Embedder | None, *,
-                    question: str = "", concepts: ConceptsOf | None = None) -> list[list[Match]]:
+def match_sentences(
+    sentences: list[str],
+    passages: list[Passage],
+    embedder: Embedder | None,
+    *,
+    question: str = "",
+    concepts: ConceptsOf | None = None,
+) -> list[list[Match]]:
     """Score every (answer sentence, passage) pair; the embedding part is skipped without an embedder.
 
     The share is taken over what the sentence adds to the question (see `_claim`); English
@@ -157,7 +164,7 @@ def match_sentences(sentences: list[str], passages: list[Passage], embedder: Emb
     if embedder is not None and sentences and flat:
         # Both sides as queries: e5's prefix for symmetric similarity between two statements.
         vectors = embedder.encode_queries(list(sentences) + flat)
-        sims_all = vectors[: len(sentences)] @ vectors[len(sentences):].T
+        sims_all = vectors[: len(sentences)] @ vectors[len(sentences) :].T
     else:
         sims_all = np.zeros((len(sentences), len(flat)), dtype=np.float32)
     # What does not depend on the answer sentence is computed once.
@@ -195,8 +202,16 @@ def match_sentences(sentences: list[str], passages: list[Passage], embedder: Emb
     return out
 
 
-def ground(reply: str, passages: list[Passage], embedder: Embedder | None, *, language: str = "zh",
-           floor: float = SUPPORT_FLOOR, question: str = "", concepts: ConceptsOf | None = None) -> Grounded:
+def ground(
+    reply: str,
+    passages: list[Passage],
+    embedder: Embedder | None,
+    *,
+    language: str = "zh",
+    floor: float = SUPPORT_FLOOR,
+    question: str = "",
+    concepts: ConceptsOf | None = None,
+) -> Grounded:
     """Attach verified citations to a generated reply.
 
     Every sentence is matched to the passages that support it (at `floor` or above). A marker the
@@ -216,8 +231,11 @@ def ground(reply: str, passages: list[Passage], embedder: Embedder | None, *, la
     parts = split_markers(reply)
     # Fragments ("好的。") and sentences that only restate the question claim nothing: they are
     # neither cited nor flagged.
-    claims = [part for part in parts if len(bigrams(part[0])) >= MIN_BIGRAMS
-              and len(bigrams(part[0]) - bigrams(question)) >= MIN_NEW_BIGRAMS]
+    claims = [
+        part
+        for part in parts
+        if len(bigrams(part[0])) >= MIN_BIGRAMS and len(bigrams(part[0]) - bigrams(question)) >= MIN_NEW_BIGRAMS
+    ]
     matches = match_sentences([t for t, _ in claims], passages, embedder, question=question, concepts=concepts)
     by_text = {id(part): k for k, part in enumerate(claims)}
     numbers: dict[int, int] = {}  # passage index -> citation number
@@ -249,12 +267,24 @@ def ground(reply: str, passages: list[Passage], embedder: Embedder | None, *, la
                 numbers[m.passage] = len(numbers) + 1
             n = numbers[m.passage]
             cited.append(n)
-            citations.append(Citation(
-                n=n, title=p.title, source=p.source, section=p.section, text=p.text,
-                quote=p.text[m.quote_start : m.quote_end], start=p.start + m.quote_start, end=p.start + m.quote_end,
-                page=p.page, doc_id=p.doc_id, passage_start=p.start, passage_end=p.end, statement=text,
-                support=round(m.support, 3),
-            ))
+            citations.append(
+                Citation(
+                    n=n,
+                    title=p.title,
+                    source=p.source,
+                    section=p.section,
+                    text=p.text,
+                    quote=p.text[m.quote_start : m.quote_end],
+                    start=p.start + m.quote_start,
+                    end=p.start + m.quote_end,
+                    page=p.page,
+                    doc_id=p.doc_id,
+                    passage_start=p.start,
+                    passage_end=p.end,
+                    statement=text,
+                    support=round(m.support, 3),
+                )
+            )
         statements.append(Statement(text, cited, True, best))
         lines.append(shown(text) + "".join(f"[{n}]" for n in cited))
     return Grounded(_join(lines), citations, statements, unsupported, matches)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import prompts
@@ -22,7 +22,7 @@ class PromptError(AssistantError):
     """A prompt file is missing or does not fit the values it is rendered with."""
 
 
-@lru_cache(maxsize=None)
+@cache
 def _parse(path: Path) -> tuple[tuple[str, str], ...]:
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
@@ -65,11 +65,14 @@ def render(name: str, **values: str) -> list[Message]:
     missing, extra = expected - values.keys(), values.keys() - expected
     if missing or extra:
         raise PromptError(
-            f"prompt {name!r}: " + "; ".join(
-                part for part in (
+            f"prompt {name!r}: "
+            + "; ".join(
+                part
+                for part in (
                     f"no value for {', '.join(sorted(missing))}" if missing else "",
                     f"no placeholder for {', '.join(sorted(extra))}" if extra else "",
-                ) if part
+                )
+                if part
             )
         )
     # One pass over the template, so braces inside the values are never taken for placeholders.

@@ -7,17 +7,19 @@ import json
 import sys
 from pathlib import Path
 
-from assistant.models.chat import MODES
 from assistant.errors import AssistantError
+from assistant.models.chat import MODES
 from assistant.results import to_jsonable
 
 
 def _common(default) -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--home", default=default,
-                        help="folder of the index and prepared models (default: $ASSISTANT_HOME)")
-    common.add_argument("--kb", default=default,
-                        help="knowledge base name inside home (default: $ASSISTANT_KB or 'default')")
+    common.add_argument(
+        "--home", default=default, help="folder of the index and prepared models (default: $ASSISTANT_HOME)"
+    )
+    common.add_argument(
+        "--kb", default=default, help="knowledge base name inside home (default: $ASSISTANT_KB or 'default')"
+    )
     return common
 
 
@@ -30,8 +32,11 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("ingest", parents=[common], help="add files or folders to the knowledge base")
     p.add_argument("paths", nargs="+", help="files or folders (searched recursively)")
-    p.add_argument("--prune", action="store_true",
-                   help="remove documents that were ingested from these folders but are no longer there")
+    p.add_argument(
+        "--prune",
+        action="store_true",
+        help="remove documents that were ingested from these folders but are no longer there",
+    )
     p.add_argument("--json", action="store_true", help="print the report as JSON")
 
     p = sub.add_parser("list", parents=[common], help="list the documents in the knowledge base")
@@ -45,11 +50,22 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("ask", parents=[common], help="answer a question with citations")
     p.add_argument("question")
-    p.add_argument("--mode", choices=MODES, default=None,
-                   help="extractive (no language model), openai, ollama or local (default: $ASSISTANT_ANSWER_MODE)")
-    p.add_argument("--stream", action="store_true", help="print the model's words as they come, then the verified answer")
-    p.add_argument("--history", action="append", default=[], metavar="QUESTION",
-                   help="an earlier question of the conversation (repeat, oldest first): the question is a follow-up")
+    p.add_argument(
+        "--mode",
+        choices=MODES,
+        default=None,
+        help="extractive (no language model), openai, ollama or local (default: $ASSISTANT_ANSWER_MODE)",
+    )
+    p.add_argument(
+        "--stream", action="store_true", help="print the model's words as they come, then the verified answer"
+    )
+    p.add_argument(
+        "--history",
+        action="append",
+        default=[],
+        metavar="QUESTION",
+        help="an earlier question of the conversation (repeat, oldest first): the question is a follow-up",
+    )
     p.add_argument("--json", action="store_true", help="print the Answer as JSON")
 
     p = sub.add_parser("retrieve", parents=[common], help="show the passages retrieved for a question")
@@ -60,13 +76,22 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("eval", parents=[common], help="retrieval/refusal metrics on a JSONL set or BEIR folder")
     p.add_argument("file", help="JSONL question set, or a BEIR folder (corpus.jsonl, queries.jsonl, qrels.tsv)")
     p.add_argument("--limit", type=int, default=None, help="BEIR: evaluate only the first N queries")
-    p.add_argument("--mode", choices=MODES, default=None,
-                   help="JSONL sets: also measure the answers of this mode (coverage, support, citations, refusals)")
+    p.add_argument(
+        "--mode",
+        choices=MODES,
+        default=None,
+        help="JSONL sets: also measure the answers of this mode (coverage, support, citations, refusals)",
+    )
     p.add_argument("--json", action="store_true", help="print the report as JSON")
 
     p = sub.add_parser("serve", parents=[common], help="start the browser chat")
     p.add_argument("--host", default=None)
     p.add_argument("--port", type=int, default=None)
+
+    p = sub.add_parser(
+        "config", parents=[common], help="print the effective settings and where each came from (secrets masked)"
+    )
+    p.add_argument("--json", action="store_true", help="print {setting: {value, source}} as JSON")
     return parser
 
 
@@ -98,9 +123,11 @@ def _ingest(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(report)
     else:
-        print(f"added {len(report.added)}, updated {len(report.updated)}, unchanged {len(report.unchanged)}, "
-              f"duplicates {len(report.duplicates)}, removed {len(report.removed)}, failed {len(report.failed)}, "
-              f"skipped {len(report.skipped)} ({report.chunks_added} chunks written, {report.seconds:.1f} s)")
+        print(
+            f"added {len(report.added)}, updated {len(report.updated)}, unchanged {len(report.unchanged)}, "
+            f"duplicates {len(report.duplicates)}, removed {len(report.removed)}, failed {len(report.failed)}, "
+            f"skipped {len(report.skipped)} ({report.chunks_added} chunks written, {report.seconds:.1f} s)"
+        )
         for source, original in report.duplicates:
             print(f"  duplicate {source}: same content as {original}, stored once")
         for source in report.removed:
@@ -159,6 +186,7 @@ def _ask(args: argparse.Namespace) -> int:
             answer = kb.ask(args.question, history=args.history, mode=args.mode)
     finally:
         kb.close()
+    assert answer is not None  # kb.stream() always ends with the Answer
     if args.json:
         _print_json(answer)
         return 0
@@ -192,14 +220,19 @@ def _retrieve(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from assistant.eval.metrics import evaluate_beir, evaluate_questions, format_report
+    from assistant.api import Assistant
+    from assistant.eval.metrics import beir_kb_name, evaluate_beir, evaluate_questions, format_report
 
-    kb = _open(args)
     target = Path(args.file)
     if target.is_dir():
-        report = evaluate_beir(kb, target, limit=args.limit)
+        # The corpus is indexed into the knowledge base it is evaluated in: never the user's own,
+        # but `beir-<folder>` in the same home (built once, reused while the corpus is unchanged).
+        name = args.kb or beir_kb_name(target)
+        print(f"evaluating in the knowledge base {name!r}", file=sys.stderr)
+        with Assistant.open(args.home, kb=name) as kb:
+            report = evaluate_beir(kb, target, limit=args.limit)
     elif target.is_file():
-        report = evaluate_questions(kb, target, mode=args.mode)
+        report = evaluate_questions(_open(args), target, mode=args.mode)
     else:
         raise AssistantError(f"{target}: no such file or folder")
     if args.json:
@@ -216,10 +249,46 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _config(args: argparse.Namespace) -> int:
+    """The effective settings (default < ASSISTANT_CONFIG file < env < --home/--kb); opens no knowledge base."""
+    from assistant.settings import CONFIG_ENV, Settings
+
+    settings = Settings.load(args.home, **({"kb": args.kb} if args.kb else {}))
+    shown = settings.effective()  # secrets are '**********' here already
+    if args.json:
+        print(
+            json.dumps(
+                {"config_file": str(settings.config_file) if settings.config_file else None, "settings": shown},
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        return 0
+    print(
+        f"# settings file: {settings.config_file}"
+        if settings.config_file
+        else f"# settings file: none (set {CONFIG_ENV}=path.toml to use one)"
+    )
+    width = max(map(len, shown))
+    for name, item in shown.items():
+        print(f"{name:<{width}}  {json.dumps(item['value'], ensure_ascii=False):<40}  {item['source']}")
+    print(f"# kb_dir = {settings.kb_dir}\n# models_dir = {settings.models_dir}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handlers = {"ingest": _ingest, "ask": _ask, "retrieve": _retrieve, "eval": _eval, "serve": _serve,
-                "list": _list, "delete": _delete, "stats": _stats}
+    handlers = {
+        "ingest": _ingest,
+        "ask": _ask,
+        "retrieve": _retrieve,
+        "eval": _eval,
+        "serve": _serve,
+        "list": _list,
+        "delete": _delete,
+        "stats": _stats,
+        "config": _config,
+    }
     try:
         return handlers[args.command](args)
     except AssistantError as exc:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from assistant.errors import AssistantError
 
@@ -41,7 +44,7 @@ class EvalReport:
     latency_p50_ms: float = 0.0
     latency_p95_ms: float = 0.0
     failures: list[dict] = field(default_factory=list)  # per-question detail of misses, for tuning
-    answers: "AnswerMetrics | None" = None  # with --mode: how good the answers themselves are
+    answers: AnswerMetrics | None = None  # with --mode: how good the answers themselves are
 
     @property
     def refusal_accuracy(self) -> float:
@@ -64,8 +67,9 @@ class AnswerMetrics:
     rows: list[dict] = field(default_factory=list)  # per question: answer, statements, supports
 
 
-def evaluate_answers(kb: "Assistant", items: list[dict], mode: str,
-                     progress: Callable[[int, int], None] | None = None) -> AnswerMetrics:
+def evaluate_answers(
+    kb: Assistant, items: list[dict], mode: str, progress: Callable[[int, int], None] | None = None
+) -> AnswerMetrics:
     """Ask every question in `mode` and measure the answers (see AnswerMetrics)."""
     metrics = AnswerMetrics(mode)
     coverages, latencies = [], []
@@ -90,12 +94,18 @@ def evaluate_answers(kb: "Assistant", items: list[dict], mode: str,
         if not answer.refused:
             sentences += len(answer.statements)
             supported += sum(s.supported for s in answer.statements)
-        metrics.rows.append({
-            "id": item.get("id"), "question": item["question"], "answerable": item["answerable"],
-            "refused": answer.refused, "text": answer.text, "generated": answer.generated,
-            "statements": [(s.text, s.supported, round(s.support, 3)) for s in answer.statements],
-            "ms": round(latencies[-1]),
-        })
+        metrics.rows.append(
+            {
+                "id": item.get("id"),
+                "question": item["question"],
+                "answerable": item["answerable"],
+                "refused": answer.refused,
+                "text": answer.text,
+                "generated": answer.generated,
+                "statements": [(s.text, s.supported, round(s.support, 3)) for s in answer.statements],
+                "ms": round(latencies[-1]),
+            }
+        )
         if progress:
             progress(i + 1, len(items))
     metrics.key_coverage = sum(coverages) / len(coverages) if coverages else 0.0
@@ -146,14 +156,14 @@ def read_question_set(path: Path) -> list[dict]:
         except json.JSONDecodeError as exc:
             raise AssistantError(f"{path}, line {number}: not valid JSON ({exc.msg})") from exc
         if "question" not in item:
-            raise AssistantError(f"{path}, line {number}: no \"question\" field")
+            raise AssistantError(f'{path}, line {number}: no "question" field')
         item.setdefault("answerable", bool(item.get("gold")))
         item.setdefault("gold", [])
         items.append(item)
     return items
 
 
-def evaluate_questions(kb: "Assistant", path: Path, mode: str | None = None) -> EvalReport:
+def evaluate_questions(kb: Assistant, path: Path, mode: str | None = None) -> EvalReport:
     """Hybrid retrieval hits and refusals of a knowledge base on a JSONL question set.
 
     With `mode`, the answers of that mode are measured too (`report.answers`).
@@ -188,8 +198,15 @@ def evaluate_questions(kb: "Assistant", path: Path, mode: str | None = None) -> 
                 report.false_refusals += 1
             report.partial_by_kind["answerable"] = report.partial_by_kind.get("answerable", 0) + int(answer.partial)
             if rank != 1 or answer.refused:
-                report.failures.append({"id": item.get("id"), "question": item["question"], "rank": rank,
-                                        "refused": answer.refused, "evidence": round(answer.evidence, 3)})
+                report.failures.append(
+                    {
+                        "id": item.get("id"),
+                        "question": item["question"],
+                        "rank": rank,
+                        "refused": answer.refused,
+                        "evidence": round(answer.evidence, 3),
+                    }
+                )
         else:
             report.unanswerable += 1
             report.refused_unanswerable += int(answer.refused)
@@ -199,8 +216,15 @@ def evaluate_questions(kb: "Assistant", path: Path, mode: str | None = None) -> 
             tally[1] += 1
             report.partial_by_kind[kind] = report.partial_by_kind.get(kind, 0) + int(answer.partial)
             if not answer.refused:
-                report.failures.append({"id": item.get("id"), "question": item["question"], "kind": kind,
-                                        "refused": False, "evidence": round(answer.evidence, 3)})
+                report.failures.append(
+                    {
+                        "id": item.get("id"),
+                        "question": item["question"],
+                        "kind": kind,
+                        "refused": False,
+                        "evidence": round(answer.evidence, 3),
+                    }
+                )
     report.rankings.append(_summarise("hybrid", first_hits))
     report.rankings += [_summarise(name, ranks) for name, ranks in alone.items()]
     if english_hits:  # English and mixed questions over Chinese text: the cross-lingual path alone
@@ -216,8 +240,16 @@ def evaluate_questions(kb: "Assistant", path: Path, mode: str | None = None) -> 
 def read_beir(folder: Path) -> tuple[dict[str, dict], dict[str, dict], dict[str, set[str]]]:
     """corpus, queries and qrels (query id -> relevant corpus ids) of a BEIR-layout folder."""
     try:
-        corpus = {d["_id"]: d for d in map(json.loads, (folder / "corpus.jsonl").read_text(encoding="utf-8").splitlines()) if d}
-        queries = {q["_id"]: q for q in map(json.loads, (folder / "queries.jsonl").read_text(encoding="utf-8").splitlines()) if q}
+        corpus = {
+            d["_id"]: d
+            for d in map(json.loads, (folder / "corpus.jsonl").read_text(encoding="utf-8").splitlines())
+            if d
+        }
+        queries = {
+            q["_id"]: q
+            for q in map(json.loads, (folder / "queries.jsonl").read_text(encoding="utf-8").splitlines())
+            if q
+        }
         qrels: dict[str, set[str]] = {}
         for line in (folder / "qrels.tsv").read_text(encoding="utf-8").splitlines()[1:]:
             qid, cid, score = line.split("\t")[:3]
@@ -230,13 +262,38 @@ def read_beir(folder: Path) -> tuple[dict[str, dict], dict[str, dict], dict[str,
     return corpus, queries, qrels
 
 
-def evaluate_beir(kb: "Assistant", folder: Path, limit: int | None = None,
-                  progress: Callable[[int, int], None] | None = None) -> EvalReport:
-    """Index a BEIR corpus as one chunk per entry (if not yet indexed) and rank its queries three ways."""
+BEIR_SOURCE_PREFIX = "beir:"
+
+
+def beir_kb_name(folder: Path) -> str:
+    """The knowledge base a BEIR folder is evaluated in, beside the user's own: `beir-<folder name>`.
+
+    Its passages are indexed there once and reused while the corpus is unchanged.
+    """
+    resolved = Path(folder).resolve()
+    name = re.sub(r"[^A-Za-z0-9]+", "-", resolved.name).strip("-")[:48].strip("-")
+    return f"beir-{name or hashlib.sha1(str(resolved).encode()).hexdigest()[:10]}"
+
+
+def evaluate_beir(
+    kb: Assistant, folder: Path, limit: int | None = None, progress: Callable[[int, int], None] | None = None
+) -> EvalReport:
+    """Index a BEIR corpus as one chunk per entry (if not yet indexed) and rank its queries three ways.
+
+    `kb` must be a knowledge base for benchmarks (see `beir_kb_name`): the corpus is indexed into
+    it, so one holding other documents is refused rather than mixed with benchmark passages.
+    """
     from assistant.retrieval.hybrid import dense_only_ranking, keyword_only_ranking
 
     corpus, queries, qrels = read_beir(folder)
-    kb.index_passages(f"beir:{folder.name}", corpus)
+    own = [s for s in kb.registry.sources() if not s.startswith(BEIR_SOURCE_PREFIX)]
+    if own:
+        raise AssistantError(
+            f"the knowledge base {kb.settings.kb!r} holds {len(own)} document source(s) of its own (e.g. {own[0]}); "
+            f"a BEIR corpus is indexed into the knowledge base it is evaluated in, so evaluate it in a separate "
+            f"one, e.g. --kb {beir_kb_name(folder)} (the default for `eval FOLDER`)"
+        )
+    kb.index_passages(f"{BEIR_SOURCE_PREFIX}{folder.name}", corpus)
     qids = [q for q in queries if q in qrels][: limit or None]
     retriever = kb.retriever
     ranks: dict[str, list[int]] = {"hybrid": [], "bm25": [], "dense": []}
@@ -263,19 +320,25 @@ def evaluate_beir(kb: "Assistant", folder: Path, limit: int | None = None,
 
 def format_report(report: EvalReport) -> str:
     """A plain-text table of an EvalReport."""
-    lines = [f"dataset: {report.dataset} ({report.questions} questions)",
-             f"{'method':<8} {'n':>5} {'hit@1':>7} {'hit@5':>7} {'MRR@10':>7}"]
+    lines = [
+        f"dataset: {report.dataset} ({report.questions} questions)",
+        f"{'method':<8} {'n':>5} {'hit@1':>7} {'hit@5':>7} {'MRR@10':>7}",
+    ]
     for r in report.rankings:
         lines.append(f"{r.name:<8} {r.n:>5} {r.hit1:>7.3f} {r.hit5:>7.3f} {r.mrr10:>7.3f}")
     if report.unanswerable:
-        lines.append(f"refusal accuracy (unanswerable): {report.refused_unanswerable}/{report.unanswerable}"
-                     f" = {report.refusal_accuracy:.3f}")
+        lines.append(
+            f"refusal accuracy (unanswerable): {report.refused_unanswerable}/{report.unanswerable}"
+            f" = {report.refusal_accuracy:.3f}"
+        )
         for kind, (refused, total) in sorted(report.refusal_by_kind.items()):
             partial = report.partial_by_kind.get(kind, 0)
             lines.append(f"  {kind}: {refused}/{total} refused, {partial}/{total} answered as partial")
     if report.rankings and report.rankings[0].n and report.dataset.endswith(".jsonl"):
-        lines.append(f"false refusals (answerable refused): {report.false_refusals}; "
-                     f"answerable answered as partial: {report.partial_by_kind.get('answerable', 0)}")
+        lines.append(
+            f"false refusals (answerable refused): {report.false_refusals}; "
+            f"answerable answered as partial: {report.partial_by_kind.get('answerable', 0)}"
+        )
     lines.append(f"latency p50 {report.latency_p50_ms:.1f} ms, p95 {report.latency_p95_ms:.1f} ms")
     a = report.answers
     if a is not None:

@@ -6,18 +6,18 @@ import contextlib
 import hashlib
 import json
 import os
+from collections.abc import Callable, Iterable
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable, Iterable
 
 import numpy as np
 
 from assistant.errors import AssistantError
-from assistant.kb.consistency import WriterLock, documents_from_store, remove_stray_vectors
+from assistant.kb.consistency import WriterLock, documents_from_store, remove_stray_vectors, uncovered_text
 from assistant.kb.keyword import BM25Index, Tokenizer, quoted_terms
 from assistant.kb.memory import release_free_memory
-from assistant.kb.registry import Registry
+from assistant.kb.registry import Registry, SourceRecord
 from assistant.kb.vectors import VectorRecord, VectorStore
 from assistant.models.embeddings import Embedder
 from assistant.results import IngestReport
@@ -105,9 +105,9 @@ class Indexer:
         for doc in self.registry.documents():
             text = self.registry.document_text(doc.doc_id) or ""
             records = self.registry.chunks_of_document(doc.doc_id)
-            self.registry.set_tokens({
-                r.chunk_id: self.tokenizer.tokenize(keyword_text(r.section, text[r.start:r.end])) for r in records
-            })
+            self.registry.set_tokens(
+                {r.chunk_id: self.tokenizer.tokenize(keyword_text(r.section, text[r.start : r.end])) for r in records}
+            )
 
     def _after_new_terms(self, terms_before: set[str]) -> None:
         retokenized = self.tokenizer.terms != terms_before
@@ -138,22 +138,30 @@ class Indexer:
                     self.sync_from_store(generation)
 
     def sync_from_store(self, generation: str) -> None:
-        """Rebuild registry and BM25 from the chunk texts and metadata the Chroma server holds."""
+        """Rebuild registry and BM25 from the chunk texts and metadata the Chroma server holds.
+
+        The registry is rewritten in one transaction (`Registry.replace_all`): a failure half-way
+        leaves it as it was, still stamped with the old generation, so the next look resyncs.
+        """
         by_source = documents_from_store(self.store)
         for doc, _, _ in (item for items in by_source.values() for item in items):
             self.tokenizer.add_terms(quoted_terms(doc.text))
-        self.registry.clear()
+        records = []
         for source, items in by_source.items():
             docs = [doc for doc, _, _ in items]
             chunks = {doc.doc_id: chunks for doc, chunks, _ in items}
-            tokens = {c.chunk_id: self.tokenizer.tokenize(keyword_text(c.section, c.text))
-                      for cs in chunks.values() for c in cs}
+            tokens = {
+                c.chunk_id: self.tokenizer.tokenize(keyword_text(c.section, c.text))
+                for cs in chunks.values()
+                for c in cs
+            }
             meta = items[0][2]
             # a document the store holds only part of was cut short by a crash: re-ingesting completes it
             complete = all(len(cs) == m["doc_chunks"] for (_, cs, m) in items)
-            self.registry.put_source(source, meta["file_hash"], docs, chunks, tokens, meta["ingested_at"], complete)
-        self.registry.set_meta("terms", "\n".join(sorted(self.tokenizer.terms)))
-        self.registry.set_meta("store_generation", generation)
+            records.append(SourceRecord(source, meta["file_hash"], docs, chunks, tokens, meta["ingested_at"], complete))
+        self.registry.replace_all(
+            records, meta={"terms": "\n".join(sorted(self.tokenizer.terms)), "store_generation": generation}
+        )
         self.refresh_keyword_index(force=True)
 
     # -- ingestion --------------------------------------------------------------------------
@@ -233,8 +241,9 @@ class Indexer:
         report.chunks_added += self.registry.count_chunks_of_source(source)
         return "updated" if existed else "added"
 
-    def index_documents(self, source: str, file_hash: str, docs: list[Document],
-                        chunks: dict[str, list[Chunk]] | None = None) -> None:
+    def index_documents(
+        self, source: str, file_hash: str, docs: list[Document], chunks: dict[str, list[Chunk]] | None = None
+    ) -> None:
         """Replace the indexed content of `source` by these documents (chunked here unless given).
 
         The registry is written first, marked incomplete, then the vectors, then the mark is
@@ -243,21 +252,28 @@ class Indexer:
         s = self.settings
         if chunks is None:
             chunks = {
-                d.doc_id: chunk_document(d.doc_id, d.text, size=s.chunk_size, overlap=s.chunk_overlap,
-                                         page_starts=d.page_starts)
+                d.doc_id: chunk_document(
+                    d.doc_id, d.text, size=s.chunk_size, overlap=s.chunk_overlap, page_starts=d.page_starts
+                )
                 for d in docs
             }
         for doc in docs:
             self.tokenizer.add_terms(quoted_terms(doc.text))
         all_chunks = [c for d in docs for c in chunks[d.doc_id]]
         tokens = {c.chunk_id: self.tokenizer.tokenize(keyword_text(c.section, c.text)) for c in all_chunks}
-        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        now = datetime.now(UTC).isoformat(timespec="seconds")
         doc_meta = {
-            d.doc_id: {"title": d.title, "collection": d.collection or "", "format": d.format, "file_hash": file_hash,
-                       "ingested_at": now, "doc_chunks": len(chunks[d.doc_id])}
+            d.doc_id: {
+                "title": d.title,
+                "collection": d.collection or "",
+                "format": d.format,
+                "file_hash": file_hash,
+                "ingested_at": now,
+                "doc_chunks": len(chunks[d.doc_id]),
+            }
             for d in docs
         }
-        records = self.vector_records(source, all_chunks, doc_meta)
+        records = self.vector_records(source, all_chunks, doc_meta, {d.doc_id: d.text for d in docs})
         vectors = self.embedder.encode_passages([r.text for r in records])
         records = [replace(r, vector=v) for r, v in zip(records, vectors)]
         old_ids = set(self.registry.chunk_ids_of_source(source))
@@ -285,29 +301,69 @@ class Indexer:
                 continue
             doc = Document(doc_id=pid, source=source, title=entry.get("title") or pid, text=text, format="txt")
             docs.append(doc)
-            chunks[pid] = [Chunk(chunk_id=pid, doc_id=pid, index=0, start=0, end=len(text), text=text,
-                                 section="", page=None, content_hash=hashlib.sha1(text.encode()).hexdigest())]
+            chunks[pid] = [
+                Chunk(
+                    chunk_id=pid,
+                    doc_id=pid,
+                    index=0,
+                    start=0,
+                    end=len(text),
+                    text=text,
+                    section="",
+                    page=None,
+                    content_hash=hashlib.sha1(text.encode()).hexdigest(),
+                )
+            ]
         with self.lock:
             terms_before = set(self.tokenizer.terms)
             self.index_documents(source, digest, docs, chunks)
             self._after_new_terms(terms_before)
 
-    def vector_records(self, source: str, chunks: list[Chunk], doc_meta: dict[str, dict]) -> list[VectorRecord]:
+    def vector_records(
+        self, source: str, chunks: list[Chunk], doc_meta: dict[str, dict], texts: dict[str, str] | None = None
+    ) -> list[VectorRecord]:
         """The vectors of each chunk to embed: the whole chunk, plus its sentence windows when it has several.
 
         Their metadata holds everything another app instance needs to rebuild its registry from
-        the store (see `sync_from_store`).
+        the store (see `sync_from_store`). With `texts` (doc id -> cleaned text), each chunk record
+        also carries the text no chunk covers after it (`gap_after`; the first chunk also
+        `gap_before`), so the document is rebuilt from the store exactly, not with guessed line breaks.
         """
+        gaps: dict[str, dict[str, str]] = {}
+        if texts is not None:
+            by_doc: dict[str, list[Chunk]] = {}
+            for c in chunks:
+                by_doc.setdefault(c.doc_id, []).append(c)
+            for doc_id, doc_chunks in by_doc.items():
+                gaps.update(uncovered_text(texts[doc_id], doc_chunks))
         records = []
         for c in chunks:
-            meta = {**doc_meta[c.doc_id], "doc_id": c.doc_id, "source": source, "section": c.section,
-                    "index": c.index, "start": c.start, "end": c.end, "page": c.page if c.page is not None else -1}
-            records.append(VectorRecord(c.chunk_id, c.chunk_id, "chunk", c.text, _NO_VECTOR, meta))
+            meta = {
+                **doc_meta[c.doc_id],
+                "doc_id": c.doc_id,
+                "source": source,
+                "section": c.section,
+                "index": c.index,
+                "start": c.start,
+                "end": c.end,
+                "page": c.page if c.page is not None else -1,
+            }
+            records.append(
+                VectorRecord(c.chunk_id, c.chunk_id, "chunk", c.text, _NO_VECTOR, {**meta, **gaps.get(c.chunk_id, {})})
+            )
             windows = sentence_windows(c.text, self.settings.window_chars)
             if len(windows) > 1:
                 for j, (s, e) in enumerate(windows):
-                    records.append(VectorRecord(f"{c.chunk_id}:{j}", c.chunk_id, "window", c.text[s:e], _NO_VECTOR,
-                                                {**meta, "start": c.start + s, "end": c.start + e}))
+                    records.append(
+                        VectorRecord(
+                            f"{c.chunk_id}:{j}",
+                            c.chunk_id,
+                            "window",
+                            c.text[s:e],
+                            _NO_VECTOR,
+                            {**meta, "start": c.start + s, "end": c.start + e},
+                        )
+                    )
         return records
 
     # -- removal ----------------------------------------------------------------------------
@@ -315,7 +371,8 @@ class Indexer:
         """Delete the documents of sources under the given folders that the walk no longer found."""
         folders = [source_name(p) for p in paths if p.is_dir()]
         gone = [
-            s for s in self.registry.sources()
+            s
+            for s in self.registry.sources()
             if s not in present and any(s.startswith(folder.rstrip("/") + "/") for folder in folders)
         ]
         for source in gone:

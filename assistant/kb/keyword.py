@@ -10,9 +10,9 @@ import re
 import threading
 from array import array
 from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Sequence, Union
 
 import numpy as np
 from scipy import sparse
@@ -32,7 +32,18 @@ _STOP_EN = set(
 )
 _KEEP = re.compile(r"[\u3400-\u9fff\uf900-\ufaffA-Za-z0-9]")
 _QUOTED_TERM = re.compile(r"[“\"「『]([\u4e00-\u9fffA-Za-z0-9]{2,8})[”\"」』]")
-_BASE_TERMS = ["双报到", "三会一课", "两个维护", "两个确立", "三服务", "主题党日", "第一议题", "清廉机关", "党建联盟", "督查督办"]
+_BASE_TERMS = [
+    "双报到",
+    "三会一课",
+    "两个维护",
+    "两个确立",
+    "三服务",
+    "主题党日",
+    "第一议题",
+    "清廉机关",
+    "党建联盟",
+    "督查督办",
+]
 
 
 def quoted_terms(text: str) -> set[str]:
@@ -76,12 +87,14 @@ class Tokenizer:
 
 
 #: What `BM25Index.build` reads: (chunk id, tokens) pairs, or a function giving a fresh iterator of them.
-TokenSource = Union[Sequence[tuple[str, list[str]]], Callable[[], Iterable[tuple[str, list[str]]]]]
+TokenSource = Sequence[tuple[str, list[str]]] | Callable[[], Iterable[tuple[str, list[str]]]]
 
 
 def _add_counts(df: np.ndarray, pending: list[int], n_terms: int) -> np.ndarray:
     """df plus the columns waiting in `pending` (emptied), grown to `n_terms` entries."""
-    counts = np.bincount(np.asarray(pending, dtype=np.int64), minlength=n_terms) if pending else np.zeros(n_terms, np.int64)
+    counts = (
+        np.bincount(np.asarray(pending, dtype=np.int64), minlength=n_terms) if pending else np.zeros(n_terms, np.int64)
+    )
     pending.clear()
     grown = np.zeros(n_terms, dtype=np.int64)
     grown[: len(df)] = df
@@ -185,9 +198,9 @@ class BM25Index:
         step = max(1, self.build_block)
         for lo in range(0, nnz, step):  # in place, a block of postings at a time: small temporaries
             hi = min(lo + step, nnz)
-            cols = np.searchsorted(indptr, np.arange(lo, hi), side="right") - 1
+            postings_cols = np.searchsorted(indptr, np.arange(lo, hi), side="right") - 1
             tf = weights[lo:hi]
-            tf[:] = idf[cols] * tf * (self.k1 + 1.0) / (tf + row_norm[rows[lo:hi]])
+            tf[:] = idf[postings_cols] * tf * (self.k1 + 1.0) / (tf + row_norm[rows[lo:hi]])
         self.matrix = sparse.csc_matrix((weights, rows, indptr), shape=(n_docs, len(vocab)), copy=False)
         self.ids, self.vocab, self.idf = ids, vocab, idf
         self.rows = {cid: i for i, cid in enumerate(ids)}
@@ -236,8 +249,12 @@ class BM25Index:
         tmp = self.folder / "bm25.tmp.npz"
         with open(tmp, "wb") as fh:
             np.savez(
-                fh, data=matrix.data, indices=matrix.indices, indptr=matrix.indptr,
-                shape=np.asarray(matrix.shape), idf=self.idf,
+                fh,
+                data=matrix.data,
+                indices=matrix.indices,
+                indptr=matrix.indptr,
+                shape=np.asarray(matrix.shape),
+                idf=self.idf,
                 meta=np.frombuffer(json.dumps(meta, ensure_ascii=False).encode("utf-8"), dtype=np.uint8),
             )
         os.replace(tmp, self.folder / "bm25.npz")

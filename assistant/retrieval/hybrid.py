@@ -6,11 +6,11 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from assistant.models.embeddings import Embedder
 from assistant.kb.keyword import BM25Index, Tokenizer
 from assistant.kb.registry import ChunkRecord, Registry
-from assistant.results import Passage
 from assistant.kb.vectors import VectorStore
+from assistant.models.embeddings import Embedder
+from assistant.results import Passage
 
 
 @dataclass(frozen=True)
@@ -40,8 +40,9 @@ def _zscores(values: np.ndarray) -> np.ndarray:
     return (values - values.mean()) / std if std > 1e-9 else np.zeros_like(values)
 
 
-def fuse(candidates: list[Candidate], *, method: str = "zscore", keyword_weight: float = 0.4,
-         rrf_k: int = 60) -> list[Candidate]:
+def fuse(
+    candidates: list[Candidate], *, method: str = "zscore", keyword_weight: float = 0.4, rrf_k: int = 60
+) -> list[Candidate]:
     """Order candidates by a fusion of their dense and keyword scores, best first.
 
     "zscore" (default) standardises each side's scores over the candidate pool and mixes them
@@ -66,9 +67,20 @@ def fuse(candidates: list[Candidate], *, method: str = "zscore", keyword_weight:
 class Retriever:
     """Answers `search(question, k)` from the vector store and the BM25 index of one knowledge base."""
 
-    def __init__(self, *, embedder: Embedder, store: VectorStore, bm25: BM25Index, tokenizer: Tokenizer,
-                 registry: Registry, candidates: int = 30, fusion: str = "zscore", keyword_weight: float = 0.4,
-                 rrf_k: int = 60, max_merged_chars: int = 600):
+    def __init__(
+        self,
+        *,
+        embedder: Embedder,
+        store: VectorStore,
+        bm25: BM25Index,
+        tokenizer: Tokenizer,
+        registry: Registry,
+        candidates: int = 30,
+        fusion: str = "zscore",
+        keyword_weight: float = 0.4,
+        rrf_k: int = 60,
+        max_merged_chars: int = 600,
+    ):
         self.embedder = embedder
         self.store = store
         self.bm25 = bm25
@@ -90,8 +102,9 @@ class Retriever:
             scores[chunk_id] = sum(parts) / len(parts)
         return scores
 
-    def candidates_for(self, question: str, tokens: list[str] | None = None,
-                       weights: dict[str, float] | None = None) -> list[Candidate]:
+    def candidates_for(
+        self, question: str, tokens: list[str] | None = None, weights: dict[str, float] | None = None
+    ) -> list[Candidate]:
         """Dense and keyword candidates of a question, with exact scores from both sides, fused."""
         tokens = self.tokenizer.tokenize(question) if tokens is None else tokens
         vector = self.embedder.encode_queries([question])[0]
@@ -106,15 +119,21 @@ class Retriever:
         dense_rank = {cid: i for i, cid in enumerate(sorted(dense, key=lambda c: -dense[c]), 1)}
         keyword_rank = {cid: i for i, cid in enumerate(keyword_order, 1)}
         candidates = [
-            Candidate(cid, dense.get(cid, 0.0), bm25.score_of(keyword_all, cid), dense_rank.get(cid, 0),
-                      keyword_rank.get(cid, 0))
+            Candidate(
+                cid,
+                dense.get(cid, 0.0),
+                bm25.score_of(keyword_all, cid),
+                dense_rank.get(cid, 0),
+                keyword_rank.get(cid, 0),
+            )
             for cid in pool
             if cid in dense  # a chunk with no vectors is being written or deleted right now
         ]
         return fuse(candidates, method=self.fusion, keyword_weight=self.keyword_weight, rrf_k=self.rrf_k)
 
-    def search(self, question: str, k: int = 5, tokens: list[str] | None = None,
-               weights: dict[str, float] | None = None) -> list[Passage]:
+    def search(
+        self, question: str, k: int = 5, tokens: list[str] | None = None, weights: dict[str, float] | None = None
+    ) -> list[Passage]:
         """The k best passages for a question, overlapping chunks of one document merged into one passage."""
         fused = self.candidates_for(question, tokens, weights)
         records = self.registry.chunks(c.chunk_id for c in fused)
@@ -133,11 +152,22 @@ class Retriever:
             if rec.doc_id not in texts:  # one read of each document's text per question
                 texts[rec.doc_id] = self.registry.document_text(rec.doc_id) or ""
             text = texts[rec.doc_id]
-            passages.append(Passage(
-                text=text[rec.start:rec.end], title=doc.title, source=doc.source, section=rec.section,
-                start=rec.start, end=rec.end, score=cand.score, chunk_id=rec.chunk_id, doc_id=rec.doc_id,
-                page=rec.page, dense=cand.dense, keyword=cand.keyword,
-            ))
+            passages.append(
+                Passage(
+                    text=text[rec.start : rec.end],
+                    title=doc.title,
+                    source=doc.source,
+                    section=rec.section,
+                    start=rec.start,
+                    end=rec.end,
+                    score=cand.score,
+                    chunk_id=rec.chunk_id,
+                    doc_id=rec.doc_id,
+                    page=rec.page,
+                    dense=cand.dense,
+                    keyword=cand.keyword,
+                )
+            )
         return passages[:k]
 
     def _merge_into(self, passages: list[Passage], rec: ChunkRecord, cand: Candidate, texts: dict[str, str]) -> bool:
@@ -165,7 +195,8 @@ def dense_only_ranking(retriever: Retriever, question: str, n: int) -> list[str]
     return sorted(scores, key=lambda c: -scores[c])[:n]
 
 
-def keyword_only_ranking(retriever: Retriever, tokens: list[str], n: int,
-                         weights: dict[str, float] | None = None) -> list[str]:
+def keyword_only_ranking(
+    retriever: Retriever, tokens: list[str], n: int, weights: dict[str, float] | None = None
+) -> list[str]:
     """Chunk ids by BM25 alone, for comparison in evaluations."""
     return [h.chunk_id for h in retriever.bm25.search(tokens, n, weights)]

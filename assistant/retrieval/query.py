@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from assistant.retrieval.crosslingual import Dictionary, expansion_tokens
 from assistant.kb.keyword import BM25Index, Tokenizer
+from assistant.retrieval.crosslingual import Dictionary, expansion_tokens
 from assistant.text import CJK, LATIN_LETTER, cjk_share, question_language
 
 TRANSLATION_WEIGHT = 0.5

@@ -125,7 +125,7 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
     for bom, body_codec, name in _BOMS:
         if data.startswith(bom):
             try:
-                text = data[len(bom):].decode(body_codec)
+                text = data[len(bom) :].decode(body_codec)
             except UnicodeDecodeError as exc:
                 raise LoadError(
                     f"cannot decode: the file starts with a {body_codec.upper()} byte-order mark but has "

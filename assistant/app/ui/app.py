@@ -6,9 +6,10 @@ import ipaddress
 import logging
 import os
 import sys
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
 # Gradio reads this when it is imported: no usage statistics leave an offline machine.
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
@@ -47,8 +48,12 @@ EXAMPLES = [
     "办公室如何开展督查督办工作？",
     "机关是如何开展清廉机关建设的？",
 ]
-MODE_CHOICES = [("抽取式 Extractive（无需语言模型）", "extractive"), ("本地模型 Local model", "local"),
-                ("OpenAI 兼容服务 OpenAI-compatible", "openai"), ("Ollama", "ollama")]
+MODE_CHOICES = [
+    ("抽取式 Extractive（无需语言模型）", "extractive"),
+    ("本地模型 Local model", "local"),
+    ("OpenAI 兼容服务 OpenAI-compatible", "openai"),
+    ("Ollama", "ollama"),
+]
 
 
 # -- settings of the server -----------------------------------------------------------------
@@ -64,9 +69,15 @@ class ServerOptions:
     max_upload_files: int = 20
 
     @classmethod
-    def from_settings(cls, settings: Any) -> "ServerOptions":
-        return cls(host=settings.host, port=settings.port, user=settings.ui_user, password=settings.ui_password,
-                   max_upload_mb=settings.max_upload_mb, max_upload_files=settings.max_upload_files)
+    def from_settings(cls, settings: Any) -> ServerOptions:
+        return cls(
+            host=settings.host,
+            port=settings.port,
+            user=settings.ui_user,
+            password=settings.ui_password.get_secret_value(),
+            max_upload_mb=settings.max_upload_mb,
+            max_upload_files=settings.max_upload_files,
+        )
 
     @property
     def auth(self) -> tuple[str, str] | None:
@@ -87,14 +98,17 @@ def exposure_warning(host: str, auth: tuple[str, str] | None) -> str | None:
     """The warning to show when the server is reachable from other machines without a password."""
     if auth is not None or is_loopback(host):
         return None
-    return (f"服务器监听 {host}，且未设置密码：同一网络中的任何人都能查看并修改知识库。"
-            "请设置 ASSISTANT_UI_USER 和 ASSISTANT_UI_PASSWORD。"
-            f" The server listens on {host} without a password: anyone on the network can read and change"
-            " the knowledge base. Set ASSISTANT_UI_USER and ASSISTANT_UI_PASSWORD.")
+    return (
+        f"服务器监听 {host}，且未设置密码：同一网络中的任何人都能查看并修改知识库。"
+        "请设置 ASSISTANT_UI_USER 和 ASSISTANT_UI_PASSWORD。"
+        f" The server listens on {host} without a password: anyone on the network can read and change"
+        " the knowledge base. Set ASSISTANT_UI_USER and ASSISTANT_UI_PASSWORD."
+    )
 
 
-def ask_kb(kb: Any, question: str, k: int | None = None, mode: str | None = None,
-           history: Sequence | None = None) -> Answer:
+def ask_kb(
+    kb: Any, question: str, k: int | None = None, mode: str | None = None, history: Sequence | None = None
+) -> Answer:
     """kb.ask, passing the number of passages, mode and history only when they are given."""
     extra: dict[str, Any] = {}
     if k is not None and int(k) != kb.settings.top_k:
@@ -172,6 +186,7 @@ def _responder(kb: Any) -> Callable[..., Iterator[tuple]]:
             session = {"searched": session["searched"], "sources": session["sources"] + [""]}
             yield "", history, session, gr.update()
             return
+        assert answer is not None  # kb.stream() always ends with the Answer
         panel = sources_html(answer, kb.document_text)
         message = answer_message(answer, question)
         if note:
@@ -219,13 +234,19 @@ def _api_ask(kb: Any) -> Callable[..., dict]:
 # -- the page -----------------------------------------------------------------------------------
 def _header(warning: str | None) -> None:
     """The title, and the warning (if any) above everything else."""
-    gr.Markdown("## 办公文档问答助手 · Office document Q&A\n"
-                "答案只来自知识库中的文件，每句话都标注来源 [n]。"
-                "Answers come only from the documents in the knowledge base; every statement cites its source [n].")
+    gr.Markdown(
+        "## 办公文档问答助手 · Office document Q&A\n"
+        "答案只来自知识库中的文件，每句话都标注来源 [n]。"
+        "Answers come only from the documents in the knowledge base; every statement cites its source [n]."
+    )
     if warning:
-        gr.HTML(f'<div class="ui-warning" role="alert">⚠ {esc(warning)}</div>',
-                css_template=".ui-warning { border: 1px solid #c0392b; background: rgba(192,57,43,.12);"
-                             " border-radius: 6px; padding: 8px 10px; }", js_on_load=None, elem_id="warning")
+        gr.HTML(
+            f'<div class="ui-warning" role="alert">⚠ {esc(warning)}</div>',
+            css_template=".ui-warning { border: 1px solid #c0392b; background: rgba(192,57,43,.12);"
+            " border-radius: 6px; padding: 8px 10px; }",
+            js_on_load=None,
+            elem_id="warning",
+        )
 
 
 def _chat_tab(kb: Any, session: gr.State) -> None:
@@ -235,38 +256,52 @@ def _chat_tab(kb: Any, session: gr.State) -> None:
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=360):
                 chatbot = gr.Chatbot(
-                    label="对话 Conversation", elem_id="chat", height=520, sanitize_html=True,
-                    render_markdown=True, latex_delimiters=[], feedback_options=None, buttons=["copy"],
+                    label="对话 Conversation",
+                    elem_id="chat",
+                    height=520,
+                    sanitize_html=True,
+                    render_markdown=True,
+                    latex_delimiters=[],
+                    feedback_options=None,
+                    buttons=["copy"],
                     placeholder="请在下方输入问题，或点击示例。Ask a question below, or pick an example.",
                 )
                 with gr.Row():
                     question = gr.Textbox(
-                        show_label=False, placeholder="输入问题，按回车发送 · Type a question and press Enter",
-                        scale=5, elem_id="question", max_lines=4, autofocus=True,
+                        show_label=False,
+                        placeholder="输入问题，按回车发送 · Type a question and press Enter",
+                        scale=5,
+                        elem_id="question",
+                        max_lines=4,
+                        autofocus=True,
                     )
                     send = gr.Button("发送 Send", variant="primary", scale=1, min_width=90, elem_id="send")
                 with gr.Row():
                     gr.Markdown("示例问题 Examples：")
                 with gr.Row():
-                    example_buttons = [gr.Button(e, size="sm", variant="secondary", elem_classes=["example"])
-                                       for e in EXAMPLES]
+                    example_buttons = [
+                        gr.Button(e, size="sm", variant="secondary", elem_classes=["example"]) for e in EXAMPLES
+                    ]
                 with gr.Row():
-                    clear = gr.Button("新对话 New conversation", size="sm", variant="secondary",
-                                      elem_id="new-chat")
+                    clear = gr.Button("新对话 New conversation", size="sm", variant="secondary", elem_id="new-chat")
                 with gr.Accordion("设置 Settings", open=False, elem_id="settings"):
-                    top_k = gr.Slider(1, 10, value=default_k, step=1,
-                                      label="检索段落数 Passages to use (top k)", elem_id="top-k")
+                    top_k = gr.Slider(
+                        1, 10, value=default_k, step=1, label="检索段落数 Passages to use (top k)", elem_id="top-k"
+                    )
                     answer_mode = gr.Radio(
-                        MODE_CHOICES, value=kb.settings.answer_mode, elem_id="answer-mode",
+                        MODE_CHOICES,
+                        value=kb.settings.answer_mode,
+                        elem_id="answer-mode",
                         label="回答方式 Answer mode",
                         info="抽取式直接引用原文；语言模型改写成通顺的回答，每句都会核对出处，找不到依据的句子会标出。"
-                             " Extractive quotes the documents; a language model writes the answer and every"
-                             " sentence is checked against the passages (unsupported ones are flagged).",
+                        " Extractive quotes the documents; a language model writes the answer and every"
+                        " sentence is checked against the passages (unsupported ones are flagged).",
                     )
             with gr.Column(scale=2, min_width=320):
                 gr.Markdown("### 来源 Sources")
-                sources = gr.HTML(sources_html(None), css_template=SOURCES_CSS, js_on_load=None,
-                                  elem_id="sources", padding=False)
+                sources = gr.HTML(
+                    sources_html(None), css_template=SOURCES_CSS, js_on_load=None, elem_id="sources", padding=False
+                )
 
     respond = _responder(kb)
     outputs = [question, chatbot, session, sources]
@@ -274,7 +309,8 @@ def _chat_tab(kb: Any, session: gr.State) -> None:
     send.click(respond, [question, chatbot, session, top_k, answer_mode], outputs, api_visibility="private")
     for button, text in zip(example_buttons, EXAMPLES, strict=True):
         button.click(_constant(text), None, question, api_visibility="private", queue=False).then(
-            respond, [question, chatbot, session, top_k, answer_mode], outputs, api_visibility="private")
+            respond, [question, chatbot, session, top_k, answer_mode], outputs, api_visibility="private"
+        )
     chatbot.select(show_turn, [session], sources, api_visibility="private")
     clear.click(new_chat, None, [chatbot, session, sources, question], api_visibility="private")
     chatbot.clear(new_chat, None, [chatbot, session, sources, question], api_visibility="private")
@@ -283,24 +319,48 @@ def _chat_tab(kb: Any, session: gr.State) -> None:
 def _knowledge_tab(kb: Any, app: gr.Blocks, max_mb: int, max_files: int) -> None:
     """The knowledge-base tab (uploads, the document list, deletion) and its events."""
     with gr.Tab("知识库 Knowledge base", id="kb"):
-        gr.Markdown(f"支持上传 {' '.join(UPLOAD_TYPES)}；每个文件不超过 {max_mb} MB，每次最多 {max_files} 个。"
-                    f" Upload {' '.join(UPLOAD_TYPES)} files, up to {max_mb} MB each and {max_files} at a time.")
+        gr.Markdown(
+            f"支持上传 {' '.join(UPLOAD_TYPES)}；每个文件不超过 {max_mb} MB，每次最多 {max_files} 个。"
+            f" Upload {' '.join(UPLOAD_TYPES)} files, up to {max_mb} MB each and {max_files} at a time."
+        )
         with gr.Row():
-            uploads = gr.File(label="上传文件 Upload files", file_count="multiple",
-                              file_types=list(UPLOAD_TYPES), type="filepath", elem_id="upload")
+            uploads = gr.File(
+                label="上传文件 Upload files",
+                file_count="multiple",
+                file_types=list(UPLOAD_TYPES),
+                type="filepath",
+                elem_id="upload",
+            )
         with gr.Row():
             ingest_button = gr.Button("导入知识库 Ingest", variant="primary", elem_id="ingest")
             refresh = gr.Button("刷新列表 Refresh", variant="secondary", elem_id="refresh")
         ingest_summary = gr.Markdown(elem_id="ingest-summary")
-        ingest_table = gr.Dataframe(headers=RESULT_HEADERS, datatype=["str", "str", "str"], value=[],
-                                    interactive=False, label="导入结果 Ingestion results",
-                                    elem_id="ingest-results", wrap=True)
-        documents = gr.Dataframe(headers=DOC_HEADERS, datatype=["str", "str", "number", "str"],
-                                 value=document_rows(kb), interactive=False, wrap=True,
-                                 label="知识库中的文件 Documents in the knowledge base", elem_id="documents")
+        ingest_table = gr.Dataframe(
+            headers=RESULT_HEADERS,
+            datatype=["str", "str", "str"],
+            value=[],
+            interactive=False,
+            label="导入结果 Ingestion results",
+            elem_id="ingest-results",
+            wrap=True,
+        )
+        documents = gr.Dataframe(
+            headers=DOC_HEADERS,
+            datatype=["str", "str", "number", "str"],
+            value=document_rows(kb),
+            interactive=False,
+            wrap=True,
+            label="知识库中的文件 Documents in the knowledge base",
+            elem_id="documents",
+        )
         with gr.Row():
-            to_delete = gr.Dropdown(choices=source_choices(kb), multiselect=True, scale=4,
-                                    label="从知识库删除 Remove from the knowledge base", elem_id="to-delete")
+            to_delete = gr.Dropdown(
+                choices=source_choices(kb),
+                multiselect=True,
+                scale=4,
+                label="从知识库删除 Remove from the knowledge base",
+                elem_id="to-delete",
+            )
             delete_button = gr.Button("删除 Delete", variant="stop", scale=1, elem_id="delete")
         delete_summary = gr.Markdown(elem_id="delete-summary")
 
@@ -324,15 +384,17 @@ def _knowledge_tab(kb: Any, app: gr.Blocks, max_mb: int, max_files: int) -> None
             summary, rows = f"导入失败 Ingestion failed：{exc}", []
         return summary, rows, *refresh_docs(), None
 
-    ingest_button.click(run_ingest, [uploads], [ingest_summary, ingest_table, documents, to_delete, uploads],
-                        api_visibility="private")
+    ingest_button.click(
+        run_ingest, [uploads], [ingest_summary, ingest_table, documents, to_delete, uploads], api_visibility="private"
+    )
     refresh.click(refresh_docs, None, [documents, to_delete], api_visibility="private")
     delete_button.click(run_delete, [to_delete], [delete_summary, documents, to_delete], api_visibility="private")
     app.load(refresh_docs, None, [documents, to_delete], api_visibility="private")
 
 
-def build_app(kb: Any, *, max_upload_mb: int | None = None, max_upload_files: int | None = None,
-              warning: str | None = None) -> gr.Blocks:
+def build_app(
+    kb: Any, *, max_upload_mb: int | None = None, max_upload_files: int | None = None, warning: str | None = None
+) -> gr.Blocks:
     """The Gradio app for a knowledge base: chat with sources, knowledge-base tab, and the /ask API.
 
     Args:
@@ -373,8 +435,11 @@ def serve(kb: Any, host: str | None = None, port: int | None = None, **launch_kw
         try:
             kb.chat_model(kb.settings.answer_mode)
         except AssistantError as exc:
-            print(f"WARNING: answer mode {kb.settings.answer_mode!r} is not usable ({exc}); "
-                  "questions will be answered extractively until it is fixed", file=sys.stderr)
+            print(
+                f"WARNING: answer mode {kb.settings.answer_mode!r} is not usable ({exc}); "
+                "questions will be answered extractively until it is fixed",
+                file=sys.stderr,
+            )
     app = build_app(kb, warning=warning)
     launch_kwargs.setdefault("max_file_size", f"{options.max_upload_mb}mb")  # a hard cap on top of our own check
     launch_kwargs.setdefault("ssr_mode", False)
@@ -383,5 +448,13 @@ def serve(kb: Any, host: str | None = None, port: int | None = None, **launch_kw
     app.launch(server_name=host, server_port=port, auth=options.auth, **launch_kwargs)
 
 
-__all__ = ["EXAMPLES", "MODE_CHOICES", "ServerOptions", "ask_kb", "build_app", "exposure_warning", "is_loopback",
-           "serve"]
+__all__ = [
+    "EXAMPLES",
+    "MODE_CHOICES",
+    "ServerOptions",
+    "ask_kb",
+    "build_app",
+    "exposure_warning",
+    "is_loopback",
+    "serve",
+]

@@ -5,9 +5,10 @@ from __future__ import annotations
 import html
 import logging
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from assistant.results import Answer, Citation
 
@@ -79,13 +80,16 @@ def _meta_html(title: str, section: str, source: str, page: int | None) -> str:
     return "".join(parts)
 
 
-def sources_html(answer: Answer | None, document_text: Callable[[str], str | None] | None = None,
-                 context_chars: int = CONTEXT_CHARS) -> str:
+def sources_html(
+    answer: Answer | None, document_text: Callable[[str], str | None] | None = None, context_chars: int = CONTEXT_CHARS
+) -> str:
     """The sources panel for an answer: each cited passage with its quote highlighted, or, for a
     refusal, the nearest passages marked as not answering. All document text is escaped."""
     if answer is None:
-        return ('<div class="src-empty">提问后，答案引用的原文段落会显示在这里。<br>'
-                'The passages an answer cites are shown here.</div>')
+        return (
+            '<div class="src-empty">提问后，答案引用的原文段落会显示在这里。<br>'
+            "The passages an answer cites are shown here.</div>"
+        )
     cache: dict[str, str | None] = {}
 
     def doc(doc_id: str) -> str | None:
@@ -105,17 +109,17 @@ def sources_html(answer: Answer | None, document_text: Callable[[str], str | Non
     if answer.refused:
         parts.append(
             '<div class="src-refusal" role="note"><b>⚠ 知识库中没有找到答案 · No answer in the documents</b><br>'
-            '以下是最接近的段落，仅供参考，<b>它们并不回答这个问题</b>。'
-            'The nearest passages below are for reference only; they do not answer the question.</div>'
+            "以下是最接近的段落，仅供参考，<b>它们并不回答这个问题</b>。"
+            "The nearest passages below are for reference only; they do not answer the question.</div>"
         )
         for i, p in enumerate(answer.nearest, 1):
             body = esc(p.text)
             parts.append(
                 f'<div class="src src-nearest"><div class="src-head"><span class="src-badge src-badge-no">'
-                f'最接近 {i} · 不回答此问题 / does not answer</span></div>'
-                f'{_meta_html(p.title, p.section, p.source, p.page)}'
+                f"最接近 {i} · 不回答此问题 / does not answer</span></div>"
+                f"{_meta_html(p.title, p.section, p.source, p.page)}"
                 f'<div class="src-text">{body}</div>'
-                f'{_context_html(doc(p.doc_id), p.start, p.end, body, context_chars)}</div>'
+                f"{_context_html(doc(p.doc_id), p.start, p.end, body, context_chars)}</div>"
             )
         return "".join(parts)
 
@@ -131,9 +135,9 @@ def sources_html(answer: Answer | None, document_text: Callable[[str], str | Non
         body = highlight(first.text, spans)
         parts.append(
             f'<div class="src" id="source-{n}"><div class="src-head"><span class="src-badge">[{n}]</span></div>'
-            f'{_meta_html(first.title, first.section, first.source, first.page)}'
+            f"{_meta_html(first.title, first.section, first.source, first.page)}"
             f'<div class="src-text">{body}</div>'
-            f'{_context_html(doc(first.doc_id), first.passage_start, first.passage_end, body, context_chars)}</div>'
+            f"{_context_html(doc(first.doc_id), first.passage_start, first.passage_end, body, context_chars)}</div>"
         )
     return "".join(parts)
 
@@ -189,14 +193,24 @@ def answer_message(answer: Answer, asked: str) -> str:
         lines.append(f"> **⚠ {chat_text(head)}**")
         if answer.generated:  # the model wrote something, but nothing of it was supported
             lines.append(">")
-            lines.append("> " + ("The model's answer could not be verified against the documents, so it is not shown."
-                                 if english else "模型给出的回答无法在文件中找到依据，因此不予采用。"))
+            lines.append(
+                "> "
+                + (
+                    "The model's answer could not be verified against the documents, so it is not shown."
+                    if english
+                    else "模型给出的回答无法在文件中找到依据，因此不予采用。"
+                )
+            )
         if answer.nearest:
             lines.append(">")
-            lines.append("> " + (
-                "The nearest passages are listed under Sources; they do not answer the question." if english
-                else "最接近的段落列在“来源”中，仅供参考，它们并不回答这个问题。"
-            ))
+            lines.append(
+                "> "
+                + (
+                    "The nearest passages are listed under Sources; they do not answer the question."
+                    if english
+                    else "最接近的段落列在“来源”中，仅供参考，它们并不回答这个问题。"
+                )
+            )
     elif answer.partial:
         # Set apart like a refusal, but with its citations: the documents say something, not the asked fact.
         head, _, rest = answer.text.partition("\n")
@@ -210,9 +224,12 @@ def answer_message(answer: Answer, asked: str) -> str:
         if answer.unsupported:
             # The flagged sentences carry 〔未找到依据〕 in the text; say what that means, visibly.
             lines.append("")
-            lines.append(f"**⚠ {len(answer.unsupported)} sentence(s) not supported by any passage (marked "
-                         "[not supported by the documents]); check them before use.**" if english else
-                         f"**⚠ 有 {len(answer.unsupported)} 句话在文件中找不到依据（已标注〔未找到依据〕），请勿直接采用。**")
+            lines.append(
+                f"**⚠ {len(answer.unsupported)} sentence(s) not supported by any passage (marked "
+                "[not supported by the documents]); check them before use.**"
+                if english
+                else f"**⚠ 有 {len(answer.unsupported)} 句话在文件中找不到依据（已标注〔未找到依据〕），请勿直接采用。**"
+            )
     return "\n".join(lines)
 
 
@@ -242,5 +259,16 @@ def fallback_note(error: Exception, english: bool) -> str:
     return f"**⚠ 语言模型不可用（{chat_text(str(error))}），以下改用抽取式回答：**"
 
 
-__all__ = ["CONTEXT_CHARS", "SOURCES_CSS", "answer_dict", "answer_message", "chat_text", "esc", "fallback_note",
-           "file_label", "highlight", "is_english", "sources_html"]
+__all__ = [
+    "CONTEXT_CHARS",
+    "SOURCES_CSS",
+    "answer_dict",
+    "answer_message",
+    "chat_text",
+    "esc",
+    "fallback_note",
+    "file_label",
+    "highlight",
+    "is_english",
+    "sources_html",
+]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from assistant.app.ui.render import chat_text
 from assistant.errors import AssistantError
@@ -12,8 +13,14 @@ from assistant.errors import AssistantError
 UPLOAD_TYPES = (".txt", ".md", ".docx", ".pdf", ".html", ".htm")
 DOC_HEADERS = ["标题 Title", "文件 File", "片段 Chunks", "入库时间 Ingested (UTC)"]
 RESULT_HEADERS = ["文件 File", "结果 Result", "说明 Details"]
-RESULT_LABELS = {"added": "已添加 added", "updated": "已更新 updated", "unchanged": "未变化 unchanged",
-                 "failed": "失败 failed", "skipped": "已跳过 skipped", "rejected": "未导入 rejected"}
+RESULT_LABELS = {
+    "added": "已添加 added",
+    "updated": "已更新 updated",
+    "unchanged": "未变化 unchanged",
+    "failed": "失败 failed",
+    "skipped": "已跳过 skipped",
+    "rejected": "未导入 rejected",
+}
 
 
 def source_choices(kb: Any) -> list[tuple[str, str]]:
@@ -48,8 +55,14 @@ def _safe_name(name: str) -> str:
     return "" if name in ("", ".", "..") else name
 
 
-def ingest_uploads(kb: Any, files: Sequence[Any] | None, *, max_mb: int, max_files: int,
-                   progress: Callable[[int, int, str], None] | None = None) -> tuple[str, list[list[str]]]:
+def ingest_uploads(
+    kb: Any,
+    files: Sequence[Any] | None,
+    *,
+    max_mb: int,
+    max_files: int,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> tuple[str, list[list[str]]]:
     """Copy uploaded files into <kb_dir>/uploads (keeping their names), ingest them, report per file.
 
     Returns:
@@ -59,8 +72,10 @@ def ingest_uploads(kb: Any, files: Sequence[Any] | None, *, max_mb: int, max_fil
     if not paths:
         return "请先选择要上传的文件。Choose files to upload first.", []
     if len(paths) > max_files:
-        return (f"一次最多上传 {max_files} 个文件，本次选择了 {len(paths)} 个。请分批上传。"
-                f" At most {max_files} files per upload ({len(paths)} chosen)."), []
+        return (
+            f"一次最多上传 {max_files} 个文件，本次选择了 {len(paths)} 个。请分批上传。"
+            f" At most {max_files} files per upload ({len(paths)} chosen)."
+        ), []
     folder = Path(kb.settings.kb_dir) / "uploads"
     folder.mkdir(parents=True, exist_ok=True)
     rows: list[list[str]] = []
@@ -73,13 +88,19 @@ def ingest_uploads(kb: Any, files: Sequence[Any] | None, *, max_mb: int, max_fil
             rows.append([name or str(src), RESULT_LABELS["rejected"], "文件名无效 invalid file name"])
             continue
         if src.suffix.lower() not in UPLOAD_TYPES:
-            rows.append([name, RESULT_LABELS["rejected"],
-                         f"不支持的格式（支持 {' '.join(UPLOAD_TYPES)}） unsupported format"])
+            rows.append(
+                [name, RESULT_LABELS["rejected"], f"不支持的格式（支持 {' '.join(UPLOAD_TYPES)}） unsupported format"]
+            )
             continue
         size = src.stat().st_size
         if size > limit:
-            rows.append([name, RESULT_LABELS["rejected"],
-                         f"文件过大：{size / 1048576:.1f} MB，上限 {max_mb} MB。 File too large (limit {max_mb} MB)."])
+            rows.append(
+                [
+                    name,
+                    RESULT_LABELS["rejected"],
+                    f"文件过大：{size / 1048576:.1f} MB，上限 {max_mb} MB。 File too large (limit {max_mb} MB).",
+                ]
+            )
             continue
         dest = folder / name
         if dest.resolve() in {Path(t) for t in targets}:
@@ -111,12 +132,22 @@ def ingest_uploads(kb: Any, files: Sequence[Any] | None, *, max_mb: int, max_fil
             outcome[str(Path(source).resolve())] = [RESULT_LABELS[kind], reason]
     for target, name in targets.items():
         rows.append([name, *outcome.get(target, [RESULT_LABELS["failed"], "未处理 not processed"])])
-    summary = (f"已添加 {len(report.added)}，已更新 {len(report.updated)}，未变化 {len(report.unchanged)}，"
-               f"失败 {len(report.failed) + len(report.skipped) + sum(r[1] == RESULT_LABELS['rejected'] for r in rows)}"
-               f"（用时 {report.seconds:.1f} 秒）。 added {len(report.added)}, updated {len(report.updated)}, "
-               f"unchanged {len(report.unchanged)}.")
+    summary = (
+        f"已添加 {len(report.added)}，已更新 {len(report.updated)}，未变化 {len(report.unchanged)}，"
+        f"失败 {len(report.failed) + len(report.skipped) + sum(r[1] == RESULT_LABELS['rejected'] for r in rows)}"
+        f"（用时 {report.seconds:.1f} 秒）。 added {len(report.added)}, updated {len(report.updated)}, "
+        f"unchanged {len(report.unchanged)}."
+    )
     return summary, rows
 
 
-__all__ = ["DOC_HEADERS", "RESULT_HEADERS", "RESULT_LABELS", "UPLOAD_TYPES", "delete_sources", "document_rows",
-           "ingest_uploads", "source_choices"]
+__all__ = [
+    "DOC_HEADERS",
+    "RESULT_HEADERS",
+    "RESULT_LABELS",
+    "UPLOAD_TYPES",
+    "delete_sources",
+    "document_rows",
+    "ingest_uploads",
+    "source_choices",
+]

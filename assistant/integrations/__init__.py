@@ -1,0 +1,1 @@
+"""Bridges to other frameworks; each module imports its framework only when used (see langchain.py)."""
