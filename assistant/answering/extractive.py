@@ -175,10 +175,12 @@ class ExtractiveAnswerer:
         statements: list[Statement] = []
         partial = judgement.outcome is Outcome.PARTIAL
         if partial:
-            chosen = chosen[:2]  # the closest statements only: they do not answer, they show what is there
+            # The closest statements only, those naming the subject first: they show what is there.
+            named = judgement.subject[:1]
+            chosen = sorted(chosen, key=lambda s: not any(w in s.text for w in named))[:2]
         lines = [words["lead"]]
         if partial:
-            subject = "、".join(judgement.subject[:2]) or ("相关内容" if lang == "zh" else "the subject")
+            subject = "、".join(judgement.subject[:1]) or ("相关内容" if lang == "zh" else "the subject")
             missing = "、".join(judgement.missing[:2]) or ("所问的内容" if lang == "zh" else "what was asked")
             lines = [words["partial"].format(subject=_quoted(subject, lang), missing=missing)]
         for sentence in chosen:
