@@ -138,3 +138,15 @@ def test_a_question_is_rewritten_only_when_it_needs_its_history(history, questio
     from assistant.retrieval.followup import rewrite_followup
 
     assert (rewrite_followup(question, history) != question) is follows
+
+
+def test_a_chinese_question_with_an_english_word_gets_chinese_labels_in_the_chat():
+    from assistant.app.ui.render import answer_message
+    from assistant.results import Answer
+
+    question = "机关如何使用PowerPoint汇报？"
+    refused = Answer(
+        question=question, text="知识库中没有找到能回答这个问题的内容。", refused=True, nearest=[passage("会议。")]
+    )
+    message = answer_message(refused, question)
+    assert "最接近的段落" in message and "nearest passages" not in message

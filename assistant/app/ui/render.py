@@ -11,17 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from assistant.results import Answer, Citation
+from assistant.text import is_english  # one rule for the language of a question, as the answer uses
 
 log = logging.getLogger("assistant.app.ui.render")
 
 CONTEXT_CHARS = 300  # characters of the document shown before and after a passage
-
-_CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
-
-
-def is_english(text: str) -> bool:
-    """True when a question has more Latin letters than Chinese characters: the page answers it in English."""
-    return len(re.findall(r"[A-Za-z]", text)) > len("".join(_CJK_RUN.findall(text)))
 
 
 # -- HTML of the sources panel (everything from documents or users is escaped first) ----------
