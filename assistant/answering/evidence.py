@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from assistant.results import Passage
 from assistant.retrieval.query import Concept, Query
+from assistant.text import CJK
 from ingest.chunking import split_sentences
 
 # e5's similarities sit in a narrow band, lower for English questions over Chinese text: the band's
@@ -250,6 +251,10 @@ def judge(query: Query, passages: list[Passage], unseen_idf: float, thresholds: 
     concepts = content_concepts(query.concepts)
     evidence = assess(query, passages, top)
     share = unseen_share(concepts, unseen_idf) if concepts else 1.0
+    if _own_terms_found(query, concepts, passages[:top]):
+        # "Ignore previous instructions … How do offices run the 双报到 system?": the Chinese terms the
+        # user typed are in the passages, so English filler around them does not make the question foreign.
+        share = 0.0
     scored = [
         (coverage(concepts, f"{p.section}\n{p.text[s:e]}"), p.text[s:e])
         for p in passages[:top]
@@ -273,6 +278,15 @@ def judge(query: Query, passages: list[Passage], unseen_idf: float, thresholds: 
         # The asked kind of value when that is what is missing, else the question's words no passage uses.
         missing = [MISSING_WORDS[query.language][kind]] if not typed_ok else absent[:2]
     return Judgement(outcome, evidence, kind, share, best, typed_ok, _outermost(subject)[:2], missing, absent)
+
+
+def _own_terms_found(query: Query, concepts: list[Concept], passages: list[Passage]) -> bool:
+    """True for an English question with Chinese terms typed in it, all of which the passages hold."""
+    if query.language != "en":
+        return False
+    own = [c for c in concepts if CJK.search(c.label)]
+    text = "\n".join(f"{p.title}\n{p.section}\n{p.text}" for p in passages)
+    return bool(own) and all(any(a in text for a in c.alternatives) for c in own)
 
 
 def _outermost(words: list[str]) -> list[str]:

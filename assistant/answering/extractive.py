@@ -34,6 +34,7 @@ def shown(text: str) -> str:
     return _MARKER_LIKE.sub("［\\1］", text)
 
 
+SECTION_WEIGHT = 0.3  # how much the heading a sentence sits under counts towards it
 TYPED_BONUS = 0.3  # a sentence with the asked figure or date beats one that only names the subject
 REDUNDANCY = 0.5  # how much repeating a chosen sentence costs a candidate
 
@@ -73,9 +74,12 @@ def _candidate_sentences(concepts: list[Concept], passages: list[Passage]) -> li
             text = p.text[s:e]
             if len(text) < 6 or is_heading_like(text, p.section):
                 continue
-            # Prefer better-ranked passages, and a passage's opening sentence when nothing
-            # lexical distinguishes the sentences: it usually states the point.
-            score = coverage(concepts, text) + 0.15 / (1 + i) + (0.05 if j == 0 else 0.0)
+            # The heading a sentence sits under is its lead-in: "一是建设…政治型模范机关" makes the
+            # sentences below it about that, though they no longer repeat the words. Prefer
+            # better-ranked passages, and a passage's opening sentence when nothing lexical
+            # distinguishes the sentences: it usually states the point.
+            lead_in = SECTION_WEIGHT * coverage(concepts, p.section) if p.section else 0.0
+            score = coverage(concepts, text) + lead_in + 0.15 / (1 + i) + (0.05 if j == 0 else 0.0)
             out.append(_Sentence(i, p.start + s, p.start + e, text, score))
     return out
 

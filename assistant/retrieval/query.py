@@ -57,8 +57,11 @@ def analyse(question: str, tokenizer: Tokenizer, bm25: BM25Index, dictionary: Di
         tokens = own + expansion_tokens(english) + english_tokens
         # A translation is a guess: all the guesses for one English word together weigh half
         # as much as one word the user typed in Chinese (such as 双报到 in a mixed question).
+        # Chinese terms the user typed (双报到 in a mixed question) name the topic surely; the guesses
+        # for the English words around them weigh half again, so filler cannot outvote them.
+        share = TRANSLATION_WEIGHT * (0.5 if own else 1.0)
         for c in english:
             for zh in c.translations:
                 if zh not in own:
-                    weights[zh] = max(weights.get(zh, 0.0), TRANSLATION_WEIGHT / len(c.translations))
+                    weights[zh] = max(weights.get(zh, 0.0), share / len(c.translations))
     return Query(question, question_language(question), tokens, concepts, weights)
