@@ -46,6 +46,26 @@ class Citation:
     statement: str = ""  # the answer's sentence this citation supports
     support: float = 0.0  # how well `quote`'s passage supports it (1.0 = quoted verbatim)
 
+    @classmethod
+    def quoting(cls, passage: Passage, n: int, start: int, end: int, statement: str, support: float) -> Citation:
+        """Citation [n] of the passage's text between document offsets `start` and `end`."""
+        return cls(
+            n=n,
+            title=passage.title,
+            source=passage.source,
+            section=passage.section,
+            text=passage.text,
+            quote=passage.text[start - passage.start : end - passage.start],
+            start=start,
+            end=end,
+            page=passage.page,
+            doc_id=passage.doc_id,
+            passage_start=passage.start,
+            passage_end=passage.end,
+            statement=statement,
+            support=support,
+        )
+
 
 @dataclass
 class Statement:

@@ -148,8 +148,6 @@ def has_value(kind: AnswerType, text: str, unit: str | None = None) -> bool:
         return True
     if unit and kind in (AnswerType.NUMBER, AnswerType.DURATION):
         return bool(re.search(rf"{_NUMERAL}(?:余|多)?(?:个)?{unit}", text))
-    if kind is AnswerType.DURATION and _VALUE[AnswerType.NUMBER].search(text) and re.search(r"\d", text):
-        return bool(_VALUE[AnswerType.DURATION].search(text))
     return bool(_VALUE[kind].search(text))
 
 
@@ -251,7 +249,8 @@ def judge(query: Query, passages: list[Passage], unseen_idf: float, thresholds: 
     concepts = content_concepts(query.concepts)
     evidence = assess(query, passages, top)
     share = unseen_share(concepts, unseen_idf) if concepts else 1.0
-    if _own_terms_found(query, concepts, passages[:top]):
+    words = "\n".join(f"{p.title}\n{p.section}\n{p.text}" for p in passages[:top])
+    if _own_terms_found(query, concepts, words):
         # "Ignore previous instructions … How do offices run the 双报到 system?": the Chinese terms the
         # user typed are in the passages, so English filler around them does not make the question foreign.
         share = 0.0
@@ -265,7 +264,6 @@ def judge(query: Query, passages: list[Passage], unseen_idf: float, thresholds: 
     about = [text for c, text in scored if best > 0 and c >= 0.6 * best]
     unit = asked_unit(query.text)
     typed_ok = kind is AnswerType.OTHER or any(has_value(kind, text, unit) for text in about)
-    words = "\n".join(f"{p.title}\n{p.section}\n{p.text}" for p in passages[:top])
     subject = [
         c.label
         for c in sorted(concepts, key=lambda c: -c.weight)
@@ -280,13 +278,12 @@ def judge(query: Query, passages: list[Passage], unseen_idf: float, thresholds: 
     return Judgement(outcome, evidence, kind, share, best, typed_ok, _outermost(subject)[:2], missing, absent)
 
 
-def _own_terms_found(query: Query, concepts: list[Concept], passages: list[Passage]) -> bool:
-    """True for an English question with Chinese terms typed in it, all of which the passages hold."""
+def _own_terms_found(query: Query, concepts: list[Concept], passages_text: str) -> bool:
+    """True for an English question with Chinese terms typed in it, all of which the passages' text holds."""
     if query.language != "en":
         return False
     own = [c for c in concepts if CJK.search(c.label)]
-    text = "\n".join(f"{p.title}\n{p.section}\n{p.text}" for p in passages)
-    return bool(own) and all(any(a in text for a in c.alternatives) for c in own)
+    return bool(own) and all(any(a in passages_text for a in c.alternatives) for c in own)
 
 
 def _outermost(words: list[str]) -> list[str]:

@@ -161,16 +161,14 @@ class ExtractiveAnswerer:
         if not passages or judgement.outcome is Outcome.REFUSE:
             return refusal(question, passages, evidence.score, lang)
 
-        chosen = self._select(
-            _candidate_sentences(query.concepts, passages), passages, judgement.answer_type, asked_unit(question)
-        )
+        kind, unit = judgement.answer_type, asked_unit(question)
+        chosen = self._select(_candidate_sentences(query.concepts, passages), passages, kind, unit)
         if not chosen:
             return refusal(question, passages, evidence.score, lang)
 
         # Number sources in order of first use; a sentence holding the asked figure leads; then the
         # sentences go in the order of their source's rank and, within one source, in document
         # order, so the text reads as written.
-        kind, unit = judgement.answer_type, asked_unit(question)
         chosen.sort(
             key=lambda s: (kind is not AnswerType.OTHER and not has_value(kind, s.text, unit), s.passage, s.start)
         )
@@ -192,24 +190,7 @@ class ExtractiveAnswerer:
             if sentence.passage not in numbers:
                 numbers[sentence.passage] = len(numbers) + 1
             n = numbers[sentence.passage]
-            citations.append(
-                Citation(
-                    n=n,
-                    title=p.title,
-                    source=p.source,
-                    section=p.section,
-                    text=p.text,
-                    quote=sentence.text,
-                    start=sentence.start,
-                    end=sentence.end,
-                    page=p.page,
-                    doc_id=p.doc_id,
-                    passage_start=p.start,
-                    passage_end=p.end,
-                    statement=sentence.text,
-                    support=1.0,
-                )
-            )
+            citations.append(Citation.quoting(p, n, sentence.start, sentence.end, sentence.text, 1.0))
             statements.append(Statement(sentence.text, [n], True, 1.0))  # quoted verbatim: supported by construction
             lines.append(f"{shown(sentence.text)}[{n}]")
         return Answer(

@@ -268,22 +268,7 @@ def ground(
             n = numbers[m.passage]
             cited.append(n)
             citations.append(
-                Citation(
-                    n=n,
-                    title=p.title,
-                    source=p.source,
-                    section=p.section,
-                    text=p.text,
-                    quote=p.text[m.quote_start : m.quote_end],
-                    start=p.start + m.quote_start,
-                    end=p.start + m.quote_end,
-                    page=p.page,
-                    doc_id=p.doc_id,
-                    passage_start=p.start,
-                    passage_end=p.end,
-                    statement=text,
-                    support=round(m.support, 3),
-                )
+                Citation.quoting(p, n, p.start + m.quote_start, p.start + m.quote_end, text, round(m.support, 3))
             )
         statements.append(Statement(text, cited, True, best))
         lines.append(shown(text) + "".join(f"[{n}]" for n in cited))
