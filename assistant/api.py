@@ -19,10 +19,12 @@ from assistant.models.chat import LANGCHAIN_MODE, BackendError, ChatModel, check
 from assistant.models.embeddings import Embedder, open_embedder
 from assistant.results import Answer, IngestReport, Passage
 from assistant.retrieval.crosslingual import Dictionary
+from assistant.retrieval.decompose import interleave, subquestions
 from assistant.retrieval.followup import previous_questions, rewrite_followup, rewrite_with_model
 from assistant.retrieval.hybrid import Retriever
 from assistant.retrieval.query import Query, analyse
 from assistant.settings import Settings
+from ingest.metadata import issuing_office
 
 if TYPE_CHECKING:
     from assistant.integrations.langchain import AssistantRunnable, KnowledgeBaseRetriever
@@ -68,6 +70,7 @@ class Assistant:
             unseen_idf=lambda: self.index.bm25.term_idf("\uffff"),
             max_sentences=settings.answer_max_sentences,
             max_chars=settings.answer_max_chars,
+            office_of=lambda doc_id: issuing_office(self.registry.document_text(doc_id) or ""),
         )
         self._chat_models: dict[str, ChatModel] = {}  # built on first use, one per mode
         self._chat_lock = threading.Lock()
@@ -205,6 +208,17 @@ class Assistant:
         self.index.sync_if_stale()
         return self.retriever.search(query.text, k or self.settings.top_k, tokens=query.tokens, weights=query.weights)
 
+    def passages_for(self, query: Query, k: int) -> list[Passage]:
+        """The passages an answer draws on: the k best, or, for a question about each of several
+        subjects ("A和B分别…"), the k best of each subject's own search taken in turn."""
+        parts = subquestions(query.text)
+        if not parts:
+            return self.retriever.search(query.text, k, tokens=query.tokens, weights=query.weights)
+        rankings = []
+        for sub in map(self.analyse, parts):
+            rankings.append(self.retriever.search(sub.text, k, tokens=sub.tokens, weights=sub.weights))
+        return interleave(rankings, k * len(parts))
+
     def analyse(self, question: str) -> Query:
         """The question's language, keyword tokens (English words translated) and concepts."""
         return analyse(question, self.index.tokenizer, self.index.bm25, self.dictionary)
@@ -278,7 +292,7 @@ class Assistant:
         query = self.analyse(searched)
         self.index.sync_if_stale()
         top_k = k or self.settings.top_k
-        passages = self.retriever.search(query.text, top_k, tokens=query.tokens, weights=query.weights)
+        passages = self.passages_for(query, top_k)
         answer: Answer | None = None
         if mode == "extractive":
             answer = self.answerer.answer(query, passages)
@@ -330,7 +344,10 @@ class Assistant:
         self.index.sync_if_stale()
         top_k = use or self.settings.top_k
         passages = self.retriever.search(query.text, max(k or top_k, top_k), tokens=query.tokens, weights=query.weights)
-        answer = self.answerer.answer(query, passages[:top_k])
+        # The ranking is the one search's (what retrieval metrics measure); the answer draws on what ask() uses.
+        answer = self.answerer.answer(
+            query, self.passages_for(query, top_k) if subquestions(query.text) else passages[:top_k]
+        )
         answer.searched = query.text
         answer.seconds = time.perf_counter() - started
         return answer, passages

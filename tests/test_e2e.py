@@ -70,6 +70,44 @@ def test_unanswerable_question_is_refused_with_nearest_passages_marked(corpus_kb
     assert "没有找到" in answer.text or "does not contain" in answer.text
 
 
+def test_a_cross_document_question_gets_one_paragraph_per_office_each_on_the_quoted_term(corpus_kb):
+    answer = corpus_kb.ask("各单位在落实“三会一课”方面分别有哪些做法？")
+    assert not answer.refused
+    paragraphs = answer.text.split("\n")[1:]
+    offices = [line.split("：", 1)[0] for line in paragraphs]
+    assert len(offices) >= 3 and len(set(offices)) == len(offices)  # each office named once
+    assert all("三会一课" in line for line in paragraphs)
+
+
+def test_two_subjects_are_answered_each_in_the_order_asked(corpus_kb):
+    answer = corpus_kb.ask("市委办公厅和市政府办公室党总支分别怎样落实“双报到”？")
+    lines = answer.text.split("\n")
+    assert lines[1].startswith("市委办公厅：") and "双报到" in lines[1]
+    assert lines[2].startswith("市政府办公室党总支：") and "双报到" in lines[2]
+    assert not answer.partial
+    # The 市委办公厅's documents say nothing on 保密: the answer says so instead of borrowing another office's.
+    answer = corpus_kb.ask("市委办公厅和省委办公厅分别怎样抓保密工作？")
+    assert answer.partial and "市委办公厅" in answer.missing
+    assert "市委办公厅：文件中没有找到相关内容。" in answer.text
+    assert all("市委办公厅" not in c.quote for c in answer.citations)
+
+
+def test_conversation_edge_cases(corpus_kb):
+    # Nothing to search for and no conversation: ask for the whole question, quote nothing.
+    answer = corpus_kb.ask("这个呢？")
+    assert answer.refused and not answer.citations and "请把问题说完整" in answer.text
+    # The same with a conversation: it is a follow-up and gets the previous topic.
+    answer = corpus_kb.ask("这个呢？", history=[SHUANG])
+    assert not answer.refused and "双报到" in answer.searched
+    # A follow-up to a refused question stays refused; a new in-domain question after it is answered as typed.
+    assert corpus_kb.ask("它的预算是多少？", history=["明天北京会下雨吗？"]).refused
+    answer = corpus_kb.ask("省委办公厅怎样抓保密工作？", history=["明天北京会下雨吗？"])
+    assert not answer.refused and answer.searched == "省委办公厅怎样抓保密工作？"
+    # The same question twice: the same answer, not a follow-up merged with itself.
+    first, again = corpus_kb.ask(SHUANG), corpus_kb.ask(SHUANG, history=[SHUANG])
+    assert again.searched == SHUANG and again.text == first.text
+
+
 def test_reingesting_unchanged_files_is_a_noop(corpus_kb):
     count = corpus_kb.store.count()
     report = corpus_kb.ingest([CORPUS])

@@ -151,6 +151,17 @@ def test_refusal_panel_labels_the_nearest_passages_as_not_answering():
     assert "&lt;script&gt;" in out and "<script" not in out
     message = answer_message(answer, "明天北京会下雨吗？")
     assert message.startswith("> **⚠ 知识库中没有找到") and "并不回答" in message
+    # Searched exactly as typed: the panel names the question and says nothing about a rewrite.
+    assert "明天北京会下雨吗？" in out and "src-searched" not in out and "检索内容" not in out
+
+
+def test_sources_panel_says_what_was_searched_only_for_a_rewritten_follow_up():
+    answer = Answer(
+        question="那保密工作呢？", text="根据知识库中的文件：", refused=False, searched="保密工作 机关 落实"
+    )
+    out = sources_html(answer, lambda _: None)
+    assert '<div class="src-for">问题 Question：那保密工作呢？</div>' in out
+    assert '<div class="src-searched">检索内容 Searched：保密工作 机关 落实</div>' in out
 
 
 def test_highlight_escapes_every_part():
@@ -312,7 +323,11 @@ def _ask(page, question: str, expect_searched: str | None = None) -> None:
     box = page.locator("#question textarea")
     box.fill(question)
     box.press("Enter")
-    expect(page.locator("#sources .src-searched")).to_contain_text(expect_searched or question, timeout=WAIT_MS)
+    expect(page.locator("#sources .src-for")).to_contain_text(question, timeout=WAIT_MS)
+    if expect_searched:  # a rewritten follow-up says what was searched; a question searched as typed does not
+        expect(page.locator("#sources .src-searched")).to_contain_text(expect_searched)
+    else:
+        expect(page.locator("#sources .src-searched")).to_have_count(0)
     expect(page.locator("#question textarea")).to_have_value("")
 
 
@@ -329,7 +344,7 @@ def test_browser_chat_answers_with_sources_follow_up_and_refusal(corpus_app, pag
     expect(page.get_by_role("button", name=EXAMPLES[1])).to_be_visible()
     # An example question runs when clicked.
     page.get_by_role("button", name=SHUANG).click()
-    expect(page.locator("#sources .src-searched")).to_contain_text(SHUANG, timeout=WAIT_MS)
+    expect(page.locator("#sources .src-for")).to_contain_text(SHUANG, timeout=WAIT_MS)
     bot = page.locator('#chat [data-testid="bot"]').last
     expect(bot).to_contain_text("[1]")
     assert re.search(r"\[\d+\]", bot.inner_text())
@@ -363,7 +378,8 @@ def test_browser_chat_answers_with_sources_follow_up_and_refusal(corpus_app, pag
 
     # Clicking an earlier answer brings its sources back.
     page.locator('#chat [data-testid="bot"]').first.click()
-    expect(page.locator("#sources .src-searched")).to_contain_text(SHUANG)
+    expect(page.locator("#sources .src-for")).to_contain_text(SHUANG)
+    expect(page.locator("#sources .src-searched")).to_have_count(0)
     assert page.dialogs == []
 
 
@@ -469,7 +485,7 @@ def test_browser_local_model_answer_streams_and_a_down_backend_falls_back(corpus
     box.fill(SHUANG)
     box.press("Enter")
     bot = page.locator('#chat [data-testid="bot"]').last
-    expect(page.locator("#sources .src-searched")).to_contain_text(SHUANG, timeout=300_000)
+    expect(page.locator("#sources .src-for")).to_contain_text(SHUANG, timeout=300_000)
     expect(bot).to_contain_text("[1]")
     expect(bot).not_to_contain_text("▍")  # the streaming cursor is gone: the verified answer replaced the draft
     assert "双报到" in " ".join(page.locator("#sources .src-text").all_inner_texts())

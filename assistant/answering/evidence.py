@@ -109,12 +109,14 @@ MISSING_WORDS = {
 
 # Words that say how something is asked, not what about: never part of the question's content.
 _QUESTION_FORM = re.compile(
-    r"^(?:[几哪多].*|.*(?:多少|多久|多长|什么|怎么|怎样|如何|为何|为什么|是否|有没有)|一共|总共|共计|大概|大约|具体|目前|现在|已经"
-    r"|为了|应该|需要|分别|主要|开始|以后|之后|之内|期间|当时|一年|自己|让|由|被|把|长时间|一[份类个项种条位次])$"
+    r"^(?:[几哪多].*|.*(?:多少|多久|多长|什么|怎么样?|怎样|如何|为何|为什么|是否|有没有)|一共|总共|共计|大概|大约|具体|目前|现在|已经"
+    r"|为了|应该|需要|分别|主要|开始|以后|之后|之内|期间|当时|一年|自己|让|由|被|把|长时间|一[份类个项种条位次]"
+    # Pointers to something said before ("这个呢？"): they name no subject of their own.
+    r"|这个|那个|这些|那些|这里|那里|这样|那样|它们?|他们|她们|其中|上述|该|此|这|那)$"
 )
 _EN_QUESTION_FORM = frozenset(
     "many much long often roughly exactly approximately total year date day month when who whom where first "
-    "specifically currently now already".split()
+    "specifically currently now already this that these those it they them".split()
 )
 
 
@@ -223,6 +225,7 @@ class Judgement:
     subject: list[str] = field(default_factory=list)  # content words the documents do treat
     missing: list[str] = field(default_factory=list)  # what the documents do not state (words for people)
     absent: list[str] = field(default_factory=list)  # the question's content words no top passage uses
+    no_subject: bool = False  # the question names nothing to look for ("这个呢？" with no conversation before it)
 
 
 def unseen_share(concepts: list[Concept], unseen_idf: float) -> float:
@@ -247,6 +250,9 @@ def judge(query: Query, passages: list[Passage], unseen_idf: float, thresholds: 
     """Decide whether the passages answer the question fully, partly or not at all."""
     kind = answer_type(query.text)
     concepts = content_concepts(query.concepts)
+    if not concepts:
+        # Only question forms and pointers: nothing to find, so nothing found can answer it.
+        return Judgement(Outcome.REFUSE, Evidence(0.0, 0.0, 0.0), kind, 1.0, 0.0, False, no_subject=True)
     evidence = assess(query, passages, top)
     share = unseen_share(concepts, unseen_idf) if concepts else 1.0
     words = "\n".join(f"{p.title}\n{p.section}\n{p.text}" for p in passages[:top])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from assistant.answering.evidence import (
@@ -17,11 +17,19 @@ from assistant.answering.evidence import (
     judge,
 )
 from assistant.results import Answer, Citation, Passage, Statement
+from assistant.retrieval.decompose import subjects
 from assistant.retrieval.query import Concept, Query
 from assistant.text import question_language
 from ingest.chunking import split_sentences
 
 _MARKER_LIKE = re.compile(r"\[(\d+)\]")
+# “双报到”, "three meetings": a term the user quoted is what the question is about.
+_QUOTED = re.compile(r"[“\"「『‘]([^”\"」』’]{2,20})[”\"」』’]")
+
+
+def quoted_terms(question: str) -> list[str]:
+    """The terms the question puts in quotation marks (its sure focus), in order."""
+    return list(dict.fromkeys(m.group(1).strip() for m in _QUOTED.finditer(question) if m.group(1).strip()))
 
 
 def shown(text: str) -> str:
@@ -90,12 +98,17 @@ FRAMING = {
         "refusal": "知识库中没有找到能回答这个问题的内容。",
         "nearest": "以下是最接近的段落，仅供参考，它们并不回答这个问题：",
         "partial": "文件提到了{subject}，但没有写明{missing}。",
+        "subject_absent": "{subject}：文件中没有找到相关内容。",
+        "unclear": "这个问题没有说明要问什么内容，请把问题说完整，例如“机关是怎样落实在职党员双报到制度的？”",
     },
     "en": {
         "lead": "According to the documents (quoted in the original Chinese):",
         "refusal": "The knowledge base does not contain an answer to this question.",
         "nearest": "The nearest passages, for reference only — they do not answer the question:",
         "partial": "The documents mention {subject}, but do not state {missing}.",
+        "subject_absent": "{subject}: the documents say nothing about this.",
+        "unclear": "The question does not say what it is about; please ask it in full, for example "
+        "“How do offices run the 双报到 system?”",
     },
 }
 
@@ -110,8 +123,10 @@ class ExtractiveAnswerer:
         unseen_idf: Callable[[], float] = lambda: 5.0,
         max_sentences: int = 4,
         max_chars: int = 400,
+        office_of: Callable[[str], str | None] = lambda doc_id: None,
     ):
         self.thresholds = thresholds
+        self.office_of = office_of  # the issuing office of a document (by doc_id), named once per group of lines
         self.unseen_idf = unseen_idf  # the idf of a word found nowhere in the knowledge base (changes as it grows)
         self.max_sentences = max_sentences
         self.max_chars = max_chars
@@ -121,12 +136,18 @@ class ExtractiveAnswerer:
         return judge(query, passages, self.unseen_idf(), self.thresholds)
 
     def _select(
-        self, candidates: list[_Sentence], passages: list[Passage], kind: AnswerType, unit: str | None
+        self,
+        candidates: list[_Sentence],
+        passages: list[Passage],
+        kind: AnswerType,
+        unit: str | None,
+        each: Sequence[str] = (),
     ) -> list[_Sentence]:
         """Sentences that together cover the question: MMR-style, each pick weighed against what is chosen.
 
         A sentence holding the asked kind of value (a figure for 多少, a date for 哪一年) gets a lead;
-        one that mostly repeats a chosen sentence is passed over for one that adds something.
+        one that mostly repeats a chosen sentence is passed over for one that adds something. For a
+        question about each of several subjects (`each`), every subject's best sentence goes in first.
         """
 
         def relevance(s: _Sentence) -> float:
@@ -136,7 +157,12 @@ class ExtractiveAnswerer:
         pool = sorted(candidates, key=lambda s: -relevance(s))
         best = max((s.score for s in pool), default=0.0)  # the cut-off looks at coverage alone
         chosen: list[_Sentence] = []
-        used_chars = 0
+        for subject in each:
+            about = [s for s in pool if self._is_about(s, passages[s.passage], subject) and s.score >= 0.5 * best]
+            if about and about[0] not in chosen:
+                chosen.append(about[0])  # pool is sorted: the first is the best about this subject
+        pool = [s for s in pool if s not in chosen]
+        used_chars = sum(len(s.text) for s in chosen)
         while pool and len(chosen) < self.max_sentences:
             pick = max(
                 pool,
@@ -153,24 +179,41 @@ class ExtractiveAnswerer:
             used_chars += len(pick.text)
         return chosen
 
+    def _is_about(self, sentence: _Sentence, passage: Passage, subject: str) -> bool:
+        """True when the sentence names the subject, or its document is the subject's own (by office or title)."""
+        office = self.office_of(passage.doc_id) or ""
+        return subject in sentence.text or subject in passage.section or subject in passage.title or subject == office
+
     def answer(self, query: Query, passages: list[Passage], judgement: Judgement | None = None) -> Answer:
         question, lang = query.text, query.language
         words = FRAMING[lang]
         judgement = judgement or self.judge(query, passages)
         evidence = judgement.evidence
+        if judgement.no_subject:
+            return Answer(question=question, text=words["unclear"], refused=True, evidence=0.0)
         if not passages or judgement.outcome is Outcome.REFUSE:
             return refusal(question, passages, evidence.score, lang)
 
         kind, unit = judgement.answer_type, asked_unit(question)
-        chosen = self._select(_candidate_sentences(query.concepts, passages), passages, kind, unit)
+        candidates = _on_focus(_candidate_sentences(query.concepts, passages), passages, quoted_terms(question))
+        each = subjects(question)
+        chosen = self._select(candidates, passages, kind, unit, each)
         if not chosen:
             return refusal(question, passages, evidence.score, lang)
 
         # Number sources in order of first use; a sentence holding the asked figure leads; then the
         # sentences go in the order of their source's rank and, within one source, in document
         # order, so the text reads as written.
+        def subject_order(s: _Sentence) -> int:  # "A和B分别…": A's lines first, as asked
+            return next((i for i, name in enumerate(each) if self._is_about(s, passages[s.passage], name)), len(each))
+
         chosen.sort(
-            key=lambda s: (kind is not AnswerType.OTHER and not has_value(kind, s.text, unit), s.passage, s.start)
+            key=lambda s: (
+                subject_order(s),
+                kind is not AnswerType.OTHER and not has_value(kind, s.text, unit),
+                s.passage,
+                s.start,
+            )
         )
         numbers: dict[int, int] = {}
         citations: list[Citation] = []
@@ -183,16 +226,33 @@ class ExtractiveAnswerer:
         lines = [words["lead"]]
         if partial:
             subject = "、".join(judgement.subject[:1]) or ("相关内容" if lang == "zh" else "the subject")
-            missing = "、".join(judgement.missing[:2]) or ("所问的内容" if lang == "zh" else "what was asked")
-            lines = [words["partial"].format(subject=_quoted(subject, lang), missing=missing)]
+            unstated = "、".join(judgement.missing[:2]) or ("所问的内容" if lang == "zh" else "what was asked")
+            lines = [words["partial"].format(subject=_quoted(subject, lang), missing=unstated)]
+        # One paragraph per issuing office (or per document when its office is unknown), named once:
+        # "市委办公厅：…[1]…[1]" then "市政府办公室党总支：…[2]", so a cross-document answer reads by office.
+        groups: dict[str, list[_Sentence]] = {}
         for sentence in chosen:
             p = passages[sentence.passage]
-            if sentence.passage not in numbers:
-                numbers[sentence.passage] = len(numbers) + 1
-            n = numbers[sentence.passage]
-            citations.append(Citation.quoting(p, n, sentence.start, sentence.end, sentence.text, 1.0))
-            statements.append(Statement(sentence.text, [n], True, 1.0))  # quoted verbatim: supported by construction
-            lines.append(f"{shown(sentence.text)}[{n}]")
+            label = self.office_of(p.doc_id) or (f"《{p.title}》" if p.title else "")
+            groups.setdefault(label, []).append(sentence)
+        colon = "：" if lang == "zh" else ": "
+        for label, members in groups.items():
+            parts = []
+            for sentence in members:
+                p = passages[sentence.passage]
+                if sentence.passage not in numbers:
+                    numbers[sentence.passage] = len(numbers) + 1
+                n = numbers[sentence.passage]
+                citations.append(Citation.quoting(p, n, sentence.start, sentence.end, sentence.text, 1.0))
+                statements.append(Statement(sentence.text, [n], True, 1.0))  # quoted verbatim: supported
+                parts.append(f"{shown(sentence.text)}[{n}]")
+            lines.append((f"{label}{colon}" if label else "") + "".join(parts))
+        missing = list(judgement.missing) if partial else []
+        # "A和B分别…" where only A's documents say it: the answer says which subject it could not cover.
+        for subject in each:
+            if not any(self._is_about(c, passages[c.passage], subject) for c in chosen):
+                lines.append(words["subject_absent"].format(subject=subject))
+                missing.append(subject)
         return Answer(
             question=question,
             text="\n".join(lines),
@@ -200,13 +260,30 @@ class ExtractiveAnswerer:
             citations=citations,
             evidence=evidence.score,
             statements=statements,
-            partial=partial,
-            missing=list(judgement.missing) if partial else [],
+            partial=bool(missing) or partial,
+            missing=missing,
         )
 
 
 def _quoted(words: str, lang: str) -> str:
     return f"“{words}”" if lang == "zh" else words
+
+
+def _on_focus(candidates: list[_Sentence], passages: list[Passage], focus: list[str]) -> list[_Sentence]:
+    """The candidates that carry a quoted term of the question (in the sentence or its heading), when any do.
+
+    "各单位在落实“三会一课”方面分别有哪些做法？" is about 三会一课: a sentence about other Party
+    routines scores well on 落实 and 做法 but does not answer it.
+    """
+    if not focus:
+        return candidates
+
+    def carries(s: _Sentence) -> bool:
+        section = passages[s.passage].section
+        return any(term in s.text or term in section for term in focus)
+
+    kept = [s for s in candidates if carries(s)]
+    return kept or candidates
 
 
 def _overlap(a: str, b: str) -> float:

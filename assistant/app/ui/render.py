@@ -98,7 +98,10 @@ def sources_html(
         return cache[doc_id]
 
     parts = []
-    if answer.searched:
+    # The panel names the question its sources belong to (an older answer can be clicked back);
+    # what was searched is shown only when a follow-up was rewritten into something else.
+    parts.append(f'<div class="src-for">问题 Question：{esc(answer.question)}</div>')
+    if answer.searched and answer.searched.strip() != answer.question.strip():
         parts.append(f'<div class="src-searched">检索内容 Searched：{esc(answer.searched)}</div>')
     if answer.refused:
         parts.append(
@@ -138,6 +141,7 @@ def sources_html(
 
 SOURCES_CSS = """
 .src-empty { color: var(--body-text-color-subdued); padding: 8px 2px; }
+.src-for { font-size: 0.9em; font-weight: 600; margin: 2px 0 4px; }
 .src-searched { font-size: 0.9em; opacity: 0.75; margin: 2px 0 8px; }
 .src-refusal { border: 1px solid #d99a00; background: rgba(255, 196, 0, 0.15); border-radius: 6px;
                padding: 8px 10px; margin-bottom: 10px; }
