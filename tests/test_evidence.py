@@ -46,6 +46,34 @@ def test_a_number_must_come_with_the_asked_measure_word():
     assert has_value(AnswerType.PERSON, "由王xx同志主讲。")
 
 
+@pytest.mark.parametrize(
+    "question, words, head",
+    [
+        (
+            "市委办公厅每年给机关党支部拨付的党建工作经费是多少？",
+            ["市委办公厅", "党支部", "拨付", "党建", "经费"],
+            "经费",
+        ),
+        ("党建工作和业务工作各占多少分值？", ["党建", "业务", "分值"], "分值"),
+        ("厅保密办现在有几名工作人员？", ["保密办", "工作人员"], "工作人员"),
+        ("机关是怎样落实“双报到”制度的？", ["机关", "双报到", "制度"], None),
+    ],
+)
+def test_the_word_an_asked_value_belongs_to(question, words, head):
+    from assistant.answering.evidence import asked_head
+
+    found = asked_head(question, [Concept(w, (w,), 3.0) for w in words], answer_type(question))
+    assert (found.label if found else None) == head
+
+
+def test_a_figure_next_to_another_subject_does_not_answer_how_much_money():
+    q = query("市委办公厅每年给党支部拨付的党建工作经费是多少？", "市委办公厅", "党支部", "党建", "经费")
+    p = passage("市委办公厅加强党支部建设，组织开展党建主题党日活动86场次。")
+    assert judge(q, [p], UNSEEN, THRESHOLDS).outcome is Outcome.PARTIAL
+    p = passage("市委办公厅每年为每个党支部安排党建工作经费2万元。")
+    assert judge(q, [p], UNSEEN, THRESHOLDS).outcome is Outcome.ANSWER
+
+
 def test_question_forms_are_not_content():
     concepts = [Concept(w, (w,), 3.0) for w in ("哪一年", "多长时间", "一共", "第一议题", "制度")]
     assert [c.label for c in content_concepts(concepts)] == ["第一议题", "制度"]

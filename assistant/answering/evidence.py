@@ -54,7 +54,10 @@ _TYPE_PATTERNS_ZH = (
     (AnswerType.DATE, re.compile(r"何时|什么时候|哪一年|哪年|哪一天|哪天|几月|几号|哪个月|什么时间|何年")),
     (AnswerType.DURATION, re.compile(r"多久|多长时间|多长|几天|几年|几个月|多少天|多少年|多少个月|期限")),
     (AnswerType.PERSON, re.compile(r"谁|哪位|哪个人|哪些人|什么人|姓名")),
-    (AnswerType.PLACE, re.compile(r"哪里|哪儿|什么地方|哪个(?:城市|村|省|县|区|地方|社区|乡|镇|国家)|在哪")),
+    (
+        AnswerType.PLACE,
+        re.compile(r"哪里|哪儿|什么地方|哪个(?:城市|村|省|县|区|地方|社区|乡|镇|国家)|在哪(?![几些一])"),
+    ),
     # 哪几项 / 哪九条 ask for a list, not a count.
     (AnswerType.NUMBER, re.compile(r"多少|(?<!哪)几(?![乎何])|多大|多高|多重|比例|百分之")),
 )
@@ -138,6 +141,38 @@ def asked_unit(question: str) -> str | None:
     """The measure word of a "几X / 多少X" question (名 in 几名), or None."""
     m = _ASKED_UNIT.search(question)
     return m.group(1) if m else None
+
+
+def asked_head(question: str, concepts: list[Concept], kind: AnswerType) -> Concept | None:
+    """The content word the asked value belongs to: 经费 in "经费是多少", 分值 in "各占多少分值".
+
+    It is the content concept nearest the question word (on a tie, the one after it: "几名工作人员").
+    A sentence with some other figure does not answer for it ("党建工作经费" asked, "活动86场次" found).
+    """
+    if kind is AnswerType.OTHER:
+        return None
+    spans = [
+        m.span()
+        for k, pattern in (*_TYPE_PATTERNS_ZH, *_TYPE_PATTERNS_EN)
+        if k is kind
+        for m in pattern.finditer(question)
+    ]
+    if not spans:
+        return None
+    qs, qe = spans[0]
+    lowered = question.lower()
+    best: tuple[int, int, Concept] | None = None
+    for c in concepts:
+        at = lowered.find(c.label.lower())
+        if at < 0:
+            continue
+        end = at + len(c.label)
+        if qs <= at < qe:
+            continue  # part of the question word itself
+        distance, side = (qs - end, 1) if end <= qs else (at - qe, 0)
+        if best is None or (distance, side) < best[:2]:
+            best = (distance, side, c)
+    return best[2] if best else None
 
 
 def has_value(kind: AnswerType, text: str, unit: str | None = None) -> bool:
@@ -268,6 +303,10 @@ def judge(query: Query, passages: list[Passage], unseen_idf: float, thresholds: 
     best = max((c for c, _ in scored), default=0.0)
     # The sentences about the question: a value may sit in a sentence that leaves the office's name implicit.
     about = [text for c, text in scored if best > 0 and c >= 0.6 * best]
+    head = asked_head(query.text, concepts, kind)
+    if head is not None:
+        # The value must sit with what it is the value of: a figure next to 经费, not any figure nearby.
+        about = [text for text in about if any(a in text for a in head.alternatives)]
     unit = asked_unit(query.text)
     typed_ok = kind is AnswerType.OTHER or any(has_value(kind, text, unit) for text in about)
     subject = [
