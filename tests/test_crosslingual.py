@@ -1,6 +1,6 @@
 """English questions: CC-CEDICT word translation restricted to the knowledge base's words."""
 
-from assistant.retrieval.crosslingual import Dictionary, english_words, stem
+from assistant.retrieval.crosslingual import Dictionary, derived_forms, english_words, stem
 
 
 def test_stemming_and_content_words():
@@ -23,3 +23,67 @@ def test_translations_come_from_the_dictionary_and_only_known_words_survive():
     assert found["risk"] == ("风险",)
     unknown = {c.word: c for c in d.concepts("xyzzyq", known=lambda zh: True, frequency=lambda zh: 1.0)}
     assert unknown["xyzzyq"].translations == () and not unknown["xyzzyq"].in_dictionary
+
+
+def test_british_spellings_meet_the_dictionarys_american_glosses():
+    assert "neighborhood" in derived_forms("neighbourhood") and "organize" in derived_forms("organise")
+    assert derived_forms("hour") == [] and derived_forms("four") == []  # "our" inside a short word is not British
+    d = Dictionary.bundled()
+    found = {
+        c.word: c.translations
+        for c in d.concepts("neighbourhood", known=lambda zh: zh == "社区", frequency=lambda zh: 0.1)
+    }
+    assert found["neighbourhood"] == ("社区",)
+
+
+def test_a_phrase_inside_a_longer_gloss_is_found():
+    # 批示: "written comments from a superior" -- the question says only "written comments".
+    d = Dictionary.bundled()
+    found = {
+        c.word: c.translations
+        for c in d.concepts(
+            "leaders' written comments", known=lambda zh: zh in {"批示", "领导"}, frequency=lambda zh: 0.1
+        )
+    }
+    assert found["written comment"] == ("批示",)
+
+
+def test_work_and_party_are_left_out_when_their_plain_translation_says_nothing():
+    # 工作 is a stop word of keyword search; 党 is far commoner than 一行/各方 (a travelling "party").
+    d = Dictionary.bundled()
+    share = {"党": 0.2, "一行": 0.05, "各方": 0.03, "保密": 0.15}
+    concepts = d.concepts(
+        "party confidentiality work",
+        known=lambda zh: zh in share,
+        frequency=lambda zh: share.get(zh, 0.0),
+        usable=lambda zh: zh != "工作",
+    )
+    assert [c.word for c in concepts] == ["confidentiality"]
+
+
+def _kb_reader(passages: list[set[str]]):
+    vocabulary = set().union(*passages)
+    return dict(
+        known=lambda zh: zh in vocabulary,
+        frequency=lambda zh: sum(zh in p for p in passages) / len(passages),
+        together=lambda a, b: any(a in p and b in p for p in passages),
+    )
+
+
+def test_half_a_gloss_alone_in_the_corpus_is_not_a_translation():
+    # 省会 is "provincial capital": for the capital of France it would make a far-off question look answerable.
+    d = Dictionary.bundled()
+    kb = _kb_reader([{"省会", "办公厅", "强省会"}, {"保密", "办公室"}])
+    found = {c.word: c for c in d.concepts("What is the capital of France?", **kb)}
+    assert found["capital"].translations == () and found["capital"].in_dictionary
+    assert found["france"].translations == ()
+
+
+def test_the_sample_knowledge_base_reads_english_questions(corpus_kb):
+    """On the sample corpus: what a user would check for the questions the issue names."""
+    concepts = corpus_kb.analyse("How do offices handle confidentiality work?").concepts
+    assert any("保密" in c.alternatives for c in concepts)  # the word the Chinese twin finds its passages by
+    assert "work" not in {c.label for c in concepts}  # 工作 is ignored by keyword search, so "work" is too
+    france = corpus_kb.analyse("What is the capital of France?")
+    assert not any("省会" in c.alternatives for c in france.concepts) and "省会" not in france.tokens
+    assert "编发" in corpus_kb.analyse("How many information items did the office compile and issue?").tokens

