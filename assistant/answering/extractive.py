@@ -45,6 +45,7 @@ def shown(text: str) -> str:
 SECTION_WEIGHT = 0.3  # how much the heading a sentence sits under counts towards it
 TYPED_BONUS = 0.3  # a sentence with the asked figure or date beats one that only names the subject
 REDUNDANCY = 0.5  # how much repeating a chosen sentence costs a candidate
+KEEP_RATIO = 0.6  # below this share of the best sentence: left out (chosen on the answerability set's calib half)
 
 # "一、学深悟透做实，推动入脑入心", "三是督查督办上要有新突破。", "（二）加强保密管理": list labels and headings.
 _LIST_LABEL = re.compile(
@@ -124,12 +125,14 @@ class ExtractiveAnswerer:
         max_sentences: int = 4,
         max_chars: int = 400,
         office_of: Callable[[str], str | None] = lambda doc_id: None,
+        keep_ratio: float = KEEP_RATIO,
     ):
         self.thresholds = thresholds
         self.office_of = office_of  # the issuing office of a document (by doc_id), named once per group of lines
         self.unseen_idf = unseen_idf  # the idf of a word found nowhere in the knowledge base (changes as it grows)
         self.max_sentences = max_sentences
         self.max_chars = max_chars
+        self.keep_ratio = keep_ratio  # a sentence scoring below this share of the best one is left out
 
     def judge(self, query: Query, passages: list[Passage]) -> Judgement:
         """Whether the passages answer the question fully, partly or not at all (see evidence.judge)."""
@@ -158,7 +161,9 @@ class ExtractiveAnswerer:
         best = max((s.score for s in pool), default=0.0)  # the cut-off looks at coverage alone
         chosen: list[_Sentence] = []
         for subject in each:
-            about = [s for s in pool if self._is_about(s, passages[s.passage], subject) and s.score >= 0.5 * best]
+            about = [
+                s for s in pool if self._is_about(s, passages[s.passage], subject) and s.score >= self.keep_ratio * best
+            ]
             if about and about[0] not in chosen:
                 chosen.append(about[0])  # pool is sorted: the first is the best about this subject
         pool = [s for s in pool if s not in chosen]
@@ -169,7 +174,7 @@ class ExtractiveAnswerer:
                 key=lambda s: relevance(s) - REDUNDANCY * max((_overlap(s.text, c.text) for c in chosen), default=0.0),
             )
             pool.remove(pick)
-            if pick.score < 0.5 * best:
+            if pick.score < self.keep_ratio * best:
                 continue  # a weak sentence: the bonus or the redundancy order must not bring it in
             if any(_same_place(pick, c, passages) for c in chosen):
                 continue  # the same sentence reached through two overlapping passages
