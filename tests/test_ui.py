@@ -10,8 +10,9 @@ from types import SimpleNamespace
 import pytest
 from conftest import free_port
 
-from assistant.app.ui.app import EXAMPLES, ServerOptions, ask_kb, build_app, exposure_warning, is_loopback
+from assistant.app.ui.app import EXAMPLES, ask_kb, build_app
 from assistant.app.ui.render import answer_dict, answer_message, chat_text, highlight, sources_html
+from assistant.app.ui.server import ServerOptions, exposure_warning, is_loopback
 from assistant.app.ui.uploads import ingest_uploads
 from assistant.errors import SettingsError
 from assistant.results import Answer, Citation, Passage

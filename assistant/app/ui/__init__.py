@@ -1,5 +1,6 @@
-"""The browser chat (Gradio): rendering, uploads and the app wiring."""
+"""The browser chat (Gradio): rendering, uploads, the app wiring and the server."""
 
-from assistant.app.ui.app import build_app, serve
+from assistant.app.ui.app import build_app
+from assistant.app.ui.server import serve
 
 __all__ = ["build_app", "serve"]

@@ -1,13 +1,10 @@
-"""The browser chat (Gradio 6): server options, the page and its event handlers, and the /ask API."""
+"""The browser chat (Gradio 6): the page, its event handlers, and the /ask API."""
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import os
-import sys
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -54,56 +51,6 @@ MODE_CHOICES = [
     ("OpenAI 兼容服务 OpenAI-compatible", "openai"),
     ("Ollama", "ollama"),
 ]
-
-
-# -- settings of the server -----------------------------------------------------------------
-@dataclass(frozen=True)
-class ServerOptions:
-    """What the web server needs, taken from the knowledge base's Settings (ASSISTANT_HOST, …)."""
-
-    host: str = "127.0.0.1"
-    port: int = 7860
-    user: str = ""
-    password: str = ""
-    max_upload_mb: int = 50
-    max_upload_files: int = 20
-
-    @classmethod
-    def from_settings(cls, settings: Any) -> ServerOptions:
-        return cls(
-            host=settings.host,
-            port=settings.port,
-            user=settings.ui_user,
-            password=settings.ui_password.get_secret_value(),
-            max_upload_mb=settings.max_upload_mb,
-            max_upload_files=settings.max_upload_files,
-        )
-
-    @property
-    def auth(self) -> tuple[str, str] | None:
-        return (self.user, self.password) if self.user else None
-
-
-def is_loopback(host: str) -> bool:
-    """True when a server bound to `host` is reachable only from this machine."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def exposure_warning(host: str, auth: tuple[str, str] | None) -> str | None:
-    """The warning to show when the server is reachable from other machines without a password."""
-    if auth is not None or is_loopback(host):
-        return None
-    return (
-        f"服务器监听 {host}，且未设置密码：同一网络中的任何人都能查看并修改知识库。"
-        "请设置 ASSISTANT_UI_USER 和 ASSISTANT_UI_PASSWORD。"
-        f" The server listens on {host} without a password: anyone on the network can read and change"
-        " the knowledge base. Set ASSISTANT_UI_USER and ASSISTANT_UI_PASSWORD."
-    )
 
 
 def ask_kb(
@@ -403,9 +350,8 @@ def build_app(
         max_upload_files: most files per upload (default settings.max_upload_files).
         warning: a notice shown at the top of the page (e.g. the server is exposed without a password).
     """
-    options = ServerOptions.from_settings(kb.settings)
-    max_mb = max_upload_mb or options.max_upload_mb
-    max_files = max_upload_files or options.max_upload_files
+    max_mb = max_upload_mb or kb.settings.max_upload_mb
+    max_files = max_upload_files or kb.settings.max_upload_files
     with gr.Blocks(title="办公文档问答 · Office document Q&A", analytics_enabled=False) as app:
         session = gr.State(_new_session())
         _header(warning)
@@ -416,45 +362,4 @@ def build_app(
     return app
 
 
-def serve(kb: Any, host: str | None = None, port: int | None = None, **launch_kwargs: Any) -> None:
-    """Start the browser chat for a knowledge base (blocks until stopped).
-
-    Binds 127.0.0.1:7860 unless told otherwise (arguments, then settings.host/port, i.e.
-    ASSISTANT_HOST/ASSISTANT_PORT). settings.ui_user and ui_password turn on a login.
-    """
-    options = ServerOptions.from_settings(kb.settings)
-    host = host or options.host
-    port = port or options.port
-    warning = exposure_warning(host, options.auth)
-    if warning:
-        log.warning(warning)
-        print(f"WARNING: {warning}", file=sys.stderr)
-    if kb.settings.answer_mode != "extractive":
-        # Start the chat model now (the local server loads its GGUF), so a broken set-up is reported
-        # at start and the first question does not wait for it.
-        try:
-            kb.chat_model(kb.settings.answer_mode)
-        except AssistantError as exc:
-            print(
-                f"WARNING: answer mode {kb.settings.answer_mode!r} is not usable ({exc}); "
-                "questions will be answered extractively until it is fixed",
-                file=sys.stderr,
-            )
-    app = build_app(kb, warning=warning)
-    launch_kwargs.setdefault("max_file_size", f"{options.max_upload_mb}mb")  # a hard cap on top of our own check
-    launch_kwargs.setdefault("ssr_mode", False)
-    launch_kwargs.setdefault("show_error", True)
-    app.queue(default_concurrency_limit=2)
-    app.launch(server_name=host, server_port=port, auth=options.auth, **launch_kwargs)
-
-
-__all__ = [
-    "EXAMPLES",
-    "MODE_CHOICES",
-    "ServerOptions",
-    "ask_kb",
-    "build_app",
-    "exposure_warning",
-    "is_loopback",
-    "serve",
-]
+__all__ = ["EXAMPLES", "MODE_CHOICES", "ask_kb", "build_app"]
