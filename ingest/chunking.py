@@ -154,9 +154,9 @@ def chunk_document(
     """Cut a cleaned document into chunks of at most `size` characters.
 
     Chunks end at sentence boundaries (a sentence is only cut when it alone exceeds `size`),
-    start afresh at headings so a chunk rarely spans two sections, and repeat up to `overlap`
-    characters of whole sentences from the previous chunk so an answer split across the
-    boundary is still found whole in one of them.
+    start afresh at headings so a chunk rarely spans two sections and at page starts so none
+    spans two pages, and repeat up to `overlap` characters of whole sentences from the previous
+    chunk so an answer split across the boundary is still found whole in one of them.
 
     Args:
         doc_id: id of the document, part of every chunk id.
@@ -182,10 +182,12 @@ def chunk_document(
         heading_break = is_heading[sentence_index] and start == sentences[sentence_index][0]
         too_long = current and unit[1] - current[0][0] > size
         substantial = current and current[-1][1] - current[0][0] >= size // 3
-        if fresh and (too_long or (heading_break and substantial)):
+        # A new page starts a new chunk, so every chunk (and every citation of it) is on one page.
+        page_break = bool(current) and _page_at(page_starts, start) != _page_at(page_starts, current[-1][0])
+        if fresh and (too_long or (heading_break and substantial) or page_break):
             groups.append((current, len(current) - fresh))
             carry: list[tuple[int, int, int]] = []
-            if not heading_break:
+            if not heading_break and not page_break:
                 for prev in reversed(current):
                     if unit[1] - prev[0] > size or current[-1][1] - prev[0] > overlap:
                         break

@@ -81,7 +81,9 @@ def test_markdown_and_pdf_pages():
     chunks = chunk_document("d", text, size=50, overlap=0, page_starts=[(0, 1), (text.index("第三页"), 3)])
     assert chunks[0].section == "总则" and chunks[0].page == 1
     assert chunks[-1].section == "总则 > 细则"
-    assert chunks[-1].page == 1 and chunks[-1].text.endswith("第三页内容。")
+    # A chunk never spans two pages: the third page's text starts its own chunk, with no overlap carried over.
+    assert chunks[-1].page == 3 and chunks[-1].text == "第三页内容。"
+    assert chunks[-2].page == 1 and chunks[-2].text.endswith("第二段内容。")
 
 
 def test_chunk_ids_are_stable_and_change_with_content():

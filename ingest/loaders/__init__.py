@@ -1,4 +1,4 @@
-"""Read .txt/.md/.docx/.pdf/.html files into raw text parts, with clear reasons when a file cannot be read."""
+"""Read .txt/.md/.docx/.pdf/.ofd/.html files into raw text parts, with clear reasons when a file cannot be read."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from ingest.loaders.discover import discover, unsupported_reason
 from ingest.loaders.docx import load_docx
 from ingest.loaders.encoding import decode_bytes
 from ingest.loaders.html import load_html
+from ingest.loaders.ofd import load_ofd
 from ingest.loaders.pdf import load_pdf
 from ingest.loaders.text import load_text
 
@@ -49,7 +50,7 @@ def load(
     Args:
         path: The file to load.
         max_bytes: Refuse files larger than this, before reading them.
-        max_uncompressed_bytes: Refuse .docx archives that would unpack to more than this.
+        max_uncompressed_bytes: Refuse .docx and .ofd archives that would unpack to more than this.
 
     Returns:
         The extracted text with its source, format, title and detected encoding.
@@ -73,4 +74,6 @@ def load(
         return load_docx(source, data, max_uncompressed_bytes)
     if fmt == "pdf":
         return load_pdf(source, data)
+    if fmt == "ofd":
+        return load_ofd(source, data, max_uncompressed_bytes)
     return load_html(source, data)

@@ -8,7 +8,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".docx", ".pdf", ".html", ".htm"})
+SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".docx", ".pdf", ".ofd", ".html", ".htm"})
 
 MB = 1024 * 1024
 DEFAULT_MAX_BYTES = 50 * MB
@@ -20,6 +20,7 @@ FORMAT_BY_SUFFIX = {
     ".markdown": "md",
     ".docx": "docx",
     ".pdf": "pdf",
+    ".ofd": "ofd",
     ".html": "html",
     ".htm": "html",
 }
@@ -34,7 +35,7 @@ class Part:
     """A piece of a document's text in reading order (a PDF page, or the whole text)."""
 
     text: str  # raw extracted text of this part (uncleaned)
-    page: int | None  # 1-based page number for PDF parts, else None
+    page: int | None  # 1-based page number for PDF and OFD parts, else None
 
 
 @dataclass(frozen=True)
@@ -42,9 +43,9 @@ class RawDocument:
     """What a loader extracted from one file, before any cleaning."""
 
     source: Path  # absolute resolved path
-    format: str  # "txt" | "md" | "docx" | "pdf" | "html"
+    format: str  # "txt" | "md" | "docx" | "pdf" | "ofd" | "html"
     title: str | None  # from the file's own metadata or headings, never the file name
-    parts: list[Part]  # text in reading order; pdf: one Part per page; others: one Part
+    parts: list[Part]  # text in reading order; pdf, ofd: one Part per page; others: one Part
     encoding: str | None  # detected encoding for txt/md/html, else None
 
 
@@ -113,7 +114,7 @@ WS = re.compile(r"\s+")
 _PLACEHOLDER_TITLES = frozenset(
     {"untitled", "untitled document", "document", "title", "no title", "无标题", "无标题文档", "新建文档", "文档"}
 )
-_FILENAME_LIKE = re.compile(r"\.(docx?|wps|pdf|txt|html?|md|rtf|xlsx?|pptx?)$", re.IGNORECASE)
+_FILENAME_LIKE = re.compile(r"\.(docx?|wps|pdf|ofd|txt|html?|md|rtf|xlsx?|pptx?)$", re.IGNORECASE)
 
 
 def real_title(raw: object, path: Path) -> str | None:

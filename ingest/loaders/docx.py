@@ -5,14 +5,11 @@ from __future__ import annotations
 import functools
 import io
 import re
-import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
-from ingest.loaders.base import WS, LoadError, Part, RawDocument, human_size, real_title
-
-# A real .docx has a few dozen parts; tens of thousands of entries is an attack or not a document.
-_MAX_ZIP_ENTRIES = 10_000
+from ingest.loaders.archive import check_zip
+from ingest.loaders.base import WS, LoadError, Part, RawDocument, real_title
 
 _W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"
@@ -26,54 +23,14 @@ def _q(tag: str) -> str:
 
 
 def _check_zip(data: bytes, max_uncompressed_bytes: int) -> None:
-    """Refuse archives that are not zips or would inflate beyond the limit (zip bombs)."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            infos = archive.infolist()
-            names = {info.filename for info in infos}
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, OSError) as exc:
-        raise LoadError(
-            f"not a valid .docx (bad zip: {exc}); if it is an old .doc or a WPS file, "
-            "open it in Word/WPS and save it as .docx"
-        ) from None
-    if len(infos) > _MAX_ZIP_ENTRIES:
-        raise LoadError(f"not a valid .docx: {len(infos)} parts in the archive is far too many for a document")
-    total = sum(info.file_size for info in infos)
-    if total > max_uncompressed_bytes:
-        raise LoadError(
-            f"refused .docx: it would unpack to {human_size(total)}, above the limit of "
-            f"{human_size(max_uncompressed_bytes)} (possible zip bomb); check the file"
-        )
-    if "word/document.xml" not in names:
-        raise LoadError("not a valid .docx: no Word document inside the zip; save the file from Word/WPS as .docx")
-    _check_zip_members(data)
-
-
-_ZIP_BLOCK = 1 << 20
-
-
-def _check_zip_members(data: bytes) -> None:
-    """Inflate every member in bounded blocks, refusing any that does not match its declared size and CRC.
-
-    The declared sizes checked above are only what the headers claim: a header can understate a
-    member, and zipfile's read() of a whole member (what python-docx does) inflates it in one call
-    however large it really is, so a small file lying about its size could exhaust memory. Read
-    in blocks, zipfile stops at the declared size and then checks the CRC, so a lying member is
-    refused here after at most its declared size (already within the limit) has been inflated.
-    """
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            for info in archive.infolist():
-                with archive.open(info) as member:
-                    while member.read(_ZIP_BLOCK):
-                        pass
-    except RuntimeError as exc:  # zipfile: "File ... is encrypted, password required for extraction"
-        raise LoadError(f"not a valid .docx: the archive is encrypted ({exc}); save an unprotected copy") from None
-    except Exception as exc:  # noqa: BLE001 - BadZipFile (bad CRC), zlib.error, NotImplementedError, EOFError…
-        raise LoadError(
-            f"not a valid .docx (bad zip: {type(exc).__name__}: {exc}; a part does not unpack to what the archive "
-            "declares — the file is damaged or forged); open it in Word/WPS and save it again as .docx"
-        ) from None
+    """Refuse archives that are not zips, are forged or would inflate beyond the limit (zip bombs)."""
+    check_zip(
+        data,
+        max_uncompressed_bytes,
+        ".docx",
+        ("word/document.xml", "Word document"),
+        "open it in Word/WPS and save it as .docx (an old .doc or a WPS file must be saved as .docx too)",
+    )
 
 
 @functools.cache

@@ -10,7 +10,7 @@ from typing import Any
 from assistant.app.ui.render import chat_text
 from assistant.errors import AssistantError
 
-UPLOAD_TYPES = (".txt", ".md", ".docx", ".pdf", ".html", ".htm")
+UPLOAD_TYPES = (".txt", ".md", ".docx", ".pdf", ".ofd", ".html", ".htm")
 DOC_HEADERS = ["标题 Title", "文件 File", "片段 Chunks", "入库时间 Ingested (UTC)"]
 RESULT_HEADERS = ["文件 File", "结果 Result", "说明 Details"]
 RESULT_LABELS = {
@@ -49,10 +49,31 @@ def document_rows(kb: Any) -> list[list[Any]]:
     return rows
 
 
-def _safe_name(name: str) -> str:
+def upload_name(name: str) -> str:
     """The uploaded file's own name, without any folder part a browser might send."""
     name = Path(str(name).replace("\\", "/")).name.strip()
     return "" if name in ("", ".", "..") else name
+
+
+def too_many_files(count: int, max_files: int) -> str | None:
+    """The message when an upload holds more files than allowed (None when within the limit)."""
+    if count <= max_files:
+        return None
+    return f"一次最多上传 {max_files} 个文件，本次选择了 {count} 个。请分批上传。 At most {max_files} files per upload ({count} chosen)."
+
+
+def upload_rejection(name: str, size: int, max_mb: int) -> tuple[str, str] | None:
+    """Why an uploaded file is refused, as (kind, reason) with kind "name", "type" or "size"; None if accepted.
+
+    `name` is the file's own name (see upload_name); the browser chat and the HTTP API apply the same rules.
+    """
+    if not name or name.startswith("."):
+        return "name", "文件名无效 invalid file name"
+    if Path(name).suffix.lower() not in UPLOAD_TYPES:
+        return "type", f"不支持的格式（支持 {' '.join(UPLOAD_TYPES)}） unsupported format"
+    if size > max_mb * 1024 * 1024:
+        return "size", f"文件过大：{size / 1048576:.1f} MB，上限 {max_mb} MB。 File too large (limit {max_mb} MB)."
+    return None
 
 
 def ingest_uploads(
@@ -71,36 +92,19 @@ def ingest_uploads(
     paths = [getattr(f, "name", f) for f in (files or []) if f]
     if not paths:
         return "请先选择要上传的文件。Choose files to upload first.", []
-    if len(paths) > max_files:
-        return (
-            f"一次最多上传 {max_files} 个文件，本次选择了 {len(paths)} 个。请分批上传。"
-            f" At most {max_files} files per upload ({len(paths)} chosen)."
-        ), []
+    if too_many := too_many_files(len(paths), max_files):
+        return too_many, []
     folder = Path(kb.settings.kb_dir) / "uploads"
     folder.mkdir(parents=True, exist_ok=True)
     rows: list[list[str]] = []
     targets: dict[str, str] = {}  # resolved destination -> shown name
-    limit = max_mb * 1024 * 1024
     for p in paths:
         src = Path(p)
-        name = _safe_name(src.name)
-        if not name or name.startswith("."):
-            rows.append([name or str(src), RESULT_LABELS["rejected"], "文件名无效 invalid file name"])
-            continue
-        if src.suffix.lower() not in UPLOAD_TYPES:
-            rows.append(
-                [name, RESULT_LABELS["rejected"], f"不支持的格式（支持 {' '.join(UPLOAD_TYPES)}） unsupported format"]
-            )
-            continue
-        size = src.stat().st_size
-        if size > limit:
-            rows.append(
-                [
-                    name,
-                    RESULT_LABELS["rejected"],
-                    f"文件过大：{size / 1048576:.1f} MB，上限 {max_mb} MB。 File too large (limit {max_mb} MB).",
-                ]
-            )
+        name = upload_name(src.name)
+        # The size is read only for a valid name and type, as before (a hidden file may be unreadable).
+        refused = upload_rejection(name, 0, max_mb) or upload_rejection(name, src.stat().st_size, max_mb)
+        if refused:
+            rows.append([name or str(src), RESULT_LABELS["rejected"], refused[1]])
             continue
         dest = folder / name
         if dest.resolve() in {Path(t) for t in targets}:
@@ -150,4 +154,7 @@ __all__ = [
     "document_rows",
     "ingest_uploads",
     "source_choices",
+    "too_many_files",
+    "upload_name",
+    "upload_rejection",
 ]
