@@ -74,6 +74,15 @@ def test_a_figure_next_to_another_subject_does_not_answer_how_much_money():
     assert judge(q, [p], UNSEEN, THRESHOLDS).outcome is Outcome.ANSWER
 
 
+def test_who_does_something_is_answered_by_a_post_but_who_holds_a_post_needs_a_name():
+    q = query("节假日期间由谁带班？", "节假日", "带班")
+    p = passage("节假日期间由办公室副主任带班。")
+    assert judge(q, [p], UNSEEN, THRESHOLDS).outcome is Outcome.ANSWER
+    q = query("党总支的书记是谁？", "党总支", "书记")
+    p = passage("党总支书记带头讲党课，党总支副书记负责日常工作。")
+    assert judge(q, [p], UNSEEN, THRESHOLDS).outcome is Outcome.PARTIAL
+
+
 def test_question_forms_are_not_content():
     concepts = [Concept(w, (w,), 3.0) for w in ("哪一年", "多长时间", "一共", "第一议题", "制度")]
     assert [c.label for c in content_concepts(concepts)] == ["第一议题", "制度"]

@@ -175,6 +175,15 @@ def asked_head(question: str, concepts: list[Concept], kind: AnswerType) -> Conc
     return best[2] if best else None
 
 
+# "由谁带班？" is answered by a post ("由办公室副主任带班"); "书记是谁？" asks for the person holding one.
+_POST = re.compile(r"副?(?:主任|书记|处长|局长|厅长|秘书长|部长|科长|组长|市长|县长|负责人)")
+
+
+def person_by_post(question: str, text: str) -> bool:
+    """True when `text` names a post and the question asks who does something, not who holds that post."""
+    return bool(_POST.search(text)) and not _POST.search(question)
+
+
 def has_value(kind: AnswerType, text: str, unit: str | None = None) -> bool:
     """True when `text` holds a value of the asked kind (always True for OTHER).
 
@@ -308,7 +317,10 @@ def judge(query: Query, passages: list[Passage], unseen_idf: float, thresholds: 
         # The value must sit with what it is the value of: a figure next to 经费, not any figure nearby.
         about = [text for text in about if any(a in text for a in head.alternatives)]
     unit = asked_unit(query.text)
-    typed_ok = kind is AnswerType.OTHER or any(has_value(kind, text, unit) for text in about)
+    typed_ok = kind is AnswerType.OTHER or any(
+        has_value(kind, text, unit) or (kind is AnswerType.PERSON and person_by_post(query.text, text))
+        for text in about
+    )
     subject = [
         c.label
         for c in sorted(concepts, key=lambda c: -c.weight)
