@@ -86,8 +86,10 @@ class Settings(BaseSettings):
     # Retrieval.
     top_k: int = 5
     candidates: int = 30  # how many each retriever contributes before fusion
-    fusion: Literal["zscore", "rrf"] = "zscore"  # zscore measured better
-    keyword_weight: float = 0.4  # share of BM25 in the fusion; the rest is dense
+    fusion: Literal["zscore", "rrf"] = "zscore"  # zscore measured better (python -m bench.fusion_table)
+    # BM25's share in the fusion; the rest is dense. Chosen on CMRC (questions 1-300: 0.4 best of
+    # 0.2-0.5); the office devset and RGB-dev (never tuned on) confirm it (bench/fusion_table.py).
+    keyword_weight: float = 0.4
     rrf_k: int = 60
     window_chars: int = 80  # sentence windows embedded beside each chunk (small-to-big retrieval)
     # Answerability (assistant/answering/evidence.py): refuse below the evidence floor or when this share of

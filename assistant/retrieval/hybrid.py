@@ -47,7 +47,8 @@ def fuse(
 
     "zscore" (default) standardises each side's scores over the candidate pool and mixes them
     linearly, so a keyword match far ahead of the rest (a rare term like 双报到) keeps its lead;
-    plain RRF flattens that margin to one rank. Both are measured in bench/tune_fusion.py.
+    plain RRF flattens that margin to one rank. Both, and the variants that did not generalise,
+    are measured on three sets in bench/fusion_table.py.
     """
     if not candidates:
         return []
@@ -92,22 +93,44 @@ class Retriever:
         self.rrf_k = rrf_k
         self.max_merged_chars = max_merged_chars
 
-    def dense_scores(self, vector: np.ndarray, chunk_ids: list[str]) -> dict[str, float]:
-        """Exact dense score of each chunk: the mean of its whole-chunk similarity and its best window's."""
-        scores: dict[str, float] = {}
+    def dense_parts(self, vector: np.ndarray, chunk_ids: list[str]) -> dict[str, tuple[float, float]]:
+        """Each chunk's whole-chunk similarity and its best window's (a missing kind repeats the other)."""
+        parts: dict[str, tuple[float, float]] = {}
         for chunk_id, vectors in self.store.vectors_of(chunk_ids).items():
             whole = [float(v @ vector) for kind, v in vectors if kind == "chunk"]
             windows = [float(v @ vector) for kind, v in vectors if kind == "window"]
-            parts = ([max(whole)] if whole else []) + ([max(windows)] if windows else [])
-            scores[chunk_id] = sum(parts) / len(parts)
-        return scores
+            best_whole = max(whole) if whole else max(windows)
+            parts[chunk_id] = (best_whole, max(windows) if windows else best_whole)
+        return parts
+
+    def dense_scores(self, vector: np.ndarray, chunk_ids: list[str]) -> dict[str, float]:
+        """Exact dense score of each chunk: the mean of its whole-chunk similarity and its best window's."""
+        return {cid: (whole + window) / 2 for cid, (whole, window) in self.dense_parts(vector, chunk_ids).items()}
 
     def candidates_for(
         self, question: str, tokens: list[str] | None = None, weights: dict[str, float] | None = None
     ) -> list[Candidate]:
         """Dense and keyword candidates of a question, with exact scores from both sides, fused."""
+        return fuse(
+            self.pool(question, tokens, weights),
+            method=self.fusion,
+            keyword_weight=self.keyword_weight,
+            rrf_k=self.rrf_k,
+        )
+
+    def pool(
+        self,
+        question: str,
+        tokens: list[str] | None = None,
+        weights: dict[str, float] | None = None,
+        vector: np.ndarray | None = None,
+    ) -> list[Candidate]:
+        """Dense and keyword candidates of a question with exact scores from both sides, not yet fused.
+
+        `vector` is the question's embedding when the caller has it already.
+        """
         tokens = self.tokenizer.tokenize(question) if tokens is None else tokens
-        vector = self.embedder.encode_queries([question])[0]
+        vector = self.embedder.encode_queries([question])[0] if vector is None else vector
         # Windows and chunks share the collection: ask for enough vectors to reach `candidates` chunks.
         dense_hits = self.store.query(vector, self.candidates * 4)
         dense_order = list(dict.fromkeys(h.chunk_id for h in dense_hits))[: self.candidates]
@@ -118,7 +141,7 @@ class Retriever:
         dense = self.dense_scores(vector, pool)
         dense_rank = {cid: i for i, cid in enumerate(sorted(dense, key=lambda c: -dense[c]), 1)}
         keyword_rank = {cid: i for i, cid in enumerate(keyword_order, 1)}
-        candidates = [
+        return [
             Candidate(
                 cid,
                 dense.get(cid, 0.0),
@@ -129,7 +152,6 @@ class Retriever:
             for cid in pool
             if cid in dense  # a chunk with no vectors is being written or deleted right now
         ]
-        return fuse(candidates, method=self.fusion, keyword_weight=self.keyword_weight, rrf_k=self.rrf_k)
 
     def search(
         self, question: str, k: int = 5, tokens: list[str] | None = None, weights: dict[str, float] | None = None
