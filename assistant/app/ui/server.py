@@ -63,19 +63,47 @@ def exposure_warning(host: str, auth: tuple[str, str] | None) -> str | None:
     )
 
 
-def serve(kb: Any, host: str | None = None, port: int | None = None, **launch_kwargs: Any) -> None:
-    """Start the browser chat for a knowledge base (blocks until stopped).
+def server_app(kb: Any, *, warning: str | None = None, api_settings: Any = None, **mount_kwargs: Any) -> Any:
+    """One ASGI app: the HTTP API (/api/v1, /v1, /docs) with the browser chat mounted at /.
+
+    Gradio runs on FastAPI, so the chat is mounted onto the API's FastAPI app (`gr.mount_gradio_app`)
+    and one server, one port, serves both.
+    """
+    import gradio as gr
+
+    from assistant.app.http import create_api
+
+    options = ServerOptions.from_settings(kb.settings)
+    api = create_api(kb, api_settings, ui_login=options.auth is not None)
+    blocks = build_app(kb, warning=warning)
+    blocks.queue(default_concurrency_limit=2)
+    mount_kwargs.setdefault("max_file_size", f"{options.max_upload_mb}mb")  # a hard cap on top of our own check
+    mount_kwargs.setdefault("ssr_mode", False)
+    mount_kwargs.setdefault("show_error", True)
+    return gr.mount_gradio_app(api, blocks, path="/", auth=options.auth, **mount_kwargs)
+
+
+def serve(kb: Any, host: str | None = None, port: int | None = None, **mount_kwargs: Any) -> None:
+    """Start the browser chat and the HTTP API for a knowledge base (blocks until stopped).
 
     Binds 127.0.0.1:7860 unless told otherwise (arguments, then settings.host/port, i.e.
-    ASSISTANT_HOST/ASSISTANT_PORT). settings.ui_user and ui_password turn on a login.
+    ASSISTANT_HOST/ASSISTANT_PORT). settings.ui_user and ui_password turn on a login;
+    ASSISTANT_API_KEYS makes the API ask for a key (assistant/app/http).
     """
+    import uvicorn
+
+    from assistant.app.http import ApiSettings, api_exposure_warning
+
     options = ServerOptions.from_settings(kb.settings)
     host = host or options.host
     port = port or options.port
+    api_settings = ApiSettings.load()
     warning = exposure_warning(host, options.auth)
-    if warning:
-        log.warning(warning)
-        print(f"WARNING: {warning}", file=sys.stderr)
+    api_warning = api_exposure_warning(is_loopback(host), api_settings, options.auth is not None)
+    for text in (warning, api_warning):
+        if text:
+            log.warning(text)
+            print(f"WARNING: {text}", file=sys.stderr)
     if kb.settings.answer_mode != "extractive":
         # Start the chat model now (the local server loads its GGUF), so a broken set-up is reported
         # at start and the first question does not wait for it.
@@ -87,9 +115,8 @@ def serve(kb: Any, host: str | None = None, port: int | None = None, **launch_kw
                 "questions will be answered extractively until it is fixed",
                 file=sys.stderr,
             )
-    app = build_app(kb, warning=warning)
-    launch_kwargs.setdefault("max_file_size", f"{options.max_upload_mb}mb")  # a hard cap on top of our own check
-    launch_kwargs.setdefault("ssr_mode", False)
-    launch_kwargs.setdefault("show_error", True)
-    app.queue(default_concurrency_limit=2)
-    app.launch(server_name=host, server_port=port, auth=options.auth, **launch_kwargs)
+    app = server_app(kb, warning=warning, api_settings=api_settings, **mount_kwargs)
+    shown = f"[{host}]" if ":" in host else host
+    print(f"Chat at http://{shown}:{port}/ ; HTTP API at http://{shown}:{port}/api/v1 and /v1 (docs: /docs)")
+    # A short graceful shutdown: open chat streams would otherwise hold Ctrl-C up.
+    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=3)

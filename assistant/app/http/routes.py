@@ -1,0 +1,166 @@
+"""The /api/v1 routes: ask, retrieve, documents (list, upload, delete), stats and health."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
+from pydantic import BaseModel, ConfigDict, Field
+
+from assistant.app.http.errors import ApiError
+from assistant.app.http.service import Service
+from assistant.app.ui.render import answer_dict
+from assistant.app.ui.uploads import too_many_files, upload_name, upload_rejection
+from assistant.results import to_jsonable
+
+Mode = Literal["extractive", "openai", "ollama", "local"]  # assistant.models.chat.MODES, spelled out for the schema
+Turn = str | list[str] | dict[str, str]  # a question, a [question, answer] pair, or a {"role", "content"} message
+
+
+class AskRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a misspelt field is an error, not silently ignored
+
+    question: str = Field(
+        description="the question, in Chinese or English", examples=["机关是怎样落实在职党员“双报到”制度的？"]
+    )
+    history: list[Turn] = Field(
+        default_factory=list,
+        description="earlier turns, oldest first: questions, [question, answer] pairs or {role, content} messages;"
+        " a follow-up question is rewritten to stand alone",
+    )
+    k: int | None = Field(default=None, ge=1, le=50, description="passages to answer from (default: top_k)")
+    mode: Mode | None = Field(default=None, description="answer mode (default: the server's answer_mode)")
+    filters: dict[str, Any] | None = Field(default=None, description="not supported yet: leave it out")
+
+
+class RetrieveRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(examples=["保密工作怎么抓？"])
+    k: int | None = Field(default=None, ge=1, le=50, description="passages to return (default: top_k)")
+
+
+def _history(turns: list[Turn]) -> list[Any] | None:
+    # kb.ask reads a pair as a tuple; JSON has only arrays.
+    return [tuple(t) if isinstance(t, list) else t for t in turns] or None
+
+
+def _resolve_sources(kb: Any, wanted: list[str]) -> list[str]:
+    """Source paths for what the caller named: a full source path, or a file name that only one source has."""
+    sources = sorted({d.source for d in kb.documents()})
+    resolved = []
+    for name in wanted:
+        if name in sources:
+            resolved.append(name)
+            continue
+        matches = [s for s in sources if Path(s).name == name]
+        if len(matches) != 1:
+            what = "no document has" if not matches else f"{len(matches)} documents have"
+            raise ApiError(
+                404 if not matches else 409,
+                "unknown_source" if not matches else "ambiguous_source",
+                f"{what} the source {name!r}; use a full source path from GET /api/v1/documents",
+            )
+        resolved.append(matches[0])
+    return resolved
+
+
+def _save_uploads(service: Service, files: list[UploadFile]) -> tuple[list[Path], list[list[str]]]:
+    """Check the files as the browser chat does and copy the accepted ones to <kb_dir>/uploads under their names.
+
+    Returns the saved paths and the rejected files as [name, reason]. A file over the size limit
+    rejects the whole request (413) before anything is saved.
+    """
+    if message := too_many_files(len(files), service.max_upload_files):
+        raise ApiError(413, "too_many_files", message)
+    accepted: dict[str, UploadFile] = {}
+    rejected: list[list[str]] = []
+    for upload in files:
+        name = upload_name(upload.filename or "")
+        size = upload.size if upload.size is not None else len(upload.file.read())
+        refused = upload_rejection(name, size, service.max_upload_mb)
+        if refused and refused[0] == "size":
+            raise ApiError(413, "file_too_large", f"{name}: {refused[1]} Nothing was ingested; upload smaller files.")
+        if refused:
+            rejected.append([name or str(upload.filename), refused[1]])
+        elif name in accepted:
+            rejected.append([name, "同名文件已在本次上传中 duplicate name in this upload"])
+        else:
+            accepted[name] = upload
+    if not accepted:
+        reasons = "; ".join(f"{n}: {r}" for n, r in rejected)
+        raise ApiError(422, "nothing_to_ingest", f"no file could be ingested ({reasons})")
+    folder = Path(service.kb.settings.kb_dir) / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    saved = []
+    for name, upload in accepted.items():
+        upload.file.seek(0)
+        # The knowledge base keeps its own copy under the original name, as uploads in the chat do.
+        with (folder / name).open("wb") as out:
+            shutil.copyfileobj(upload.file, out)
+        saved.append(folder / name)
+    return saved, rejected
+
+
+def api_router(service: Service) -> APIRouter:
+    """The /api/v1 routes of one knowledge base (handlers are plain `def`: FastAPI runs them off the event loop)."""
+
+    def authorized(request: Request) -> None:
+        service.authorize(request)
+
+    router = APIRouter(
+        prefix="/api/v1",
+        tags=["knowledge base"],
+        dependencies=[Depends(authorized)],
+        max_body_size=service.max_request_bytes,
+    )
+    kb = service.kb
+
+    @router.post("/ask", summary="Answer a question with [n] citations (the same JSON as Gradio's /ask)")
+    def ask(body: AskRequest) -> dict[str, Any]:
+        if body.filters:
+            raise ApiError(
+                400,
+                "filters_unsupported",
+                "filtering by document is not supported yet; send the request without filters",
+            )
+        answer = kb.ask(body.question, k=body.k, history=_history(body.history), mode=body.mode)
+        return answer_dict(answer)
+
+    @router.post("/retrieve", summary="The k best passages for a question, best first")
+    def retrieve(body: RetrieveRequest) -> dict[str, Any]:
+        return {"question": body.question, "passages": [asdict(p) for p in kb.retrieve(body.question, k=body.k)]}
+
+    @router.get("/documents", summary="The indexed documents (articles of a compilation separately)")
+    def documents() -> dict[str, Any]:
+        return {"documents": [asdict(d) for d in kb.documents()]}
+
+    @router.post(
+        "/documents",
+        summary="Upload and ingest files (multipart, parts named `files`); returns the ingest report",
+        max_body_size=service.max_upload_bytes,
+    )
+    def upload(files: list[UploadFile] = File(..., description="one or more documents")) -> dict[str, Any]:
+        saved, rejected = _save_uploads(service, files)
+        report = kb.ingest(saved)
+        return {**to_jsonable(report), "rejected": rejected}
+
+    @router.delete("/documents", summary="Remove documents by source path (or by a file name only one source has)")
+    def delete(source: list[str] = Query(..., description="source path, repeatable")) -> dict[str, Any]:
+        return {"deleted": kb.delete(_resolve_sources(kb, source))}
+
+    @router.get("/stats", summary="Counts and sizes of the knowledge base")
+    def stats() -> dict[str, Any]:
+        return dict(kb.stats())
+
+    @router.get("/health", summary="The server is up and the knowledge base is open")
+    def health() -> dict[str, Any]:
+        return {"status": "ok", "kb": service.kb_name, "documents": len(kb.documents()), "answer_mode": kb.answer_mode}
+
+    return router
+
+
+__all__ = ["AskRequest", "RetrieveRequest", "api_router"]
