@@ -45,6 +45,9 @@ def shown(text: str) -> str:
 SECTION_WEIGHT = 0.3  # how much the heading a sentence sits under counts towards it
 TYPED_BONUS = 0.3  # a sentence with the asked figure or date beats one that only names the subject
 REDUNDANCY = 0.5  # how much repeating a chosen sentence costs a candidate
+SEED_RATIO = 0.5  # a named subject's (or, across offices, each office's) best sentence needs this share of the best
+# "各单位在落实…方面分别有哪些做法？": one question about every office the documents speak for.
+_ACROSS = re.compile(r"各单位|各部门|各地|各级|各个单位|各机关|分别|各自|哪些单位|哪些部门|哪些机关")
 KEEP_RATIO = 0.6  # below this share of the best sentence: left out (chosen on the answerability set's calib half)
 
 # "一、学深悟透做实，推动入脑入心", "三是督查督办上要有新突破。", "（二）加强保密管理": list labels and headings.
@@ -145,12 +148,14 @@ class ExtractiveAnswerer:
         kind: AnswerType,
         unit: str | None,
         each: Sequence[str] = (),
+        across: bool = False,
     ) -> list[_Sentence]:
         """Sentences that together cover the question: MMR-style, each pick weighed against what is chosen.
 
         A sentence holding the asked kind of value (a figure for 多少, a date for 哪一年) gets a lead;
         one that mostly repeats a chosen sentence is passed over for one that adds something. For a
-        question about each of several subjects (`each`), every subject's best sentence goes in first.
+        question about each of several subjects (`each`), every subject's best sentence goes in first;
+        for one across offices (`across`), every office's.
         """
 
         def relevance(s: _Sentence) -> float:
@@ -160,12 +165,21 @@ class ExtractiveAnswerer:
         pool = sorted(candidates, key=lambda s: -relevance(s))
         best = max((s.score for s in pool), default=0.0)  # the cut-off looks at coverage alone
         chosen: list[_Sentence] = []
+        # Seeds: each named subject's best sentence ("A和B分别…"), or, for a question across offices
+        # ("各单位…分别"), each office's. Their passages sit lower in the merged ranking by construction,
+        # so they need only SEED_RATIO of the best score, not keep_ratio.
+        seedable = [s for s in pool if s.score >= SEED_RATIO * best]
         for subject in each:
-            about = [
-                s for s in pool if self._is_about(s, passages[s.passage], subject) and s.score >= self.keep_ratio * best
-            ]
+            about = [s for s in seedable if self._is_about(s, passages[s.passage], subject)]
             if about and about[0] not in chosen:
                 chosen.append(about[0])  # pool is sorted: the first is the best about this subject
+        if across and not each:
+            offices: set[str] = set()
+            for s in seedable:
+                office = self.office_of(passages[s.passage].doc_id) or passages[s.passage].doc_id
+                if office not in offices and len(chosen) < self.max_sentences:
+                    offices.add(office)
+                    chosen.append(s)
         pool = [s for s in pool if s not in chosen]
         used_chars = sum(len(s.text) for s in chosen)
         while pool and len(chosen) < self.max_sentences:
@@ -202,7 +216,7 @@ class ExtractiveAnswerer:
         kind, unit = judgement.answer_type, asked_unit(question)
         candidates = _on_focus(_candidate_sentences(query.concepts, passages), passages, quoted_terms(question))
         each = subjects(question)
-        chosen = self._select(candidates, passages, kind, unit, each)
+        chosen = self._select(candidates, passages, kind, unit, each, across=bool(_ACROSS.search(question)))
         if not chosen:
             return refusal(question, passages, evidence.score, lang)
 
