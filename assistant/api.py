@@ -24,7 +24,7 @@ from assistant.retrieval.followup import previous_questions, rewrite_followup, r
 from assistant.retrieval.hybrid import Retriever
 from assistant.retrieval.query import Query, analyse
 from assistant.settings import Settings
-from ingest.metadata import issuing_office
+from ingest.metadata import SCAN_CHARS, issuing_office
 
 if TYPE_CHECKING:
     from assistant.integrations.langchain import AssistantRunnable, KnowledgeBaseRetriever
@@ -70,7 +70,8 @@ class Assistant:
             unseen_idf=lambda: self.index.bm25.term_idf("\uffff"),
             max_sentences=settings.answer_max_sentences,
             max_chars=settings.answer_max_chars,
-            office_of=lambda doc_id: issuing_office(self.registry.document_text(doc_id) or ""),
+            # Only the opening is read: an answer asks for the office of each sentence it considers.
+            office_of=lambda doc_id: issuing_office(self.registry.document_text(doc_id, SCAN_CHARS) or ""),
         )
         self._chat_models: dict[str, ChatModel] = {}  # built on first use, one per mode
         self._chat_lock = threading.Lock()

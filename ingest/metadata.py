@@ -12,7 +12,7 @@ _OFFICE = re.compile(
     r"(?P<level>省|市|县|区|州|旗)(?P<body>委|人民政府|政府|人大常委会|政协)办公(?P<kind>厅|室)"
     r"(?P<branch>机关党委|党总支部?|党支部)?"
 )
-_SCAN_CHARS = 3000  # an issuer names itself early: in the title, the opening, or the first paragraphs
+SCAN_CHARS = 3000  # an issuer names itself early: in the title, the opening, or the first paragraphs
 
 
 def issuing_office(text: str) -> str | None:
@@ -24,7 +24,7 @@ def issuing_office(text: str) -> str | None:
     """
     counts: Counter[str] = Counter()
     first: dict[str, int] = {}
-    for m in _OFFICE.finditer(text[:_SCAN_CHARS]):
+    for m in _OFFICE.finditer(text[:SCAN_CHARS]):
         body = "政府" if m.group("body") == "人民政府" else m.group("body")
         branch = "党总支" if (m.group("branch") or "").startswith("党总支") else (m.group("branch") or "")
         name = f"{m.group('level')}{body}办公{m.group('kind')}{branch}"

@@ -172,9 +172,15 @@ class Registry:
             ).fetchall()
         return [source for source, complete in rows if complete]
 
-    def document_text(self, doc_id: str) -> str | None:
+    def document_text(self, doc_id: str, limit: int | None = None) -> str | None:
+        """A document's cleaned text, or its first `limit` characters (read by SQLite, not copied whole)."""
         with self._lock:
-            row = self._db.execute("SELECT text FROM documents WHERE doc_id=?", (doc_id,)).fetchone()
+            if limit is None:
+                row = self._db.execute("SELECT text FROM documents WHERE doc_id=?", (doc_id,)).fetchone()
+            else:
+                row = self._db.execute(
+                    "SELECT substr(text, 1, ?) FROM documents WHERE doc_id=?", (limit, doc_id)
+                ).fetchone()
         return row[0] if row else None
 
     def put_source(
