@@ -77,6 +77,7 @@ def test_sentences_without_the_quoted_focus_term_are_left_out_when_others_carry_
     [
         ("市委办公厅和市政府办公室党总支分别怎样落实“双报到”？", ["市委办公厅", "市政府办公室党总支"]),
         ("市委办公厅、省委办公厅和省政府办公厅各自怎样抓保密工作？", ["市委办公厅", "省委办公厅", "省政府办公厅"]),
+        ("请问市委办公厅和市政府办公室党总支分别怎样落实“双报到”？", ["市委办公厅", "市政府办公室党总支"]),
         ("Compare the 市委办公厅 and the 省委办公厅 on confidentiality work.", ["市委办公厅", "省委办公厅"]),
         ("机关是怎样落实在职党员“双报到”制度的？", []),
         ("市委办公厅怎样落实“双报到”和“三会一课”？", []),  # two topics of one subject: one search does

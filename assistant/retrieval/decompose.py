@@ -19,6 +19,8 @@ _EN_COMPARE = re.compile(
 
 
 _ARTICLE = re.compile(r"^(?:the|a|an)\s+", re.I)
+# "请问市委办公厅和…": the words before the first name are the user's, not part of the name.
+_LEAD_IN = re.compile(r"^(?:请问|请你|请|问一下|我想知道|我想了解|想知道|想了解|了解一下|关于|对于|那么|那|在)+")
 
 
 def subjects(question: str) -> list[str]:
@@ -26,6 +28,7 @@ def subjects(question: str) -> list[str]:
     m = _SUBJECTS.search(question)
     if m:
         names = [s for s in re.split(_JOINER, m.group("list")) if s]
+        names[0] = _LEAD_IN.sub("", names[0]) or names[0]
         return names if len(names) >= 2 else []
     m = _EN_COMPARE.match(question)
     return [_ARTICLE.sub("", m.group(name)) for name in ("a", "b")] if m else []
