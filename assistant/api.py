@@ -207,17 +207,17 @@ class Assistant:
         """The k best passages for a question (hybrid dense + BM25), best first."""
         query = self.analyse(self._check_question(question))
         self.index.sync_if_stale()
-        return self.retriever.search(query.text, k or self.settings.top_k, tokens=query.tokens, weights=query.weights)
+        return self.retriever.search_query(query, k or self.settings.top_k)
 
     def passages_for(self, query: Query, k: int) -> list[Passage]:
         """The passages an answer draws on: the k best, or, for a question about each of several
         subjects ("A和B分别…"), the k best of each subject's own search taken in turn."""
         parts = subquestions(query.text)
         if not parts:
-            return self.retriever.search(query.text, k, tokens=query.tokens, weights=query.weights)
+            return self.retriever.search_query(query, k)
         rankings = []
         for sub in map(self.analyse, parts):
-            rankings.append(self.retriever.search(sub.text, k, tokens=sub.tokens, weights=sub.weights))
+            rankings.append(self.retriever.search_query(sub, k))
         return interleave(rankings, k * len(parts))
 
     def analyse(self, question: str) -> Query:
@@ -344,7 +344,7 @@ class Assistant:
         query = self.analyse(self._check_question(question))
         self.index.sync_if_stale()
         top_k = use or self.settings.top_k
-        passages = self.retriever.search(query.text, max(k or top_k, top_k), tokens=query.tokens, weights=query.weights)
+        passages = self.retriever.search_query(query, max(k or top_k, top_k))
         # The ranking is the one search's (what retrieval metrics measure); the answer draws on what ask() uses.
         answer = self.answerer.answer(
             query, self.passages_for(query, top_k) if subquestions(query.text) else passages[:top_k]

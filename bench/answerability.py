@@ -28,7 +28,7 @@ def signals(kb: Assistant, items: list[dict]) -> list[dict]:
     rows = []
     for item in items:
         query = kb.analyse(item["question"])
-        passages = kb.retriever.search(query.text, kb.settings.top_k, tokens=query.tokens, weights=query.weights)
+        passages = kb.retriever.search_query(query, kb.settings.top_k)
         j = kb.answerer.judge(query, passages)
         rows.append(
             {

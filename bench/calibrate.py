@@ -24,7 +24,7 @@ def main() -> None:
     rows = []
     for item in read_question_set(Path(args.devset)):
         query = kb.analyse(item["question"])
-        passages = kb.retriever.search(query.text, kb.settings.top_k, tokens=query.tokens, weights=query.weights)
+        passages = kb.retriever.search_query(query, kb.settings.top_k)
         ev = assess(query, passages)
         kind = item.get("kind") or ("answerable" if item["answerable"] else "unanswerable")
         rows.append((ev.score, kind, query.language, ev.coverage, ev.dense, item["question"]))

@@ -45,7 +45,7 @@ def main() -> None:
     for qid, sentence, supported, origin in cases:
         query = kb.analyse(questions[qid]["question"])
         if qid not in shown_of:
-            passages = kb.retriever.search(query.text, kb.settings.top_k, tokens=query.tokens, weights=query.weights)
+            passages = kb.retriever.search_query(query, kb.settings.top_k)
             shown_of[qid] = [focus(p, query, 240) for p in passages[:3]]
         if origin == "other-gold" and any(sentence in p.text for p in shown_of[qid]):
             continue  # another question's answer that this question's passages also hold: supported, not a negative

@@ -87,3 +87,40 @@ def test_the_sample_knowledge_base_reads_english_questions(corpus_kb):
     france = corpus_kb.analyse("What is the capital of France?")
     assert not any("省会" in c.alternatives for c in france.concepts) and "省会" not in france.tokens
     assert "编发" in corpus_kb.analyse("How many information items did the office compile and issue?").tokens
+    # English leans on the translated keywords more than on the embedding's weak English-to-Chinese match.
+    assert corpus_kb.analyse("How do offices handle confidentiality work?").keyword_weight == 0.6
+    assert corpus_kb.analyse("机关怎样做好保密工作？").keyword_weight is None  # the setting's
+    english = "How many leaders' instructions and official documents did the municipal Party committee general office process?"
+    assert "6037件" in corpus_kb.retrieve(english, k=1)[0].text  # 批示 via "instructions", 市委, 办理
+
+
+def test_office_terms_give_the_official_english_that_cc_cedict_lacks():
+    # CC-CEDICT knows 市委 only as "municipal committee" and 批示 not as "instructions"; the office terms
+    # file adds the renderings English-speaking users and official translations actually use.
+    d = Dictionary.bundled()
+    vocabulary = {"市委", "省委", "党委", "批示", "指示", "值班", "八小时以外", "办公室"}
+    found = {
+        c.word: c.translations
+        for c in d.concepts(
+            "How does the city Party committee office handle written instructions, duty rosters and "
+            "conduct after work hours?",
+            known=lambda zh: zh in vocabulary,
+            frequency=lambda zh: 0.1,
+        )
+    }
+    assert found["city party committee"] == ("市委",)  # not 党委 from "party committee" alone
+    assert "批示" in found["written instruction"]
+    assert "值班" in found["duty roster"]
+    assert found["work hour"] == ("八小时以外",)
+
+
+def test_every_office_term_line_is_a_cc_cedict_entry():
+    from assistant.retrieval.crosslingual import OFFICE_TERMS
+
+    lines = [line for line in OFFICE_TERMS.read_text(encoding="utf-8").splitlines() if not line.startswith("#")]
+    assert len(lines) > 100
+    heads = [line.split(" ")[1] for line in lines]
+    assert len(heads) == len(set(heads)), "a term is listed twice"
+    for line in lines:
+        head, simplified, rest = line.split(" ", 2)
+        assert head == simplified and rest.startswith("[-] /") and rest.endswith("/"), line

@@ -303,7 +303,9 @@ def evaluate_beir(
         gold = qrels[qid]
         started = time.perf_counter()
         query = kb.analyse(text)
-        hybrid = [c.chunk_id for c in retriever.candidates_for(text, query.tokens, query.weights)][:10]
+        hybrid = [
+            c.chunk_id for c in retriever.candidates_for(text, query.tokens, query.weights, query.keyword_weight)
+        ][:10]
         latencies.append((time.perf_counter() - started) * 1000)
         ranks["hybrid"].append(_rank_of_first_hit([c in gold for c in hybrid]))
         bm25_ranking = keyword_only_ranking(retriever, query.tokens, 10, query.weights)

