@@ -17,6 +17,15 @@ if ! ldconfig -p 2>/dev/null | grep -q "libgomp.so.1"; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends libgomp1 >/dev/null
 fi
 
+# .doc, .wps, .rtf and .odt are converted to .docx by LibreOffice headless (ingest/loaders/soffice.py);
+# writer only, without the GUI: ~260 MB. Skipped when a LibreOffice is already on PATH.
+if ! command -v soffice >/dev/null && ! command -v libreoffice >/dev/null; then
+  echo "[setup] installing LibreOffice Writer, headless (apt) for .doc/.wps/.rtf/.odt"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo -E"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends libreoffice-writer-nogui >/dev/null
+fi
+
 if [ ! -x .venv/bin/python ]; then
   echo "[setup] creating .venv"
   "$PY" -m venv .venv
