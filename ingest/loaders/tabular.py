@@ -25,11 +25,16 @@ def header_row(cells: list[str]) -> bool:
     return sum(1 for c in cells if c) >= 2
 
 
+_SENTENCE_END = tuple("。！？!?…")
+
+
 def row_text(header: list[str] | None, cells: list[str]) -> str:
-    """A row with each value labelled by its column's header ("姓名：张三；职务：科长").
+    """A row with each value labelled by its column's header ("姓名：张三；职务：科长。").
 
     Without a header, or for a column whose header is empty or equal to the value, the value
-    stands alone; empty cells are left out, so a sparse row stays short.
+    stands alone; empty cells are left out, so a sparse row stays short. The row ends as a
+    sentence: a short unpunctuated line ("姓名：合计") would otherwise be taken for a heading
+    by the chunker and file the rows after it under it.
     """
     pieces = []
     for column, value in enumerate(cells):
@@ -37,4 +42,5 @@ def row_text(header: list[str] | None, cells: list[str]) -> str:
             continue
         name = header[column] if header is not None and column < len(header) else ""
         pieces.append(f"{name}：{value}" if name and name != value else value)
-    return "；".join(pieces)
+    text = "；".join(pieces)
+    return text if not text or text.endswith(_SENTENCE_END) else text + "。"
