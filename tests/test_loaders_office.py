@@ -329,14 +329,14 @@ def test_xlsx_sheets_rows_with_headers_and_merged_cells(tmp_path: Path) -> None:
     assert raw.parts[0].text.split("\n") == [
         "# 值班表",
         "2024年春节值班安排",
-        "部门：办公室；姓名：张三；职务：科长；天数：3。",
-        "部门：办公室；姓名：李四；职务：副科长；天数：2.5。",  # 办公室 is merged down over both rows
-        "部门：财务科；姓名：王五；天数：1。",
+        "部门：办公室，姓名：张三，职务：科长，天数：3。",
+        "部门：办公室，姓名：李四，职务：副科长，天数：2.5。",  # 办公室 is merged down over both rows
+        "部门：财务科，姓名：王五，天数：1。",
         # openpyxl saves formulas without a calculated value, and data_only reads only that value:
         # a workbook never opened in Excel/WPS has none, so the total is left out rather than guessed.
         "姓名：合计。",
         "# 通讯录",
-        "单位：市应急管理局；电话：0571-12345678。",
+        "单位：市应急管理局，电话：0571-12345678。",
     ]
 
 
@@ -358,9 +358,9 @@ def test_xlsx_formula_reads_its_saved_value(tmp_path: Path) -> None:
     lines = load(path).parts[0].text.split("\n")
     assert lines == [
         "# 经费",
-        "项目：培训；金额（万元）：12.5；日期：2024-03-01。",
-        "项目：差旅；金额（万元）：7.5。",
-        "项目：合计；金额（万元）：20。",
+        "项目：培训，金额（万元）：12.5，日期：2024-03-01。",
+        "项目：差旅，金额（万元）：7.5。",
+        "项目：合计，金额（万元）：20。",
     ]
 
 
@@ -430,8 +430,8 @@ def test_pptx_slides_are_pages_with_titles_tables_and_notes(tmp_path: Path) -> N
         "# 检查结果",
         "共检查企业312家，发现隐患85处。",
         "已整改78处。",
-        "区县：西湖区；隐患数：12。",
-        "区县：上城区；隐患数：9。",
+        "区县：西湖区，隐患数：12。",
+        "区县：上城区，隐患数：9。",
         "备注：整改率达到91.8%，剩余隐患限期一个月内完成。",
     ]
     assert raw.parts[2].text == "# 第3页\n谢谢！"
@@ -472,3 +472,38 @@ def test_new_formats_are_discovered_and_uploadable(tmp_path: Path) -> None:
     found, skipped = discover([tmp_path])
     assert [p.name for p in found] == names and skipped == []
     assert {".doc", ".wps", ".rtf", ".odt", ".xlsx", ".pptx"} <= set(UPLOAD_TYPES)
+
+
+# --------------------------------------------------------------------------- end to end
+
+
+@needs_soffice
+def test_doc_and_xlsx_answer_questions_in_a_real_knowledge_base(word_files, tmp_path: Path, e5_embedder) -> None:
+    from conftest import models_dir
+
+    from assistant.api import Assistant
+    from assistant.settings import Settings
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    shutil.copy(word_files["doc"], folder / "通知.doc")
+    _duty_workbook(folder / "值班.xlsx")
+    kb = Assistant(Settings.load(tmp_path / "home", models=str(models_dir())), embedder=e5_embedder)
+    try:
+        report = kb.ingest([folder])
+        assert report.failed == [] and sorted(Path(s).name for s in report.added) == ["值班.xlsx", "通知.doc"]
+        formats = {Path(d.source).suffix: d for d in kb.documents()}
+        assert formats[".doc"].title == TITLE and formats[".xlsx"].title == "2024年春节值班安排"
+
+        # Only the .doc knows who leads the inspection; only the workbook knows 李四's days on duty.
+        answer = kb.ask("安全生产检查组的组长是谁？")
+        assert not answer.refused
+        cited = [c for c in answer.citations if c.source.endswith("通知.doc")]
+        assert cited and any("王建国" in c.quote for c in cited)
+
+        answer = kb.ask("李四春节值班几天？")
+        assert not answer.refused
+        cited = [c for c in answer.citations if c.source.endswith("值班.xlsx")]
+        assert cited and any("李四" in c.quote and "2.5" in c.quote for c in cited)
+    finally:
+        kb.close()

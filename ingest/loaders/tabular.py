@@ -1,4 +1,4 @@
-"""Table rows as sentences a reader (and a retriever) understands on their own: "姓名：张三；职务：科长"."""
+"""Table rows as sentences a reader (and a retriever) understands on their own: "姓名：张三，职务：科长。"."""
 
 from __future__ import annotations
 
@@ -29,12 +29,14 @@ _SENTENCE_END = tuple("。！？!?…")
 
 
 def row_text(header: list[str] | None, cells: list[str]) -> str:
-    """A row with each value labelled by its column's header ("姓名：张三；职务：科长。").
+    """A row with each value labelled by its column's header ("姓名：张三，职务：科长。").
 
     Without a header, or for a column whose header is empty or equal to the value, the value
-    stands alone; empty cells are left out, so a sparse row stays short. The row ends as a
-    sentence: a short unpunctuated line ("姓名：合计") would otherwise be taken for a heading
-    by the chunker and file the rows after it under it.
+    stands alone; empty cells are left out, so a sparse row stays short. Cells are joined with
+    "，", not "；": the chunker ends sentences at "；", and an extractive answer quotes whole
+    sentences, so with "；" the question "李四春节值班几天？" was answered by a lone "职务：科长；"
+    (a cell of 张三's row). The row ends as a sentence: a short unpunctuated line ("姓名：合计") would
+    otherwise be taken for a heading by the chunker and file the rows after it under it.
     """
     pieces = []
     for column, value in enumerate(cells):
@@ -42,5 +44,5 @@ def row_text(header: list[str] | None, cells: list[str]) -> str:
             continue
         name = header[column] if header is not None and column < len(header) else ""
         pieces.append(f"{name}：{value}" if name and name != value else value)
-    text = "；".join(pieces)
+    text = "，".join(pieces)
     return text if not text or text.endswith(_SENTENCE_END) else text + "。"

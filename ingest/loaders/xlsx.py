@@ -1,4 +1,4 @@
-"""Excel .xlsx workbooks: each sheet a section headed by its name, each row a line labelled by its header row.
+"""Excel .xlsx workbooks: each sheet a section headed by its name, each row a sentence labelled by its header row.
 
 Read with openpyxl in read-only mode (rows are streamed, so a large sheet does not have to fit
 in memory as cell objects) with data_only=True: a formula gives the value Excel/WPS last
@@ -109,7 +109,7 @@ def _sheet_lines(rows: Iterable[Sequence[object]], merges: list[Merge]) -> tuple
         lines.append(row_text(header, cells))
         data_rows += 1
     if header is not None and not data_rows:
-        lines.append("；".join(c for c in header if c))  # a table with no rows yet: its columns are still text
+        lines.append("，".join(c for c in header if c))  # a table with no rows yet: its columns are still text
     return lines, title
 
 
