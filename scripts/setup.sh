@@ -48,6 +48,13 @@ if [ "$WITH_DEV" = "--dev" ]; then
     .venv/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt
     echo "$want_dev" > .venv/.stamp-dev
   fi
+  # The tests write a password-protected .doc through LibreOffice's Python bridge (Debian's python3 only).
+  if command -v soffice >/dev/null && [ -x /usr/bin/python3 ] && ! /usr/bin/python3 -c "import uno" 2>/dev/null; then
+    echo "[setup] installing python3-uno (apt) for the .doc tests"
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo -E"
+    install_uno() { DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends python3-uno >/dev/null; }
+    install_uno 2>/dev/null || { DEBIAN_FRONTEND=noninteractive $SUDO apt-get update -qq && install_uno; }
+  fi
   # The UI tests drive a real browser: Debian chromium and a CJK font (idempotent, quick when present).
   [ -f scripts/install-browser.sh ] && bash scripts/install-browser.sh
 fi

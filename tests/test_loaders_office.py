@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -14,7 +15,7 @@ import pytest
 
 from ingest.chunking import chunk_document
 from ingest.documents import prepare_documents
-from ingest.loaders import LoadError, discover, load
+from ingest.loaders import LoadError, discover, load, preconverted
 from ingest.loaders.soffice import convert_to_docx, find_soffice
 
 TITLE = "关于开展2024年度安全生产检查的通知"
@@ -190,6 +191,18 @@ def test_word_formats_keep_chinese_headings_and_tables(kind: str, word_files, lo
 def test_doc_is_read_exactly_as_its_docx_original(word_files, loaded) -> None:
     original = load(word_files["docx"])
     assert loaded["doc"].parts == original.parts
+
+
+@needs_soffice
+def test_a_folder_of_word_files_is_converted_with_one_libreoffice_start(word_files, loaded, tmp_path: Path) -> None:
+    skipped = tmp_path / "已入库.doc"  # queued first but never loaded (the indexer found it unchanged)
+    shutil.copy(word_files["empty_doc"], skipped)
+    kinds = ["doc", "wps", "odt", "rtf"]
+    with preconverted([skipped, *(word_files[k] for k in kinds), word_files["docx"]]) as batch:
+        raws = {k: load(word_files[k]) for k in kinds}
+    assert batch.starts == 1
+    assert raws == loaded  # the same result as one start per file
+    assert hashlib.sha256(skipped.read_bytes()).hexdigest() not in batch.done  # the skipped file was not converted
 
 
 @needs_soffice

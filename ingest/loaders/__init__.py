@@ -20,7 +20,7 @@ from ingest.loaders.discover import discover, unsupported_reason
 from ingest.loaders.docx import load_docx
 from ingest.loaders.encoding import decode_bytes
 from ingest.loaders.html import load_html
-from ingest.loaders.legacy import load_legacy
+from ingest.loaders.legacy import load_legacy, preconverted
 from ingest.loaders.ofd import load_ofd
 from ingest.loaders.pdf import load_pdf
 from ingest.loaders.pptx import load_pptx
@@ -39,6 +39,7 @@ __all__ = [
     "decode_bytes",
     "discover",
     "load",
+    "preconverted",
 ]
 
 
