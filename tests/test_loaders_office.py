@@ -277,6 +277,48 @@ def test_doc_without_text_and_truncated_doc(word_files, tmp_path: Path) -> None:
     assert _load_error(truncated).startswith(("not a valid Word 97–2003 .doc", "cannot read this Word 97–2003 .doc"))
 
 
+def _odt_linking_an_image(path: Path, url: str) -> Path:
+    """A hostile .odt: one paragraph and an image that LibreOffice would fetch from `url` while loading."""
+    ns = (
+        'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
+        'xmlns:draw="urn:oasis:names:tc:opendocument:xmlns:drawing:1.0" '
+        'xmlns:svg="urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0" xmlns:xlink="http://www.w3.org/1999/xlink"'
+    )
+    content = (
+        f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {ns} office:version="1.2"><office:body>'
+        f'<office:text><text:p>{LEADER}<draw:frame draw:name="i1" svg:width="2cm" svg:height="2cm">'
+        f'<draw:image xlink:href="{url}" xlink:type="simple" xlink:show="embed" xlink:actuate="onLoad"/>'
+        "</draw:frame></text:p></office:text></office:body></office:document-content>"
+    )
+    manifest = (
+        '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
+        'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
+        '<manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.text"/>'
+        '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>'
+    )
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.text", compress_type=zipfile.ZIP_STORED)
+        archive.writestr("content.xml", content)
+        archive.writestr("META-INF/manifest.xml", manifest)
+    return path
+
+
+@needs_soffice
+def test_libreoffice_does_not_fetch_what_a_document_links_to(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(5)
+        server.settimeout(0.5)
+        port = server.getsockname()[1]
+        raw = load(_odt_linking_an_image(tmp_path / "外链.odt", f"http://127.0.0.1:{port}/track.png"))
+        assert raw.parts[0].text == LEADER
+        with pytest.raises(TimeoutError):  # without the profile setting, LibreOffice sent "OPTIONS /track.png"
+            server.accept()
+
+
 def test_missing_libreoffice_says_how_to_install_it(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("ASSISTANT_SOFFICE", "no-such-soffice")
     path = tmp_path / "通知.rtf"

@@ -31,6 +31,20 @@ START_SECONDS = 60.0
 PER_FILE_SECONDS = 20.0
 
 
+# The private profile's settings. LibreOffice fetches images a document links to (measured: an
+# .odt with <draw:image xlink:href="http://…"> made it send "OPTIONS /track.png" while converting),
+# which would let an untrusted file reach the network or beacon out; BlockUntrustedRefererLinks
+# stops that (checked by tests/test_loaders_office.py). Macros never run in a conversion.
+_PROFILE_SETTINGS = """<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema">
+<item oor:path="/org.openoffice.Office.Common/Security/Scripting"><prop oor:name="BlockUntrustedRefererLinks" \
+oor:op="fuse"><value>true</value></prop></item>
+<item oor:path="/org.openoffice.Office.Common/Security/Scripting"><prop oor:name="DisableMacrosExecution" \
+oor:op="fuse"><value>true</value></prop></item>
+</oor:items>
+"""
+
+
 def find_soffice() -> str | None:
     """The LibreOffice launcher on PATH (ASSISTANT_SOFFICE overrides), or None when it is not installed."""
     override = os.environ.get("ASSISTANT_SOFFICE")
@@ -66,6 +80,8 @@ def convert_to_docx(inputs: list[tuple[str, bytes]], timeout: float | None = Non
     with tempfile.TemporaryDirectory(prefix="assistant-soffice-") as tmp:
         work = Path(tmp)
         (work / "in").mkdir()
+        (work / "profile" / "user").mkdir(parents=True)
+        (work / "profile" / "user" / "registrymodifications.xcu").write_text(_PROFILE_SETTINGS, encoding="utf-8")
         names = []
         for index, (suffix, data) in enumerate(inputs):
             name = f"{index}{suffix.lower()}"
