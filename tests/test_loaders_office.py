@@ -264,7 +264,7 @@ def test_password_protected_doc_is_refused_before_libreoffice(word_files, monkey
         pytest.skip("python3-uno is needed to write a password-protected .doc (scripts/setup.sh --dev)")
     monkeypatch.setenv("ASSISTANT_SOFFICE", "no-such-soffice")  # proves LibreOffice is not needed to tell
     reason = _load_error(word_files["encrypted_doc"])
-    assert reason.startswith("the document is password-protected; open it in Word/WPS, remove the password")
+    assert reason.startswith("the document is password-protected; open it in Word/WPS with its password")
 
 
 @needs_soffice

@@ -47,7 +47,9 @@ _LABELS = {"doc": "Word 97–2003 .doc", "wps": "WPS .wps", "rtf": ".rtf", "odt"
 # the converted .docx files wait in memory until loaded.
 BATCH_SIZE = 20
 _RESAVE = "open it in Word/WPS and save it as .docx"
-_PASSWORD = "the document is password-protected; open it in Word/WPS, remove the password (文件 → 加密) and save a copy"
+_PASSWORD = (
+    "the document is password-protected; open it in Word/WPS with its password, remove the password and save a copy"
+)
 
 
 def _ole_word_document(data: bytes, label: str) -> bool:

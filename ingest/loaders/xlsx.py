@@ -118,7 +118,7 @@ def load_xlsx(path: Path, data: bytes, max_uncompressed_bytes: int) -> RawDocume
     if data.startswith(OLE_MAGIC):
         raise LoadError(
             "the workbook is password-protected or an old Excel 97–2003 .xls renamed .xlsx; "
-            "open it in Excel/WPS, remove the password (文件 → 加密) and save it as .xlsx"
+            "open it in Excel/WPS with its password, remove the password and save it as .xlsx"
         )
     check_zip(data, max_uncompressed_bytes, ".xlsx", ("xl/workbook.xml", "Excel workbook"), _RESAVE)
     import openpyxl
