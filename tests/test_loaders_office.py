@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -393,6 +394,19 @@ def test_xlsx_sheets_rows_with_headers_and_merged_cells(tmp_path: Path) -> None:
         "# 通讯录",
         "单位：市应急管理局，电话：0571-12345678。",
     ]
+
+
+@needs_soffice
+def test_xlsx_formula_value_after_libreoffice_calc_saved_it(tmp_path: Path) -> None:
+    # The workbook as it is once an office program has opened and saved it: the total is calculated.
+    source = _duty_workbook(tmp_path / "值班.xlsx")
+    saved = tmp_path / "saved"
+    saved.mkdir()
+    with contextlib.suppress(subprocess.CalledProcessError):  # without Calc, LibreOffice cannot load it
+        _soffice("xlsx", saved, source)
+    if not (saved / "值班.xlsx").exists():
+        pytest.skip("LibreOffice Calc is not installed (apt-get install libreoffice-calc-nogui)")
+    assert "姓名：合计，天数：6.5。" in load(saved / "值班.xlsx").parts[0].text.split("\n")
 
 
 def test_xlsx_formula_reads_its_saved_value(tmp_path: Path) -> None:
