@@ -34,7 +34,7 @@ PER_FILE_SECONDS = 20.0
 # The private profile's settings. LibreOffice fetches images a document links to (measured: an
 # .odt with <draw:image xlink:href="http://…"> made it send "OPTIONS /track.png" while converting),
 # which would let an untrusted file reach the network or beacon out; BlockUntrustedRefererLinks
-# stops that (checked by tests/test_loaders_office.py). Macros never run in a conversion.
+# stops that (checked by tests/test_loaders_word.py). Macros never run in a conversion.
 _PROFILE_SETTINGS = """<?xml version="1.0" encoding="UTF-8"?>
 <oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema">
 <item oor:path="/org.openoffice.Office.Common/Security/Scripting"><prop oor:name="BlockUntrustedRefererLinks" \
