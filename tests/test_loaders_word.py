@@ -128,6 +128,16 @@ def test_a_folder_of_word_files_is_converted_with_one_libreoffice_start(word_fil
 
 
 @needs_soffice
+def test_a_batch_holds_no_more_bytes_than_its_budget(word_files, loaded, monkeypatch) -> None:
+    from ingest.loaders import legacy
+
+    monkeypatch.setattr(legacy, "BATCH_BYTES", word_files["doc"].stat().st_size + 1)
+    with preconverted([word_files["doc"], word_files["odt"]]) as batch:
+        raws = {k: load(word_files[k]) for k in ("doc", "odt")}
+    assert batch.starts == 2 and raws == {k: loaded[k] for k in ("doc", "odt")}
+
+
+@needs_soffice
 def test_doc_chunks_carry_the_heading_path(loaded) -> None:
     (doc,) = prepare_documents(loaded["doc"])
     assert doc.title == TITLE and doc.format == "doc"

@@ -46,6 +46,7 @@ _LABELS = {"doc": "Word 97–2003 .doc", "wps": "WPS .wps", "rtf": ".rtf", "odt"
 # Files per LibreOffice start inside `preconverted`: one start (~2.5 s) then ~0.1 s a file, while
 # the converted .docx files wait in memory until loaded.
 BATCH_SIZE = 20
+BATCH_BYTES = 64 * 1024 * 1024
 _RESAVE = "open it in Word/WPS and save it as .docx"
 _PASSWORD = (
     "the document is password-protected; open it in Word/WPS with its password, remove the password and save a copy"
@@ -143,10 +144,19 @@ class _Batch:
         self.queued.discard(path)
         return path
 
-    def _next_inputs(self, room: int, taken: set[str]) -> list[tuple[str, str, bytes]]:
-        """Up to `room` queued files that LibreOffice must convert, read and checked as load() would."""
+    def _next_inputs(self, room: int, taken: set[str], used: int) -> list[tuple[str, str, bytes]]:
+        """Up to `room` queued files that LibreOffice must convert, read and checked as load() would.
+
+        Stops before the batch's bytes (`used` so far) would pass BATCH_BYTES: they are all in memory at once.
+        """
         inputs: list[tuple[str, str, bytes]] = []
         while self.queue and len(inputs) < room:
+            try:
+                size = self.queue[0].stat().st_size
+            except OSError:
+                size = 0  # read_file below reports nothing; load() will
+            if used + size > BATCH_BYTES:
+                break
             path = self._pop()
             fmt = FORMAT_BY_SUFFIX[path.suffix.lower()]
             try:
@@ -159,6 +169,7 @@ class _Batch:
             if key not in taken and key not in self.done:
                 taken.add(key)
                 inputs.append((key, path.suffix, data))
+                used += len(data)
         return inputs
 
     def convert(self, path: Path, data: bytes) -> bytes | str:
@@ -170,7 +181,7 @@ class _Batch:
         if key in self.done:
             return self.done[key]
         suffix = path.suffix or ".doc"
-        inputs = [(key, suffix, data), *self._next_inputs(BATCH_SIZE - 1, {key})]
+        inputs = [(key, suffix, data), *self._next_inputs(BATCH_SIZE - 1, {key}, len(data))]
         self.starts += 1
         try:
             results = convert_to_docx([(s, d) for _, s, d in inputs])
