@@ -17,6 +17,15 @@ if ! ldconfig -p 2>/dev/null | grep -q "libgomp.so.1"; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends libgomp1 >/dev/null
 fi
 
+# .doc, .wps, .rtf and .odt are converted to .docx by LibreOffice headless (ingest/loaders/soffice.py);
+# writer only, without the GUI: ~260 MB. Skipped when a LibreOffice is already on PATH.
+if ! command -v soffice >/dev/null && ! command -v libreoffice >/dev/null; then
+  echo "[setup] installing LibreOffice Writer, headless (apt) for .doc/.wps/.rtf/.odt"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo -E"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends libreoffice-writer-nogui >/dev/null
+fi
+
 if [ ! -x .venv/bin/python ]; then
   echo "[setup] creating .venv"
   "$PY" -m venv .venv
@@ -38,6 +47,13 @@ if [ "$WITH_DEV" = "--dev" ]; then
     echo "[setup] installing test packages"
     .venv/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt
     echo "$want_dev" > .venv/.stamp-dev
+  fi
+  # The tests write a password-protected .doc through LibreOffice's Python bridge (Debian's python3 only).
+  if command -v soffice >/dev/null && [ -x /usr/bin/python3 ] && ! /usr/bin/python3 -c "import uno" 2>/dev/null; then
+    echo "[setup] installing python3-uno (apt) for the .doc tests"
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo -E"
+    install_uno() { DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends python3-uno >/dev/null; }
+    install_uno 2>/dev/null || { DEBIAN_FRONTEND=noninteractive $SUDO apt-get update -qq && install_uno; }
   fi
   # The UI tests drive a real browser: Debian chromium and a CJK font (idempotent, quick when present).
   [ -f scripts/install-browser.sh ] && bash scripts/install-browser.sh

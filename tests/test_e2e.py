@@ -128,14 +128,14 @@ def test_broken_file_is_reported_and_the_rest_of_the_batch_and_index_survive(tmp
     shutil.copy(CORPUS / "001_74ca4dddf80f577d.txt", folder / "good.txt")
     (folder / "empty.txt").write_bytes(b"")
     (folder / "binary.txt").write_bytes(bytes(range(256)) * 40)
-    (folder / "sheet.xlsx").write_bytes(b"PK\x03\x04junk")
+    (folder / "sheet.xls").write_bytes(b"\xd0\xcf\x11\xe0junk")  # Excel 97–2003: not a supported format
     kb = Assistant(Settings.load(tmp_path / "home", models=str(models_dir())), embedder=e5_embedder)
     first = kb.ingest([folder])
     assert [s.rsplit("/", 1)[-1] for s in first.added] == ["good.txt"]
     reasons = dict((s.rsplit("/", 1)[-1], r) for s, r in first.failed)
     assert set(reasons) == {"empty.txt", "binary.txt"}
     assert "empty" in reasons["empty.txt"] and "binary" in reasons["binary.txt"]
-    assert [s.rsplit("/", 1)[-1] for s, _ in first.skipped] == ["sheet.xlsx"]
+    assert [s.rsplit("/", 1)[-1] for s, _ in first.skipped] == ["sheet.xls"]
     count = kb.store.count()
     # a second batch with a broken file leaves the existing index as it was
     (folder / "broken.docx").write_bytes(b"not a zip")

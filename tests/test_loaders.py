@@ -501,7 +501,7 @@ def test_unreadable_file_real_permissions(tmp_path: Path) -> None:
 
 
 def test_unsupported_missing_and_folder(tmp_path: Path) -> None:
-    assert _load_error(tmp_path / "book.xlsx").startswith("unsupported format .xlsx (supported: .docx, ")
+    assert _load_error(tmp_path / "book.xls").startswith("unsupported format .xls (supported: .doc, .docx, ")
     assert _load_error(tmp_path / "gone.txt").startswith("no such file")
     folder = tmp_path / "folder.txt"
     folder.mkdir()
@@ -533,7 +533,7 @@ def test_discover_walks_sorted_and_reports_skipped(tmp_path: Path) -> None:
     c = _touch(root / "sub" / "c.PDF")
     d = _touch(root / "sub" / "deeper" / "d.docx")
     e = _touch(root / "z.html")
-    _touch(root / "报表.xlsx")
+    _touch(root / "报表.xls")  # Excel 97–2003: still unsupported
     _touch(root / "Makefile")
     _touch(root / ".hidden.txt")
     _touch(root / ".git" / "notes.txt")
@@ -545,7 +545,7 @@ def test_discover_walks_sorted_and_reports_skipped(tmp_path: Path) -> None:
     supported = ", ".join(sorted(SUPPORTED_SUFFIXES))
     assert skipped == [
         (root / "Makefile", f"unsupported format: no file extension (supported: {supported})"),
-        (root / "报表.xlsx", f"unsupported format .xlsx (supported: {supported})"),
+        (root / "报表.xls", f"unsupported format .xls (supported: {supported})"),
         (missing, "no such file or folder"),
     ]
     assert discover([root, missing]) == (found, skipped)  # deterministic

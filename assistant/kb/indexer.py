@@ -26,7 +26,7 @@ from assistant.text import sha256_file
 from ingest.chunking import Chunk, chunk_document, sentence_windows
 from ingest.clean import clean_text
 from ingest.documents import Document, prepare_documents
-from ingest.loaders import LoadError, check_file, discover, load
+from ingest.loaders import LoadError, check_file, discover, load, preconverted
 
 _NO_VECTOR = np.zeros(0, dtype=np.float32)
 # Bump when cleaning or chunking changes what a file becomes: files are then re-ingested.
@@ -183,14 +183,16 @@ class Indexer:
             try:
                 terms_before = set(self.tokenizer.terms)
                 changed = False
-                for done, path in enumerate(files, 1):
-                    source = source_name(path)
-                    if progress:
-                        progress(done - 1, len(files), source)
-                    outcome = self._ingest_file(path, report)
-                    changed |= outcome in ("added", "updated", "duplicate")
-                    if outcome in ("added", "updated", "unchanged"):
-                        getattr(report, outcome).append(source)
+                # .doc/.wps/.rtf/.odt are converted by LibreOffice several per start, not one start per file.
+                with preconverted(files, max_bytes=self.settings.max_file_mb * 1024 * 1024):
+                    for done, path in enumerate(files, 1):
+                        source = source_name(path)
+                        if progress:
+                            progress(done - 1, len(files), source)
+                        outcome = self._ingest_file(path, report)
+                        changed |= outcome in ("added", "updated", "duplicate")
+                        if outcome in ("added", "updated", "unchanged"):
+                            getattr(report, outcome).append(source)
                 if prune:
                     report.removed = self._prune(paths, {source_name(f) for f in files})
                     changed |= bool(report.removed)

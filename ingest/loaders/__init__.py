@@ -1,4 +1,4 @@
-"""Read .txt/.md/.docx/.pdf/.ofd/.html files into raw text parts, with clear reasons when a file cannot be read."""
+"""Read .txt/.md/.docx/.pdf/.ofd/.html and office (.doc/.wps/.rtf/.odt/.xlsx/.pptx) files into raw text parts, with clear reasons when a file cannot be read."""
 
 from __future__ import annotations
 
@@ -20,9 +20,12 @@ from ingest.loaders.discover import discover, unsupported_reason
 from ingest.loaders.docx import load_docx
 from ingest.loaders.encoding import decode_bytes
 from ingest.loaders.html import load_html
+from ingest.loaders.legacy import load_legacy, preconverted
 from ingest.loaders.ofd import load_ofd
 from ingest.loaders.pdf import load_pdf
+from ingest.loaders.pptx import load_pptx
 from ingest.loaders.text import load_text
+from ingest.loaders.xlsx import load_xlsx
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -36,6 +39,7 @@ __all__ = [
     "decode_bytes",
     "discover",
     "load",
+    "preconverted",
 ]
 
 
@@ -50,7 +54,7 @@ def load(
     Args:
         path: The file to load.
         max_bytes: Refuse files larger than this, before reading them.
-        max_uncompressed_bytes: Refuse .docx and .ofd archives that would unpack to more than this.
+        max_uncompressed_bytes: Refuse zip-based files (.docx, .ofd, .xlsx, .pptx, .odt) that would unpack to more than this.
 
     Returns:
         The extracted text with its source, format, title and detected encoding.
@@ -76,4 +80,10 @@ def load(
         return load_pdf(source, data)
     if fmt == "ofd":
         return load_ofd(source, data, max_uncompressed_bytes)
+    if fmt in ("doc", "wps", "rtf", "odt"):
+        return load_legacy(source, data, fmt, max_uncompressed_bytes)
+    if fmt == "xlsx":
+        return load_xlsx(source, data, max_uncompressed_bytes)
+    if fmt == "pptx":
+        return load_pptx(source, data, max_uncompressed_bytes)
     return load_html(source, data)

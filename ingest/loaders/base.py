@@ -8,7 +8,10 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".docx", ".pdf", ".ofd", ".html", ".htm"})
+SUPPORTED_SUFFIXES = frozenset(
+    {".txt", ".md", ".markdown", ".docx", ".pdf", ".ofd", ".html", ".htm"}
+    | {".doc", ".wps", ".rtf", ".odt", ".xlsx", ".pptx"}  # office formats (issue 14 §2)
+)
 
 MB = 1024 * 1024
 DEFAULT_MAX_BYTES = 50 * MB
@@ -23,6 +26,13 @@ FORMAT_BY_SUFFIX = {
     ".ofd": "ofd",
     ".html": "html",
     ".htm": "html",
+    # Office formats (issue 14 §2): .doc/.wps/.rtf/.odt through LibreOffice, .xlsx openpyxl, .pptx python-pptx.
+    ".doc": "doc",
+    ".wps": "wps",
+    ".rtf": "rtf",
+    ".odt": "odt",
+    ".xlsx": "xlsx",
+    ".pptx": "pptx",
 }
 
 
@@ -35,7 +45,7 @@ class Part:
     """A piece of a document's text in reading order (a PDF page, or the whole text)."""
 
     text: str  # raw extracted text of this part (uncleaned)
-    page: int | None  # 1-based page number for PDF and OFD parts, else None
+    page: int | None  # 1-based page number for PDF and OFD parts (slide number for .pptx), else None
 
 
 @dataclass(frozen=True)
@@ -43,9 +53,9 @@ class RawDocument:
     """What a loader extracted from one file, before any cleaning."""
 
     source: Path  # absolute resolved path
-    format: str  # "txt" | "md" | "docx" | "pdf" | "ofd" | "html"
+    format: str  # "txt" | "md" | "docx" | "pdf" | "ofd" | "html" | "doc" | "wps" | "rtf" | "odt" | "xlsx" | "pptx"
     title: str | None  # from the file's own metadata or headings, never the file name
-    parts: list[Part]  # text in reading order; pdf, ofd: one Part per page; others: one Part
+    parts: list[Part]  # text in reading order; pdf, ofd: one Part per page; pptx: per slide; others: one Part
     encoding: str | None  # detected encoding for txt/md/html, else None
 
 

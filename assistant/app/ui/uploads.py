@@ -10,7 +10,10 @@ from typing import Any
 from assistant.app.ui.render import chat_text
 from assistant.errors import AssistantError
 
-UPLOAD_TYPES = (".txt", ".md", ".docx", ".pdf", ".ofd", ".html", ".htm")
+UPLOAD_TYPES = (
+    *(".txt", ".md", ".docx", ".pdf", ".ofd", ".html", ".htm"),
+    *(".doc", ".wps", ".rtf", ".odt", ".xlsx", ".pptx"),  # office formats (issue 14 §2)
+)
 DOC_HEADERS = ["标题 Title", "文件 File", "片段 Chunks", "入库时间 Ingested (UTC)"]
 RESULT_HEADERS = ["文件 File", "结果 Result", "说明 Details"]
 RESULT_LABELS = {

@@ -1,0 +1,192 @@
+"""Spreadsheets and slides on files real tools wrote: .xlsx by openpyxl, XlsxWriter and LibreOffice Calc, .pptx by python-pptx."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from office_files import deck, duty_workbook, load_error, needs_soffice, notice_docx, soffice_convert
+
+from ingest.chunking import chunk_document
+from ingest.documents import prepare_documents
+from ingest.loaders import discover, load
+
+# --------------------------------------------------------------------------- .xlsx
+
+
+def test_xlsx_sheets_rows_with_headers_and_merged_cells(tmp_path: Path) -> None:
+    raw = load(duty_workbook(tmp_path / "值班.xlsx"))
+    assert raw.format == "xlsx" and raw.title == "2024年春节值班安排"
+    assert raw.parts[0].text.split("\n") == [
+        "# 值班表",
+        "2024年春节值班安排",
+        "部门：办公室，姓名：张三，职务：科长，天数：3。",
+        "部门：办公室，姓名：李四，职务：副科长，天数：2.5。",  # 办公室 is merged down over both rows
+        "部门：财务科，姓名：王五，天数：1。",
+        # openpyxl saves formulas without a calculated value, and data_only reads only that value:
+        # a workbook never opened in Excel/WPS has none, so the total is left out rather than guessed.
+        "姓名：合计。",
+        "# 通讯录",
+        "单位：市应急管理局，电话：0571-12345678。",
+    ]
+
+
+@needs_soffice
+def test_xlsx_formula_value_after_libreoffice_calc_saved_it(tmp_path: Path) -> None:
+    # The workbook as it is once an office program has opened and saved it: the total is calculated.
+    source = duty_workbook(tmp_path / "值班.xlsx")
+    saved = tmp_path / "saved"
+    saved.mkdir()
+    with contextlib.suppress(subprocess.CalledProcessError):  # without Calc, LibreOffice cannot load it
+        soffice_convert("xlsx", saved, source)
+    if not (saved / "值班.xlsx").exists():
+        pytest.skip("LibreOffice Calc is not installed (apt-get install libreoffice-calc-nogui)")
+    assert "姓名：合计，天数：6.5。" in load(saved / "值班.xlsx").parts[0].text.split("\n")
+
+
+def test_xlsx_formula_reads_its_saved_value(tmp_path: Path) -> None:
+    import datetime
+
+    import xlsxwriter  # writes a formula together with its calculated value, as Excel does
+
+    path = tmp_path / "经费.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("经费")
+    sheet.write_row(0, 0, ["项目", "金额（万元）", "日期"])
+    sheet.write_row(1, 0, ["培训", 12.5])
+    sheet.write_datetime(1, 2, datetime.datetime(2024, 3, 1), book.add_format({"num_format": "yyyy-mm-dd"}))
+    sheet.write_row(2, 0, ["差旅", 7.5])
+    sheet.write(3, 0, "合计")
+    sheet.write_formula(3, 1, "=SUM(B2:B3)", None, 20)
+    book.close()
+    lines = load(path).parts[0].text.split("\n")
+    assert lines == [
+        "# 经费",
+        "项目：培训，金额（万元）：12.5，日期：2024-03-01。",
+        "项目：差旅，金额（万元）：7.5。",
+        "项目：合计，金额（万元）：20。",
+    ]
+
+
+def test_xlsx_chunks_are_filed_under_their_sheet(tmp_path: Path) -> None:
+    (doc,) = prepare_documents(load(duty_workbook(tmp_path / "值班.xlsx")))
+    chunks = chunk_document(doc.doc_id, doc.text, size=60, overlap=0)
+    phone = next(c for c in chunks if "0571" in c.text)
+    assert phone.section == "通讯录"
+    assert next(c for c in chunks if "王五" in c.text).section.startswith("值班表")
+
+
+@pytest.mark.slow
+def test_large_sheet_is_streamed_merged_ranges_included(tmp_path: Path) -> None:
+    import openpyxl
+
+    path = tmp_path / "台账.xlsx"
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["序号", "单位", "地址", "状态"])
+    for i in range(1, 30_001):
+        sheet.append([i, f"单位{i}", f"杭州市西湖区文三路{i}号", "已检查"])
+    sheet["B30002"] = "末尾单位"
+    sheet.merge_cells("B30002:B30003")  # the last rows: found after the whole sheet was scanned
+    sheet["C30003"] = "最后一行"
+    book.save(str(path))
+    # Measured in a fresh process: reading the merged ranges with lxml's iterparse held the whole sheet
+    # (+40 MB for these 30,000 rows, +480 MB for 50,000 wider ones); streamed, the growth is what the text needs.
+    script = (
+        "import resource, sys, openpyxl, pptx, docx; from pathlib import Path; from ingest.loaders import load; "
+        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss; "
+        "lines = load(Path(sys.argv[1])).parts[0].text.split('\\n'); "
+        "print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024); print(lines[-1])"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script, str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
+    ).stdout.split("\n")
+    assert out[1] == "单位：末尾单位，地址：最后一行。"
+    assert int(out[0]) < 20, f"reading grew the process by {out[0]} MB"
+
+
+def test_bad_xlsx_files(tmp_path: Path) -> None:
+    import openpyxl
+
+    corrupt = tmp_path / "损坏.xlsx"
+    corrupt.write_bytes(b"PK\x03\x04 broken")
+    assert load_error(corrupt).startswith("not a valid .xlsx (bad zip")
+    assert "save it again as .xlsx" in load_error(corrupt)
+    protected = tmp_path / "加密.xlsx"
+    protected.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600)
+    assert load_error(protected).startswith("the workbook is password-protected or an old Excel 97–2003 .xls")
+    wrong = tmp_path / "其实是文档.xlsx"
+    shutil.copy(notice_docx(tmp_path / "n.docx"), wrong)
+    assert load_error(wrong).startswith("not a valid .xlsx: no Excel workbook inside the zip")
+    empty = tmp_path / "空.xlsx"
+    book = openpyxl.Workbook()
+    book.create_sheet("Sheet2")
+    book.save(str(empty))
+    assert load_error(empty) == "no text found: the workbook's sheets have no cells with values"
+
+
+# --------------------------------------------------------------------------- .pptx
+
+
+def test_pptx_slides_are_pages_with_titles_tables_and_notes(tmp_path: Path) -> None:
+    raw = load(deck(tmp_path / "汇报.pptx"))
+    assert raw.format == "pptx" and raw.title == "2024年安全生产工作汇报"
+    assert [p.page for p in raw.parts] == [1, 2, 3]  # the empty fourth slide has nothing to index
+    assert raw.parts[0].text == "# 2024年安全生产工作汇报\n市应急管理局"
+    assert raw.parts[1].text.split("\n") == [
+        "# 检查结果",
+        "共检查企业312家，发现隐患85处。",
+        "已整改78处。",
+        "区县：西湖区，隐患数：12。",
+        "区县：上城区，隐患数：9。",
+        "备注：整改率达到91.8%，剩余隐患限期一个月内完成。",
+    ]
+    assert raw.parts[2].text == "# 第3页\n谢谢！"
+
+
+def test_pptx_chunks_keep_slide_numbers_and_titles(tmp_path: Path) -> None:
+    (doc,) = prepare_documents(load(deck(tmp_path / "汇报.pptx")))
+    chunks = chunk_document(doc.doc_id, doc.text, size=80, overlap=0, page_starts=doc.page_starts)
+    notes = next(c for c in chunks if "整改率" in c.text)
+    assert (notes.page, notes.section) == (2, "检查结果")
+    assert next(c for c in chunks if "谢谢" in c.text).page == 3
+
+
+def test_bad_pptx_files(tmp_path: Path) -> None:
+    from pptx import Presentation
+
+    corrupt = tmp_path / "损坏.pptx"
+    corrupt.write_bytes(b"garbage bytes, not a zip")
+    assert load_error(corrupt).startswith("not a valid .pptx (bad zip")
+    empty = tmp_path / "空.pptx"
+    deck = Presentation()
+    deck.slides.add_slide(deck.slide_layouts[6])
+    deck.save(str(empty))
+    assert load_error(empty).startswith("no text found: the presentation's slides have no text")
+    with zipfile.ZipFile(empty) as archive:
+        assert "ppt/presentation.xml" in archive.namelist()  # a real deck, refused only for having no text
+
+
+# --------------------------------------------------------------------------- listed everywhere
+
+
+def test_new_formats_are_discovered_and_uploadable(tmp_path: Path) -> None:
+    from assistant.app.ui.uploads import UPLOAD_TYPES  # imports Gradio (seconds): only here
+
+    names = ["a.doc", "b.WPS", "c.rtf", "d.odt", "e.xlsx", "f.pptx"]
+    for name in names:
+        (tmp_path / name).write_bytes(b"x")
+    found, skipped = discover([tmp_path])
+    assert [p.name for p in found] == names and skipped == []
+    assert {".doc", ".wps", ".rtf", ".odt", ".xlsx", ".pptx"} <= set(UPLOAD_TYPES)
