@@ -9,6 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".docx", ".pdf", ".ofd", ".html", ".htm"})
+# Scanned pages as image files, read by OCR (ingest/loaders/image.py).
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff"})
+SUPPORTED_SUFFIXES |= IMAGE_SUFFIXES
+SCANNABLE_SUFFIXES = IMAGE_SUFFIXES | {".pdf"}  # what OCR settings change the reading of
 
 MB = 1024 * 1024
 DEFAULT_MAX_BYTES = 50 * MB
@@ -23,6 +27,7 @@ FORMAT_BY_SUFFIX = {
     ".ofd": "ofd",
     ".html": "html",
     ".htm": "html",
+    **dict.fromkeys(IMAGE_SUFFIXES, "image"),
 }
 
 
@@ -35,7 +40,7 @@ class Part:
     """A piece of a document's text in reading order (a PDF page, or the whole text)."""
 
     text: str  # raw extracted text of this part (uncleaned)
-    page: int | None  # 1-based page number for PDF and OFD parts, else None
+    page: int | None  # 1-based page number for PDF, OFD and image parts, else None
 
 
 @dataclass(frozen=True)
@@ -43,10 +48,11 @@ class RawDocument:
     """What a loader extracted from one file, before any cleaning."""
 
     source: Path  # absolute resolved path
-    format: str  # "txt" | "md" | "docx" | "pdf" | "ofd" | "html"
+    format: str  # "txt" | "md" | "docx" | "pdf" | "ofd" | "html" | "image"
     title: str | None  # from the file's own metadata or headings, never the file name
     parts: list[Part]  # text in reading order; pdf, ofd: one Part per page; others: one Part
     encoding: str | None  # detected encoding for txt/md/html, else None
+    warnings: tuple[str, ...] = ()  # read, but not all of it (e.g. OCR page limit, unreadable lines dropped)
 
 
 EMPTY_MSG = "empty file: it contains no text to index"
