@@ -10,7 +10,7 @@ from typing import Any
 from assistant.app.ui.render import chat_text
 from assistant.errors import AssistantError
 
-UPLOAD_TYPES = (".txt", ".md", ".docx", ".pdf", ".ofd", ".html", ".htm")
+UPLOAD_TYPES = (".txt", ".md", ".docx", ".pdf", ".ofd", ".html", ".htm", ".png", ".jpg", ".jpeg", ".tif", ".tiff")
 DOC_HEADERS = ["标题 Title", "文件 File", "片段 Chunks", "入库时间 Ingested (UTC)"]
 RESULT_HEADERS = ["文件 File", "结果 Result", "说明 Details"]
 RESULT_LABELS = {
@@ -131,6 +131,9 @@ def ingest_uploads(
     for kind in ("added", "updated", "unchanged"):
         for source in getattr(report, kind):
             outcome[source] = [RESULT_LABELS[kind], detail(source)]
+    for source, warning in report.warnings:  # e.g. the OCR page limit: read, but not wholly
+        if source in outcome:
+            outcome[source][1] += f"；{warning}"
     for kind in ("failed", "skipped"):
         for source, reason in getattr(report, kind):
             outcome[str(Path(source).resolve())] = [RESULT_LABELS[kind], reason]
