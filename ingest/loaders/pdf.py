@@ -5,11 +5,25 @@ from __future__ import annotations
 import io
 import logging
 from pathlib import Path
+from typing import Any
 
 from ingest.loaders.base import LoadError, Part, RawDocument, real_title
 from ingest.loaders.ocr import OFF_HINT, RENDER_DPI, FileOcr, OcrOptions, is_blank, page_list
 
 logger = logging.getLogger(__name__)
+
+# A page with an image and fewer characters of text than this is a scan with a stamp, page number or
+# scanner watermark in its text layer ("扫描全能王"): it is OCR'd, and the text layer kept only if OCR finds nothing.
+THIN_TEXT = 20
+
+
+def has_image(page: Any) -> bool:
+    """Whether the page draws an image directly (a scanned page does)."""
+    try:
+        xobjects = page["/Resources"].get("/XObject") or {}
+        return any(x.get_object().get("/Subtype") == "/Image" for x in xobjects.values())
+    except Exception:  # noqa: BLE001 - odd resources: treat as no image, the text layer stands
+        return False
 
 
 def load_pdf(path: Path, data: bytes, ocr: OcrOptions | None = None) -> RawDocument:
@@ -50,6 +64,7 @@ def load_pdf(path: Path, data: bytes, ocr: OcrOptions | None = None) -> RawDocum
     parts: list[Part] = []
     failed: list[int] = []
     scanned: list[int] = []  # pages without a text layer
+    thin: dict[int, str] = {}  # scanned pages with a scrap of text layer, kept if OCR finds nothing
     for index, page in enumerate(pages):
         try:
             text = page.extract_text() or ""
@@ -57,16 +72,22 @@ def load_pdf(path: Path, data: bytes, ocr: OcrOptions | None = None) -> RawDocum
             logger.warning("%s: cannot extract text of page %d: %s", path, index + 1, exc)
             failed.append(index + 1)
             continue
-        if text.strip():
+        if text.strip() and (len("".join(text.split())) >= THIN_TEXT or not has_image(page)):
             parts.append(Part(text, index + 1))
         else:
             scanned.append(index + 1)
+            if text.strip():
+                thin[index + 1] = text
     warnings: tuple[str, ...] = ()
     if scanned and ocr.enabled:
         ocr_parts, warnings = ocr_pages(path, data, scanned, ocr)
+        read = {p.page for p in ocr_parts}
+        ocr_parts += [Part(text, n) for n, text in thin.items() if n not in read]
         parts = sorted(parts + ocr_parts, key=lambda p: p.page or 0)
-    elif scanned and parts:
-        warnings = (f"{page_list(scanned)}: no text layer, not read because OCR is off; {OFF_HINT}",)
+    elif scanned:
+        parts = sorted(parts + [Part(text, n) for n, text in thin.items()], key=lambda p: p.page or 0)
+        if parts:
+            warnings = (f"{page_list(scanned)}: scanned, not read because OCR is off; {OFF_HINT}",)
     if not parts:
         if failed and len(failed) == len(pages):
             raise LoadError("corrupt PDF: text could not be extracted from any page; get a fresh copy of the file")
