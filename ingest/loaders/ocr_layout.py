@@ -13,6 +13,8 @@ SAME_LINE_OVERLAP = 0.5
 MIN_GAP_HEIGHTS = 1.5
 # ...and at least this share of the lines must sit wholly on each side of it.
 MIN_COLUMN_SHARE = 0.2
+# Lines shorter than this never wrap: a column of prose holds 12 or more characters, a form's rows fewer.
+MIN_WRAP_CHARS = 10
 _ASCII_END = re.compile(r"[A-Za-z0-9]$")
 _ASCII_START = re.compile(r"^[A-Za-z0-9]")
 _SENTENCE_END = re.compile(r"[。！？；：!?;:」』]$")
@@ -83,9 +85,13 @@ def column_gap(boxes: list[Box]) -> tuple[float, float] | None:
         return None
     gap = (left + best[0] * step, left + best[1] * step)
     mid = (gap[0] + gap[1]) / 2
-    on_left = sum(1 for b in boxes if b.x1 <= mid)
-    on_right = sum(1 for b in boxes if b.x0 >= mid)
-    if min(on_left, on_right) < MIN_COLUMN_SHARE * len(boxes):
+    lefts = [b for b in boxes if b.x1 <= mid]
+    rights = [b for b in boxes if b.x0 >= mid]
+    if min(len(lefts), len(rights)) < MIN_COLUMN_SHARE * len(boxes):
+        return None
+    # Columns of prose are much wider than the gutter between them; a form's labels and values
+    # (姓名：        张三) are not.
+    if min(gap[0] - left, right - gap[1]) < 2 * (gap[1] - gap[0]):
         return None
     return gap
 
@@ -109,7 +115,7 @@ def paragraphs(lines: list[list[Box]]) -> list[str]:
             out[-1] += text
         else:
             out.append(text)
-        wraps = line[-1].x1 >= right - 1.5 * unit and not _SENTENCE_END.search(text)
+        wraps = len(text) >= MIN_WRAP_CHARS and line[-1].x1 >= right - 1.5 * unit and not _SENTENCE_END.search(text)
     return out
 
 
