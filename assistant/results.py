@@ -114,6 +114,7 @@ class IngestReport:
     skipped: list[tuple[str, str]] = field(default_factory=list)  # unsupported formats, hidden files
     duplicates: list[tuple[str, str]] = field(default_factory=list)  # (source, the source already holding that content)
     removed: list[str] = field(default_factory=list)  # sources deleted because they left an ingested folder (prune)
+    warnings: list[tuple[str, str]] = field(default_factory=list)  # read, but not wholly (OCR page limit, OCR off …)
     chunks_added: int = 0
     seconds: float = 0.0
 

@@ -120,6 +120,9 @@ class Settings(BaseSettings):
     # Input limits.
     max_question_chars: int = 2000
     max_file_mb: int = 50
+    # Scanned PDF pages and image files: OCR on/off, and at most this many pages OCR'd per file (the rest warned).
+    ocr: bool = True
+    ocr_max_pages: int = 50
     # Browser UI (python -m assistant serve).
     host: str = "127.0.0.1"  # bind address; anything but loopback without a password shows a warning
     port: int = 7860
@@ -217,6 +220,10 @@ class Settings(BaseSettings):
             raise SettingsError(
                 "max_upload_mb and max_upload_files must be at least 1: "
                 "fix ASSISTANT_MAX_UPLOAD_MB / ASSISTANT_MAX_UPLOAD_FILES"
+            )
+        if self.ocr_max_pages < 1:
+            raise SettingsError(
+                f"ocr_max_pages must be at least 1, got {self.ocr_max_pages}: fix ASSISTANT_OCR_MAX_PAGES"
             )
         if not 0.0 <= self.keyword_weight <= 1.0:
             raise SettingsError(

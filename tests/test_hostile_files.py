@@ -69,7 +69,7 @@ BAD = {
     "junk-markers-only.md": ["no text left after cleaning"],
     "truncated.pdf": ["corrupt PDF", "truncated"],
     "secret.pdf": ["encrypted PDF", "password"],
-    "scanned.pdf": ["no text layer", "OCR is not supported"],
+    "scanned.pdf": ["no text layer", "OCR found no text"],
     "broken.docx": ["not a valid .docx", "bad zip"],
     "bomb.docx": ["zip bomb", "unpack to 201.0 MB", "limit of 200.0 MB"],
     "forged-size.docx": ["not a valid .docx", "bad zip", "CRC"],

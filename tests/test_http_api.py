@@ -177,7 +177,7 @@ def test_uploads_are_checked_like_the_chat_before_ingesting(client, tmp_path):
     too_big = upload(("大文件.txt", b"x" * (1024 * 1024 + 1), "text/plain"))
     assert too_big.status_code == 413 and "上限 1 MB" in too_big.json()["error"]["message"]
     assert upload(*[(f"{i}.txt", b"x", "text/plain") for i in range(3)]).status_code == 413  # 2 files at most
-    only_bad = upload(("图片.png", b"x", "image/png"))
+    only_bad = upload(("视频.mp4", b"x", "video/mp4"))
     assert only_bad.status_code == 422 and "不支持的格式" in only_bad.json()["error"]["message"]
     assert client.kb.ingested == []
     ok = upload(("../../值班制度.txt", "值班制度全文。".encode(), "text/plain"), (".hidden.txt", b"x", "text/plain"))

@@ -6,6 +6,7 @@ import io
 import os
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import docx
 import pytest
@@ -20,6 +21,7 @@ from ingest import loaders
 from ingest.loaders import (
     SUPPORTED_SUFFIXES,
     LoadError,
+    OcrOptions,
     Part,
     RawDocument,
     decode_bytes,
@@ -30,7 +32,7 @@ from ingest.loaders import (
 NOTICE = "关于进一步加强机关保密工作的通知\n各处室、直属单位：\n为贯彻落实《保密法》，现就有关事项通知如下。\n"
 
 
-def _load_error(path: Path, **kwargs: int) -> str:
+def _load_error(path: Path, **kwargs: Any) -> str:
     with pytest.raises(LoadError) as info:
         load(path, **kwargs)
     return str(info.value)
@@ -331,7 +333,11 @@ def test_pdf_blank_pages_are_omitted(tmp_path: Path) -> None:
 def test_pdf_without_text_layer(tmp_path: Path) -> None:
     path = tmp_path / "scan.pdf"
     path.write_bytes(make_pdf([None, None]))
-    assert _load_error(path).startswith("PDF has no text layer (scanned?); OCR is not supported")
+    # Blank pages are seen to be blank after rendering: no OCR engine is loaded for them.
+    assert _load_error(path).startswith("PDF has no text layer and OCR found no text on its pages")
+    assert _load_error(path, ocr=OcrOptions(enabled=False)).startswith(
+        "PDF has no text layer (scanned?) and OCR is turned off; turn OCR on with ASSISTANT_OCR=true"
+    )
 
 
 def test_encrypted_pdf_needs_password(tmp_path: Path) -> None:

@@ -240,7 +240,7 @@ def test_upload_limits_are_checked_before_ingesting(tmp_path):
     # Every file here is rejected, so the knowledge base is never asked to ingest anything.
     kb = SimpleNamespace(settings=SimpleNamespace(kb_dir=tmp_path / "kb"))
     files = []
-    for name, size in (("大文件.txt", 2 * 1024 * 1024 + 1), ("图片.png", 10), (".hidden.txt", 10)):
+    for name, size in (("大文件.txt", 2 * 1024 * 1024 + 1), ("视频.mp4", 10), (".hidden.txt", 10)):
         path = tmp_path / name
         path.write_bytes(b"x" * size)
         files.append(str(path))
@@ -248,7 +248,7 @@ def test_upload_limits_are_checked_before_ingesting(tmp_path):
     assert summary.startswith("没有可导入的文件")
     details = {row[0]: row[2] for row in rows}
     assert "文件过大" in details["大文件.txt"] and "上限 2 MB" in details["大文件.txt"]
-    assert "不支持的格式" in details["图片.png"]
+    assert "不支持的格式" in details["视频.mp4"]
     assert "invalid" in details[".hidden.txt"]
     summary, rows = ingest_uploads(kb, files, max_mb=2, max_files=2)
     assert "一次最多上传 2 个文件" in summary and rows == []

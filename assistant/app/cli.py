@@ -132,6 +132,8 @@ def _ingest(args: argparse.Namespace) -> int:
             print(f"  duplicate {source}: same content as {original}, stored once")
         for source in report.removed:
             print(f"  removed {source}: no longer in the folder")
+        for source, warning in report.warnings:
+            print(f"  warning {source}: {warning}")
         for source, reason in report.failed:
             print(f"  FAILED  {source}: {reason}")
         for source, reason in report.skipped:

@@ -26,7 +26,8 @@ from assistant.text import sha256_file
 from ingest.chunking import Chunk, chunk_document, sentence_windows
 from ingest.clean import clean_text
 from ingest.documents import Document, prepare_documents
-from ingest.loaders import LoadError, check_file, discover, load, preconverted
+from ingest.loaders import SCANNABLE_SUFFIXES, LoadError, OcrOptions, check_file, discover, load, preconverted
+from ingest.loaders.ocr import PageProgress
 
 _NO_VECTOR = np.zeros(0, dtype=np.float32)
 # Bump when cleaning or chunking changes what a file becomes: files are then re-ingested.
@@ -34,6 +35,12 @@ PIPELINE_VERSION = 1
 
 # Called as progress(done, total, source) while ingesting.
 Progress = Callable[[int, int, str], None]
+
+
+def _page_progress(progress: Progress | None, done: int, total: int, source: str) -> PageProgress | None:
+    """Each OCR'd page reported as the current file's progress: "scan.pdf (OCR page 3 of 12)"."""
+    report = progress  # bound here: mypy does not narrow a captured Optional inside the lambda
+    return None if report is None else lambda page, pages: report(done, total, f"{source} (OCR page {page} of {pages})")
 
 
 def source_name(path: Path) -> str:
@@ -78,6 +85,11 @@ class Indexer:
         s = self.settings
         key = f"{PIPELINE_VERSION}:{s.chunk_size}:{s.chunk_overlap}:{s.window_chars}:{self.embedder.name}"
         return hashlib.sha1(key.encode()).hexdigest()[:8]
+
+    def file_tag(self, path: Path) -> str:
+        """The pipeline tag of one file; a PDF's or image's also names the OCR settings, so changing them re-reads those."""
+        ocr = f"-ocr{self.settings.ocr_max_pages if self.settings.ocr else 0}"
+        return self.pipeline_tag + (ocr if path.suffix.lower() in SCANNABLE_SUFFIXES else "")
 
     # -- the keyword index ------------------------------------------------------------------
     def refresh_keyword_index(self, force: bool = False) -> None:
@@ -189,7 +201,8 @@ class Indexer:
                         source = source_name(path)
                         if progress:
                             progress(done - 1, len(files), source)
-                        outcome = self._ingest_file(path, report)
+                        page_progress = _page_progress(progress, done - 1, len(files), source)
+                        outcome = self._ingest_file(path, report, page_progress)
                         changed |= outcome in ("added", "updated", "duplicate")
                         if outcome in ("added", "updated", "unchanged"):
                             getattr(report, outcome).append(source)
@@ -211,11 +224,12 @@ class Indexer:
             self.registry.set_meta("dirty", "0")
         return report
 
-    def _ingest_file(self, path: Path, report: IngestReport) -> str:
+    def _ingest_file(self, path: Path, report: IngestReport, on_page: PageProgress | None = None) -> str:
         source = source_name(path)
+        ocr = OcrOptions(self.settings.ocr, self.settings.ocr_max_pages, on_page)
         try:
             check_file(path, self.settings.max_file_mb * 1024 * 1024)  # size and type before reading anything
-            file_hash = f"{sha256_file(path)}/{self.pipeline_tag}"
+            file_hash = f"{sha256_file(path)}/{self.file_tag(path)}"
             if self.registry.file_hash(source) == file_hash:
                 return "unchanged"
             holders = [s for s in self.registry.sources_with_hash(file_hash) if s != source and Path(s).exists()]
@@ -224,8 +238,9 @@ class Indexer:
                     self.store.delete_chunks(self.registry.delete_source(source))
                 report.duplicates.append((source, holders[0]))
                 return "duplicate"
-            raw = load(path, max_bytes=self.settings.max_file_mb * 1024 * 1024)
+            raw = load(path, max_bytes=self.settings.max_file_mb * 1024 * 1024, ocr=ocr)
             docs = prepare_documents(raw)
+            report.warnings.extend((source, w) for w in raw.warnings)
         except LoadError as exc:
             report.failed.append((source, str(exc)))
             return "failed"

@@ -1,4 +1,4 @@
-"""Read .txt/.md/.docx/.pdf/.ofd/.html and office (.doc/.wps/.rtf/.odt/.xlsx/.pptx) files into raw text parts, with clear reasons when a file cannot be read."""
+"""Read .txt/.md/.docx/.pdf/.ofd/.html, office (.doc/.wps/.rtf/.odt/.xlsx/.pptx) and scanned image files into raw text parts, with clear reasons when a file cannot be read."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from ingest.loaders.base import (
     DEFAULT_MAX_UNCOMPRESSED_BYTES,
     FORMAT_BY_SUFFIX,
     MB,
+    SCANNABLE_SUFFIXES,
     SUPPORTED_SUFFIXES,
     LoadError,
     Part,
@@ -20,7 +21,9 @@ from ingest.loaders.discover import discover, unsupported_reason
 from ingest.loaders.docx import load_docx
 from ingest.loaders.encoding import decode_bytes
 from ingest.loaders.html import load_html
+from ingest.loaders.image import load_image
 from ingest.loaders.legacy import load_legacy, preconverted
+from ingest.loaders.ocr import OcrOptions
 from ingest.loaders.ofd import load_ofd
 from ingest.loaders.pdf import load_pdf
 from ingest.loaders.pptx import load_pptx
@@ -31,8 +34,10 @@ __all__ = [
     "DEFAULT_MAX_BYTES",
     "DEFAULT_MAX_UNCOMPRESSED_BYTES",
     "MB",
+    "SCANNABLE_SUFFIXES",
     "SUPPORTED_SUFFIXES",
     "LoadError",
+    "OcrOptions",
     "Part",
     "RawDocument",
     "check_file",
@@ -48,6 +53,7 @@ def load(
     *,
     max_bytes: int = DEFAULT_MAX_BYTES,
     max_uncompressed_bytes: int = DEFAULT_MAX_UNCOMPRESSED_BYTES,
+    ocr: OcrOptions | None = None,
 ) -> RawDocument:
     """Load one file into raw text parts, choosing the reader by its suffix (case-insensitive).
 
@@ -55,13 +61,14 @@ def load(
         path: The file to load.
         max_bytes: Refuse files larger than this, before reading them.
         max_uncompressed_bytes: Refuse zip-based files (.docx, .ofd, .xlsx, .pptx, .odt) that would unpack to more than this.
+        ocr: Whether and how far scanned PDF pages and image files are OCR'd (default: on, 50 pages a file).
 
     Returns:
         The extracted text with its source, format, title and detected encoding.
 
     Raises:
         LoadError: the file is missing, unreadable, too large, unsupported, empty, binary,
-            undecodable, corrupt, encrypted, or a PDF without a text layer.
+            undecodable, corrupt, encrypted, or scanned with OCR turned off.
     """
     path = Path(path)
     fmt = FORMAT_BY_SUFFIX.get(path.suffix.lower())
@@ -77,7 +84,7 @@ def load(
     if fmt == "docx":
         return load_docx(source, data, max_uncompressed_bytes)
     if fmt == "pdf":
-        return load_pdf(source, data)
+        return load_pdf(source, data, ocr)
     if fmt == "ofd":
         return load_ofd(source, data, max_uncompressed_bytes)
     if fmt in ("doc", "wps", "rtf", "odt"):
@@ -86,4 +93,6 @@ def load(
         return load_xlsx(source, data, max_uncompressed_bytes)
     if fmt == "pptx":
         return load_pptx(source, data, max_uncompressed_bytes)
+    if fmt == "image":
+        return load_image(source, data, ocr or OcrOptions())
     return load_html(source, data)

@@ -12,6 +12,10 @@ SUPPORTED_SUFFIXES = frozenset(
     {".txt", ".md", ".markdown", ".docx", ".pdf", ".ofd", ".html", ".htm"}
     | {".doc", ".wps", ".rtf", ".odt", ".xlsx", ".pptx"}  # office formats (issue 14 §2)
 )
+# Scanned pages as image files, read by OCR (ingest/loaders/image.py).
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff"})
+SUPPORTED_SUFFIXES |= IMAGE_SUFFIXES
+SCANNABLE_SUFFIXES = IMAGE_SUFFIXES | {".pdf"}  # what OCR settings change the reading of
 
 MB = 1024 * 1024
 DEFAULT_MAX_BYTES = 50 * MB
@@ -33,6 +37,7 @@ FORMAT_BY_SUFFIX = {
     ".odt": "odt",
     ".xlsx": "xlsx",
     ".pptx": "pptx",
+    **dict.fromkeys(IMAGE_SUFFIXES, "image"),
 }
 
 
@@ -45,7 +50,7 @@ class Part:
     """A piece of a document's text in reading order (a PDF page, or the whole text)."""
 
     text: str  # raw extracted text of this part (uncleaned)
-    page: int | None  # 1-based page number for PDF and OFD parts (slide number for .pptx), else None
+    page: int | None  # 1-based page number for PDF, OFD and image parts (slide number for .pptx), else None
 
 
 @dataclass(frozen=True)
@@ -53,10 +58,11 @@ class RawDocument:
     """What a loader extracted from one file, before any cleaning."""
 
     source: Path  # absolute resolved path
-    format: str  # "txt" | "md" | "docx" | "pdf" | "ofd" | "html" | "doc" | "wps" | "rtf" | "odt" | "xlsx" | "pptx"
+    format: str  # "txt" | "md" | "docx" | "pdf" | "ofd" | "html" | "image" | "doc" | "wps" | "rtf" | "odt" | "xlsx" | "pptx"
     title: str | None  # from the file's own metadata or headings, never the file name
     parts: list[Part]  # text in reading order; pdf, ofd: one Part per page; pptx: per slide; others: one Part
     encoding: str | None  # detected encoding for txt/md/html, else None
+    warnings: tuple[str, ...] = ()  # read, but not all of it (e.g. OCR page limit, unreadable lines dropped)
 
 
 EMPTY_MSG = "empty file: it contains no text to index"

@@ -13,6 +13,7 @@ from assistant.errors import AssistantError
 UPLOAD_TYPES = (
     *(".txt", ".md", ".docx", ".pdf", ".ofd", ".html", ".htm"),
     *(".doc", ".wps", ".rtf", ".odt", ".xlsx", ".pptx"),  # office formats (issue 14 §2)
+    *(".png", ".jpg", ".jpeg", ".tif", ".tiff"),  # scanned pages, read by OCR
 )
 DOC_HEADERS = ["标题 Title", "文件 File", "片段 Chunks", "入库时间 Ingested (UTC)"]
 RESULT_HEADERS = ["文件 File", "结果 Result", "说明 Details"]
@@ -134,6 +135,9 @@ def ingest_uploads(
     for kind in ("added", "updated", "unchanged"):
         for source in getattr(report, kind):
             outcome[source] = [RESULT_LABELS[kind], detail(source)]
+    for source, warning in report.warnings:  # e.g. the OCR page limit: read, but not wholly
+        if source in outcome:
+            outcome[source][1] += f"；{warning}"
     for kind in ("failed", "skipped"):
         for source, reason in getattr(report, kind):
             outcome[str(Path(source).resolve())] = [RESULT_LABELS[kind], reason]
