@@ -72,6 +72,7 @@ class Assistant:
             max_chars=settings.answer_max_chars,
             # Only the opening is read: an answer asks for the office of each sentence it considers.
             office_of=lambda doc_id: issuing_office(self.registry.document_text(doc_id, SCAN_CHARS) or ""),
+            span_similarity=lambda question, passages: self.retriever.span_similarities(question, passages),
         )
         self._chat_models: dict[str, ChatModel] = {}  # built on first use, one per mode
         self._chat_lock = threading.Lock()

@@ -11,7 +11,8 @@ from assistant.answering.evidence import (
     has_value,
     judge,
 )
-from assistant.answering.extractive import ExtractiveAnswerer, is_heading_like
+from assistant.answering.extractive import ExtractiveAnswerer
+from assistant.answering.sentences import is_heading_like
 from assistant.results import Passage
 from assistant.retrieval.query import Concept, Query
 
@@ -44,6 +45,10 @@ def test_a_number_must_come_with_the_asked_measure_word():
     assert not has_value(AnswerType.DATE, "该制度坚持实行，成效明显。")
     assert not has_value(AnswerType.PERSON, "党总支书记带头讲党课。")
     assert has_value(AnswerType.PERSON, "由王xx同志主讲。")
+    # A name introduced by its post, as reports do, is a person; the post doing something is not.
+    assert has_value(AnswerType.PERSON, "日前，市委常务副秘书长安洪涛在接受本报记者采访时说，…")
+    assert has_value(AnswerType.PERSON, "说起因粗心导致的差错，省政府办公厅秘书八处四级调研员施艳辉至今难忘。")
+    assert not has_value(AnswerType.PERSON, "党委书记高度重视，支部书记带学、机关党委督学。")
 
 
 @pytest.mark.parametrize(

@@ -4,23 +4,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import replace
 
+from assistant.answering.context import context_spans
 from assistant.answering.evidence import (
     AnswerType,
     Judgement,
     Outcome,
     Thresholds,
     asked_unit,
-    coverage,
     has_value,
     judge,
 )
+from assistant.answering.sentences import Sentence, SpanSimilarity, candidate_sentences, meaning_scores
 from assistant.results import Answer, Citation, Passage, Statement
 from assistant.retrieval.decompose import subjects
-from assistant.retrieval.query import Concept, Query
+from assistant.retrieval.query import Query
 from assistant.text import question_language
-from ingest.chunking import split_sentences
 
 _MARKER_LIKE = re.compile(r"\[(\d+)\]")
 # “双报到”, "three meetings": a term the user quoted is what the question is about.
@@ -42,59 +42,19 @@ def shown(text: str) -> str:
     return _MARKER_LIKE.sub("［\\1］", text)
 
 
-SECTION_WEIGHT = 0.3  # how much the heading a sentence sits under counts towards it
 TYPED_BONUS = 0.3  # a sentence with the asked figure or date beats one that only names the subject
 REDUNDANCY = 0.5  # how much repeating a chosen sentence costs a candidate
 SEED_RATIO = 0.5  # a named subject's (or, across offices, each office's) best sentence needs this share of the best
 # "各单位在落实…方面分别有哪些做法？": one question about every office the documents speak for.
 _ACROSS = re.compile(r"各单位|各部门|各地|各级|各个单位|各机关|分别|各自|哪些单位|哪些部门|哪些机关")
 KEEP_RATIO = 0.6  # below this share of the best sentence: left out (chosen on the answerability set's calib half)
-
-# "一、学深悟透做实，推动入脑入心", "三是督查督办上要有新突破。", "（二）加强保密管理": list labels and headings.
-_LIST_LABEL = re.compile(
-    r"^\s*(?:[一二三四五六七八九十]+[、是]|[（(][一二三四五六七八九十\d]+[)）]|第[一二三四五六七八九十]+[，、是]|\d+[.、])"
-)
-
-
-def is_heading_like(sentence: str, section: str = "") -> bool:
-    """True for a sentence that only names a topic: a heading, a section title or a short list label."""
-    text = sentence.strip().rstrip("。；;：:")
-    if not text:
-        return True
-    if section and text in section:
-        return True
-    labelled = _LIST_LABEL.match(text)
-    if labelled and len(text) <= 24:
-        return True  # "三是督查督办上要有新突破": the label of a list item, its content follows
-    return not re.search(r"[。！？!?；;]$", sentence.strip()) and len(text) <= 20
-
-
-@dataclass(frozen=True)
-class _Sentence:
-    passage: int  # index into the passage list
-    start: int  # offsets in the cleaned document
-    end: int
-    text: str
-    score: float
-
-
-def _candidate_sentences(concepts: list[Concept], passages: list[Passage]) -> list[_Sentence]:
-    out = []
-    for i, p in enumerate(passages):
-        spans = split_sentences(p.text)
-        for j, (s, e) in enumerate(spans):
-            text = p.text[s:e]
-            if len(text) < 6 or is_heading_like(text, p.section):
-                continue
-            # The heading a sentence sits under is its lead-in: "一是建设…政治型模范机关" makes the
-            # sentences below it about that, though they no longer repeat the words. Prefer
-            # better-ranked passages, and a passage's opening sentence when nothing lexical
-            # distinguishes the sentences: it usually states the point.
-            lead_in = SECTION_WEIGHT * coverage(concepts, p.section) if p.section else 0.0
-            score = coverage(concepts, text) + lead_in + 0.15 / (1 + i) + (0.05 if j == 0 else 0.0)
-            out.append(_Sentence(i, p.start + s, p.start + e, text, score))
-    return out
-
+#: A sentence from a passage the answer does not cite yet needs this share of the best sentence, and a
+#: sentence's closeness by meaning (0..1 within the answer) weighs this much beside its word coverage.
+#: bench/answer_select.py measures both: stricter new sources (0.9) and meaning (0.4) looked better on
+#: the calibration half and the development set's citation precision, but lost coverage and precision on
+#: the report half, so neither is switched on.
+NEW_SOURCE_RATIO = KEEP_RATIO
+MEANING_WEIGHT = 0.0
 
 FRAMING = {
     "zh": {
@@ -129,6 +89,9 @@ class ExtractiveAnswerer:
         max_chars: int = 400,
         office_of: Callable[[str], str | None] = lambda doc_id: None,
         keep_ratio: float = KEEP_RATIO,
+        new_source_ratio: float = NEW_SOURCE_RATIO,
+        span_similarity: SpanSimilarity | None = None,
+        meaning_weight: float = MEANING_WEIGHT,
     ):
         self.thresholds = thresholds
         self.office_of = office_of  # the issuing office of a document (by doc_id), named once per group of lines
@@ -136,6 +99,9 @@ class ExtractiveAnswerer:
         self.max_sentences = max_sentences
         self.max_chars = max_chars
         self.keep_ratio = keep_ratio  # a sentence scoring below this share of the best one is left out
+        self.new_source_ratio = new_source_ratio  # the same, for a sentence that would add a source
+        self.span_similarity = span_similarity  # closeness by meaning of stored spans, when the index has them
+        self.meaning_weight = meaning_weight  # its share in a sentence's score beside the words it shares
 
     def judge(self, query: Query, passages: list[Passage]) -> Judgement:
         """Whether the passages answer the question fully, partly or not at all (see evidence.judge)."""
@@ -143,13 +109,14 @@ class ExtractiveAnswerer:
 
     def _select(
         self,
-        candidates: list[_Sentence],
+        candidates: list[Sentence],
         passages: list[Passage],
         kind: AnswerType,
         unit: str | None,
+        offices: dict[str, str | None],
         each: Sequence[str] = (),
         across: bool = False,
-    ) -> list[_Sentence]:
+    ) -> list[Sentence]:
         """Sentences that together cover the question: MMR-style, each pick weighed against what is chosen.
 
         A sentence holding the asked kind of value (a figure for 多少, a date for 哪一年) gets a lead;
@@ -158,27 +125,27 @@ class ExtractiveAnswerer:
         for one across offices (`across`), every office's.
         """
 
-        def relevance(s: _Sentence) -> float:
+        def relevance(s: Sentence) -> float:
             typed = kind is not AnswerType.OTHER and has_value(kind, s.text, unit)
             return s.score + (TYPED_BONUS if typed else 0.0)
 
         pool = sorted(candidates, key=lambda s: -relevance(s))
         best = max((s.score for s in pool), default=0.0)  # the cut-off looks at coverage alone
-        chosen: list[_Sentence] = []
+        chosen: list[Sentence] = []
         # Seeds: each named subject's best sentence ("A和B分别…"), or, for a question across offices
         # ("各单位…分别"), each office's. Their passages sit lower in the merged ranking by construction,
         # so they need only SEED_RATIO of the best score, not keep_ratio.
         seedable = [s for s in pool if s.score >= SEED_RATIO * best]
         for subject in each:
-            about = [s for s in seedable if self._is_about(s, passages[s.passage], subject)]
+            about = [s for s in seedable if _is_about(s, passages[s.passage], subject, offices)]
             if about and about[0] not in chosen:
                 chosen.append(about[0])  # pool is sorted: the first is the best about this subject
         if across and not each:
-            offices: set[str] = set()
+            seeded: set[str] = set()
             for s in seedable:
-                office = self.office_of(passages[s.passage].doc_id) or passages[s.passage].doc_id
-                if office not in offices and len(chosen) < self.max_sentences:
-                    offices.add(office)
+                office = offices[passages[s.passage].doc_id] or passages[s.passage].doc_id
+                if office not in seeded and len(chosen) < self.max_sentences:
+                    seeded.add(office)
                     chosen.append(s)
         pool = [s for s in pool if s not in chosen]
         used_chars = sum(len(s.text) for s in chosen)
@@ -190,6 +157,8 @@ class ExtractiveAnswerer:
             pool.remove(pick)
             if pick.score < self.keep_ratio * best:
                 continue  # a weak sentence: the bonus or the redundancy order must not bring it in
+            if chosen and pick.score < self.new_source_ratio * best and all(c.passage != pick.passage for c in chosen):
+                continue
             if any(_same_place(pick, c, passages) for c in chosen):
                 continue  # the same sentence reached through two overlapping passages
             if chosen and used_chars + len(pick.text) > self.max_chars:
@@ -197,11 +166,6 @@ class ExtractiveAnswerer:
             chosen.append(pick)
             used_chars += len(pick.text)
         return chosen
-
-    def _is_about(self, sentence: _Sentence, passage: Passage, subject: str) -> bool:
-        """True when the sentence names the subject, or its document is the subject's own (by office or title)."""
-        office = self.office_of(passage.doc_id) or ""
-        return subject in sentence.text or subject in passage.section or subject in passage.title or subject == office
 
     def answer(self, query: Query, passages: list[Passage], judgement: Judgement | None = None) -> Answer:
         question, lang = query.text, query.language
@@ -214,26 +178,35 @@ class ExtractiveAnswerer:
             return refusal(question, passages, evidence.score, lang)
 
         kind, unit = judgement.answer_type, asked_unit(question)
-        candidates = _on_focus(_candidate_sentences(query.concepts, passages), passages, quoted_terms(question))
+        candidates = candidate_sentences(query.concepts, passages)
+        if self.span_similarity is not None and self.meaning_weight > 0 and candidates:
+            closeness = meaning_scores(candidates, passages, self.span_similarity(question, passages))
+            candidates = [replace(c, score=c.score + self.meaning_weight * m) for c, m in zip(candidates, closeness)]
+        candidates = _on_focus(candidates, passages, quoted_terms(question))
         each = subjects(question)
-        chosen = self._select(candidates, passages, kind, unit, each, across=bool(_ACROSS.search(question)))
+        # Each document's issuing office, looked up once per answer (a registry read and a scan of its opening).
+        offices = {doc_id: self.office_of(doc_id) for doc_id in dict.fromkeys(p.doc_id for p in passages)}
+        chosen = self._select(candidates, passages, kind, unit, offices, each, across=bool(_ACROSS.search(question)))
         if not chosen:
             return refusal(question, passages, evidence.score, lang)
 
         # Number sources in order of first use; a sentence holding the asked figure leads; then the
         # sentences go in the order of their source's rank and, within one source, in document
         # order, so the text reads as written.
-        def subject_order(s: _Sentence) -> int:  # "A和B分别…": A's lines first, as asked
-            return next((i for i, name in enumerate(each) if self._is_about(s, passages[s.passage], name)), len(each))
+        def subject_order(s: Sentence) -> int:  # "A和B分别…": A's lines first, as asked
+            return next(
+                (i for i, name in enumerate(each) if _is_about(s, passages[s.passage], name, offices)), len(each)
+            )
 
-        chosen.sort(
-            key=lambda s: (
+        def reading_order(s: Sentence) -> tuple[int, bool, int, int]:
+            return (
                 subject_order(s),
                 kind is not AnswerType.OTHER and not has_value(kind, s.text, unit),
                 s.passage,
                 s.start,
             )
-        )
+
+        chosen.sort(key=reading_order)
         numbers: dict[int, int] = {}
         citations: list[Citation] = []
         statements: list[Statement] = []
@@ -242,6 +215,7 @@ class ExtractiveAnswerer:
             # The closest statements only, those naming the subject first: they show what is there.
             named = judgement.subject[:1]
             chosen = sorted(chosen, key=lambda s: not any(w in s.text for w in named))[:2]
+        chosen = sorted(_with_context(chosen, passages, kind, unit), key=reading_order)
         lines = [words["lead"]]
         if partial:
             subject = "、".join(judgement.subject[:1]) or ("相关内容" if lang == "zh" else "the subject")
@@ -249,10 +223,10 @@ class ExtractiveAnswerer:
             lines = [words["partial"].format(subject=_quoted(subject, lang), missing=unstated)]
         # One paragraph per issuing office (or per document when its office is unknown), named once:
         # "市委办公厅：…[1]…[1]" then "市政府办公室党总支：…[2]", so a cross-document answer reads by office.
-        groups: dict[str, list[_Sentence]] = {}
+        groups: dict[str, list[Sentence]] = {}
         for sentence in chosen:
             p = passages[sentence.passage]
-            label = self.office_of(p.doc_id) or (f"《{p.title}》" if p.title else "")
+            label = offices[p.doc_id] or (f"《{p.title}》" if p.title else "")
             groups.setdefault(label, []).append(sentence)
         colon = "：" if lang == "zh" else ": "
         for label, members in groups.items():
@@ -269,7 +243,7 @@ class ExtractiveAnswerer:
         missing = list(judgement.missing) if partial else []
         # "A和B分别…" where only A's documents say it: the answer says which subject it could not cover.
         for subject in each:
-            if not any(self._is_about(c, passages[c.passage], subject) for c in chosen):
+            if not any(_is_about(c, passages[c.passage], subject, offices) for c in chosen):
                 lines.append(words["subject_absent"].format(subject=subject))
                 missing.append(subject)
         return Answer(
@@ -284,11 +258,17 @@ class ExtractiveAnswerer:
         )
 
 
+def _is_about(sentence: Sentence, passage: Passage, subject: str, offices: dict[str, str | None]) -> bool:
+    """True when the sentence names the subject, or its document is the subject's own (by office or title)."""
+    office = offices.get(passage.doc_id) or ""
+    return subject in sentence.text or subject in passage.section or subject in passage.title or subject == office
+
+
 def _quoted(words: str, lang: str) -> str:
     return f"“{words}”" if lang == "zh" else words
 
 
-def _on_focus(candidates: list[_Sentence], passages: list[Passage], focus: list[str]) -> list[_Sentence]:
+def _on_focus(candidates: list[Sentence], passages: list[Passage], focus: list[str]) -> list[Sentence]:
     """The candidates that carry a quoted term of the question (in the sentence or its heading), when any do.
 
     "各单位在落实“三会一课”方面分别有哪些做法？" is about 三会一课: a sentence about other Party
@@ -297,12 +277,27 @@ def _on_focus(candidates: list[_Sentence], passages: list[Passage], focus: list[
     if not focus:
         return candidates
 
-    def carries(s: _Sentence) -> bool:
+    def carries(s: Sentence) -> bool:
         section = passages[s.passage].section
         return any(term in s.text or term in section for term in focus)
 
     kept = [s for s in candidates if carries(s)]
     return kept or candidates
+
+
+def _with_context(
+    chosen: list[Sentence], passages: list[Passage], kind: AnswerType, unit: str | None
+) -> list[Sentence]:
+    """The chosen sentences and the neighbours they need to be read (see context.context_spans)."""
+    holds = None if kind is AnswerType.OTHER else (lambda text: has_value(kind, text, unit))
+    out = list(chosen)
+    for s in chosen:
+        p = passages[s.passage]
+        for a, b in context_spans(p.text, s.start - p.start, s.end - p.start, holds):
+            extra = Sentence(s.passage, p.start + a, p.start + b, p.text[a:b], s.score)
+            if not any(_same_place(extra, c, passages) for c in out):
+                out.append(extra)
+    return out
 
 
 def _overlap(a: str, b: str) -> float:
@@ -312,7 +307,7 @@ def _overlap(a: str, b: str) -> float:
     return len(ga & gb) / min(len(ga), len(gb)) if ga and gb else 0.0
 
 
-def _same_place(a: _Sentence, b: _Sentence, passages: list[Passage]) -> bool:
+def _same_place(a: Sentence, b: Sentence, passages: list[Passage]) -> bool:
     return passages[a.passage].doc_id == passages[b.passage].doc_id and a.start < b.end and b.start < a.end
 
 

@@ -169,6 +169,18 @@ class VectorStore:
                 out.setdefault(meta["chunk_id"], []).append((meta["kind"], np.asarray(vector, dtype=np.float32)))
         return out
 
+    def spans_of(self, chunk_ids: list[str]) -> dict[str, list[tuple[int, int, np.ndarray]]]:
+        """Every vector of these chunks with the document offsets it covers, as chunk id -> [(start, end, vector)]."""
+        out: dict[str, list[tuple[int, int, np.ndarray]]] = {}
+        for i in range(0, len(chunk_ids), _BATCH):
+            got = self._collection.get(
+                where={"chunk_id": {"$in": chunk_ids[i : i + _BATCH]}}, include=["embeddings", "metadatas"]
+            )
+            for vector, meta in zip(got["embeddings"], got["metadatas"]):
+                span = (int(meta["start"]), int(meta["end"]), np.asarray(vector, dtype=np.float32))
+                out.setdefault(meta["chunk_id"], []).append(span)
+        return out
+
     def chunk_ids(self) -> set[str]:
         """Ids of every chunk that has at least one vector."""
         out: set[str] = set()

@@ -158,6 +158,25 @@ class Retriever:
             if cid in dense  # a chunk with no vectors is being written or deleted right now
         ]
 
+    def span_similarities(self, question: str, passages: list[Passage]) -> list[tuple[str, int, int, float]]:
+        """How close each stored span (sentence window or whole chunk) of the passages' chunks is to the
+        question, as (doc_id, start, end, cosine): the meaning-level signal for choosing answer sentences."""
+        if not passages:
+            return []
+        vector = self.embedder.encode_queries([question])[0]
+        # A passage may be several neighbouring chunks merged: take the spans of all of them.
+        doc_of: dict[str, str] = {}
+        for doc_id in dict.fromkeys(p.doc_id for p in passages):
+            ranges = [(p.start, p.end) for p in passages if p.doc_id == doc_id]
+            for rec in self.registry.chunks_of_document(doc_id):
+                if any(rec.start < end and start < rec.end for start, end in ranges):
+                    doc_of[rec.chunk_id] = doc_id
+        return [
+            (doc_of[chunk_id], start, end, float(v @ vector))
+            for chunk_id, spans in self.store.spans_of(list(doc_of)).items()
+            for start, end, v in spans
+        ]
+
     def search_query(self, query: Query, k: int = 5) -> list[Passage]:
         """The k best passages for an analysed question: its keyword tokens, their weights and its fusion weight."""
         return self.search(query.text, k, query.tokens, query.weights, query.keyword_weight)
