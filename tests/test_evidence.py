@@ -27,6 +27,8 @@ UNSEEN = 5.5
         ("跟班学习人员离岗后的脱密期是多长时间？", AnswerType.DURATION),
         ("厅保密办现在有几名工作人员？", AnswerType.NUMBER),
         ("省委主题教育第一巡回指导组的组长是谁？", AnswerType.PERSON),
+        ("第三党支部的支部书记叫什么名字？", AnswerType.PERSON),
+        ("市政府办公室党总支的党建品牌叫什么名字？", AnswerType.OTHER),
         ("办公厅的“访惠聚”工作队驻扎在哪个村？", AnswerType.PLACE),
         ("机关是怎样落实在职党员“双报到”制度的？", AnswerType.OTHER),
         ("How many members does the team have?", AnswerType.NUMBER),

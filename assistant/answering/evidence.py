@@ -53,7 +53,11 @@ class AnswerType(enum.Enum):
 _TYPE_PATTERNS_ZH = (
     (AnswerType.DATE, re.compile(r"何时|什么时候|哪一年|哪年|哪一天|哪天|几月|几号|哪个月|什么时间|何年")),
     (AnswerType.DURATION, re.compile(r"多久|多长时间|多长|几天|几年|几个月|多少天|多少年|多少个月|期限")),
-    (AnswerType.PERSON, re.compile(r"谁|哪位|哪个人|哪些人|什么人|姓名")),
+    # "支部书记叫什么名字" asks for a person; "品牌叫什么名字" does not: the word before it decides.
+    (
+        AnswerType.PERSON,
+        re.compile(r"谁|哪位|哪个人|哪些人|什么人|姓名|(?:书记|主任|长|负责人|同志|委员|员|人)叫(?:什么|啥)(?:名字)?"),
+    ),
     (
         AnswerType.PLACE,
         re.compile(r"哪里|哪儿|什么地方|哪个(?:城市|村|省|县|区|地方|社区|乡|镇|国家)|在哪(?![几些一])"),
