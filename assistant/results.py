@@ -22,6 +22,12 @@ class Passage:
     page: int | None = None
     dense: float = 0.0  # cosine similarity to the question
     keyword: float = 0.0  # BM25 score
+    # The document's 公文 fields (see ingest/metadata.py); None when the document does not print them.
+    office: str | None = None  # 发文机关
+    doc_number: str | None = None  # 文号, e.g. 沪府办发〔2023〕12号
+    date: str | None = None  # 成文日期, YYYY-MM-DD
+    doc_type: str | None = None  # 文种: 通知, 意见, 讲话, 经验材料, …
+    classification: str | None = None  # 密级: 秘密, 机密, 绝密
 
 
 @dataclass
@@ -45,6 +51,11 @@ class Citation:
     passage_end: int = 0
     statement: str = ""  # the answer's sentence this citation supports
     support: float = 0.0  # how well `quote`'s passage supports it (1.0 = quoted verbatim)
+    office: str | None = None  # the cited document's 公文 fields, as on Passage
+    doc_number: str | None = None
+    date: str | None = None
+    doc_type: str | None = None
+    classification: str | None = None
 
     @classmethod
     def quoting(cls, passage: Passage, n: int, start: int, end: int, statement: str, support: float) -> Citation:
@@ -64,6 +75,11 @@ class Citation:
             passage_end=passage.end,
             statement=statement,
             support=support,
+            office=passage.office,
+            doc_number=passage.doc_number,
+            date=passage.date,
+            doc_type=passage.doc_type,
+            classification=passage.classification,
         )
 
 

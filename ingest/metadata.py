@@ -15,7 +15,9 @@ _OFFICE = re.compile(
     r"(?P<level>省|市|县|区|州|旗)(?P<body>委|人民政府|政府|人大常委会|政协)办公(?P<kind>厅|室)"
     r"(?P<branch>机关党委|党总支部?|党支部)?"
 )
-SCAN_CHARS = 3000  # an issuer names itself early: in the title, the opening, or the first paragraphs
+SCAN_CHARS = 3000
+# Bump when extraction changes: the registry then re-extracts every document's fields from its stored text.
+METADATA_VERSION = "1"  # an issuer names itself early: in the title, the opening, or the first paragraphs
 
 
 def issuing_office(text: str) -> str | None:

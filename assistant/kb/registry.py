@@ -1,4 +1,4 @@
-"""Document registry (SQLite): which sources are indexed, their cleaned text, chunks and tokens."""
+"""Document registry (SQLite): which sources are indexed, their cleaned text, 公文 fields, chunks and tokens."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ingest.chunking import Chunk
 from ingest.documents import Document
+from ingest.metadata import METADATA_VERSION, DocumentMetadata, extract_metadata
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -24,7 +25,12 @@ CREATE TABLE IF NOT EXISTS documents (
     page_starts TEXT,
     n_chunks INTEGER NOT NULL,
     ingested_at TEXT NOT NULL,
-    complete INTEGER NOT NULL DEFAULT 0
+    complete INTEGER NOT NULL DEFAULT 0,
+    office TEXT,
+    doc_number TEXT,
+    date TEXT,
+    doc_type TEXT,
+    classification TEXT
 );
 CREATE INDEX IF NOT EXISTS documents_source ON documents(source);
 CREATE INDEX IF NOT EXISTS documents_hash ON documents(file_hash);
@@ -41,6 +47,12 @@ CREATE TABLE IF NOT EXISTS chunks (
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id, idx);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+# The 公文 fields, derived from each document's stored text (see ingest/metadata.py).
+METADATA_COLUMNS = ("office", "doc_number", "date", "doc_type", "classification")
+_DOCUMENT_COLUMNS = (
+    "doc_id, source, title, collection, format, file_hash, n_chunks, ingested_at, complete, "
+    + ", ".join(METADATA_COLUMNS)
+)
 
 
 @dataclass(frozen=True)
@@ -56,6 +68,11 @@ class DocumentRecord:
     n_chunks: int
     ingested_at: str
     complete: bool
+    office: str | None = None  # 发文机关
+    doc_number: str | None = None  # 文号
+    date: str | None = None  # 成文日期, YYYY-MM-DD
+    doc_type: str | None = None  # 文种
+    classification: str | None = None  # 密级
 
 
 @dataclass(frozen=True)
@@ -85,9 +102,16 @@ class SourceRecord:
 
 
 def _document_record(row: tuple) -> DocumentRecord:
-    """A DocumentRecord from a row of (doc_id, source, title, collection, format, file_hash, n_chunks, ingested_at, complete)."""
-    doc_id, source, title, collection, fmt, file_hash, n_chunks, ingested_at, complete = row
-    return DocumentRecord(doc_id, source, title, collection, fmt, file_hash, n_chunks, ingested_at, bool(complete))
+    """A DocumentRecord from a row of `_DOCUMENT_COLUMNS`."""
+    doc_id, source, title, collection, fmt, file_hash, n_chunks, ingested_at, complete, *fields = row
+    return DocumentRecord(
+        doc_id, source, title, collection, fmt, file_hash, n_chunks, ingested_at, bool(complete), *fields
+    )
+
+
+def _metadata_values(title: str, text: str) -> tuple[str | None, ...]:
+    meta: DocumentMetadata = extract_metadata(title, text)
+    return tuple(getattr(meta, name) for name in METADATA_COLUMNS)
 
 
 class Registry:
@@ -108,10 +132,40 @@ class Registry:
         self._lock = threading.RLock()
         with self._lock:
             self._db.executescript(_SCHEMA)
+            self._migrate_metadata()
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+    def _migrate_metadata(self) -> None:
+        """Give a registry written before the 公文 fields (or by an older extractor) its fields.
+
+        They are re-extracted from the stored text of each document, in one transaction: no file is
+        read again and nothing is re-embedded.
+        """
+        have = {row[1] for row in self._db.execute("PRAGMA table_info(documents)")}
+        if have >= set(METADATA_COLUMNS) and self.get_meta("metadata_version") == METADATA_VERSION:
+            return
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            have = {row[1] for row in self._db.execute("PRAGMA table_info(documents)")}  # another process may have
+            for name in METADATA_COLUMNS:
+                if name not in have:
+                    self._db.execute(f"ALTER TABLE documents ADD COLUMN {name} TEXT")
+            rows = self._db.execute("SELECT doc_id, title, text FROM documents").fetchall()
+            sets = ", ".join(f"{name}=?" for name in METADATA_COLUMNS)
+            self._db.executemany(
+                f"UPDATE documents SET {sets} WHERE doc_id=?",
+                [(*_metadata_values(title, text), doc_id) for doc_id, title, text in rows],
+            )
+            self._db.execute(
+                "INSERT OR REPLACE INTO meta(key, value) VALUES ('metadata_version', ?)", (METADATA_VERSION,)
+            )
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
 
     # -- meta -------------------------------------------------------------------------------
     def get_meta(self, key: str) -> str | None:
@@ -125,10 +179,7 @@ class Registry:
 
     # -- documents --------------------------------------------------------------------------
     def documents(self, source: str | None = None) -> list[DocumentRecord]:
-        sql = (
-            "SELECT doc_id, source, title, collection, format, file_hash, n_chunks, ingested_at, complete "
-            "FROM documents"
-        )
+        sql = f"SELECT {_DOCUMENT_COLUMNS} FROM documents"
         args: tuple = ()
         if source is not None:
             sql += " WHERE source=?"
@@ -144,8 +195,7 @@ class Registry:
             for i in range(0, len(ids), 500):
                 part = ids[i : i + 500]
                 rows = self._db.execute(
-                    "SELECT doc_id, source, title, collection, format, file_hash, n_chunks, ingested_at, complete "
-                    f"FROM documents WHERE doc_id IN ({','.join('?' * len(part))})",
+                    f"SELECT {_DOCUMENT_COLUMNS} FROM documents WHERE doc_id IN ({','.join('?' * len(part))})",
                     part,
                 ).fetchall()
                 out.update({row[0]: _document_record(row) for row in rows})
@@ -227,8 +277,12 @@ class Registry:
     def _insert_source(self, record: SourceRecord) -> None:
         for doc in record.docs:
             doc_chunks = record.chunks[doc.doc_id]
+            columns = (
+                "doc_id, source, title, collection, format, text, file_hash, page_starts, n_chunks, ingested_at, "
+                "complete, " + ", ".join(METADATA_COLUMNS)
+            )
             self._db.execute(
-                "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                f"INSERT INTO documents ({columns}) VALUES ({','.join('?' * (11 + len(METADATA_COLUMNS)))})",
                 (
                     doc.doc_id,
                     doc.source,
@@ -241,6 +295,7 @@ class Registry:
                     len(doc_chunks),
                     record.ingested_at,
                     int(record.complete),
+                    *_metadata_values(doc.title, doc.text),  # derived here, so every writer (ingest, resync) has them
                 ),
             )
             self._db.executemany(

@@ -221,6 +221,11 @@ class Retriever:
                     page=rec.page,
                     dense=cand.dense,
                     keyword=cand.keyword,
+                    office=doc.office,
+                    doc_number=doc.doc_number,
+                    date=doc.date,
+                    doc_type=doc.doc_type,
+                    classification=doc.classification,
                 )
             )
         return passages[:k]
