@@ -20,10 +20,12 @@ from assistant.models.embeddings import Embedder, open_embedder
 from assistant.results import Answer, IngestReport, Passage
 from assistant.retrieval.crosslingual import Dictionary
 from assistant.retrieval.decompose import interleave, subquestions
+from assistant.retrieval.filters import Filters, allowed_documents, nothing_matched
 from assistant.retrieval.followup import previous_questions, rewrite_followup, rewrite_with_model
 from assistant.retrieval.hybrid import Retriever
 from assistant.retrieval.query import Query, analyse
 from assistant.settings import Settings
+from assistant.text import is_english
 from ingest.metadata import SCAN_CHARS, issuing_office
 
 if TYPE_CHECKING:
@@ -204,22 +206,24 @@ class Assistant:
             )
         return question
 
-    def retrieve(self, question: str, k: int | None = None) -> list[Passage]:
-        """The k best passages for a question (hybrid dense + BM25), best first."""
+    def retrieve(self, question: str, k: int | None = None, filters: dict | Filters | None = None) -> list[Passage]:
+        """The k best passages for a question (hybrid dense + BM25), best first; with `filters` ({"office",
+        "doc_type", "since", "until"}, see `Filters`) only of the documents they admit, [] if none."""
         query = self.analyse(self._check_question(question))
+        wanted = Filters.parse(filters)
         self.index.sync_if_stale()
-        return self.retriever.search_query(query, k or self.settings.top_k)
+        allowed = allowed_documents(wanted, self.registry.documents())
+        return self.retriever.search_query(query, k or self.settings.top_k, allowed)
 
-    def passages_for(self, query: Query, k: int) -> list[Passage]:
+    def passages_for(self, query: Query, k: int, allowed: list[str] | None = None) -> list[Passage]:
         """The passages an answer draws on: the k best, or, for a question about each of several
         subjects ("A和B分别…"), the k best of each subject's own search taken in turn."""
         parts = subquestions(query.text)
         if not parts:
-            return self.retriever.search_query(query, k)
-        rankings = []
-        for sub in map(self.analyse, parts):
-            rankings.append(self.retriever.search_query(sub, k))
-        return interleave(rankings, k * len(parts))
+            return self.retriever.search_query(query, k, allowed)
+        return interleave(
+            [self.retriever.search_query(sub, k, allowed) for sub in map(self.analyse, parts)], k * len(parts)
+        )
 
     def analyse(self, question: str) -> Query:
         """The question's language, keyword tokens (English words translated) and concepts."""
@@ -255,7 +259,12 @@ class Assistant:
             return rewrite_followup(question, earlier)
 
     def ask(
-        self, question: str, k: int | None = None, history: Sequence | None = None, mode: str | None = None
+        self,
+        question: str,
+        k: int | None = None,
+        history: Sequence | None = None,
+        mode: str | None = None,
+        filters: dict | Filters | None = None,
     ) -> Answer:
         """An answer built only from the documents, with [n] citations, or a refusal that says so.
 
@@ -267,19 +276,25 @@ class Assistant:
                 first, and `Answer.searched` says what was searched.
             mode: "extractive" (no language model), "openai", "ollama", "local", or "langchain" (the chat
                 model given to `open`); default `answer_mode`.
+            filters: only documents these admit are searched (see `retrieve`); when none is, a refusal saying so.
 
         Raises:
-            QuestionError: an empty or over-long question.
+            QuestionError: an empty or over-long question, or a bad filter.
             BackendError: the chat model is unreachable or failed (chat-model modes only).
         """
         result = None
-        for item in self.stream(question, history=history, mode=mode, k=k):
+        for item in self.stream(question, history=history, mode=mode, k=k, filters=filters):
             result = item
         assert isinstance(result, Answer)
         return result
 
     def stream(
-        self, question: str, history: Sequence | None = None, mode: str | None = None, k: int | None = None
+        self,
+        question: str,
+        history: Sequence | None = None,
+        mode: str | None = None,
+        k: int | None = None,
+        filters: dict | Filters | None = None,
     ) -> Iterator[str | Answer]:
         """ask(), yielding the answer's text as it is written and, last, the full Answer.
 
@@ -290,13 +305,18 @@ class Assistant:
         started = time.perf_counter()
         mode = check_mode(mode or self.answer_mode)
         question = self._check_question(question)
+        wanted = Filters.parse(filters)
         searched = self.standalone(question, history, mode)
         query = self.analyse(searched)
         self.index.sync_if_stale()
         top_k = k or self.settings.top_k
-        passages = self.passages_for(query, top_k)
+        allowed = allowed_documents(wanted, self.registry.documents())
+        passages = self.passages_for(query, top_k, allowed)
         answer: Answer | None = None
-        if mode == "extractive":
+        if wanted is not None and allowed == []:  # not "no answer in the documents": no document was searched
+            answer = Answer(question, nothing_matched(wanted, is_english(question)), refused=True, mode=mode)
+            yield answer.text
+        elif mode == "extractive":
             answer = self.answerer.answer(query, passages)
             answer.mode = mode
             yield answer.text

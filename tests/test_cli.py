@@ -104,3 +104,17 @@ def test_errors_are_clear_and_exit_nonzero(home, tmp_path):
     assert missing.returncode == 1 and "no such file" in missing.stdout
     bad = run(home, "eval", str(tmp_path / "nope.jsonl"), check=False)
     assert bad.returncode == 2 and "no such file" in bad.stderr
+
+
+def test_filter_flags_restrict_retrieve_and_ask_and_citations_name_the_office(home):
+    # 003 is the report of the **市人民政府办公室党总支部 (经验材料); 002 is a talk naming 市政府办公室.
+    typed = json.loads(run(home, "retrieve", "党支部标准化建设", "--type", "经验材料", "--json").stdout)
+    assert typed and all(p["source"].endswith("003_3979e3c1054974f1.txt") for p in typed)
+    office = json.loads(run(home, "retrieve", "政治机关", "--office", "市人民政府办公室党总支部", "--json").stdout)
+    assert office and all(p["office"] == "市政府办公室党总支" for p in office)
+    out = run(home, "ask", "党建品牌叫什么名字？", "--office", "市政府办公室党总支").stdout
+    assert "》 市政府办公室党总支 — " in out  # the citation line names the issuing office
+    nothing = run(home, "retrieve", "政治机关", "--since", "2023-01-01")
+    assert nothing.stdout == "" and "no document matches the filters" in nothing.stderr
+    bad = run(home, "ask", "政治机关", "--until", "2023/1/1", check=False)
+    assert bad.returncode == 2 and "YYYY-MM-DD" in bad.stderr

@@ -22,6 +22,7 @@ from assistant.app.http.openai_compat import ChatMessage, question_and_history
 from assistant.errors import AssistantError, QuestionError, SettingsError, StoreError
 from assistant.models.chat import BackendError
 from assistant.results import Answer, Citation, IngestReport
+from assistant.retrieval.filters import Filters
 from tests.conftest import REPORT, ROOT, free_port, models_dir
 
 KEY, OTHER_KB_KEY = "test-key-0123", "other-key"
@@ -100,8 +101,9 @@ class FakeKB:
         )
         return Answer(question=question, text="收文一千二百件。[1]", refused=False, citations=[cite])
 
-    def ask(self, question, k=None, history=None, mode=None):
-        self.asked.append({"question": question, "k": k, "history": history, "mode": mode})
+    def ask(self, question, k=None, history=None, mode=None, filters=None):
+        Filters.parse(filters)  # a bad filter raises QuestionError, as in kb.ask
+        self.asked.append({"question": question, "k": k, "history": history, "mode": mode, "filters": filters})
         return self._answer(question)
 
     def stream(self, question, history=None, mode=None, k=None):
@@ -130,7 +132,15 @@ def client(tmp_path):
 def test_routes_check_keys_limits_and_answer_json_errors(client):
     ok = client.post("/api/v1/ask", json={"question": "收文多少？", "history": [["q", "a"], "q2"], "k": 3})
     assert ok.status_code == 200 and ok.json()["citations"][0]["n"] == 1
-    assert client.kb.asked[-1] == {"question": "收文多少？", "k": 3, "history": [("q", "a"), "q2"], "mode": None}
+    assert client.kb.asked[-1] == {
+        "question": "收文多少？",
+        "k": 3,
+        "history": [("q", "a"), "q2"],
+        "mode": None,
+        "filters": None,
+    }
+    assert client.post("/api/v1/ask", json={"question": "x", "filters": {"office": "市委办公厅"}}).status_code == 200
+    assert client.kb.asked[-1]["filters"] == {"office": "市委办公厅"}
 
     def error(response, status):
         assert response.status_code == status, response.text
@@ -141,10 +151,8 @@ def test_routes_check_keys_limits_and_answer_json_errors(client):
     assert error(client.post("/api/v1/ask", json={"question": "  "}), 422)["code"] == "invalid_question"
     assert "question" in error(client.post("/api/v1/ask", json={"q": "x"}), 422)["message"]
     assert error(client.post("/api/v1/ask", json={"question": "x", "mode": "gpt"}), 422)["code"] == "invalid_request"
-    assert (
-        error(client.post("/api/v1/ask", json={"question": "x", "filters": {"a": 1}}), 400)["code"]
-        == "filters_unsupported"
-    )
+    unknown = error(client.post("/api/v1/ask", json={"question": "x", "filters": {"a": 1}}), 422)
+    assert unknown["code"] == "invalid_question" and "office, doc_type, since, until" in unknown["message"]
     assert (
         "ASSISTANT_MAX_REQUEST_KB" in error(client.post("/api/v1/ask", json={"question": "问" * 3000}), 413)["message"]
     )
@@ -303,6 +311,22 @@ def test_upload_ask_delete_over_http(server, http, tmp_path):
     stats = http.get("/api/v1/stats").json()
     assert stats["kb"] == "default" and stats["documents"] == 1
     assert http.get("/api/v1/health").json()["status"] == "ok"
+
+
+@pytest.mark.e2e
+def test_filters_over_http_restrict_the_search_and_say_when_nothing_matches(server, http):
+    # The report is titled 办公室年度工作报告: its 文种 is 报告, and it prints no date.
+    kept = http.post("/api/v1/retrieve", json={"question": QUESTION, "k": 2, "filters": {"doc_type": "报告"}})
+    assert kept.status_code == 200 and kept.json()["passages"], kept.text
+    assert all(p["doc_type"] == "报告" and "office" in p and "doc_number" in p for p in kept.json()["passages"])
+    none = http.post("/api/v1/retrieve", json={"question": QUESTION, "filters": {"doc_type": "通知"}})
+    assert none.status_code == 200 and none.json()["passages"] == []
+    asked = http.post("/api/v1/ask", json={"question": QUESTION, "filters": {"since": "2023-01-01"}}).json()
+    assert asked["refused"] is True and "筛选条件" in asked["text"] and asked["citations"] == []
+    cited = http.post("/api/v1/ask", json={"question": QUESTION, "filters": {"doc_type": "报告"}}).json()
+    assert cited["refused"] is False and cited["citations"][0]["doc_type"] == "报告"
+    bad = http.post("/api/v1/ask", json={"question": QUESTION, "filters": {"since": "2023/01/01"}})
+    assert bad.status_code == 422 and "YYYY-MM-DD" in bad.json()["error"]["message"]
 
 
 @pytest.mark.e2e

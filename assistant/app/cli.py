@@ -23,6 +23,23 @@ def _common(default) -> argparse.ArgumentParser:
     return common
 
 
+def _filter_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--office", help="only documents of this issuing office (contained in its name: 市委办公厅)")
+    p.add_argument("--type", dest="doc_type", help="only documents of this 文种 (通知, 意见, 讲话, 经验材料, …)")
+    p.add_argument("--since", help="only documents dated on or after YYYY-MM-DD (成文日期)")
+    p.add_argument("--until", help="only documents dated on or before YYYY-MM-DD")
+
+
+def _filters(args: argparse.Namespace) -> dict[str, str]:
+    return {key: getattr(args, key) for key in ("office", "doc_type", "since", "until") if getattr(args, key)}
+
+
+def citation_meta(office: str | None, date: str | None, doc_number: str | None) -> str:
+    """ " 市委办公厅 · 2023-03-05 · 沪府办发〔2023〕12号": what a citation line says of its document ('' if nothing)."""
+    parts = [part for part in (office, date, doc_number) if part]
+    return (" " + " · ".join(parts)) if parts else ""
+
+
 def _parser() -> argparse.ArgumentParser:
     # --home/--kb work before or after the command; SUPPRESS keeps the subcommand's absent
     # option from overwriting one given before it.
@@ -66,11 +83,13 @@ def _parser() -> argparse.ArgumentParser:
         metavar="QUESTION",
         help="an earlier question of the conversation (repeat, oldest first): the question is a follow-up",
     )
+    _filter_flags(p)
     p.add_argument("--json", action="store_true", help="print the Answer as JSON")
 
     p = sub.add_parser("retrieve", parents=[common], help="show the passages retrieved for a question")
     p.add_argument("question")
     p.add_argument("--k", type=int, default=None, help="number of passages (default: settings.top_k)")
+    _filter_flags(p)
     p.add_argument("--json", action="store_true", help="print the passages as JSON")
 
     p = sub.add_parser("eval", parents=[common], help="retrieval/refusal metrics on a JSONL set or BEIR folder")
@@ -148,7 +167,8 @@ def _list(args: argparse.Namespace) -> int:
         return 0
     for d in docs:
         state = "" if d.complete else "  [INCOMPLETE: ingest the file again]"
-        print(f"{d.ingested_at}  {d.n_chunks:>4} chunks  《{d.title}》  {d.source}{state}")
+        meta = citation_meta(d.office, d.date, d.doc_number) + (f" [{d.doc_type}]" if d.doc_type else "")
+        print(f"{d.ingested_at}  {d.n_chunks:>4} chunks  《{d.title}》{meta}  {d.source}{state}")
     print(f"{len(docs)} documents from {len({d.source for d in docs})} files")
     return 0
 
@@ -175,7 +195,7 @@ def _ask(args: argparse.Namespace) -> int:
         if args.stream and not args.json:
             answer = None
             wrote = False
-            for item in kb.stream(args.question, history=args.history, mode=args.mode):
+            for item in kb.stream(args.question, history=args.history, mode=args.mode, filters=_filters(args)):
                 if isinstance(item, str):
                     if (args.mode or kb.settings.answer_mode) != "extractive":
                         print(item, end="", flush=True, file=sys.stderr)  # raw words; the verified text follows
@@ -185,7 +205,7 @@ def _ask(args: argparse.Namespace) -> int:
             if wrote:
                 print("\n", file=sys.stderr)
         else:
-            answer = kb.ask(args.question, history=args.history, mode=args.mode)
+            answer = kb.ask(args.question, history=args.history, mode=args.mode, filters=_filters(args))
     finally:
         kb.close()
     assert answer is not None  # kb.stream() always ends with the Answer
@@ -205,19 +225,25 @@ def _ask(args: argparse.Namespace) -> int:
                 continue
             seen.add(c.n)
             where = f"{c.source}" + (f", p. {c.page}" if c.page else "")
-            print(f"[{c.n}] 《{c.title}》{(' ' + c.section) if c.section else ''} — {where}")
+            meta = citation_meta(c.office, c.date, c.doc_number)
+            print(f"[{c.n}] 《{c.title}》{meta}{(' — ' + c.section) if c.section else ''} — {where}")
     if answer.unsupported:
         print(f"\n{len(answer.unsupported)} sentence(s) not supported by any passage (flagged in the text).")
     return 0
 
 
 def _retrieve(args: argparse.Namespace) -> int:
-    passages = _open(args).retrieve(args.question, k=args.k)
+    passages = _open(args).retrieve(args.question, k=args.k, filters=_filters(args))
+    if not passages and _filters(args):
+        print("no document matches the filters (--office/--type/--since/--until); widen or drop them", file=sys.stderr)
     if args.json:
         _print_json(passages)
         return 0
     for i, p in enumerate(passages, 1):
-        print(f"{i}. score {p.score:.4f}  《{p.title}》 {p.section}\n   {p.source} [{p.start}:{p.end}]\n   {p.text}\n")
+        meta = citation_meta(p.office, p.date, p.doc_number)
+        print(
+            f"{i}. score {p.score:.4f}  《{p.title}》{meta} {p.section}\n   {p.source} [{p.start}:{p.end}]\n   {p.text}\n"
+        )
     return 0
 
 

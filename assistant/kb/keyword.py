@@ -228,6 +228,13 @@ class BM25Index:
             return np.asarray(columns @ scale).ravel()
         return np.asarray(columns.sum(axis=1)).ravel()
 
+    def restrict(self, scores: np.ndarray, chunk_ids: Iterable[str]) -> np.ndarray:
+        """`scores` with every chunk but these set to zero (so `top` never returns them)."""
+        keep = np.fromiter((self.rows[c] for c in chunk_ids if c in self.rows), dtype=np.int64)
+        out = np.zeros_like(scores)
+        out[keep] = scores[keep]
+        return out
+
     def search(self, tokens: list[str], k: int, weights: dict[str, float] | None = None) -> list[KeywordHit]:
         return self.top(self.scores(tokens, weights), k)
 

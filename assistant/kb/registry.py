@@ -365,6 +365,16 @@ class Registry:
                     out[row[0]] = ChunkRecord(*row)
         return out
 
+    def chunk_ids_of_documents(self, doc_ids: Iterable[str]) -> list[str]:
+        ids = list(doc_ids)
+        out: list[str] = []
+        with self._lock:
+            for i in range(0, len(ids), 500):
+                part = ids[i : i + 500]
+                marks = ",".join("?" * len(part))
+                out += [r[0] for r in self._db.execute(f"SELECT chunk_id FROM chunks WHERE doc_id IN ({marks})", part)]
+        return out
+
     def chunks_of_document(self, doc_id: str) -> list[ChunkRecord]:
         with self._lock:
             rows = self._db.execute(

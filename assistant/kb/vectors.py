@@ -145,13 +145,18 @@ class VectorStore:
         for i in range(0, len(chunk_ids), _BATCH):
             self._collection.delete(where={"chunk_id": {"$in": chunk_ids[i : i + _BATCH]}})
 
-    def query(self, vector: np.ndarray, k: int) -> list[VectorHit]:
-        """The k nearest vectors (chunks or windows), nearest first."""
+    def query(self, vector: np.ndarray, k: int, doc_ids: list[str] | None = None) -> list[VectorHit]:
+        """The k nearest vectors (chunks or windows), nearest first; only of these documents when `doc_ids` is given.
+
+        The restriction is part of Chroma's search (a metadata filter), so the k are the nearest
+        of those documents, not what is left of the k nearest overall.
+        """
         n = self.count()
-        if n == 0:
+        if n == 0 or (doc_ids is not None and not doc_ids):
             return []
+        where = {"doc_id": {"$in": doc_ids}} if doc_ids is not None else None
         result = self._collection.query(
-            query_embeddings=[vector], n_results=min(k, n), include=["distances", "metadatas"]
+            query_embeddings=[vector], n_results=min(k, n), where=where, include=["distances", "metadatas"]
         )
         return [
             VectorHit(rid, meta["chunk_id"], 1.0 - float(dist))

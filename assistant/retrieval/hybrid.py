@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -114,10 +115,11 @@ class Retriever:
         tokens: list[str] | None = None,
         weights: dict[str, float] | None = None,
         keyword_weight: float | None = None,
+        allowed: Sequence[str] | None = None,
     ) -> list[Candidate]:
         """Dense and keyword candidates of a question, with exact scores from both sides, fused."""
         return fuse(
-            self.pool(question, tokens, weights),
+            self.pool(question, tokens, weights, allowed=allowed),
             method=self.fusion,
             keyword_weight=self.keyword_weight if keyword_weight is None else keyword_weight,
             rrf_k=self.rrf_k,
@@ -129,18 +131,26 @@ class Retriever:
         tokens: list[str] | None = None,
         weights: dict[str, float] | None = None,
         vector: np.ndarray | None = None,
+        allowed: Sequence[str] | None = None,
     ) -> list[Candidate]:
         """Dense and keyword candidates of a question with exact scores from both sides, not yet fused.
 
-        `vector` is the question's embedding when the caller has it already.
+        `vector` is the question's embedding when the caller has it already. With `allowed` (document
+        ids, see assistant/retrieval/filters.py) both searches see only those documents: the
+        candidates are the best of them, not what a filter would leave of the best overall.
         """
+        if allowed is not None and not allowed:
+            return []
         tokens = self.tokenizer.tokenize(question) if tokens is None else tokens
         vector = self.embedder.encode_queries([question])[0] if vector is None else vector
+        doc_ids = list(allowed) if allowed is not None else None
         # Windows and chunks share the collection: ask for enough vectors to reach `candidates` chunks.
-        dense_hits = self.store.query(vector, self.candidates * 4)
+        dense_hits = self.store.query(vector, self.candidates * 4, doc_ids)
         dense_order = list(dict.fromkeys(h.chunk_id for h in dense_hits))[: self.candidates]
         bm25 = self.bm25
         keyword_all = bm25.scores(tokens, weights)
+        if doc_ids is not None:
+            keyword_all = bm25.restrict(keyword_all, self.registry.chunk_ids_of_documents(doc_ids))
         keyword_order = [h.chunk_id for h in bm25.top(keyword_all, self.candidates)]
         pool = list(dict.fromkeys(dense_order + keyword_order))
         dense = self.dense_scores(vector, pool)
@@ -177,9 +187,12 @@ class Retriever:
             for start, end, v in spans
         ]
 
-    def search_query(self, query: Query, k: int = 5) -> list[Passage]:
-        """The k best passages for an analysed question: its keyword tokens, their weights and its fusion weight."""
-        return self.search(query.text, k, query.tokens, query.weights, query.keyword_weight)
+    def search_query(self, query: Query, k: int = 5, allowed: Sequence[str] | None = None) -> list[Passage]:
+        """The k best passages for an analysed question: its keyword tokens, their weights and its fusion weight.
+
+        `allowed`: only passages of these documents (None: of any).
+        """
+        return self.search(query.text, k, query.tokens, query.weights, query.keyword_weight, allowed)
 
     def search(
         self,
@@ -188,9 +201,10 @@ class Retriever:
         tokens: list[str] | None = None,
         weights: dict[str, float] | None = None,
         keyword_weight: float | None = None,
+        allowed: Sequence[str] | None = None,
     ) -> list[Passage]:
         """The k best passages for a question, overlapping chunks of one document merged into one passage."""
-        fused = self.candidates_for(question, tokens, weights, keyword_weight)
+        fused = self.candidates_for(question, tokens, weights, keyword_weight, allowed)
         records = self.registry.chunks(c.chunk_id for c in fused)
         passages: list[Passage] = []
         texts: dict[str, str] = {}

@@ -18,6 +18,12 @@ from assistant.results import to_jsonable
 
 Mode = Literal["extractive", "openai", "ollama", "local"]  # assistant.models.chat.MODES, spelled out for the schema
 Turn = str | list[str] | dict[str, str]  # a question, a [question, answer] pair, or a {"role", "content"} message
+FILTERS_HELP = (
+    "only documents that match: office (issuing office, matched by containment: 市人民政府办公室 finds"
+    " **市人民政府办公室), doc_type (文种, e.g. 通知, 经验材料), since/until (成文日期 YYYY-MM-DD, inclusive;"
+    " undated documents are left out); a bad key or date is a 422"
+)
+FILTERS_EXAMPLE = {"office": "市委办公厅", "doc_type": "经验材料"}
 
 
 class AskRequest(BaseModel):
@@ -33,7 +39,7 @@ class AskRequest(BaseModel):
     )
     k: int | None = Field(default=None, ge=1, le=50, description="passages to answer from (default: top_k)")
     mode: Mode | None = Field(default=None, description="answer mode (default: the server's answer_mode)")
-    filters: dict[str, Any] | None = Field(default=None, description="not supported yet: leave it out")
+    filters: dict[str, Any] | None = Field(default=None, description=FILTERS_HELP, examples=[FILTERS_EXAMPLE])
 
 
 class RetrieveRequest(BaseModel):
@@ -41,6 +47,7 @@ class RetrieveRequest(BaseModel):
 
     question: str = Field(examples=["保密工作怎么抓？"])
     k: int | None = Field(default=None, ge=1, le=50, description="passages to return (default: top_k)")
+    filters: dict[str, Any] | None = Field(default=None, description=FILTERS_HELP, examples=[FILTERS_EXAMPLE])
 
 
 def _history(turns: list[Turn]) -> list[Any] | None:
@@ -121,18 +128,13 @@ def api_router(service: Service) -> APIRouter:
 
     @router.post("/ask", summary="Answer a question with [n] citations (the same JSON as Gradio's /ask)")
     def ask(body: AskRequest) -> dict[str, Any]:
-        if body.filters:
-            raise ApiError(
-                400,
-                "filters_unsupported",
-                "filtering by document is not supported yet; send the request without filters",
-            )
-        answer = kb.ask(body.question, k=body.k, history=_history(body.history), mode=body.mode)
+        answer = kb.ask(body.question, k=body.k, history=_history(body.history), mode=body.mode, filters=body.filters)
         return answer_dict(answer)
 
     @router.post("/retrieve", summary="The k best passages for a question, best first")
     def retrieve(body: RetrieveRequest) -> dict[str, Any]:
-        return {"question": body.question, "passages": [asdict(p) for p in kb.retrieve(body.question, k=body.k)]}
+        passages = kb.retrieve(body.question, k=body.k, filters=body.filters)
+        return {"question": body.question, "passages": [asdict(p) for p in passages]}
 
     @router.get("/documents", summary="The indexed documents (articles of a compilation separately)")
     def documents() -> dict[str, Any]:

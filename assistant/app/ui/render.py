@@ -10,7 +10,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from assistant.results import Answer, Citation
+from assistant.results import Answer, Citation, Passage
 from assistant.text import is_english  # one rule for the language of a question, as the answer uses
 
 log = logging.getLogger("assistant.app.ui.render")
@@ -66,8 +66,13 @@ def _context_html(doc_text: str | None, start: int, end: int, passage_html: str,
     )
 
 
-def _meta_html(title: str, section: str, source: str, page: int | None) -> str:
+def _meta_html(item: Passage | Citation) -> str:
+    title, section, source, page = item.title, item.section, item.source, item.page
     parts = [f'<div class="src-title">《{esc(title)}》</div>']
+    # The 公文 fields the document prints (issuer, 文种, date, 文号), on one line when there are any.
+    printed = [v for v in (item.office, item.doc_type, item.date, item.doc_number, item.classification) if v]
+    if printed:
+        parts.append(f'<div class="src-meta"><span class="src-k">公文 Document</span> {esc(" · ".join(printed))}</div>')
     if section:
         parts.append(f'<div class="src-meta"><span class="src-k">章节 Section</span> {esc(section)}</div>')
     parts.append(f'<div class="src-meta"><span class="src-k">文件 File</span> {esc(file_label(source, page))}</div>')
@@ -114,7 +119,7 @@ def sources_html(
             parts.append(
                 f'<div class="src src-nearest"><div class="src-head"><span class="src-badge src-badge-no">'
                 f"最接近 {i} · 不回答此问题 / does not answer</span></div>"
-                f"{_meta_html(p.title, p.section, p.source, p.page)}"
+                f"{_meta_html(p)}"
                 f'<div class="src-text">{body}</div>'
                 f"{_context_html(doc(p.doc_id), p.start, p.end, body, context_chars)}</div>"
             )
@@ -132,7 +137,7 @@ def sources_html(
         body = highlight(first.text, spans)
         parts.append(
             f'<div class="src" id="source-{n}"><div class="src-head"><span class="src-badge">[{n}]</span></div>'
-            f"{_meta_html(first.title, first.section, first.source, first.page)}"
+            f"{_meta_html(first)}"
             f'<div class="src-text">{body}</div>'
             f"{_context_html(doc(first.doc_id), first.passage_start, first.passage_end, body, context_chars)}</div>"
         )
