@@ -60,6 +60,7 @@ _TYPES = (
 # An issuer's name ends in the kind of body it is.
 _ORG_END = re.compile(r"(办公厅|办公室|人民政府|政府|委员会|党委|党组|党总支部?|党支部|[局厅委部院处办署会])$")
 _SENTENCE_END = "。！？!?；;，,：:"
+_TRAILING_NOTE = re.compile(r"\s*[（(][^（）()]{1,20}[）)]$")  # "（试行）", "（2023年修订）", "（征求意见稿）"
 
 
 def lines_of(text: str) -> list[str]:
@@ -168,7 +169,7 @@ def title_line(title: str, lines: list[str]) -> str:
 
 def type_of_title(title: str) -> str | None:
     """文种 by a title's last words: "关于…的通知" -> 通知, "在…会议上的讲话" -> 讲话; None for other titles."""
-    title = title.strip().rstrip("（）()0-9 ")  # "…的通知（2023年修订）" keeps its type
+    title = _TRAILING_NOTE.sub("", title.strip())  # "…的通知（2023年修订）" keeps its type
     if not title or title[-1] in _SENTENCE_END or title.endswith(("》", "”", "…")):
         return None
     for ending, kind in _TYPES:

@@ -126,6 +126,8 @@ def test_classification_only_as_a_marking_near_the_top():
         ("在全省办公厅系统工作会议上的讲话", "讲话"),
         ("接受锻造洗礼 淬炼过硬本领", None),
         ("通知", None),
+        ("某某市机关公文处理办法（2023年修订）", "办法"),
+        ("关于某事的实施意见（征求意见稿）", "意见"),
     ],
 )
 def test_doc_type_from_the_title_last_words(title, kind):
