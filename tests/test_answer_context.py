@@ -47,3 +47,12 @@ def test_a_typed_question_takes_the_neighbour_with_the_value():
 def test_an_ordinary_sentence_stands_alone():
     text = "市委办公室建立会议预安排机制。会前提醒、会议提请等5项机制进一步落实精文简会要求。"
     assert spans_of(text, "市委办公室建立会议预安排机制。") == []
+
+
+def test_a_clause_cut_at_a_semicolon_brings_the_rest_of_its_list():
+    text = (
+        "厅保密办构建了全过程保密管理模式，即上岗前要求派出单位进行严格审查；在岗时由保密管理员进行日常监督；"
+        "离岗时进行保密提醒谈话，办理脱密期委托管理手续。目前管理规范有序。"
+    )
+    got = spans_of(text, "厅保密办构建了全过程保密管理模式，即上岗前要求派出单位进行严格审查；")
+    assert got == ["在岗时由保密管理员进行日常监督；", "离岗时进行保密提醒谈话，办理脱密期委托管理手续。"]

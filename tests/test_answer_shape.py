@@ -120,3 +120,12 @@ def test_a_question_that_names_nothing_asks_to_be_completed(question):
     answer = answerer().answer(q, [passage("要引导干部职工珍惜这个干事创业的平台。", "d1")])
     assert answer.refused and not answer.citations
     assert ("请把问题说完整" in answer.text) or ("please ask it in full" in answer.text)
+
+
+def test_sentences_next_to_each_other_in_one_passage_are_quoted_and_cited_once():
+    text = "市委办公厅认真落实在职党员“双报到”要求。党员下沉社区落实“双报到”，开展志愿服务30余场次。"
+    p1 = passage(text, "d1", start=100)
+    answer = answerer().answer(query("机关怎样落实“双报到”？", "双报到", "落实"), [p1])
+    assert answer.text.split("\n")[1] == f"市委办公厅：{text}[1]"
+    assert len(answer.citations) == 1 and answer.citations[0].quote == text
+    assert (answer.citations[0].start, answer.citations[0].end) == (100, 100 + len(text))

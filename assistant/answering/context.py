@@ -14,6 +14,7 @@ _WHOLE_QUOTE = re.compile(r"^[“\"「].*[”\"」]$", re.S)
 _SPEAKER = re.compile(r"说|表示|介绍|认为|告诉|指出|谈到|坦言|感慨")
 #: The longest neighbour worth adding: a longer one is a new point of its own, not context.
 MAX_CONTEXT_CHARS = 160
+MAX_LIST_CLAUSES = 3  # clauses after a "；" brought along; a longer list is several points, not one
 
 
 def neighbours(text: str, start: int, end: int) -> tuple[tuple[int, int] | None, tuple[int, int] | None]:
@@ -51,6 +52,16 @@ def context_spans(
                 out.append(earlier)
     if after and _WHOLE_QUOTE.match(sentence) and _SPEAKER.search(text[after[0] : after[1]][:40]):
         out.append(after)
+    # "上岗前…；在岗时…；离岗时…。" is one sentence listing steps, cut at "；": a clause of it brings
+    # the rest of the list, up to the full stop (a few clauses at most).
+    clause, following = sentence, after
+    for _ in range(MAX_LIST_CLAUSES):
+        if not following or not clause.endswith(("；", ";")):
+            break
+        if following not in out:
+            out.append(following)
+        clause = text[following[0] : following[1]].strip()
+        _, following = neighbours(text, *following)
     if holds_answer is not None and not holds_answer(sentence):
         for span in (before, after):
             if span and span not in out and holds_answer(text[span[0] : span[1]]):

@@ -231,7 +231,7 @@ class ExtractiveAnswerer:
         colon = "：" if lang == "zh" else ": "
         for label, members in groups.items():
             parts = []
-            for sentence in members:
+            for sentence in _join_adjacent(members, passages):
                 p = passages[sentence.passage]
                 if sentence.passage not in numbers:
                     numbers[sentence.passage] = len(numbers) + 1
@@ -256,6 +256,25 @@ class ExtractiveAnswerer:
             partial=bool(missing) or partial,
             missing=missing,
         )
+
+
+def _join_adjacent(sentences: list[Sentence], passages: list[Passage]) -> list[Sentence]:
+    """Sentences that follow each other in one passage, as one quotation with one citation.
+
+    "“…九严禁…”" / "省委办公厅的一名工作人员告诉记者。" / "而他口中的这段…" read as one passage of the
+    document, so the answer quotes them as one and cites it once, not three times in a row.
+    """
+    out: list[Sentence] = []
+    for s in sentences:
+        last = out[-1] if out else None
+        if last is not None and last.passage == s.passage and 0 <= s.start - last.end <= 1:
+            p = passages[s.passage]
+            text = p.text[last.start - p.start : s.end - p.start]
+            if text.replace(" ", "") == (last.text + s.text).replace(" ", ""):  # only a space between them
+                out[-1] = replace(last, end=s.end, text=text)
+                continue
+        out.append(s)
+    return out
 
 
 def _is_about(sentence: Sentence, passage: Passage, subject: str, offices: dict[str, str | None]) -> bool:
