@@ -9,9 +9,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from assistant.kb.fields import METADATA_COLUMNS, metadata_values, migrate_metadata
 from ingest.chunking import Chunk
 from ingest.documents import Document
-from ingest.metadata import METADATA_VERSION, DocumentMetadata, extract_metadata
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -47,8 +47,6 @@ CREATE TABLE IF NOT EXISTS chunks (
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id, idx);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
-# The 公文 fields, derived from each document's stored text (see ingest/metadata.py).
-METADATA_COLUMNS = ("office", "doc_number", "date", "doc_type", "classification")
 _DOCUMENT_COLUMNS = (
     "doc_id, source, title, collection, format, file_hash, n_chunks, ingested_at, complete, "
     + ", ".join(METADATA_COLUMNS)
@@ -109,11 +107,6 @@ def _document_record(row: tuple) -> DocumentRecord:
     )
 
 
-def _metadata_values(title: str, text: str) -> tuple[str | None, ...]:
-    meta: DocumentMetadata = extract_metadata(title, text)
-    return tuple(getattr(meta, name) for name in METADATA_COLUMNS)
-
-
 class Registry:
     """SQLite file with the documents, their chunks and the BM25 tokens of each chunk.
 
@@ -132,40 +125,11 @@ class Registry:
         self._lock = threading.RLock()
         with self._lock:
             self._db.executescript(_SCHEMA)
-            self._migrate_metadata()
+            migrate_metadata(self._db)
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
-
-    def _migrate_metadata(self) -> None:
-        """Give a registry written before the 公文 fields (or by an older extractor) its fields.
-
-        They are re-extracted from the stored text of each document, in one transaction: no file is
-        read again and nothing is re-embedded.
-        """
-        have = {row[1] for row in self._db.execute("PRAGMA table_info(documents)")}
-        if have >= set(METADATA_COLUMNS) and self.get_meta("metadata_version") == METADATA_VERSION:
-            return
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            have = {row[1] for row in self._db.execute("PRAGMA table_info(documents)")}  # another process may have
-            for name in METADATA_COLUMNS:
-                if name not in have:
-                    self._db.execute(f"ALTER TABLE documents ADD COLUMN {name} TEXT")
-            rows = self._db.execute("SELECT doc_id, title, text FROM documents").fetchall()
-            sets = ", ".join(f"{name}=?" for name in METADATA_COLUMNS)
-            self._db.executemany(
-                f"UPDATE documents SET {sets} WHERE doc_id=?",
-                [(*_metadata_values(title, text), doc_id) for doc_id, title, text in rows],
-            )
-            self._db.execute(
-                "INSERT OR REPLACE INTO meta(key, value) VALUES ('metadata_version', ?)", (METADATA_VERSION,)
-            )
-            self._db.execute("COMMIT")
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
 
     # -- meta -------------------------------------------------------------------------------
     def get_meta(self, key: str) -> str | None:
@@ -295,7 +259,7 @@ class Registry:
                     len(doc_chunks),
                     record.ingested_at,
                     int(record.complete),
-                    *_metadata_values(doc.title, doc.text),  # derived here, so every writer (ingest, resync) has them
+                    *metadata_values(doc.title, doc.text),  # derived here, so every writer (ingest, resync) has them
                 ),
             )
             self._db.executemany(
