@@ -15,9 +15,24 @@ _OFFICE = re.compile(
     r"(?P<level>省|市|县|区|州|旗)(?P<body>委|人民政府|政府|人大常委会|政协)办公(?P<kind>厅|室)"
     r"(?P<branch>机关党委|党总支部?|党支部)?"
 )
-SCAN_CHARS = 3000
+SCAN_CHARS = 3000  # an issuer names itself early: in the title, the opening, or the first paragraphs
 # Bump when extraction changes: the registry then re-extracts every document's fields from its stored text.
-METADATA_VERSION = "1"  # an issuer names itself early: in the title, the opening, or the first paragraphs
+METADATA_VERSION = "1"
+
+
+def _office_names(text: str) -> list[tuple[int, str]]:
+    """Each office name in the text with its offset, variants spelled one way (人民政府 -> 政府, 党总支部 -> 党总支)."""
+    out = []
+    for m in _OFFICE.finditer(text):
+        body = "政府" if m.group("body") == "人民政府" else m.group("body")
+        branch = "党总支" if (m.group("branch") or "").startswith("党总支") else (m.group("branch") or "")
+        out.append((m.start(), f"{m.group('level')}{body}办公{m.group('kind')}{branch}"))
+    return out
+
+
+def named_offices(question: str) -> list[str]:
+    """The offices a question names ("市委办公厅第三党支部…" -> ["市委办公厅"]), in order, without repeats."""
+    return list(dict.fromkeys(name for _, name in _office_names(question)))
 
 
 def issuing_office(text: str) -> str | None:
@@ -29,12 +44,9 @@ def issuing_office(text: str) -> str | None:
     """
     counts: Counter[str] = Counter()
     first: dict[str, int] = {}
-    for m in _OFFICE.finditer(text[:SCAN_CHARS]):
-        body = "政府" if m.group("body") == "人民政府" else m.group("body")
-        branch = "党总支" if (m.group("branch") or "").startswith("党总支") else (m.group("branch") or "")
-        name = f"{m.group('level')}{body}办公{m.group('kind')}{branch}"
+    for start, name in _office_names(text[:SCAN_CHARS]):
         counts[name] += 1
-        first.setdefault(name, m.start())
+        first.setdefault(name, start)
     if not counts:
         return None
     # The most frequent name; on a tie the longer one (the branch that reports), then the earlier one.

@@ -129,3 +129,23 @@ def test_sentences_next_to_each_other_in_one_passage_are_quoted_and_cited_once()
     assert answer.text.split("\n")[1] == f"市委办公厅：{text}[1]"
     assert len(answer.citations) == 1 and answer.citations[0].quote == text
     assert (answer.citations[0].start, answer.citations[0].end) == (100, 100 + len(text))
+
+
+def test_an_office_named_in_the_question_is_answered_from_its_own_documents():
+    p1 = passage("市委办公厅落实“双报到”，党员下沉社区开展志愿服务。", "d1")
+    p2 = passage("党总支落实“双报到”制度，与南河道社区建立对接机制。", "d2", start=500)
+    answer = answerer().answer(query("市委办公厅怎样落实“双报到”？", "双报到", "落实"), [p2, p1])
+    assert [line.split("：")[0] for line in answer.text.split("\n")[1:]] == ["市委办公厅"]
+    # A branch belongs to its office; a question naming no office keeps every office's lines.
+    branch = answerer().answer(query("市政府办公室怎样落实“双报到”？", "双报到", "落实"), [p1, p2])
+    assert [line.split("：")[0] for line in branch.text.split("\n")[1:]] == ["市政府办公室党总支"]
+    both = answerer().answer(query("机关怎样落实“双报到”？", "双报到", "落实"), [p1, p2])
+    assert len(both.text.split("\n")) == 3
+
+
+def test_offices_named_in_a_question():
+    from ingest.metadata import named_offices
+
+    assert named_offices("市委办公厅第三党支部的支部书记叫什么名字？") == ["市委办公厅"]
+    assert named_offices("**市人民政府办公室党总支部和省委办公厅分别…") == ["市政府办公室党总支", "省委办公厅"]
+    assert named_offices("机关怎样落实双报到？") == []

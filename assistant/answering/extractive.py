@@ -21,6 +21,7 @@ from assistant.results import Answer, Citation, Passage, Statement
 from assistant.retrieval.decompose import subjects
 from assistant.retrieval.query import Query
 from assistant.text import question_language
+from ingest.metadata import named_offices, office_key
 
 _MARKER_LIKE = re.compile(r"\[(\d+)\]")
 # “双报到”, "three meetings": a term the user quoted is what the question is about.
@@ -183,9 +184,11 @@ class ExtractiveAnswerer:
             closeness = meaning_scores(candidates, passages, self.span_similarity(question, passages))
             candidates = [replace(c, score=c.score + self.meaning_weight * m) for c, m in zip(candidates, closeness)]
         candidates = _on_focus(candidates, passages, quoted_terms(question))
-        each = subjects(question)
         # Each document's issuing office, looked up once per answer (a registry read and a scan of its opening).
         offices = {doc_id: self.office_of(doc_id) for doc_id in dict.fromkeys(p.doc_id for p in passages)}
+        each = subjects(question)
+        if not each:  # "A和B分别…" is answered per subject below; one office named is the question's own
+            candidates = _on_office(candidates, passages, offices, named_offices(question))
         chosen = self._select(candidates, passages, kind, unit, offices, each, across=bool(_ACROSS.search(question)))
         if not chosen:
             return refusal(question, passages, evidence.score, lang)
@@ -317,6 +320,24 @@ def _with_context(
             if not any(_same_place(extra, c, passages) for c in out):
                 out.append(extra)
     return out
+
+
+def _on_office(
+    candidates: list[Sentence], passages: list[Passage], offices: dict[str, str | None], named: list[str]
+) -> list[Sentence]:
+    """The candidates from documents of the office the question names, when any are: "市委办公厅第三党支部的
+    书记…" is not answered from 市政府办公室党总支's report. A branch belongs to its office (市政府办公室 ⊂
+    市政府办公室党总支)."""
+    if not named:
+        return candidates
+    keys = [office_key(n) for n in named]
+
+    def own(s: Sentence) -> bool:
+        office = offices.get(passages[s.passage].doc_id)
+        return office is not None and any(k in office_key(office) for k in keys)
+
+    kept = [s for s in candidates if own(s)]
+    return kept or candidates
 
 
 def _overlap(a: str, b: str) -> float:
