@@ -126,6 +126,14 @@ def test_subject_present_but_asked_year_absent_is_a_partial_answer_that_says_wha
     assert answer.citations and answer.citations[0].quote in p.text
 
 
+def test_the_partial_answer_names_the_longest_stretch_of_the_question_the_documents_hold():
+    # jieba cuts 第三党支部 into 第三 / 党支部; the reader should see the whole name, not "第三".
+    q = query("市委办公厅第三党支部的支部书记叫什么名字？", "第三", "党支部", "书记")
+    p = passage("机关第一、第三党支部被选树为示范点，第三党支部创建工作典型经验在平台刊发。支部书记带头讲党课。")
+    j = judge(q, [p], UNSEEN, THRESHOLDS)
+    assert j.outcome is Outcome.PARTIAL and "第三党支部" in j.subject and "第三" not in j.subject
+
+
 def test_the_same_question_with_the_year_in_the_text_is_answered():
     q = query("“第一议题”制度是哪一年开始实行的？", "第一议题", "制度")
     p = passage("市委办公室自2019年起实行“第一议题”制度，每次会议首先传达学习重要讲话精神。")

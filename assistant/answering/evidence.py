@@ -345,7 +345,25 @@ def judge(query: Query, passages: list[Passage], unseen_idf: float, thresholds: 
     if outcome is Outcome.PARTIAL:
         # The asked kind of value when that is what is missing, else the question's words no passage uses.
         missing = [MISSING_WORDS[query.language][kind]] if not typed_ok else absent[:2]
-    return Judgement(outcome, evidence, kind, share, best, typed_ok, _outermost(subject)[:2], missing, absent)
+    subject = list(dict.fromkeys(_widened(w, query.text, words) for w in _outermost(subject)[:2]))
+    return Judgement(outcome, evidence, kind, share, best, typed_ok, subject, missing, absent)
+
+
+def _widened(word: str, question: str, text: str, longest: int = 10) -> str:
+    """The word grown over the question's Chinese characters around it while the documents still hold it:
+    "第三" of "…第三党支部的…" is "第三党支部" when the passages say 第三党支部, so "文件提到了“第三党支部”"."""
+    at = question.find(word)
+    if at < 0:
+        return word
+    start, end = at, at + len(word)
+    grown = True
+    while grown and end - start < longest:
+        grown = False
+        if end < len(question) and CJK.match(question[end]) and question[start : end + 1] in text:
+            end, grown = end + 1, True
+        elif start > 0 and CJK.match(question[start - 1]) and question[start - 1 : end] in text:
+            start, grown = start - 1, True
+    return question[start:end]
 
 
 def _own_terms_found(query: Query, concepts: list[Concept], passages_text: str) -> bool:
