@@ -37,6 +37,7 @@ def signals(kb: Assistant, items: list[dict]) -> list[dict]:
                 "share": j.unseen_share,
                 "best": j.sentence_coverage,
                 "typed_ok": j.typed_ok,
+                "stray": j.stray,
                 "type": j.answer_type.value,
                 "outcome": j.outcome.value,
                 "absent": j.absent,
@@ -48,7 +49,7 @@ def signals(kb: Assistant, items: list[dict]) -> list[dict]:
 def outcomes(rows: list[dict], t: Thresholds) -> dict[str, Counter]:
     out: dict[str, Counter] = {}
     for r in rows:
-        o = decide(r["evidence"], r["share"], r["best"], r["typed_ok"], t)
+        o = decide(r["evidence"], r["share"], r["best"], r["typed_ok"], t, r["stray"])
         out.setdefault(r["kind"], Counter())[o.value] += 1
     return out
 

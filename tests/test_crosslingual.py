@@ -124,3 +124,24 @@ def test_every_office_term_line_is_a_cc_cedict_entry():
     for line in lines:
         head, simplified, rest = line.split(" ", 2)
         assert head == simplified and rest.startswith("[-] /") and rest.endswith("/"), line
+
+
+def test_a_phrase_the_knowledge_base_never_uses_is_not_translated_word_by_word():
+    # "World War II" is 二战 / 第二次世界大战: a knowledge base without them does not hold it, even though
+    # 世界 and 战争 occur in it separately; a phrase it does use is still translated ("party committee").
+    d = Dictionary.bundled()
+    vocabulary = {"世界", "战争", "结束", "党委"}
+    found = {
+        c.word: c.translations
+        for c in d.concepts("When did World War II end?", known=lambda zh: zh in vocabulary, frequency=lambda zh: 0.1)
+    }
+    assert found["world war"] == ()
+    assert "world" not in found and "war" not in found
+    assert found["end"] == ("结束",)
+    kept = {
+        c.word: c.translations
+        for c in d.concepts(
+            "world affairs and party committee", known=lambda zh: zh in vocabulary, frequency=lambda zh: 0.1
+        )
+    }
+    assert kept["party committee"] == ("党委",) and kept["world"] == ("世界",)

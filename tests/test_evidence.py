@@ -152,6 +152,24 @@ def test_a_question_made_of_words_the_documents_never_use_is_refused():
     assert j.outcome is Outcome.REFUSE
 
 
+def test_a_question_about_something_the_documents_never_name_sharing_one_word_with_them_is_refused():
+    # "How do I renew my passport?": 更新 (renew) occurs in the documents, 护照 (passport) nowhere. Coverage and
+    # similarity alone sit near an answerable question's; one shared word next to a foreign name does not make
+    # the question about the documents.
+    renew, passport = Concept("renew", ("更新",), 3.5), Concept("passport", (), UNSEEN)
+    q = Query("How do I renew my passport?", "en", ["更新"], [renew, passport])
+    p = passage("及时更新涉密人员管理数据库，实现动态管理。", dense=0.95)
+    loose = Thresholds(evidence_floor=0.1, unseen_share=0.9, unseen_penalty=0.0, sentence_floor=0.0)
+    assert judge(q, [p], UNSEEN, loose).outcome is Outcome.REFUSE
+    # Two words of the documents around the foreign one: the question may well be about them.
+    update = Concept("database", ("数据库",), 3.0)
+    q2 = Query("How do I renew the database for my passport?", "en", ["更新", "数据库"], [renew, update, passport])
+    assert judge(q2, [p], UNSEEN, loose).outcome is not Outcome.REFUSE
+    # A question all of whose words the documents use is never refused by this rule ("什么是双报到？").
+    q3 = query("什么是双报到？", "双报到")
+    assert judge(q3, [passage("认真落实在职党员“双报到”要求。")], UNSEEN, loose).outcome is Outcome.ANSWER
+
+
 @pytest.mark.parametrize(
     "sentence, heading",
     [

@@ -283,6 +283,7 @@ class Judgement:
     missing: list[str] = field(default_factory=list)  # what the documents do not state (words for people)
     absent: list[str] = field(default_factory=list)  # the question's content words no top passage uses
     no_subject: bool = False  # the question names nothing to look for ("这个呢？" with no conversation before it)
+    stray: bool = False  # names something the documents never use and shares at most one word with them
 
 
 def unseen_share(concepts: list[Concept], unseen_idf: float) -> float:
@@ -294,9 +295,18 @@ def unseen_share(concepts: list[Concept], unseen_idf: float) -> float:
     return gone / total
 
 
-def decide(evidence: float, share: float, sentence_coverage: float, typed_ok: bool, thresholds: Thresholds) -> Outcome:
-    """The outcome for the measured signals (see the module docstring)."""
+def decide(
+    evidence: float,
+    share: float,
+    sentence_coverage: float,
+    typed_ok: bool,
+    thresholds: Thresholds,
+    stray: bool = False,
+) -> Outcome:
+    """The outcome for the measured signals (see the module docstring); `stray` is `is_stray`'s verdict."""
     if evidence - thresholds.unseen_penalty * share < thresholds.evidence_floor or share >= thresholds.unseen_share:
+        return Outcome.REFUSE
+    if stray:
         return Outcome.REFUSE
     if sentence_coverage < thresholds.sentence_floor or not typed_ok:
         return Outcome.PARTIAL
@@ -340,13 +350,29 @@ def judge(query: Query, passages: list[Passage], unseen_idf: float, thresholds: 
         if any(a in words for a in c.alternatives) and c.weight < unseen_idf - 1e-6
     ]
     absent = [c.label for c in sorted(concepts, key=lambda c: -c.weight) if not any(a in words for a in c.alternatives)]
-    outcome = decide(evidence.score if passages else 0.0, share, best, typed_ok, thresholds)
+    stray = is_stray(concepts, words, unseen_idf)
+    outcome = decide(evidence.score if passages else 0.0, share, best, typed_ok, thresholds, stray)
     missing: list[str] = []
     if outcome is Outcome.PARTIAL:
         # The asked kind of value when that is what is missing, else the question's words no passage uses.
         missing = [MISSING_WORDS[query.language][kind]] if not typed_ok else absent[:2]
     subject = list(dict.fromkeys(_widened(w, query.text, words) for w in _outermost(subject)[:2]))
-    return Judgement(outcome, evidence, kind, share, best, typed_ok, subject, missing, absent)
+    return Judgement(outcome, evidence, kind, share, best, typed_ok, subject, missing, absent, stray=stray)
+
+
+def is_stray(concepts: list[Concept], passages_text: str, unseen_idf: float) -> bool:
+    """True when the question names something the knowledge base never uses and shares at most one word with
+    the passages: "How do I renew my passport?" (更新 found, 护照 nowhere), "唐朝是哪一年建立的？".
+
+    Chosen on the calibration questions of bench/answerability.jsonl and the development set, where no
+    answerable or near-domain question has this shape and every far-off one that slipped past the evidence
+    floor did. A word unknown to the dictionary too (a name, a typo) does not count as foreign: it may be a gap.
+    """
+    found = [c.label for c in concepts if any(a in passages_text for a in c.alternatives)]
+    foreign = [
+        c for c in concepts if c.weight >= unseen_idf - 1e-6 and not any(a in passages_text for a in c.alternatives)
+    ]
+    return bool(foreign) and len(_outermost(found)) <= 1
 
 
 def _widened(word: str, question: str, text: str, longest: int = 10) -> str:

@@ -236,7 +236,7 @@ class Dictionary:
         """
         index = self.index
         usable = usable or (lambda zh: True)
-        spans = self._spans(english_words(text), index, known, frequency, usable, compounds)
+        spans = self._spans(english_words(text), index, known, frequency, usable, compounds, together, _names(text))
         out: list[Concept] = []
         for n, span in enumerate(spans):
             others = [[zh for zh in s.candidates] for i, s in enumerate(spans) if i != n and s.candidates]
@@ -253,6 +253,8 @@ class Dictionary:
         frequency: Callable[[str], float],
         usable: Callable[[str], bool],
         compounds: Compounds | None = None,
+        together: Together | None = None,
+        names: frozenset[str] = frozenset(),
     ) -> list[_Span]:
         """The question cut into dictionary phrases (longest first) and words, each with its candidates."""
         spans: list[_Span] = []
@@ -262,14 +264,20 @@ class Dictionary:
                 if i + n > len(words):
                     continue
                 phrase = " ".join(words[i : i + n])
-                hits = {
-                    zh: w
-                    for zh, w in self._phrases.get(phrase, {}).items()
-                    if w >= PHRASE_COVER and len(zh) > 1 and known(zh) and usable(zh)
-                }
+                whole = {zh: w for zh, w in self._phrases.get(phrase, {}).items() if w >= PHRASE_COVER and len(zh) > 1}
+                hits = {zh: w for zh, w in whole.items() if known(zh) and usable(zh)}
                 if not hits and compounds:
                     hits = _compound_hits(words[i : i + n], compounds, known, usable)
-                if hits:  # "party committee" -> 党委, "written comment" -> 批示: a phrase beats its words
+                # A name the dictionary knows whole ("World War II" -> 二战) and the knowledge base never uses
+                # stays one foreign concept: its words alone (世界, 大战) would match passages about something
+                # else. Only capitalised names: "key post" or "hold meeting" are said in other words there.
+                foreign = (
+                    all(w in names for w in words[i : i + n])
+                    and any(w >= 1.0 for w in whole.values())
+                    and not any(known(zh) or _composed(zh, known, together) for zh in whole)
+                )
+                if hits or foreign:
+                    # "party committee" -> 党委, "written comment" -> 批示: a phrase beats its words.
                     spans.append(_Span(phrase, hits, True))
                     i += n
                     break
@@ -279,6 +287,24 @@ class Dictionary:
                     spans.append(span)
                 i += 1
         return spans
+
+
+def _names(text: str) -> frozenset[str]:
+    """The words of `text` written capitalised inside a sentence (World, War in "When did World War II end?")."""
+    return frozenset(stem(m.group(1).lower()) for m in re.finditer(r"(?<![.?!:\n]\s)(?<!^)\b([A-Z][a-z]+)\b", text))
+
+
+def _composed(word: str, known: Callable[[str], bool], together: Together | None) -> bool:
+    """True when `word` is made of words of the knowledge base that share a passage there (领导批示 = 领导 +
+    批示, the knowledge base's tokens for it); 世界大战 is not, though 世界 and 大战 each occur somewhere."""
+    parts: dict[int, list[str]] = {0: []}  # end position -> the words that reach it
+    for end in range(2, len(word) + 1):
+        for start in list(parts):
+            piece = word[start:end]
+            if end - start >= 2 and end not in parts and known(piece):
+                if together is None or not parts[start] or together(parts[start][-1], piece):
+                    parts[end] = [*parts[start], piece]
+    return len(parts.get(len(word), [])) >= 2
 
 
 def _split(word: str, senses: dict[str, set[str]]) -> list[str] | None:
