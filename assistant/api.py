@@ -21,7 +21,8 @@ from assistant.results import Answer, IngestReport, Passage
 from assistant.retrieval.crosslingual import Dictionary
 from assistant.retrieval.decompose import interleave, subquestions
 from assistant.retrieval.filters import Filters, allowed_documents, nothing_matched
-from assistant.retrieval.followup import previous_questions, rewrite_followup, rewrite_with_model
+from assistant.retrieval.followup import rewrite_followup
+from assistant.retrieval.followup_model import previous_questions, rewrite_with_model
 from assistant.retrieval.hybrid import Retriever
 from assistant.retrieval.query import Query, analyse
 from assistant.settings import Settings

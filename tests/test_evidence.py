@@ -202,6 +202,18 @@ def test_a_heading_is_never_an_answer_line():
         (["市政府办公室党总支创建了什么党建品牌？"], "有哪些成效？", True),
         (["市委办公厅怎样开展主题党日？"], "他们还做了哪些工作？", True),
         (["How do offices handle confidentiality?"], "How often do they hold those sessions?", True),
+        # A question that drops its subject continues the last one: a counting adverb or a bare past verb first.
+        (["市政府办公室在疫情期间做了什么？"], "一共派出了多少人？", True),
+        (["市委办公厅开展了哪些志愿服务？"], "具体开展了哪些志愿服务活动？", True),
+        (["省委办公厅怎样开展保密教育？"], "为什么要编成顺口溜的形式？", True),
+        (["省委办公厅怎样开展保密教育？"], "这方面建立了哪些具体制度？", True),
+        # ... but not when it names who acts, or is about something else altogether.
+        (["市政府办公室在疫情期间做了什么？"], "都江堰在哪个城市？", False),
+        (["市政府办公室在疫情期间做了什么？"], "为了做好值班，市委办公室建立了什么制度？", False),
+        (["市政府办公室在疫情期间做了什么？"], "为什么在高原上水的沸点会降低？", False),
+        # A discourse opener is not a pointer back: "that" in "That reminds me" names no earlier topic.
+        (["How do offices run the 双报到 system?"], "That reminds me, how long should I boil frozen dumplings?", False),
+        (["How do offices run the 双报到 system?"], "By the way, when was it set up?", True),
     ],
 )
 def test_a_question_is_rewritten_only_when_it_needs_its_history(history, question, follows):

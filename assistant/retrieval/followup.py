@@ -83,6 +83,7 @@ _ZH_PRONOUN = (
     "这项",
     "这种",
     "这一",
+    "这方面",
     "该",
     "上述",
     "此",
@@ -91,6 +92,15 @@ _ZH_PRONOUN = (
 )
 # "这个周末", "这几年": a demonstrative that points at a time, not at what was discussed.
 _ZH_TIME_AFTER_PRONOUN = ("周末", "星期", "礼拜", "月", "年", "几年", "几天", "时候", "阵子", "学期")
+# A question that opens with one of these, or with a bare verb in the past ("派出了…"), has dropped its subject:
+# "一共派出了多少人？", "具体开展了哪些活动？", "为什么要编成顺口溜？" are about whoever was just discussed.
+# (One-character adverbs such as 都 are left out: 都江堰 begins with one; "都去了…" is a bare past verb anyway.)
+_ZH_CONTINUING = ("一共", "总共", "共计", "具体", "后来", "当时", "最后", "之后", "然后", "为什么要", "为何要")
+_ZH_VERB_PAST = re.compile(r"^(?!为了|除了|到了)[\u4e00-\u9fff]{1,2}了")
+# Who acts in office questions: with one of these named, the question has a subject of its own.
+_ZH_ACTOR = re.compile(
+    r"办公厅|办公室|党总支|党支部|党组|机关|部门|单位|[省市县区]委|政府|政研室|[处科局厅]|联盟|工作队|我|你"
+)
 _ZH_SWAP_LEAD = ("那么", "那", "还有", "另外", "此外", "至于", "关于", "以及", "再说说", "说说")
 _ZH_SWAP_TAIL = ("又是怎样的", "是怎样的", "又如何", "情况如何", "怎么样", "如何", "怎样", "方面", "的情况", "呢", "吗")
 # Questions that only make sense about what was just discussed.
@@ -213,6 +223,11 @@ _EN_FRAME = {
     "requirements",
 }
 _EN_SWAP = re.compile(r"^\s*(?:and\s+)?(?:what|how)\s+about\s+(.*)$|^\s*and\s+(.*)$|^\s*what\s+of\s+(.*)$", re.I)
+# Discourse openers: "that" in "that reminds me" or "by the way" refers to no earlier topic.
+_EN_OPENER = re.compile(
+    r"^\s*(?:(?:that|this|which) reminds me|by the way|btw|anyway|oh|ok(?:ay)?|well|also|one more thing)\b[\s,.:;!-]*",
+    re.I,
+)
 _EN_PRONOUN_WORD = re.compile(r"\b(it|its|they|their|them|this|these|those|he|she|his|her|him)\b", re.I)
 _EN_PRONOUN = re.compile(r"^\s*(?:and\s+)?(it|its|it's|they|their|them|this|that|these|those)\b", re.I)
 
@@ -260,6 +275,12 @@ def _cut_frame(run: str) -> list[tuple[str, bool]]:
         if at >= 0:
             return _cut_frame(run[:at]) + [(word, True)] + _cut_frame(run[at + len(word) :])
     return [(run, False)] if run else []
+
+
+def _dropped_subject(body: str) -> bool:
+    """True for a Chinese question without a subject of its own that continues the last one ("一共派出了多少人")."""
+    opens = body.startswith(_ZH_CONTINUING) or bool(_ZH_VERB_PAST.match(body))
+    return opens and not _ZH_ACTOR.search(body) and not _QUOTED.search(body)
 
 
 def _swap_topic_zh(question: str) -> str | None:
@@ -312,13 +333,14 @@ def rewrite_followup(question: str, history_questions: Sequence[str]) -> str:
     new_topic: str | None = None
     refers_back = False
     if english:
-        m = _EN_SWAP.match(question)
-        words = re.findall(r"[A-Za-z']+", question)
+        asked = _EN_OPENER.sub("", question)  # "That reminds me, how long…": the opener points at nothing
+        m = _EN_SWAP.match(asked)
+        words = re.findall(r"[A-Za-z']+", asked)
         if m:
             new_topic = _PUNCT.sub(" ", next(g for g in m.groups() if g is not None)).strip()
             if _EN_PRONOUN.match(new_topic) or not new_topic:
                 refers_back, new_topic = True, None
-        elif _EN_PRONOUN.match(question) or len(words) <= 2 or (len(words) <= 8 and _EN_PRONOUN_WORD.search(question)):
+        elif _EN_PRONOUN.match(asked) or len(words) <= 2 or (len(words) <= 8 and _EN_PRONOUN_WORD.search(asked)):
             refers_back = True
     else:
         body = _PUNCT.sub("", question)
@@ -339,6 +361,8 @@ def rewrite_followup(question: str, history_questions: Sequence[str]) -> str:
                     content = content.replace(word, "")
                 if len(content) <= 2:  # "具体怎么做的？", "有哪些成效？": nothing of its own to search
                     refers_back = True
+                elif _dropped_subject(body):
+                    refers_back = True
 
     if new_topic and not any(not is_frame for _, is_frame in _split_terms(new_topic)):
         # "此外还有哪些措施？", "and why?": no new topic named, so it is about the previous one.
@@ -350,63 +374,3 @@ def rewrite_followup(question: str, history_questions: Sequence[str]) -> str:
         carried = [t for t in (topic or [t for t, _ in terms]) if t not in question]
         return " ".join([*carried, question]).strip()
     return question
-
-
-def previous_questions(history: Sequence | None) -> list[str]:
-    """The user's earlier questions from a history in any of the accepted shapes, oldest first.
-
-    Accepted: a list of questions (str); of (question, answer) pairs; or of chat messages
-    {"role": "user"|"assistant", "content": ...} (the assistant's turns are skipped).
-    """
-    out: list[str] = []
-    for turn in history or []:
-        if isinstance(turn, str):
-            text = turn
-        elif isinstance(turn, dict):
-            if turn.get("role", "user") != "user":
-                continue
-            text = turn.get("content") or turn.get("question") or ""
-        elif isinstance(turn, (list, tuple)) and turn:
-            text = turn[0]
-        else:
-            text = ""
-        if isinstance(text, str) and text.strip():
-            out.append(text.strip())
-    return out
-
-
-_LABEL = re.compile(r"^\s*(?:改写后的问题|改写|独立问题|问题|追问)\s*[:：]\s*")
-_BIGRAM_TEXT = re.compile(r"[\u3400-\u9fff\uf900-\ufaffA-Za-z0-9]")
-
-
-def _bigram_set(text: str) -> set[str]:
-    chars = _BIGRAM_TEXT.findall(text.lower())
-    return {a + b for a, b in zip(chars, chars[1:])}
-
-
-def rewrite_with_model(chat, question: str, history_questions: Sequence[str], *, max_tokens: int = 64) -> str:
-    """A follow-up rewritten by the chat model (prompt `rewrite`), checked; the rule-based rewrite otherwise.
-
-    The model's rewrite is used only when it reads as one question built from the conversation's
-    own words (a small model sometimes answers instead of rewriting, or drifts off topic).
-    """
-    from assistant.answering.prompts import render  # the extractive mode never renders prompts
-
-    question = question.strip()
-    history = [h for h in history_questions if h and h.strip()][-3:]
-    if not question or not history:
-        return question
-    fallback = rewrite_followup(question, history)
-    messages = render("rewrite", history="\n".join(f"用户：{h}" for h in history), question=question)
-    reply = chat.complete(messages, max_tokens=max_tokens)
-    lines = [line for line in reply.strip().splitlines() if line.strip()]
-    candidate = _LABEL.sub("", lines[0]).strip().strip("“”\"'「」") if lines else ""
-    context = _bigram_set(question + " " + " ".join(history))
-    words = _bigram_set(candidate)
-    plausible = (
-        2 <= len(candidate) <= max(60, 2 * len(question) + 20)
-        and words
-        and len(words & context) / len(words) >= 0.6  # made of the conversation's words
-        and len(_bigram_set(question) & words) >= min(1, len(_bigram_set(question)))  # keeps the new question's content
-    )
-    return candidate if plausible else fallback
