@@ -14,8 +14,9 @@ from pathlib import Path
 import numpy as np
 
 from assistant.errors import AssistantError
+from assistant.kb.bm25 import BM25Index
 from assistant.kb.consistency import WriterLock, documents_from_store, remove_stray_vectors, uncovered_text
-from assistant.kb.keyword import BM25Index, Tokenizer, quoted_terms
+from assistant.kb.keyword import Tokenizer, quoted_terms
 from assistant.kb.memory import release_free_memory
 from assistant.kb.registry import Registry, SourceRecord
 from assistant.kb.vectors import VectorRecord, VectorStore
