@@ -51,6 +51,7 @@ class BM25Index:
         self._df = np.zeros(0, dtype=np.int64)  # live chunks holding each term
         self._total = 0  # tokens in the live chunks
         self._print = Fingerprint()
+        self._norm: np.ndarray | None = None  # see _row_norm
 
     # -- building and updating ----------------------------------------------------------------
     def build(self, items: TokenSource) -> None:
@@ -127,6 +128,7 @@ class BM25Index:
         for seg in segments:
             np.add.at(df, seg.cols, seg.column_counts())
         self.segments = tuple(segments)
+        self._norm = None
         self._ids, self._lengths, self._vocab, self._df = list(ids), lengths, vocab, df
         self._alive = np.ones(len(ids), dtype=bool)
         self.rows = {cid: i for i, cid in enumerate(ids)}
@@ -186,20 +188,32 @@ class BM25Index:
         present = [(t, self._vocab[t]) for t in dict.fromkeys(tokens) if self.knows(t)]
         if not present:
             return out
-        k1, b = np.float32(self.k1), np.float32(self.b)
-        avgdl = np.float32(self._total / len(self.rows))
+        k1 = np.float32(self.k1)
+        norm = self._row_norm()
+        all_rows, all_weights = [], []
         for token, col in present:
-            idf = self._idf(int(self._df[col]))
-            scale = np.float32(weights.get(token, 1.0) if weights else 1.0)
+            factor = self._idf(int(self._df[col])) * (k1 + 1) * np.float32(weights.get(token, 1.0) if weights else 1.0)
             for seg in self.segments:
                 rows, counts = seg.postings(col)
-                if len(rows):
-                    tf = counts.astype(np.float32)
-                    norm = k1 * (1 - b + b * self._lengths[rows].astype(np.float32) / max(avgdl, np.float32(1e-6)))
-                    out[rows] += scale * (idf * tf * (k1 + 1) / (tf + norm))  # rows are distinct within a term
+                if len(rows):  # the uint16 counts turn float32 in the arithmetic
+                    all_rows.append(rows)
+                    all_weights.append(factor * counts / (counts + norm[rows]))
+        if not all_rows:
+            return out
+        # one scatter of every posting's weight (a pass in C) instead of one fancy-indexed add per term
+        out = np.bincount(np.concatenate(all_rows), np.concatenate(all_weights), len(self._ids)).astype(np.float32)
         if len(self.rows) < len(self._ids):
             out[~self._alive] = 0.0  # a deleted chunk's postings stay in its segment until merged
         return out
+
+    def _row_norm(self) -> np.ndarray:
+        """k1 · (1 − b + b · length / average length) of every row: BM25's length normalisation."""
+        norm = self._norm
+        if norm is None:  # computed on the first search of this snapshot (two threads may both do it: harmless)
+            k1, b = np.float32(self.k1), np.float32(self.b)
+            avgdl = max(np.float32(self._total / max(1, len(self.rows))), np.float32(1e-6))
+            norm = self._norm = k1 * (1 - b + b * self._lengths.astype(np.float32) / avgdl)
+        return norm
 
     def score_of(self, scores: np.ndarray, chunk_id: str) -> float:
         row = self.rows.get(chunk_id)
@@ -249,6 +263,7 @@ class BM25Index:
             self.rows = {cid: i for i, cid in enumerate(ids) if alive[i]}
             self._total = int(self._lengths[alive].sum())
             self._print = Fingerprint.of(self.rows)
+            self._norm = None
             for seg in segments:  # the holes' postings, not yet merged away, do not count
                 dead = np.flatnonzero(~alive[seg.rows.astype(np.int64) + seg.row0])
                 self._df -= np.bincount(seg.cols_at(dead), minlength=len(vocab))
