@@ -184,3 +184,19 @@ def test_searches_running_while_files_come_and_go_see_a_whole_index(tmp_path):
     assert errors == []
     assert_in_step(ix)
     assert np.isfinite(ix.bm25.scores(["党员"])).all()
+
+
+def test_tokens_recut_with_new_terms_but_not_yet_indexed_are_noticed_at_the_next_opening(tmp_path, builds):
+    # New domain terms re-cut every chunk's tokens and keep every chunk id: the ids alone cannot tell.
+    docs = write_docs(tmp_path / "docs", {"a.txt": FILES["a.txt"]})
+    store = MemoryStore()
+    ix = indexer(tmp_path / "home", store, server=False)
+    ix.ingest([docs])
+    # what a crash leaves after the registry's tokens were re-cut and before the index was saved
+    ix.registry.set_meta("terms", (ix.registry.get_meta("terms") or "") + "\n组织生活会")
+    ix.registry.set_tokens({cid: [*tokens, "组织生活会"] for cid, tokens in ix.registry.iter_tokens()})
+    ix.registry.close()
+    opened = len(builds)
+    again = indexer(tmp_path / "home", store, server=False)
+    assert len(builds) == opened + 1 and again.bm25.knows("组织生活会")
+    assert_in_step(again)

@@ -52,6 +52,7 @@ class BM25Index:
         self._total = 0  # tokens in the live chunks
         self._print = Fingerprint()
         self._norm: np.ndarray | None = None  # see _row_norm
+        self.tag = ""  # the owner's word on how the tokens were made, saved with the index (see KeywordCache)
 
     # -- building and updating ----------------------------------------------------------------
     def build(self, items: TokenSource) -> None:
@@ -76,6 +77,7 @@ class BM25Index:
             RuntimeError: `added` changed between its two reads (see `build_segment`).
         """
         new = BM25Index(self.folder, self.k1, self.b)
+        new.tag = self.tag
         vocab = dict(self._vocab)
         segment = build_segment(added, vocab, len(self._ids))
         gone = [self.rows[c] for c in dict.fromkeys([*removed, *segment.ids]) if c in self.rows]
@@ -241,7 +243,7 @@ class BM25Index:
     # -- persistence ----------------------------------------------------------------------------
     def save(self) -> None:
         """Write the segments not on disk yet, then the list of segments and holes (atomically)."""
-        segment_files.save(self.folder, self.segments, self._alive, {"k1": self.k1, "b": self.b})
+        segment_files.save(self.folder, self.segments, self._alive, {"k1": self.k1, "b": self.b, "tag": self.tag})
 
     def load(self) -> bool:
         """Read a saved index; False when there is none or it cannot be read (then rebuild)."""
@@ -249,6 +251,7 @@ class BM25Index:
         if saved is None or saved.meta.get("k1") != self.k1 or saved.meta.get("b") != self.b:
             return False
         segments, alive = saved.segments, saved.alive
+        self.tag = str(saved.meta.get("tag", ""))
         ids = [cid for seg in segments for cid in seg.ids]
         vocab: dict[str, int] = {}
         for seg in segments:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -19,6 +20,9 @@ class KeywordCache:
     and checks the result against the registry's fingerprint of its complete chunks (kept up to
     date by every registry write, so the check is one read). Any mismatch — a crash between a
     registry write and the index's save, another process's write — leads to a full rebuild.
+    The index also carries the dictionary its tokens were cut with (`_dictionary`): new domain
+    terms re-cut every chunk without changing a chunk id, and a crash after the registry's tokens
+    were re-cut but before the index was rebuilt must not leave the old tokens in use.
     """
 
     def __init__(self, folder: Path, registry: Registry):
@@ -40,17 +44,21 @@ class KeywordCache:
         removed, sources = self._removed, self._sources
         self._removed, self._sources = set(), set()
         expected = self.registry.chunk_signature()
-        if not removed and not sources and self.index.signature == expected:
+        if not removed and not sources and self.index.signature == expected and self.index.tag == self._dictionary():
             return
         try:
             fresh = self.index.updated(removed, lambda: self.registry.iter_tokens(sources=sources))
         except RuntimeError:  # the registry changed between the two reads: another process writes
             fresh = None
-        if fresh is None or fresh.signature != expected:
+        if fresh is None or fresh.signature != expected or fresh.tag != self._dictionary():
             self.refresh(force=True)
             return
         fresh.save()
         self.index = fresh  # one assignment: concurrent searches see the old or the new index whole
+
+    def _dictionary(self) -> str:
+        """A short hash of the domain terms the registry's tokens were cut with."""
+        return hashlib.sha1((self.registry.get_meta("terms") or "").encode()).hexdigest()[:12]
 
     def refresh(self, force: bool = False) -> None:
         """Load the saved index, or rebuild it from the registry's tokens when it is stale (or `force`).
@@ -61,7 +69,8 @@ class KeywordCache:
         self._removed, self._sources = set(), set()
         signature = self.registry.chunk_signature(verify=True)
         fresh = BM25Index(self.index.folder)
-        if not force and fresh.load() and fresh.signature == signature:
+        dictionary = self._dictionary()
+        if not force and fresh.load() and fresh.signature == signature and fresh.tag == dictionary:
             self.index = fresh
             return
         release_free_memory()  # the batch's temporaries: the build's arrays must not come on top of them
@@ -73,6 +82,7 @@ class KeywordCache:
                 continue
         else:  # it keeps writing: index one snapshot, held in memory while building
             fresh.build(list(self.registry.iter_tokens()))
+        fresh.tag = dictionary
         fresh.save()
         self.index = fresh
         release_free_memory()  # the build's temporaries and the old index
