@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 
 import numpy as np
@@ -143,6 +144,15 @@ def test_the_registry_keeps_its_fingerprint_through_every_kind_of_write(tmp_path
     same()
     registry.delete_source("s2.txt")
     same()
+    # checking takes no write lock when the fingerprint is right: a knowledge base opens while another
+    # process is in the middle of a write
+    other = sqlite3.connect(tmp_path / "registry.sqlite", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        same()
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
     registry.clear()
     same()
     assert registry.chunk_signature() == BM25Index.signature_of([])

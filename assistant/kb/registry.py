@@ -275,21 +275,26 @@ class Registry:
         """The fingerprint of the ids of every chunk of every complete document (what BM25 must hold).
 
         Every write keeps it up to date in its own transaction, so reading it is one row; `verify`
-        computes it afresh from the chunks (a read of every id: at opening, after a failure) and
-        stores that, repairing a registry written before it was kept.
+        computes it from every chunk id (at opening, after a failure) and repairs the stored one.
         """
         with self._lock:
             stored = Fingerprint.parse(self.get_meta(_PRINT))
             if stored is not None and not verify:
                 return str(stored)
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                actual = Fingerprint.of(self.complete_chunk_ids())
-                self._set_print(actual)
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+            # A read transaction first (one snapshot for both reads): opening takes no write lock when all is well.
+            for begin in ("BEGIN", "BEGIN IMMEDIATE"):
+                self._db.execute(begin)
+                try:
+                    actual = Fingerprint.of(self.complete_chunk_ids())
+                    right = Fingerprint.parse(self.get_meta(_PRINT)) == actual
+                    if not right and begin == "BEGIN IMMEDIATE":
+                        self._set_print(actual)
+                    self._db.execute("COMMIT")
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+                if right:
+                    break
         return str(actual)
 
     def _shift_print(self, added: list[str] | None = None, removed: list[str] | None = None) -> None:
