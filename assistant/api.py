@@ -86,7 +86,7 @@ class Assistant:
 
     @property
     def bm25(self) -> BM25Index:
-        """The keyword index as it stands (replaced whole when rebuilt)."""
+        """The keyword index as it stands: a snapshot, replaced whole when an ingestion or deletion ends."""
         return self.index.bm25
 
     @property
