@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, Any
 from assistant.answering.evidence import Thresholds
 from assistant.answering.extractive import ExtractiveAnswerer
 from assistant.errors import ModelError, QuestionError, SettingsError
+from assistant.kb.bm25 import BM25Index
 from assistant.kb.indexer import Indexer, Progress
-from assistant.kb.keyword import BM25Index, Tokenizer
+from assistant.kb.keyword import Tokenizer
 from assistant.kb.registry import DocumentRecord, Registry
 from assistant.kb.vectors import open_store
 from assistant.models.chat import LANGCHAIN_MODE, BackendError, ChatModel, check_mode, open_chat_model
@@ -86,7 +87,7 @@ class Assistant:
 
     @property
     def bm25(self) -> BM25Index:
-        """The keyword index as it stands (replaced whole when rebuilt)."""
+        """The keyword index as it stands: a snapshot, replaced whole when an ingestion or deletion ends."""
         return self.index.bm25
 
     @property

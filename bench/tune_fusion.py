@@ -22,7 +22,7 @@ def all_vectors(kb: Assistant) -> tuple[list[str], np.ndarray]:
 
 def signals(kb: Assistant, questions: list[str]):
     ids, vectors = all_vectors(kb)
-    row = {cid: i for i, cid in enumerate(kb.bm25.ids)}
+    row = kb.bm25.rows
     order = np.asarray([row[c] for c in ids])
     q = kb.embedder.encode_queries(questions)
     dense = q @ vectors.T

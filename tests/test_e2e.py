@@ -26,7 +26,7 @@ def test_sample_corpus_is_ingested_as_ten_documents(corpus_kb):
     titles = {d.title for d in docs}
     assert "唯实唯先当好排头兵" in titles
     assert not any(t.endswith(".txt") or "_" in t for t in titles)  # readable, not file names
-    assert sum(d.n_chunks for d in docs) == len(corpus_kb.store.chunk_ids()) == corpus_kb.bm25.matrix.shape[0]
+    assert sum(d.n_chunks for d in docs) == len(corpus_kb.store.chunk_ids()) == len(corpus_kb.bm25)
 
 
 @pytest.mark.parametrize("question", [SHUANG, SHUANG_EN])
@@ -158,7 +158,7 @@ def test_changed_file_replaces_exactly_its_chunks_and_survives_reopening(tmp_pat
     report = kb.ingest([folder])
     assert [s.rsplit("/", 1)[-1] for s in report.updated] == ["a.txt"]
     assert set(kb.registry.chunk_ids_of_source(str((folder / "b.txt").resolve()))) == b_chunks
-    assert len(kb.store.chunk_ids()) == len(b_chunks) + 1 == kb.bm25.matrix.shape[0]
+    assert len(kb.store.chunk_ids()) == len(b_chunks) + 1 == len(kb.bm25)
     kb.close()
     # reopen from disk: vectors, keyword index and registry agree and answer
     again = Assistant(settings, embedder=e5_embedder)

@@ -170,7 +170,7 @@ def snapshot(kb: Assistant) -> dict:
         "vectors": kb.store.count(),
         "documents": [(d.doc_id, d.source, d.title, d.n_chunks, d.complete) for d in kb.documents()],
         "texts": {d.doc_id: kb.document_text(d.doc_id) for d in kb.documents()},
-        "bm25_rows": kb.bm25.matrix.shape[0],
+        "bm25_rows": len(kb.bm25),
         "answer": (answer.refused, answer.text, [(c.n, c.doc_id, c.start, c.end, c.quote) for c in answer.citations]),
     }
 
@@ -238,7 +238,7 @@ def test_an_index_that_existed_keeps_its_documents_when_good_files_join_it(hosti
         assert doc in after["documents"]
         assert after["texts"][doc[0]] == before["texts"][doc[0]]
     kb = hostile.kb
-    assert len(kb.store.chunk_ids()) == kb.bm25.matrix.shape[0] == sum(d.n_chunks for d in kb.documents())
+    assert len(kb.store.chunk_ids()) == len(kb.bm25) == sum(d.n_chunks for d in kb.documents())
     assert kb.incomplete() == []
 
 

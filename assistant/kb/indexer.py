@@ -11,25 +11,24 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-import numpy as np
-
 from assistant.errors import AssistantError
-from assistant.kb.consistency import WriterLock, documents_from_store, remove_stray_vectors, uncovered_text
-from assistant.kb.keyword import BM25Index, Tokenizer, quoted_terms
-from assistant.kb.memory import release_free_memory
+from assistant.kb.bm25 import BM25Index
+from assistant.kb.chunk_vectors import vector_records
+from assistant.kb.consistency import WriterLock, documents_from_store, remove_stray_vectors
+from assistant.kb.keyword import Tokenizer, quoted_terms
+from assistant.kb.keyword_cache import KeywordCache
 from assistant.kb.registry import Registry, SourceRecord
 from assistant.kb.vectors import VectorRecord, VectorStore
 from assistant.models.embeddings import Embedder
 from assistant.results import IngestReport
 from assistant.settings import Settings
 from assistant.text import sha256_file
-from ingest.chunking import Chunk, chunk_document, sentence_windows
+from ingest.chunking import Chunk, chunk_document
 from ingest.clean import clean_text
 from ingest.documents import Document, prepare_documents
 from ingest.loaders import SCANNABLE_SUFFIXES, LoadError, OcrOptions, check_file, discover, load, preconverted
 from ingest.loaders.ocr import PageProgress
 
-_NO_VECTOR = np.zeros(0, dtype=np.float32)
 # Bump when cleaning or chunking changes what a file becomes: files are then re-ingested.
 PIPELINE_VERSION = 1
 
@@ -60,8 +59,8 @@ def keyword_text(section: str, text: str) -> str:
 class Indexer:
     """The write side of one knowledge base: registry (SQLite), vectors (Chroma) and the BM25 cache.
 
-    The registry is the authority on what is indexed; the BM25 index is derived from its tokens and
-    rebuilt when stale. In server mode the Chroma server is the authority shared by app instances,
+    The registry is the authority on what is indexed; the BM25 index is derived from its tokens,
+    updated with each batch's own chunks when it ends and rebuilt when stale (see `KeywordCache`). In server mode the Chroma server is the authority shared by app instances,
     and the registry is rebuilt from it when another instance wrote (see `sync_if_stale`).
     """
 
@@ -72,7 +71,7 @@ class Indexer:
         self.embedder = embedder
         terms = (registry.get_meta("terms") or "").split("\n")
         self.tokenizer = Tokenizer(t for t in terms if t)
-        self.bm25 = BM25Index(settings.kb_dir / "bm25")
+        self.keyword = KeywordCache(settings.kb_dir / "bm25", registry)
         self.lock = WriterLock(settings.kb_dir / "write.lock")
         self.sync_if_stale()  # server mode: catch up with other app instances first
         if registry.get_meta("dirty") == "1":
@@ -92,25 +91,14 @@ class Indexer:
         return self.pipeline_tag + (ocr if path.suffix.lower() in SCANNABLE_SUFFIXES else "")
 
     # -- the keyword index ------------------------------------------------------------------
+    @property
+    def bm25(self) -> BM25Index:
+        """The keyword index as it stands: a snapshot, replaced whole when a batch ends."""
+        return self.keyword.index
+
     def refresh_keyword_index(self, force: bool = False) -> None:
         """Load the saved BM25 index, or rebuild it from the registry's tokens when it is stale."""
-        signature = BM25Index.signature_of(self.registry.complete_chunk_ids())
-        fresh = BM25Index(self.bm25.folder)
-        if not force and fresh.load() and fresh.signature == signature:
-            self.bm25 = fresh
-            return
-        release_free_memory()  # the batch's temporaries: the build's arrays must not come on top of them
-        for _ in range(3):
-            try:
-                fresh.build(self.registry.iter_tokens)  # read twice, a page at a time (see BM25Index.build)
-                break
-            except RuntimeError:  # another process wrote between the two reads: read again
-                continue
-        else:  # it keeps writing: index one snapshot, held in memory while building
-            fresh.build(list(self.registry.iter_tokens()))
-        fresh.save()
-        self.bm25 = fresh  # one assignment: concurrent searches see the old or the new index whole
-        release_free_memory()  # the build's temporaries and the old index
+        self.keyword.refresh(force)
 
     def retokenize_all(self) -> None:
         """New domain terms change how text is cut: re-tokenise every chunk so queries and index agree."""
@@ -122,10 +110,11 @@ class Indexer:
             )
 
     def _after_new_terms(self, terms_before: set[str]) -> None:
-        retokenized = self.tokenizer.terms != terms_before
-        if retokenized:
+        if self.tokenizer.terms != terms_before:  # every chunk may be cut differently now
             self.retokenize_all()
-        self.refresh_keyword_index(force=retokenized)
+            self.keyword.refresh(force=True)
+        else:
+            self.keyword.apply()  # only the batch's own chunks
 
     # -- server mode ------------------------------------------------------------------------
     def written(self) -> None:
@@ -235,7 +224,7 @@ class Indexer:
             holders = [s for s in self.registry.sources_with_hash(file_hash) if s != source and Path(s).exists()]
             if holders:
                 if self.registry.documents(source):  # this path used to hold other content
-                    self.store.delete_chunks(self.registry.delete_source(source))
+                    self._drop(source)
                 report.duplicates.append((source, holders[0]))
                 return "duplicate"
             raw = load(path, max_bytes=self.settings.max_file_mb * 1024 * 1024, ocr=ocr)
@@ -294,6 +283,8 @@ class Indexer:
         vectors = self.embedder.encode_passages([r.text for r in records])
         records = [replace(r, vector=v) for r, v in zip(records, vectors)]
         old_ids = set(self.registry.chunk_ids_of_source(source))
+        self.keyword.forget(old_ids)
+        self.keyword.touch(source)
         self.registry.put_source(source, file_hash, docs, chunks, tokens, now, complete=False)
         self.store.add(records)
         stale = sorted(old_ids - {c.chunk_id for c in all_chunks})
@@ -339,49 +330,8 @@ class Indexer:
     def vector_records(
         self, source: str, chunks: list[Chunk], doc_meta: dict[str, dict], texts: dict[str, str] | None = None
     ) -> list[VectorRecord]:
-        """The vectors of each chunk to embed: the whole chunk, plus its sentence windows when it has several.
-
-        Their metadata holds everything another app instance needs to rebuild its registry from
-        the store (see `sync_from_store`). With `texts` (doc id -> cleaned text), each chunk record
-        also carries the text no chunk covers after it (`gap_after`; the first chunk also
-        `gap_before`), so the document is rebuilt from the store exactly, not with guessed line breaks.
-        """
-        gaps: dict[str, dict[str, str]] = {}
-        if texts is not None:
-            by_doc: dict[str, list[Chunk]] = {}
-            for c in chunks:
-                by_doc.setdefault(c.doc_id, []).append(c)
-            for doc_id, doc_chunks in by_doc.items():
-                gaps.update(uncovered_text(texts[doc_id], doc_chunks))
-        records = []
-        for c in chunks:
-            meta = {
-                **doc_meta[c.doc_id],
-                "doc_id": c.doc_id,
-                "source": source,
-                "section": c.section,
-                "index": c.index,
-                "start": c.start,
-                "end": c.end,
-                "page": c.page if c.page is not None else -1,
-            }
-            records.append(
-                VectorRecord(c.chunk_id, c.chunk_id, "chunk", c.text, _NO_VECTOR, {**meta, **gaps.get(c.chunk_id, {})})
-            )
-            windows = sentence_windows(c.text, self.settings.window_chars)
-            if len(windows) > 1:
-                for j, (s, e) in enumerate(windows):
-                    records.append(
-                        VectorRecord(
-                            f"{c.chunk_id}:{j}",
-                            c.chunk_id,
-                            "window",
-                            c.text[s:e],
-                            _NO_VECTOR,
-                            {**meta, "start": c.start + s, "end": c.start + e},
-                        )
-                    )
-        return records
+        """The vectors to embed for these chunks (see `chunk_vectors.vector_records`)."""
+        return vector_records(source, chunks, doc_meta, self.settings.window_chars, texts)
 
     # -- removal ----------------------------------------------------------------------------
     def _prune(self, paths: list[Path], present: set[str]) -> list[str]:
@@ -393,8 +343,14 @@ class Indexer:
             if s not in present and any(s.startswith(folder.rstrip("/") + "/") for folder in folders)
         ]
         for source in gone:
-            self.store.delete_chunks(self.registry.delete_source(source))
+            self._drop(source)
         return gone
+
+    def _drop(self, source: str) -> None:
+        """Forget a source in the registry, the vectors and (when the batch ends) the keyword index."""
+        chunk_ids = self.registry.delete_source(source)
+        self.store.delete_chunks(chunk_ids)
+        self.keyword.forget(chunk_ids)
 
     def delete(self, sources: Iterable[str | Path]) -> list[str]:
         """Remove documents by source path; see `Assistant.delete`."""
@@ -409,8 +365,8 @@ class Indexer:
         with self.lock:
             self.registry.set_meta("dirty", "1")
             for name in wanted:
-                self.store.delete_chunks(self.registry.delete_source(name))
-            self.refresh_keyword_index()
+                self._drop(name)
+            self.keyword.apply()
             self.written()
             self.registry.set_meta("dirty", "0")
         return wanted

@@ -6,10 +6,11 @@ import json
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.kb.fields import METADATA_COLUMNS, metadata_values, migrate_metadata
+from assistant.kb.fingerprint import Fingerprint
+from assistant.kb.records import ChunkRecord, DocumentRecord, SourceRecord, document_record
 from ingest.chunking import Chunk
 from ingest.documents import Document
 
@@ -47,64 +48,11 @@ CREATE TABLE IF NOT EXISTS chunks (
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id, idx);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+_PRINT = "chunk_print"  # meta key: the fingerprint of the complete chunks' ids (see chunk_signature)
 _DOCUMENT_COLUMNS = (
     "doc_id, source, title, collection, format, file_hash, n_chunks, ingested_at, complete, "
     + ", ".join(METADATA_COLUMNS)
 )
-
-
-@dataclass(frozen=True)
-class DocumentRecord:
-    """What the registry knows of one indexed document."""
-
-    doc_id: str
-    source: str
-    title: str
-    collection: str | None
-    format: str
-    file_hash: str
-    n_chunks: int
-    ingested_at: str
-    complete: bool
-    office: str | None = None  # 发文机关
-    doc_number: str | None = None  # 文号
-    date: str | None = None  # 成文日期, YYYY-MM-DD
-    doc_type: str | None = None  # 文种
-    classification: str | None = None  # 密级
-
-
-@dataclass(frozen=True)
-class ChunkRecord:
-    """A chunk's position in its document; its text is `document text[start:end]`."""
-
-    chunk_id: str
-    doc_id: str
-    index: int
-    start: int
-    end: int
-    section: str
-    page: int | None
-
-
-@dataclass(frozen=True)
-class SourceRecord:
-    """Everything the registry stores for one source: its documents, their chunks and BM25 tokens."""
-
-    source: str
-    file_hash: str
-    docs: list[Document]
-    chunks: dict[str, list[Chunk]]  # doc id -> its chunks
-    tokens: dict[str, list[str]]  # chunk id -> BM25 tokens
-    ingested_at: str
-    complete: bool
-
-
-def _document_record(row: tuple) -> DocumentRecord:
-    """A DocumentRecord from a row of `_DOCUMENT_COLUMNS`."""
-    doc_id, source, title, collection, fmt, file_hash, n_chunks, ingested_at, complete, *fields = row
-    return DocumentRecord(
-        doc_id, source, title, collection, fmt, file_hash, n_chunks, ingested_at, bool(complete), *fields
-    )
 
 
 class Registry:
@@ -150,7 +98,7 @@ class Registry:
             args = (source,)
         with self._lock:
             rows = self._db.execute(sql + " ORDER BY source, doc_id", args).fetchall()
-        return [_document_record(row) for row in rows]
+        return [document_record(row) for row in rows]
 
     def documents_by_id(self, doc_ids: Iterable[str]) -> dict[str, DocumentRecord]:
         ids = list(dict.fromkeys(doc_ids))
@@ -162,7 +110,7 @@ class Registry:
                     f"SELECT {_DOCUMENT_COLUMNS} FROM documents WHERE doc_id IN ({','.join('?' * len(part))})",
                     part,
                 ).fetchall()
-                out.update({row[0]: _document_record(row) for row in rows})
+                out.update({row[0]: document_record(row) for row in rows})
         return out
 
     def file_hash(self, source: str) -> str | None:
@@ -229,6 +177,7 @@ class Registry:
             try:
                 self._db.execute("DELETE FROM chunks")
                 self._db.execute("DELETE FROM documents")
+                self._set_print(Fingerprint())
                 for record in sources:
                     self._insert_source(record)
                 for key, value in (meta or {}).items():
@@ -239,6 +188,8 @@ class Registry:
                 raise
 
     def _insert_source(self, record: SourceRecord) -> None:
+        if record.complete:
+            self._shift_print(added=[c.chunk_id for cs in record.chunks.values() for c in cs])
         for doc in record.docs:
             doc_chunks = record.chunks[doc.doc_id]
             columns = (
@@ -281,7 +232,19 @@ class Registry:
 
     def mark_complete(self, source: str) -> None:
         with self._lock:
-            self._db.execute("UPDATE documents SET complete=1 WHERE source=?", (source,))
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                added = self._db.execute(
+                    "SELECT c.chunk_id FROM chunks c JOIN documents d ON c.doc_id=d.doc_id "
+                    "WHERE d.source=? AND d.complete=0",
+                    (source,),
+                ).fetchall()
+                self._shift_print(added=[r[0] for r in added])
+                self._db.execute("UPDATE documents SET complete=1 WHERE source=?", (source,))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
 
     def delete_source(self, source: str) -> list[str]:
         """Forget a source; returns the ids of the chunks it had."""
@@ -296,13 +259,52 @@ class Registry:
         return ids
 
     def _delete_source(self, source: str) -> list[str]:
-        doc_ids = [r[0] for r in self._db.execute("SELECT doc_id FROM documents WHERE source=?", (source,))]
+        docs = self._db.execute("SELECT doc_id, complete FROM documents WHERE source=?", (source,)).fetchall()
         chunk_ids: list[str] = []
-        for doc_id in doc_ids:
-            chunk_ids += [r[0] for r in self._db.execute("SELECT chunk_id FROM chunks WHERE doc_id=?", (doc_id,))]
+        for doc_id, complete in docs:
+            ids = [r[0] for r in self._db.execute("SELECT chunk_id FROM chunks WHERE doc_id=?", (doc_id,))]
+            if complete:
+                self._shift_print(removed=ids)
+            chunk_ids += ids
             self._db.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
         self._db.execute("DELETE FROM documents WHERE source=?", (source,))
         return chunk_ids
+
+    # -- the fingerprint of the complete chunks -----------------------------------------------
+    def chunk_signature(self, verify: bool = False) -> str:
+        """The fingerprint of the ids of every chunk of every complete document (what BM25 must hold).
+
+        Every write keeps it up to date in its own transaction, so reading it is one row; `verify`
+        computes it from every chunk id (at opening, after a failure) and repairs the stored one.
+        """
+        with self._lock:
+            stored = Fingerprint.parse(self.get_meta(_PRINT))
+            if stored is not None and not verify:
+                return str(stored)
+            # A read transaction first (one snapshot for both reads): opening takes no write lock when all is well.
+            for begin in ("BEGIN", "BEGIN IMMEDIATE"):
+                self._db.execute(begin)
+                try:
+                    actual = Fingerprint.of(self.complete_chunk_ids())
+                    right = Fingerprint.parse(self.get_meta(_PRINT)) == actual
+                    if not right and begin == "BEGIN IMMEDIATE":
+                        self._set_print(actual)
+                    self._db.execute("COMMIT")
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+                if right:
+                    break
+        return str(actual)
+
+    def _shift_print(self, added: list[str] | None = None, removed: list[str] | None = None) -> None:
+        """Update the stored fingerprint inside the caller's transaction (left alone while there is none)."""
+        stored = Fingerprint.parse(self.get_meta(_PRINT))
+        if stored is not None:
+            self._set_print(stored.plus(added or ()).minus(removed or ()))
+
+    def _set_print(self, value: Fingerprint) -> None:
+        self._db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (_PRINT, str(value)))
 
     # -- chunks -----------------------------------------------------------------------------
     def chunk_ids_of_source(self, source: str) -> list[str]:
@@ -357,25 +359,29 @@ class Registry:
                 )
             ]
 
-    def iter_tokens(self, page: int = 2000) -> Iterator[tuple[str, list[str]]]:
-        """(chunk id, BM25 tokens) of every chunk of every complete document, in a stable order.
+    def iter_tokens(self, page: int = 2000, sources: Iterable[str] | None = None) -> Iterator[tuple[str, list[str]]]:
+        """(chunk id, BM25 tokens) of every chunk of every complete document (of `sources`), in a stable order.
 
         Read a page at a time (keyset on chunk_id), so building the BM25 index never holds every
         token string of the knowledge base at once.
         """
-        after = ""
-        while True:
-            with self._lock:
-                rows = self._db.execute(
-                    "SELECT c.chunk_id, c.tokens FROM chunks c JOIN documents d ON c.doc_id=d.doc_id "
-                    "WHERE d.complete=1 AND c.chunk_id > ? ORDER BY c.chunk_id LIMIT ?",
-                    (after, page),
-                ).fetchall()
-            for chunk_id, tokens in rows:
-                yield chunk_id, tokens.split(" ") if tokens else []
-            if len(rows) < page:
-                return
-            after = rows[-1][0]
+        names = sorted(set(sources)) if sources is not None else []
+        for i in range(0, len(names), 500) if sources is not None else [None]:
+            group = [] if i is None else names[i : i + 500]
+            where = f" AND d.source IN ({','.join('?' * len(group))})" if group else ""
+            after = ""
+            while True:
+                with self._lock:
+                    rows = self._db.execute(
+                        "SELECT c.chunk_id, c.tokens FROM chunks c JOIN documents d ON c.doc_id=d.doc_id "
+                        f"WHERE d.complete=1 AND c.chunk_id > ?{where} ORDER BY c.chunk_id LIMIT ?",
+                        (after, *group, page),
+                    ).fetchall()
+                for chunk_id, tokens in rows:
+                    yield chunk_id, tokens.split(" ") if tokens else []
+                if len(rows) < page:
+                    break
+                after = rows[-1][0]
 
     def count_chunks_of_source(self, source: str) -> int:
         with self._lock:

@@ -7,7 +7,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from assistant.kb.keyword import BM25Index, Tokenizer
+from assistant.kb.bm25 import BM25Index
+from assistant.kb.keyword import Tokenizer
 from assistant.kb.registry import ChunkRecord, Registry
 from assistant.kb.vectors import VectorStore
 from assistant.models.embeddings import Embedder

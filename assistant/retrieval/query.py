@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from assistant.kb.keyword import BM25Index, Tokenizer
+from assistant.kb.bm25 import BM25Index
+from assistant.kb.keyword import Tokenizer
 from assistant.retrieval.crosslingual import Dictionary, expansion_tokens
 from assistant.text import CJK, LATIN_LETTER, cjk_share, question_language
 
@@ -49,15 +50,12 @@ class Cooccurrence:
 
     def chunks(self, word: str) -> frozenset[int]:
         if word not in self.rows:
-            col = self.bm25.vocab.get(word)
-            matrix = self.bm25.matrix
-            found = () if col is None else matrix.indices[matrix.indptr[col] : matrix.indptr[col + 1]]
-            self.rows[word] = frozenset(int(r) for r in found)
+            self.rows[word] = frozenset(int(r) for r in self.bm25.rows_with(word))
         return self.rows[word]
 
     def share(self, word: str) -> float:
         """The share of chunks that hold the word."""
-        return len(self.chunks(word)) / max(1, len(self.bm25.ids))
+        return len(self.chunks(word)) / max(1, len(self.bm25))
 
     def together(self, a: str, b: str) -> bool:
         return not self.chunks(a).isdisjoint(self.chunks(b))
@@ -74,12 +72,12 @@ def analyse(question: str, tokenizer: Tokenizer, bm25: BM25Index, dictionary: Di
         corpus = Cooccurrence(bm25)
         english = dictionary.concepts(
             question,
-            known=lambda zh: zh in bm25.vocab,
+            known=bm25.knows,
             frequency=corpus.share,
             usable=lambda zh: bool(tokenizer.tokenize(zh)),
             together=corpus.together,
             context=own,
-            compounds=dictionary.compounds(bm25.signature, bm25.vocab),
+            compounds=dictionary.compounds(bm25.signature, bm25.terms()),
         )
         for c in english:
             if c.translations:
