@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -342,9 +343,14 @@ def _on_office(
 
 def _overlap(a: str, b: str) -> float:
     """Share of the shorter text's character bigrams that the other text has too (0..1)."""
-    ga = {a[i : i + 2] for i in range(len(a) - 1)}
-    gb = {b[i : i + 2] for i in range(len(b) - 1)}
+    ga, gb = _bigrams(a), _bigrams(b)
     return len(ga & gb) / min(len(ga), len(gb)) if ga and gb else 0.0
+
+
+@functools.lru_cache(maxsize=4096)
+def _bigrams(text: str) -> frozenset[str]:
+    # The selection compares each candidate with every chosen sentence, many times per answer: cut each once.
+    return frozenset(text[i : i + 2] for i in range(len(text) - 1))
 
 
 def _same_place(a: Sentence, b: Sentence, passages: list[Passage]) -> bool:
