@@ -40,6 +40,14 @@ def test_answer_type_of_a_question(question, kind):
     assert answer_type(question) is kind
 
 
+def test_a_year_or_an_ordinal_is_no_answer_to_how_many():
+    # "How many Party branches…?" (no measure word to check in English): 2022年 and 第x届 say when and which.
+    assert not has_value(AnswerType.NUMBER, "2022年x月，第x届博览会在xx成功举办。")
+    assert not has_value(AnswerType.NUMBER, "20xx年，省委办公厅召开第3次会议。")
+    assert has_value(AnswerType.NUMBER, "2023年组织主题党日活动86场。")
+    assert has_value(AnswerType.NUMBER, "现有党员**人，下设4个党支部。")
+
+
 def test_a_number_must_come_with_the_asked_measure_word():
     assert has_value(AnswerType.NUMBER, "厅保密办现有工作人员3名。", unit="名")
     assert not has_value(AnswerType.NUMBER, "2023年厅保密办开展检查12次。", unit="名")

@@ -106,6 +106,9 @@ _VALUE = {
     AnswerType.PLACE: re.compile(r"[\u4e00-\u9fff]{2,}(?:省|市|县|区|镇|乡|村|社区|街道|路|馆|基地|中心|园|广场)"),
 }
 
+# Figures that date or order something: no answer to "how many".
+_NOT_A_COUNT = re.compile(r"(?:\d{2}|[xX*]{2})(?:\d{2}|[xX*]{2})年|\d{1,2}月|\d{1,2}日|第\s*" + _NUMERAL)
+
 MISSING_WORDS = {
     "zh": {
         AnswerType.NUMBER: "具体数字",
@@ -207,6 +210,8 @@ def has_value(kind: AnswerType, text: str, unit: str | None = None) -> bool:
         return True
     if unit and kind in (AnswerType.NUMBER, AnswerType.DURATION):
         return bool(re.search(rf"{_NUMERAL}(?:余|多)?(?:个)?{unit}", text))
+    if kind is AnswerType.NUMBER:
+        text = _NOT_A_COUNT.sub("", text)  # "2022年" or "第3" is when or which, not how many
     return bool(_VALUE[kind].search(text))
 
 
