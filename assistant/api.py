@@ -15,6 +15,7 @@ from assistant.kb.bm25 import BM25Index
 from assistant.kb.indexer import Indexer, Progress
 from assistant.kb.keyword import Tokenizer
 from assistant.kb.registry import DocumentRecord, Registry
+from assistant.kb.supersession import Supersession
 from assistant.kb.vectors import open_store
 from assistant.models.chat import LANGCHAIN_MODE, BackendError, ChatModel, check_mode, open_chat_model
 from assistant.models.embeddings import Embedder, open_embedder
@@ -63,6 +64,7 @@ class Assistant:
         self.embedder = embedder or open_embedder(settings)
         self._check_model()
         self.index = Indexer(settings, self.registry, self.store, self.embedder)
+        self.supersession = Supersession(self.registry.documents, self.registry.chunk_signature)
         self.dictionary = Dictionary.bundled()  # parsed lazily, on the first English question
         self.answerer = ExtractiveAnswerer(
             thresholds=Thresholds(
@@ -153,6 +155,7 @@ class Assistant:
             keyword_weight=s.keyword_weight,
             rrf_k=s.rrf_k,
             max_merged_chars=2 * s.chunk_size,
+            supersession=self.supersession,
         )
 
     # -- writing ----------------------------------------------------------------------------

@@ -28,6 +28,7 @@ class Passage:
     date: str | None = None  # 成文日期, YYYY-MM-DD
     doc_type: str | None = None  # 文种: 通知, 意见, 讲话, 经验材料, …
     classification: str | None = None  # 密级: 秘密, 机密, 绝密
+    superseded: str | None = None  # "已被《…》（2024-03-01）替代" when a newer document replaces this one
 
 
 @dataclass
@@ -56,6 +57,7 @@ class Citation:
     date: str | None = None
     doc_type: str | None = None
     classification: str | None = None
+    superseded: str | None = None  # as on Passage
 
     @classmethod
     def quoting(cls, passage: Passage, n: int, start: int, end: int, statement: str, support: float) -> Citation:
@@ -80,6 +82,7 @@ class Citation:
             date=passage.date,
             doc_type=passage.doc_type,
             classification=passage.classification,
+            superseded=passage.superseded,
         )
 
 

@@ -17,7 +17,7 @@ _OFFICE = re.compile(
 )
 SCAN_CHARS = 3000  # an issuer names itself early: in the title, the opening, or the first paragraphs
 # Bump when extraction changes: the registry then re-extracts every document's fields from its stored text.
-METADATA_VERSION = "1"
+METADATA_VERSION = "2"  # 2: doc_title
 
 
 def _office_names(text: str) -> list[tuple[int, str]]:
@@ -73,6 +73,7 @@ class DocumentMetadata:
     date: str | None = None  # 成文日期, YYYY-MM-DD
     doc_type: str | None = None  # 文种: 通知, 意见, 讲话, 经验材料, …
     classification: str | None = None  # 密级: 秘密, 机密 or 绝密
+    doc_title: str | None = None  # the 公文 title line when the stored title is another line (a "…文件" header)
 
 
 def extract_metadata(title: str, text: str) -> DocumentMetadata:
@@ -96,4 +97,5 @@ def extract_metadata(title: str, text: str) -> DocumentMetadata:
         date=gongwen.written_date(lines),
         doc_type=doc_type,
         classification=gongwen.classification(lines),
+        doc_title=real_title if real_title != title and doc_type is not None else None,
     )

@@ -58,7 +58,11 @@ def meta(text: str, title: str = "") -> DocumentMetadata:
 def test_a_notice_gives_every_field_from_its_header_and_signature():
     got = meta(NOTICE)
     assert got == DocumentMetadata(
-        office="上海市人民政府办公厅", doc_number="沪府办发〔2023〕12号", date="2023-03-05", doc_type="通知"
+        office="上海市人民政府办公厅",
+        doc_number="沪府办发〔2023〕12号",
+        date="2023-03-05",
+        doc_type="通知",
+        doc_title="上海市人民政府办公厅关于印发《上海市推进数字政府建设实施方案》的通知",  # not the "…文件" header
     )
 
 

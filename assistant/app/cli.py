@@ -34,9 +34,10 @@ def _filters(args: argparse.Namespace) -> dict[str, str]:
     return {key: getattr(args, key) for key in ("office", "doc_type", "since", "until") if getattr(args, key)}
 
 
-def citation_meta(office: str | None, date: str | None, doc_number: str | None) -> str:
-    """ " 市委办公厅 · 2023-03-05 · 沪府办发〔2023〕12号": what a citation line says of its document ('' if nothing)."""
-    parts = [part for part in (office, date, doc_number) if part]
+def citation_meta(office: str | None, date: str | None, doc_number: str | None, superseded: str | None = None) -> str:
+    """ " 市委办公厅 · 2023-03-05 · 沪府办发〔2023〕12号": what a citation line says of its document ('' if nothing);
+    a replaced document says so last ("已被《…》（2024-03-01）替代")."""
+    parts = [part for part in (office, date, doc_number, superseded) if part]
     return (" " + " · ".join(parts)) if parts else ""
 
 
@@ -225,7 +226,7 @@ def _ask(args: argparse.Namespace) -> int:
                 continue
             seen.add(c.n)
             where = f"{c.source}" + (f", p. {c.page}" if c.page else "")
-            meta = citation_meta(c.office, c.date, c.doc_number)
+            meta = citation_meta(c.office, c.date, c.doc_number, c.superseded)
             print(f"[{c.n}] 《{c.title}》{meta}{(' — ' + c.section) if c.section else ''} — {where}")
     if answer.unsupported:
         print(f"\n{len(answer.unsupported)} sentence(s) not supported by any passage (flagged in the text).")
@@ -240,7 +241,7 @@ def _retrieve(args: argparse.Namespace) -> int:
         _print_json(passages)
         return 0
     for i, p in enumerate(passages, 1):
-        meta = citation_meta(p.office, p.date, p.doc_number)
+        meta = citation_meta(p.office, p.date, p.doc_number, p.superseded)
         print(
             f"{i}. score {p.score:.4f}  《{p.title}》{meta} {p.section}\n   {p.source} [{p.start}:{p.end}]\n   {p.text}\n"
         )

@@ -7,7 +7,7 @@ import sqlite3
 from ingest.metadata import METADATA_VERSION, extract_metadata
 
 # Derived from each document's stored text (see ingest/metadata.py), so they can always be redone.
-METADATA_COLUMNS = ("office", "doc_number", "date", "doc_type", "classification")
+METADATA_COLUMNS = ("office", "doc_number", "date", "doc_type", "classification", "doc_title")
 
 
 def metadata_values(title: str, text: str) -> tuple[str | None, ...]:

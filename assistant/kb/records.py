@@ -26,6 +26,7 @@ class DocumentRecord:
     date: str | None = None  # 成文日期, YYYY-MM-DD
     doc_type: str | None = None  # 文种
     classification: str | None = None  # 密级
+    doc_title: str | None = None  # the printed 公文 title ("…关于…的通知") when it is not the first line
 
 
 @dataclass(frozen=True)

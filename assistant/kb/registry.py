@@ -31,7 +31,7 @@ CREATE TABLE IF NOT EXISTS documents (
     doc_number TEXT,
     date TEXT,
     doc_type TEXT,
-    classification TEXT
+    classification TEXT, doc_title TEXT
 );
 CREATE INDEX IF NOT EXISTS documents_source ON documents(source);
 CREATE INDEX IF NOT EXISTS documents_hash ON documents(file_hash);

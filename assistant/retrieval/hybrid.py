@@ -10,6 +10,7 @@ import numpy as np
 from assistant.kb.bm25 import BM25Index
 from assistant.kb.keyword import Tokenizer
 from assistant.kb.registry import ChunkRecord, Registry
+from assistant.kb.supersession import Supersession
 from assistant.kb.vectors import VectorStore
 from assistant.models.embeddings import Embedder
 from assistant.results import Passage
@@ -84,12 +85,14 @@ class Retriever:
         keyword_weight: float = 0.4,
         rrf_k: int = 60,
         max_merged_chars: int = 600,
+        supersession: Supersession | None = None,
     ):
         self.embedder = embedder
         self.store = store
         self.bm25 = bm25
         self.tokenizer = tokenizer
         self.registry = registry
+        self.supersession = supersession
         self.candidates = candidates
         self.fusion = fusion
         self.keyword_weight = keyword_weight
@@ -243,6 +246,8 @@ class Retriever:
                     classification=doc.classification,
                 )
             )
+        if self.supersession is not None:  # a replaced document's passages are labelled and ranked after the rest
+            passages = self.supersession.apply(passages, question)
         return passages[:k]
 
     def _merge_into(self, passages: list[Passage], rec: ChunkRecord, cand: Candidate, texts: dict[str, str]) -> bool:

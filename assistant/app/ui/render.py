@@ -73,6 +73,10 @@ def _meta_html(item: Passage | Citation) -> str:
     printed = [v for v in (item.office, item.doc_type, item.date, item.doc_number, item.classification) if v]
     if printed:
         parts.append(f'<div class="src-meta"><span class="src-k">公文 Document</span> {esc(" · ".join(printed))}</div>')
+    if item.superseded:  # a newer document replaces this one: say so before anything is read from it
+        parts.append(
+            f'<div class="src-meta src-superseded"><span class="src-k">已替代 Superseded</span> {esc(item.superseded)}</div>'
+        )
     if section:
         parts.append(f'<div class="src-meta"><span class="src-k">章节 Section</span> {esc(section)}</div>')
     parts.append(f'<div class="src-meta"><span class="src-k">文件 File</span> {esc(file_label(source, page))}</div>')
@@ -157,6 +161,7 @@ SOURCES_CSS = """
 .src-badge-no { background: rgba(255, 196, 0, 0.25); font-weight: normal; }
 .src-title { font-weight: bold; margin: 4px 0 2px; }
 .src-meta { font-size: 0.88em; opacity: 0.8; }
+.src-superseded { color: #b00020; opacity: 1; font-weight: bold; }
 .src-k { display: inline-block; min-width: 6.5em; }
 .src-text { white-space: pre-wrap; margin-top: 6px; line-height: 1.6; }
 .src-text mark, .src-ctx-text mark { background: #ffe066; color: #222; padding: 0 1px; }
