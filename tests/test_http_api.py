@@ -106,7 +106,9 @@ class FakeKB:
         self.asked.append({"question": question, "k": k, "history": history, "mode": mode, "filters": filters})
         return self._answer(question)
 
-    def stream(self, question, history=None, mode=None, k=None):
+    def stream(self, question, history=None, mode=None, k=None, filters=None):
+        Filters.parse(filters)
+        self.asked.append({"question": question, "k": k, "history": history, "mode": mode, "filters": filters})
         answer = self._answer(question)  # raises before the first piece, as kb.stream does
         yield answer.text
         yield answer
@@ -327,6 +329,14 @@ def test_filters_over_http_restrict_the_search_and_say_when_nothing_matches(serv
     assert cited["refused"] is False and cited["citations"][0]["doc_type"] == "报告"
     bad = http.post("/api/v1/ask", json={"question": QUESTION, "filters": {"since": "2023/01/01"}})
     assert bad.status_code == 422 and "YYYY-MM-DD" in bad.json()["error"]["message"]
+    # The OpenAI-compatible route takes the same filters as an extension field.
+    chat = {"model": "default", "messages": [{"role": "user", "content": QUESTION}]}
+    narrowed = http.post("/v1/chat/completions", json={**chat, "filters": {"doc_type": "报告"}}).json()
+    assert narrowed["refused"] is False and narrowed["citations"][0]["doc_type"] == "报告"
+    emptied = http.post("/v1/chat/completions", json={**chat, "filters": {"since": "2023-01-01"}}).json()
+    assert emptied["refused"] is True and "筛选条件" in emptied["choices"][0]["message"]["content"]
+    wrong = http.post("/v1/chat/completions", json={**chat, "filters": {"until": "yesterday"}})
+    assert wrong.status_code == 422 and "YYYY-MM-DD" in wrong.json()["error"]["message"]
 
 
 @pytest.mark.e2e

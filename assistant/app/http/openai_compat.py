@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.app.http.auth import ANY_KB
 from assistant.app.http.errors import ApiError, error_body, status_of
-from assistant.app.http.routes import Mode
+from assistant.app.http.routes import FILTERS_EXAMPLE, FILTERS_HELP, Mode
 from assistant.app.http.service import Service
 from assistant.errors import AssistantError
 from assistant.results import Answer
@@ -40,6 +40,9 @@ class ChatRequest(BaseModel):
     stream: bool = False
     k: int | None = Field(default=None, ge=1, le=50, description="extension: passages to answer from")
     mode: Mode | None = Field(default=None, description="extension: answer mode (default: the server's)")
+    filters: dict[str, Any] | None = Field(
+        default=None, description="extension: " + FILTERS_HELP, examples=[FILTERS_EXAMPLE]
+    )
 
 
 def _text(content: str | list[dict[str, Any]] | None) -> str:
@@ -127,7 +130,7 @@ def openai_router(service: Service) -> APIRouter:
         service.authorize(request, body.model)
         question, history = question_and_history(body.messages)
         base = _completion_base(body.model)
-        pieces = kb.stream(question, history=history or None, mode=body.mode, k=body.k)
+        pieces = kb.stream(question, history=history or None, mode=body.mode, k=body.k, filters=body.filters)
         if body.stream:
             # The first step (checking the question, retrieving) runs before any byte is sent, so a bad
             # question is still a plain JSON error with its status.
