@@ -45,6 +45,7 @@ EXAMPLES = [
     "办公室如何开展督查督办工作？",
     "机关是如何开展清廉机关建设的？",
 ]
+FILTER_KEYS = ("office", "doc_type", "since", "until")  # the order of the chat's filter controls
 MODE_CHOICES = [
     ("抽取式 Extractive（无需语言模型）", "extractive"),
     ("本地模型 Local model", "local"),
@@ -81,8 +82,16 @@ def _constant(value: str) -> Callable[[], str]:
 def _responder(kb: Any) -> Callable[..., Iterator[tuple]]:
     """The chat's answer handler: yields (question box, conversation, session, sources panel) states."""
 
-    def respond(question: str, history: list | None, session: dict | None, k: float, mode: str | None = None):
+    def respond(
+        question: str,
+        history: list | None,
+        session: dict | None,
+        k: float,
+        mode: str | None = None,
+        *limits: str | None,  # the filter controls: office, 文种, from, to
+    ):
         # A generator: Gradio shows each yielded state, so a chat model's words appear as they come.
+        filters = {key: v.strip() for key, v in zip(FILTER_KEYS, limits) if v and v.strip()} or None
         history = list(history or [])
         session = session or _new_session()
         question = (question or "").strip()
@@ -101,7 +110,7 @@ def _responder(kb: Any) -> Callable[..., Iterator[tuple]]:
                     history.append({"role": "assistant", "content": "…"})
                     yield "", history, session, gr.update()
                 written = ""
-                for item in kb.stream(question, history=session["searched"], mode=mode, k=int(k)):
+                for item in kb.stream(question, history=session["searched"], mode=mode, k=int(k), filters=filters):
                     if isinstance(item, str):
                         if mode != "extractive":
                             written += item
@@ -117,7 +126,7 @@ def _responder(kb: Any) -> Callable[..., Iterator[tuple]]:
                 note = fallback_note(exc, english)
                 if history[-1]["role"] == "assistant":
                     history.pop()
-                answer = kb.ask(question, history=session["searched"], mode="extractive", k=int(k))
+                answer = kb.ask(question, history=session["searched"], mode="extractive", k=int(k), filters=filters)
         except QuestionError as exc:
             if history[-1]["role"] == "assistant":
                 history.pop()
@@ -196,6 +205,23 @@ def _header(warning: str | None) -> None:
         )
 
 
+def _filter_controls(kb: Any) -> list[gr.components.Component]:
+    """Office, 文种 and date range the answer may come from (choices: what the documents print; any may be typed)."""
+    docs = kb.documents()
+    offices = sorted({d.office for d in docs if d.office})
+    types = sorted({d.doc_type for d in docs if d.doc_type})
+    gr.Markdown("只在这些文件中查找 Only search documents of:")
+    with gr.Row():
+        office = gr.Dropdown(
+            offices, value=None, allow_custom_value=True, label="发文机关 Office", elem_id="filter-office"
+        )
+        doc_type = gr.Dropdown(types, value=None, allow_custom_value=True, label="文种 Type", elem_id="filter-type")
+    with gr.Row():
+        since = gr.Textbox(label="成文日期起 From", placeholder="YYYY-MM-DD", elem_id="filter-since")
+        until = gr.Textbox(label="成文日期止 To", placeholder="YYYY-MM-DD", elem_id="filter-until")
+    return [office, doc_type, since, until]
+
+
 def _chat_tab(kb: Any, session: gr.State) -> None:
     """The chat tab (conversation, question box, examples, settings; sources on the right) and its events."""
     default_k = max(1, min(10, kb.settings.top_k))
@@ -244,6 +270,7 @@ def _chat_tab(kb: Any, session: gr.State) -> None:
                         " Extractive quotes the documents; a language model writes the answer and every"
                         " sentence is checked against the passages (unsupported ones are flagged).",
                     )
+                    limits = _filter_controls(kb)
             with gr.Column(scale=2, min_width=320):
                 gr.Markdown("### 来源 Sources")
                 sources = gr.HTML(
@@ -252,11 +279,13 @@ def _chat_tab(kb: Any, session: gr.State) -> None:
 
     respond = _responder(kb)
     outputs = [question, chatbot, session, sources]
-    question.submit(respond, [question, chatbot, session, top_k, answer_mode], outputs, api_visibility="private")
-    send.click(respond, [question, chatbot, session, top_k, answer_mode], outputs, api_visibility="private")
+    question.submit(
+        respond, [question, chatbot, session, top_k, answer_mode, *limits], outputs, api_visibility="private"
+    )
+    send.click(respond, [question, chatbot, session, top_k, answer_mode, *limits], outputs, api_visibility="private")
     for button, text in zip(example_buttons, EXAMPLES, strict=True):
         button.click(_constant(text), None, question, api_visibility="private", queue=False).then(
-            respond, [question, chatbot, session, top_k, answer_mode], outputs, api_visibility="private"
+            respond, [question, chatbot, session, top_k, answer_mode, *limits], outputs, api_visibility="private"
         )
     chatbot.select(show_turn, [session], sources, api_visibility="private")
     clear.click(new_chat, None, [chatbot, session, sources, question], api_visibility="private")
