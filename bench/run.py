@@ -48,6 +48,7 @@ def main() -> None:
     load_s = time.perf_counter() - started
 
     # Ingestion throughput against the raw encoder on exactly the texts ingestion embeds.
+    from assistant.kb.chunk_vectors import vector_records
     from ingest.chunking import chunk_document
     from ingest.documents import prepare_documents
     from ingest.loaders import discover, load
@@ -61,7 +62,7 @@ def main() -> None:
                 doc.doc_id, doc.text, size=kb.settings.chunk_size, overlap=kb.settings.chunk_overlap
             )
             n_chunks += len(chunks)
-            records = kb.index.vector_records(str(f), chunks, {doc.doc_id: {"title": doc.title}})
+            records = vector_records(str(f), chunks, {doc.doc_id: {"title": doc.title}}, kb.settings.window_chars)
             texts += [r.text for r in records]
     started = time.perf_counter()
     kb.embedder.encode_passages(texts)

@@ -12,11 +12,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from assistant.errors import AssistantError
+from assistant.kb import prepared as kb_prepared
 from assistant.kb.bm25 import BM25Index
 from assistant.kb.chunk_vectors import vector_records
 from assistant.kb.consistency import WriterLock, documents_from_store, remove_stray_vectors
 from assistant.kb.keyword import Tokenizer, quoted_terms
 from assistant.kb.keyword_cache import KeywordCache
+from assistant.kb.prepared import Prepared, embed_all, keyword_text
 from assistant.kb.registry import Registry, SourceRecord
 from assistant.kb.vectors import VectorRecord, VectorStore
 from assistant.models.embeddings import Embedder
@@ -45,15 +47,6 @@ def _page_progress(progress: Progress | None, done: int, total: int, source: str
 def source_name(path: Path) -> str:
     """How a file is known in the index: its absolute path with symlinks resolved."""
     return str(Path(path).resolve())
-
-
-def keyword_text(section: str, text: str) -> str:
-    """What the keyword index sees of a chunk: its section heading, then its text.
-
-    A chunk in the middle of "保密工作" should match the word even when its own sentences no
-    longer repeat it.
-    """
-    return f"{section}\n{text}" if section else text
 
 
 class Indexer:
@@ -185,16 +178,22 @@ class Indexer:
                 terms_before = set(self.tokenizer.terms)
                 changed = False
                 # .doc/.wps/.rtf/.odt are converted by LibreOffice several per start, not one start per file.
+                # Files read wait in `pending` and are embedded together (see prepared.ENCODE_BATCH_TEXTS),
+                # then written one by one, each as index_documents writes it.
+                pending: list[Prepared] = []
                 with preconverted(files, max_bytes=self.settings.max_file_mb * 1024 * 1024):
                     for done, path in enumerate(files, 1):
                         source = source_name(path)
                         if progress:
                             progress(done - 1, len(files), source)
                         page_progress = _page_progress(progress, done - 1, len(files), source)
-                        outcome = self._ingest_file(path, report, page_progress)
-                        changed |= outcome in ("added", "updated", "duplicate")
-                        if outcome in ("added", "updated", "unchanged"):
-                            getattr(report, outcome).append(source)
+                        outcome = self._read_file(path, report, pending, page_progress)
+                        changed |= outcome in ("pending", "duplicate")
+                        if outcome == "unchanged":
+                            report.unchanged.append(source)
+                        if sum(len(p.records) for p in pending) >= kb_prepared.ENCODE_BATCH_TEXTS:
+                            self._write_pending(pending, report)
+                    self._write_pending(pending, report)
                 if prune:
                     report.removed = self._prune(paths, {source_name(f) for f in files})
                     changed |= bool(report.removed)
@@ -213,7 +212,10 @@ class Indexer:
             self.registry.set_meta("dirty", "0")
         return report
 
-    def _ingest_file(self, path: Path, report: IngestReport, on_page: PageProgress | None = None) -> str:
+    def _read_file(
+        self, path: Path, report: IngestReport, pending: list[Prepared], on_page: PageProgress | None = None
+    ) -> str:
+        """Read, chunk and tokenise one file into `pending`; returns "pending", "unchanged", "duplicate" or "failed"."""
         source = source_name(path)
         ocr = OcrOptions(self.settings.ocr, self.settings.ocr_max_pages, on_page)
         try:
@@ -222,6 +224,7 @@ class Indexer:
             if self.registry.file_hash(source) == file_hash:
                 return "unchanged"
             holders = [s for s in self.registry.sources_with_hash(file_hash) if s != source and Path(s).exists()]
+            holders += [p.source for p in pending if p.file_hash == file_hash and p.source != source]
             if holders:
                 if self.registry.documents(source):  # this path used to hold other content
                     self._drop(source)
@@ -242,19 +245,33 @@ class Indexer:
         except Exception as exc:  # a parser bug must not end the batch: report it and go on
             report.failed.append((source, f"unexpected error while reading ({type(exc).__name__}: {exc})"))
             return "failed"
-        existed = self.registry.file_hash(source) is not None  # an interrupted earlier try does not count
-        self.index_documents(source, file_hash, docs)
-        report.chunks_added += self.registry.count_chunks_of_source(source)
-        return "updated" if existed else "added"
+        prepared = self.prepare(source, file_hash, docs)
+        # an interrupted earlier try does not count as "existed"
+        prepared.outcome = "updated" if self.registry.file_hash(source) is not None else "added"
+        pending.append(prepared)
+        return "pending"
+
+    def _write_pending(self, pending: list[Prepared], report: IngestReport) -> None:
+        """Embed the files waiting in `pending` together, write each, and empty the list."""
+        embed_all(self.embedder, pending)
+        for p in pending:
+            self.write(p)
+            report.chunks_added += self.registry.count_chunks_of_source(p.source)
+            getattr(report, p.outcome).append(p.source)
+        pending.clear()
 
     def index_documents(
         self, source: str, file_hash: str, docs: list[Document], chunks: dict[str, list[Chunk]] | None = None
     ) -> None:
-        """Replace the indexed content of `source` by these documents (chunked here unless given).
+        """Replace the indexed content of `source` by these documents (chunked here unless given)."""
+        prepared = self.prepare(source, file_hash, docs, chunks)
+        embed_all(self.embedder, [prepared])
+        self.write(prepared)
 
-        The registry is written first, marked incomplete, then the vectors, then the mark is
-        cleared: a crash in between leaves an incomplete document that the next run redoes.
-        """
+    def prepare(
+        self, source: str, file_hash: str, docs: list[Document], chunks: dict[str, list[Chunk]] | None = None
+    ) -> Prepared:
+        """Chunk (unless `chunks` is given) and tokenise documents, and list the records to embed."""
         s = self.settings
         if chunks is None:
             chunks = {
@@ -280,17 +297,24 @@ class Indexer:
             for d in docs
         }
         records = self.vector_records(source, all_chunks, doc_meta, {d.doc_id: d.text for d in docs})
-        vectors = self.embedder.encode_passages([r.text for r in records])
-        records = [replace(r, vector=v) for r, v in zip(records, vectors)]
-        old_ids = set(self.registry.chunk_ids_of_source(source))
+        return Prepared(source, file_hash, docs, chunks, tokens, now, records)
+
+    def write(self, p: Prepared) -> None:
+        """Replace the indexed content of a prepared source, its vectors given.
+
+        The registry is written first, marked incomplete, then the vectors, then the mark is
+        cleared: a crash in between leaves an incomplete document that the next run redoes.
+        """
+        records = [replace(r, vector=v) for r, v in zip(p.records, p.vectors)]
+        old_ids = set(self.registry.chunk_ids_of_source(p.source))
         self.keyword.forget(old_ids)
-        self.keyword.touch(source)
-        self.registry.put_source(source, file_hash, docs, chunks, tokens, now, complete=False)
+        self.keyword.touch(p.source)
+        self.registry.put_source(p.source, p.file_hash, p.docs, p.chunks, p.tokens, p.now, complete=False)
         self.store.add(records)
-        stale = sorted(old_ids - {c.chunk_id for c in all_chunks})
+        stale = sorted(old_ids - {c.chunk_id for cs in p.chunks.values() for c in cs})
         if stale:
             self.store.delete_chunks(stale)
-        self.registry.mark_complete(source)
+        self.registry.mark_complete(p.source)
         self.registry.set_meta("terms", "\n".join(sorted(self.tokenizer.terms)))
 
     def index_passages(self, source: str, corpus: dict[str, dict]) -> None:
