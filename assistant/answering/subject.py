@@ -1,0 +1,51 @@
+"""What of the question the passages hold: the words a partial answer names, and questions that stray from the documents."""
+
+from __future__ import annotations
+
+from assistant.retrieval.query import Concept, Query
+from assistant.text import CJK
+
+
+def is_stray(concepts: list[Concept], passages_text: str, unseen_idf: float) -> bool:
+    """True when the question names something the knowledge base never uses and shares at most one word with
+    the passages: "How do I renew my passport?" (更新 found, 护照 nowhere), "唐朝是哪一年建立的？".
+
+    Chosen on the calibration questions of bench/answerability.jsonl and the development set, where no
+    answerable or near-domain question has this shape and every far-off one that slipped past the evidence
+    floor did. A word unknown to the dictionary too (a name, a typo) does not count as foreign: it may be a gap.
+    """
+    found = [c.label for c in concepts if any(a in passages_text for a in c.alternatives)]
+    foreign = [
+        c for c in concepts if c.weight >= unseen_idf - 1e-6 and not any(a in passages_text for a in c.alternatives)
+    ]
+    return bool(foreign) and len(outermost(found)) <= 1
+
+
+def widened(word: str, question: str, text: str, longest: int = 10) -> str:
+    """The word grown over the question's Chinese characters around it while the documents still hold it:
+    "第三" of "…第三党支部的…" is "第三党支部" when the passages say 第三党支部, so "文件提到了“第三党支部”"."""
+    at = question.find(word)
+    if at < 0:
+        return word
+    start, end = at, at + len(word)
+    grown = True
+    while grown and end - start < longest:
+        grown = False
+        if end < len(question) and CJK.match(question[end]) and question[start : end + 1] in text:
+            end, grown = end + 1, True
+        elif start > 0 and CJK.match(question[start - 1]) and question[start - 1 : end] in text:
+            start, grown = start - 1, True
+    return question[start:end]
+
+
+def own_terms_found(query: Query, concepts: list[Concept], passages_text: str) -> bool:
+    """True for an English question with Chinese terms typed in it, all of which the passages' text holds."""
+    if query.language != "en":
+        return False
+    own = [c for c in concepts if CJK.search(c.label)]
+    return bool(own) and all(any(a in passages_text for a in c.alternatives) for c in own)
+
+
+def outermost(words: list[str]) -> list[str]:
+    """The words that are not part of a longer one in the list (第一议题, not also 一议), in order."""
+    return [w for w in words if not any(w != other and w in other for other in words)]
