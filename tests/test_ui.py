@@ -317,7 +317,7 @@ def page(browser):
     context.close()
 
 
-def _ask(page, question: str, expect_searched: str | None = None) -> None:
+def ask_in_chat(page, question: str, expect_searched: str | None = None) -> None:
     """Type a question, send it, and wait until its answer's sources are shown."""
     from playwright.sync_api import expect
 
@@ -332,7 +332,7 @@ def _ask(page, question: str, expect_searched: str | None = None) -> None:
     expect(page.locator("#question textarea")).to_have_value("")
 
 
-def _shot(page, name: str) -> None:
+def screenshot(page, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / name), full_page=True)
 
@@ -361,21 +361,21 @@ def test_browser_chat_answers_with_sources_follow_up_and_refusal(corpus_app, pag
     first.locator("summary").click()
     expect(context).to_be_visible()
     assert len(context.inner_text()) > len(first.locator(".src-text").inner_text())
-    _shot(page, "ui-answer.png")
+    screenshot(page, "ui-answer.png")
 
     # A follow-up is searched with the previous question's framing, and says so.
-    _ask(page, "那保密工作呢？", expect_searched="保密工作 机关 落实")
+    ask_in_chat(page, "那保密工作呢？", expect_searched="保密工作 机关 落实")
     expect(page.locator('#chat [data-testid="bot"]').last).to_contain_text("检索内容：保密工作 机关 落实")
     assert "保密" in " ".join(page.locator("#sources mark").all_inner_texts())
 
     # An unanswerable question is refused, visibly, with the nearest passages labelled.
-    _ask(page, "明天北京会下雨吗？")
+    ask_in_chat(page, "明天北京会下雨吗？")
     expect(page.locator("#sources .src-refusal")).to_contain_text("没有找到答案")
     expect(page.locator("#sources .src-nearest").first).to_contain_text("不回答此问题")
     refusal = page.locator('#chat [data-testid="bot"]').last
     expect(refusal).to_contain_text("知识库中没有找到能回答这个问题的内容")
     assert refusal.locator("blockquote").count() == 1
-    _shot(page, "ui-refusal.png")
+    screenshot(page, "ui-refusal.png")
 
     # Clicking an earlier answer brings its sources back.
     page.locator('#chat [data-testid="bot"]').first.click()
@@ -417,7 +417,7 @@ def test_browser_upload_then_ask_and_documents_show_literally(upload_app, page, 
     expect(page.locator("#documents")).to_contain_text("学习制度.docx")
     # The files were kept under the knowledge base, by their own names.
     assert sorted(p.name for p in (kb.settings.kb_dir / "uploads").iterdir()) == ["学习制度.docx", "网页安全.txt"]
-    _shot(page, "ui-upload.png")
+    screenshot(page, "ui-upload.png")
 
     # The same file again is recognised as unchanged.
     page.locator("#upload input[type=file]").set_input_files([str(folder / "学习制度.docx")])
@@ -426,14 +426,14 @@ def test_browser_upload_then_ask_and_documents_show_literally(upload_app, page, 
     expect(results).to_contain_text("未变化 unchanged")
 
     page.get_by_role("tab", name="问答 Chat").click()
-    _ask(page, "周三学习日是什么制度？")
+    ask_in_chat(page, "周三学习日是什么制度？")
     expect(page.locator('#chat [data-testid="bot"]').last).to_contain_text("周三学习日")
     expect(page.locator("#sources .src").first).to_contain_text("学习制度.docx")
     expect(page.locator("#sources mark").first).to_contain_text("周三学习日")
 
     # Markup in a document and in a question is shown as text and never runs.
     question = f"{IMG} 网页安全测试由哪个部门负责？"
-    _ask(page, question)  # searched as typed: the panel names it, and no 检索内容 line
+    ask_in_chat(page, question)  # searched as typed: the panel names it, and no 检索内容 line
     sources = page.locator("#sources")
     expect(sources).to_contain_text(SCRIPT)
     expect(sources).to_contain_text(IMG)
@@ -445,7 +445,7 @@ def test_browser_upload_then_ask_and_documents_show_literally(upload_app, page, 
         assert page.locator(f"{where} script").count() == 0
         assert page.locator(f"{where} img[src='x']").count() == 0
     time.sleep(0.5)  # an onerror handler would have fired by now
-    _shot(page, "ui-escaped.png")
+    screenshot(page, "ui-escaped.png")
     assert page.dialogs == []
 
 
@@ -491,7 +491,7 @@ def test_browser_local_model_answer_streams_and_a_down_backend_falls_back(corpus
     expect(bot).to_contain_text("[1]")
     expect(bot).not_to_contain_text("▍")  # the streaming cursor is gone: the verified answer replaced the draft
     assert "双报到" in " ".join(page.locator("#sources .src-text").all_inner_texts())
-    _shot(page, "ui-local-model.png")
+    screenshot(page, "ui-local-model.png")
 
     # The OpenAI-compatible backend is not configured here: the page says so and answers extractively.
     page.locator("#answer-mode").get_by_text("OpenAI 兼容服务 OpenAI-compatible").click()
@@ -501,7 +501,7 @@ def test_browser_local_model_answer_streams_and_a_down_backend_falls_back(corpus
     expect(fallback).to_contain_text("语言模型不可用", timeout=WAIT_MS)
     expect(fallback).to_contain_text("ASSISTANT_OPENAI_BASE_URL")
     expect(fallback).to_contain_text("[1]")
-    _shot(page, "ui-backend-fallback.png")
+    screenshot(page, "ui-backend-fallback.png")
     assert page.dialogs == []
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_ui import SHUANG, _ask, _shot, browser, corpus_app, page  # noqa: F401 (fixtures used by name)
+from tests.test_ui import SHUANG, ask_in_chat, browser, corpus_app, page, screenshot  # noqa: F401 (fixtures used by name)
 
 pytestmark = pytest.mark.e2e
 
@@ -19,7 +19,7 @@ def test_browser_office_filter_keeps_other_offices_out_and_a_bad_date_says_what_
     from playwright.sync_api import expect
 
     page.goto(corpus_app)
-    _ask(page, SHUANG)  # unfiltered, the 双报到 answer cites more than one office
+    ask_in_chat(page, SHUANG)  # unfiltered, the 双报到 answer cites more than one office
     cards = page.locator("#sources .src")
     assert cards.count() >= 2
     assert any(OFFICE not in text for text in cards.all_inner_texts())
@@ -29,11 +29,11 @@ def test_browser_office_filter_keeps_other_offices_out_and_a_bad_date_says_what_
     office.fill(OFFICE)
     office.press("Enter")
     expect(office).to_have_value(OFFICE)
-    _ask(page, SHUANG + " ")  # a new question text, so the wait sees the new sources panel
+    ask_in_chat(page, SHUANG + " ")  # a new question text, so the wait sees the new sources panel
     expect(page.locator("#sources .src").first).to_contain_text(OFFICE)
     texts = page.locator("#sources .src").all_inner_texts()
     assert texts and all(OFFICE in text for text in texts), texts
-    _shot(page, "ui-filter-office.png")
+    screenshot(page, "ui-filter-office.png")
 
     since = page.locator("#filter-since textarea, #filter-since input").first
     since.fill("2023/01/01")
