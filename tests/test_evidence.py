@@ -222,6 +222,14 @@ def test_a_heading_is_never_an_answer_line():
         # A discourse opener is not a pointer back: "that" in "That reminds me" names no earlier topic.
         (["How do offices run the 双报到 system?"], "That reminds me, how long should I boil frozen dumplings?", False),
         (["How do offices run the 双报到 system?"], "By the way, when was it set up?", True),
+        # "that database", "those meetings": a demonstrative before a noun points at what was discussed;
+        # "explain that" points at the last answer. A relative "that" after a noun points at nothing.
+        (["How does the provincial office manage classified personnel?"], "When was that database built?", True),
+        (["What did 安威 say about archive management?"], "Where is that archive room located?", True),
+        (["省委办公厅保密工作“三多一高”是什么？"], "Can you explain that in English?", True),
+        (["How do offices run the 双报到 system?"], "What measures that cut meeting time did offices take?", False),
+        (["How do offices run the 双报到 system?"], "Is it true that Paris is the capital of France?", False),
+        (["How do offices run the 双报到 system?"], "What is the weather like this weekend?", False),
     ],
 )
 def test_a_question_is_rewritten_only_when_it_needs_its_history(history, question, follows):
