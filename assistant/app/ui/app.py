@@ -18,7 +18,8 @@ from assistant.app.ui.modes import default_mode, mode_statuses, unusable_html, u
 from assistant.app.ui.render import SOURCES_CSS, answer_dict, esc, sources_html  # noqa: E402
 from assistant.app.ui.respond import (  # noqa: E402
     make_responder,
-    make_stopper,
+    make_settler,
+    make_stop_request,
     new_chat,
     new_session,
     show_turn,
@@ -205,17 +206,12 @@ def _chat_tab(kb: Any, app: gr.Blocks, session: gr.State) -> None:
     for button, text in zip(example_buttons, EXAMPLES, strict=True):
         picked = button.click(_constant(text), None, question, queue=False, **private)
         answering.append(picked.then(respond, inputs, outputs, js=SCROLL_TO_CHAT_JS, **private))
-    for event in answering:  # also after a stop: the status line goes, Send comes back
-        event.then(
-            lambda: ("", gr.update(visible=True), gr.update(visible=False)), None, [status, send, stop], **private
-        )
-    stop.click(
-        make_stopper(runs),
-        [chatbot, session],
-        [chatbot, session, status, send, stop],
-        cancels=list[dict[str, Any]](answering),  # Gradio's events are dicts
-        **private,
-    )
+    # After an answer, or after a stop: the page's final state, Send back. Its outputs are all the answer's
+    # (the question box too), so none keeps the mark Gradio puts on the outputs of a cancelled event.
+    for event in answering:
+        event.then(make_settler(runs), [chatbot, session], outputs, **private)
+    # Gradio cancels the answer event (also one still queued); the handler stops the model at once.
+    stop.click(make_stop_request(runs), None, None, cancels=list[dict[str, Any]](answering), queue=False, **private)
     sources.click(show_turn, [session], sources, queue=False, **private)
     clear.click(new_chat, None, [chatbot, session, sources, question], **private)
 

@@ -14,12 +14,13 @@ PAGE_CSS = f"""
 #chat a.src-open {{ font-size: 0.9em; color: var(--link-text-color, #2563eb); cursor: pointer; }}
 #chat-status {{ min-height: 1.6em; }}
 #chat-status .chat-status {{ display: inline-flex; gap: 6px; align-items: center; font-size: 0.95em;
-                             color: var(--body-text-color-subdued); padding: 2px 4px; }}
+                             color: var(--body-text-color); padding: 2px 4px; }}
 #chat-status .chat-status::before {{ content: ""; width: 8px; height: 8px; border-radius: 50%;
                                      background: var(--color-accent); animation: pulse 1s infinite alternate; }}
 @keyframes pulse {{ from {{ opacity: .25; }} to {{ opacity: 1; }} }}
-.modes-off {{ display: flex; flex-direction: column; gap: 4px; margin: 2px 0 6px; }}
-.mode-off {{ display: flex; gap: 6px; align-items: baseline; opacity: .6; cursor: not-allowed; font-size: .95em; }}
+.modes-off {{ display: flex; flex-wrap: wrap; gap: 6px; margin: 0 0 8px; }}
+.mode-off {{ display: flex; gap: 6px; align-items: center; opacity: .65; cursor: not-allowed; font-size: .95em;
+             border: 1px dashed var(--border-color-primary); border-radius: var(--radius-md, 6px); padding: 6px 10px; }}
 .mode-off-note {{ font-size: .9em; color: var(--body-text-color-subdued); }}
 #sources-bar {{ display: flex; align-items: center; justify-content: space-between; }}
 #sources-column {{ flex-wrap: nowrap !important; }}  /* with a height limit, wrapping would lay cards side by side */

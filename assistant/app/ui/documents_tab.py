@@ -19,6 +19,8 @@ table.docs th, table.docs td { text-align: left; padding: 5px 8px; border-bottom
 table.docs th { font-weight: 600; background: var(--background-fill-secondary); }
 table.docs td.num { text-align: right; white-space: nowrap; }
 table.docs tr.article td { border-bottom-style: dotted; font-size: 0.95em; }
+table.docs th, table.docs td, table.docs tr { border-left: none !important; border-right: none !important; }
+table.docs { border: none !important; }
 table.docs tr.article td.doc-title { padding-left: 28px; }
 table.docs .doc-kind { font-size: 0.85em; color: var(--body-text-color-subdued); }
 table.docs .doc-file { word-break: break-all; }

@@ -89,9 +89,7 @@ def make_responder(kb: Any, runs: Runs) -> Callable[..., Iterator[tuple]]:
         turn = len(session["sources"])
         history.append({"role": "user", "content": chat_text(question)})
         history.append({"role": "assistant", "content": THINKING})
-        key = _session_key(request)
-        run = runs.begin(key)
-        run.question = question
+        run = runs.begin(_session_key(request), question)
         yield "", history, session, keep, status_html(status_text(Stage.SEARCHING, 0, english)), *_busy(True)
         note, answer, searched = "", None, list(session["searched"])
         try:
@@ -126,19 +124,17 @@ def make_responder(kb: Any, runs: Runs) -> Callable[..., Iterator[tuple]]:
                 answer = kb.ask(question, history=searched, mode="extractive", k=int(k), filters=filters)
         except QuestionError as exc:  # the question itself (or a filter) is wrong: the message says how
             history[-1] = {"role": "assistant", "content": f"**⚠ {chat_text(str(exc))}**"}
-            session = {"searched": session["searched"], "sources": session["sources"] + [""]}
-            yield "", history, session, keep, "", *_busy(False)
+            run.final = (history, {"searched": session["searched"], "sources": session["sources"] + [""]}, keep)
+            yield "", *run.final, "", *_busy(False)
             return
         except AssistantError as exc:
             log.warning("question failed: %s", exc)
             plain = "Something went wrong; please contact the administrator." if english else "出错了，请联系管理员。"
             history[-1] = {"role": "assistant", "content": f"**⚠ {plain}**"}
-            session = {"searched": session["searched"], "sources": session["sources"] + [""]}
-            yield "", history, session, keep, "", *_busy(False)
+            run.final = (history, {"searched": session["searched"], "sources": session["sources"] + [""]}, keep)
+            yield "", *run.final, "", *_busy(False)
             return
-        finally:
-            runs.end(key, run)
-        if answer is None:  # stopped: the stop button's handler has already shown that
+        if answer is None:  # stopped: settle() shows the stopped turn
             return
         panel = sources_html(answer, kb.document_text)
         message = cite_links(answer_message(answer, question), turn, (c.n for c in answer.citations))
@@ -147,30 +143,50 @@ def make_responder(kb: Any, runs: Runs) -> Callable[..., Iterator[tuple]]:
         link = sources_link(turn, answer)
         history[-1] = {"role": "assistant", "content": f"{message}\n\n{link}" if link else message}
         session = {"searched": session["searched"] + [answer.searched], "sources": session["sources"] + [panel]}
-        yield "", history, session, turn_panel(session["sources"], turn), "", *_busy(False)
+        run.final = (history, session, turn_panel(session["sources"], turn))
+        yield "", *run.final, "", *_busy(False)
 
     return respond
 
 
-def make_stopper(runs: Runs) -> Callable[..., tuple]:
-    """The stop button's handler: stops this page's answer and marks the unfinished draft as stopped."""
+def make_stop_request(runs: Runs) -> Callable[[gr.Request], None]:
+    """The stop button's handler: stop this page's answer now (the model's request is closed at its next word)."""
 
-    def stop(history: list | None, session: dict | None, request: gr.Request):
+    def request_stop(request: gr.Request) -> None:
+        runs.stop(_session_key(request))
+
+    return request_stop
+
+
+def make_settler(runs: Runs) -> Callable[..., tuple]:
+    """The step after an answer event ends, however it ended: brings the page to the answer's final state.
+
+    Returns (question box, chat, session, sources, status, send, stop), as the answer handler. After a stop (Gradio cancelled the answer, so
+    the page shows the draft as it was), the draft is marked as stopped and the turn is remembered
+    without sources; if the answer was done but the page missed its last update, that update is shown.
+    """
+
+    def settle(history: list | None, session: dict | None, request: gr.Request):
         keep = gr.update()
-        run = runs.stop(_session_key(request))
+        run = runs.latest(_session_key(request))
+        if run is None or run.settled:
+            return keep, keep, keep, keep, "", *_busy(False)
+        run.settled = True
+        if run.final is not None:
+            return keep, *run.final, "", *_busy(False)
+        run.stop()  # the page gave up on this answer: stop making it
         history = list(history or [])
         session = session or new_session()
-        if run is None or not history or history[-1].get("role") != "assistant":
-            return keep, keep, "", *_busy(False)
-        english = is_english(run.question)
+        if not history or history[-1].get("role") != "assistant":
+            return keep, keep, keep, keep, "", *_busy(False)
         draft = message_text(history[-1]).removesuffix(CURSOR)
         draft = "" if draft == THINKING else draft
-        note = f"*{STOPPED_NOTE_EN if english else STOPPED_NOTE}*"
+        note = f"*{STOPPED_NOTE_EN if is_english(run.question) else STOPPED_NOTE}*"
         history[-1] = {"role": "assistant", "content": f"{draft}\n\n{note}" if draft else note}
         session = {"searched": session["searched"] + [run.question], "sources": session["sources"] + [""]}
-        return history, session, "", *_busy(False)
+        return keep, history, session, keep, "", *_busy(False)
 
-    return stop
+    return settle
 
 
 def show_turn(session: dict | None, evt: gr.EventData):
@@ -188,4 +204,12 @@ def new_chat():
     return [], new_session(), sources_html(None), ""
 
 
-__all__ = ["make_responder", "make_stopper", "message_text", "new_chat", "new_session", "show_turn"]
+__all__ = [
+    "make_responder",
+    "make_settler",
+    "make_stop_request",
+    "message_text",
+    "new_chat",
+    "new_session",
+    "show_turn",
+]

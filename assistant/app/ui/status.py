@@ -37,7 +37,9 @@ class AnswerRun:
     """
 
     def __init__(self, question: str = "") -> None:
-        self.question = question  # what was asked (the stop handler marks its turn with it)
+        self.question = question  # what was asked (a stopped turn is remembered by it)
+        self.final: tuple | None = None  # what the page shows once the answer is done (set by the chat)
+        self.settled = False  # the page has been brought to its final state (answered or stopped)
         self.on_stop: list[Callable[[], None]] = []
         self.stopped = threading.Event()
         self.finished = threading.Event()
@@ -105,14 +107,14 @@ class AnswerRun:
 
 
 class Runs:
-    """The answer each browser session is making now, so its stop button can find it."""
+    """Each browser session's latest answer, so its stop button and the step after an answer can find it."""
 
     def __init__(self) -> None:
         self._runs: dict[str, AnswerRun] = {}
         self._lock = threading.Lock()
 
-    def begin(self, session: str) -> AnswerRun:
-        run = AnswerRun()
+    def begin(self, session: str, question: str = "") -> AnswerRun:
+        run = AnswerRun(question)
         with self._lock:
             previous = self._runs.get(session)
             self._runs[session] = run
@@ -120,16 +122,14 @@ class Runs:
             previous.stop()  # one answer at a time per page
         return run
 
-    def end(self, session: str, run: AnswerRun) -> None:
+    def latest(self, session: str) -> AnswerRun | None:
         with self._lock:
-            if self._runs.get(session) is run:
-                del self._runs[session]
+            return self._runs.get(session)
 
     def stop(self, session: str) -> AnswerRun | None:
-        """Stop the session's answer and return it; None when none was being made."""
-        with self._lock:
-            run = self._runs.pop(session, None)
-        if run is None or run.finished.is_set():
+        """Stop the session's answer and return it; None when none is being made."""
+        run = self.latest(session)
+        if run is None or run.final is not None or run.finished.is_set():
             return None
         run.stop()
         return run
@@ -142,8 +142,8 @@ def status_text(stage: Stage, seconds: float, english: bool = False) -> str:
     return "Searching…" if english else "检索中…"
 
 
-STOPPED_NOTE = "⏹ 已停止生成。以上内容未写完，也未核对出处，请勿直接采用。"
-STOPPED_NOTE_EN = "⏹ Stopped. The text above is unfinished and was not checked against the documents."
+STOPPED_NOTE = "已停止生成。以上内容未写完，也未核对出处，请勿直接采用。"
+STOPPED_NOTE_EN = "Stopped. The text above is unfinished and was not checked against the documents."
 
 
 __all__ = ["STOPPED_NOTE", "STOPPED_NOTE_EN", "TICK_SECONDS", "AnswerRun", "Progress", "Runs", "status_text"]
