@@ -148,20 +148,25 @@ def test_browser_phone_width_has_a_compact_header_and_a_sources_drawer_reached_f
         answer = _bot(phone, -1)
         answer.locator("a.src-open").click()
         expect(column).to_be_in_viewport()
+        phone.wait_for_timeout(400)  # the drawer slides in
         expect(phone.locator("#sources .src-turn")).to_contain_text("第 1 个回答的来源")
         expect(phone.locator("#sources .src").first).to_be_in_viewport()
         view_shot(phone, "ui-phone-drawer-390.png")
         phone.locator("#sources-close").click()
         expect(column).to_be_hidden()
+        expect(phone.locator("#sources .src").first).not_to_be_in_viewport()  # slid away, not just faded
 
         # A citation opens the drawer at its card.
         answer.locator("a.cite").nth(1).click()
         card = phone.locator("#sources #source-2")
         expect(card).to_have_class(re.compile(r"\bsrc-flash\b"))
         expect(card).to_be_in_viewport()
+        phone.wait_for_timeout(400)
         view_shot(phone, "ui-phone-citation-390.png")
         phone.locator("#sources-close").click()
         expect(column).to_be_hidden()
+        expect(card).not_to_be_in_viewport()
+        expect(answer).to_be_in_viewport()  # back at the answer the citation came from
         view_shot(phone, "ui-phone-chat-390.png")
     finally:
         context.close()

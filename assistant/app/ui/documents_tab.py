@@ -14,13 +14,18 @@ from assistant.errors import AssistantError
 
 DOCUMENTS_CSS = """
 table.docs { width: 100%; border-collapse: collapse; font-size: 0.95em; }
-table.docs th, table.docs td { text-align: left; padding: 5px 8px; border-bottom: 1px solid var(--border-color-primary);
+table.docs th, table.docs td { text-align: left; padding: 5px 8px; border-bottom: 1px solid var(--border-color-primary) !important;
                                vertical-align: top; }
 table.docs th { font-weight: 600; background: var(--background-fill-secondary); }
 table.docs td.num { text-align: right; white-space: nowrap; }
-table.docs tr.article td { border-bottom-style: dotted; font-size: 0.95em; }
-table.docs th, table.docs td, table.docs tr { border-left: none !important; border-right: none !important; }
-table.docs { border: none !important; }
+table.docs th, table.docs td, table.docs tr { border-left: none !important; border-right: none !important;
+                                             border-top: none !important; }
+table.docs { border: none !important; width: 100% !important; max-width: none !important; margin: 0 !important; }
+table.docs tr.article td { border-bottom: 1px dotted var(--border-color-primary) !important; font-size: 0.95em; }
+@media (max-width: 700px) {
+  table.docs th:nth-child(4), table.docs td:nth-child(4) { display: none; }  /* the date: least needed on a phone */
+  table.docs td.doc-file { max-width: 9em; }
+}
 table.docs tr.article td.doc-title { padding-left: 28px; }
 table.docs .doc-kind { font-size: 0.85em; color: var(--body-text-color-subdued); }
 table.docs .doc-file { word-break: break-all; }
