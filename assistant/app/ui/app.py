@@ -17,10 +17,10 @@ from assistant.app.ui.documents_tab import knowledge_tab  # noqa: E402
 from assistant.app.ui.modes import default_mode, mode_statuses, unusable_html, usable_choices  # noqa: E402
 from assistant.app.ui.render import SOURCES_CSS, answer_dict, esc, sources_html  # noqa: E402
 from assistant.app.ui.respond import (  # noqa: E402
+    make_new_chat,
     make_responder,
     make_settler,
     make_stop_request,
-    new_chat,
     new_session,
     show_turn,
 )
@@ -161,9 +161,7 @@ def _chat_tab(kb: Any, app: gr.Blocks, session: gr.State) -> None:
                         autofocus=True,
                     )
                     send = gr.Button("发送 Send", variant="primary", scale=1, min_width=90, elem_id="send")
-                    stop = gr.Button(
-                        "⏹ 停止 Stop", variant="stop", scale=1, min_width=90, elem_id="stop", visible=False
-                    )
+                    stop = gr.Button("停止 Stop", variant="stop", scale=1, min_width=90, elem_id="stop", visible=False)
                 with gr.Row():
                     clear = gr.Button("新对话 New conversation", size="sm", variant="secondary", elem_id="new-chat")
                 gr.Markdown("示例问题 Examples：")
@@ -213,7 +211,13 @@ def _chat_tab(kb: Any, app: gr.Blocks, session: gr.State) -> None:
     # Gradio cancels the answer event (also one still queued); the handler stops the model at once.
     stop.click(make_stop_request(runs), None, None, cancels=list[dict[str, Any]](answering), queue=False, **private)
     sources.click(show_turn, [session], sources, queue=False, **private)
-    clear.click(new_chat, None, [chatbot, session, sources, question], **private)
+    clear.click(  # starting over also ends an answer still being written
+        make_new_chat(runs),
+        None,
+        [chatbot, session, sources, question],
+        cancels=list[dict[str, Any]](answering),
+        **private,
+    )
 
 
 def build_app(
