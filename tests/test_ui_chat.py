@@ -1,5 +1,4 @@
-"""The polished chat in a real browser: citation links and each answer's own sources, the status line and
-the stop button, modes that are not set up, and the phone layout (compact header, sources drawer)."""
+"""The polished chat in chromium: citation links and each answer's sources, status and stop, modes, the phone layout."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""The chat's parts without a browser: citation links, which answer the sources panel shows, the stoppable
-answer run, answer modes that are not set up, the chat's plain error messages, the knowledge-base list."""
+"""The chat's parts without a browser: citation links, the sources panel, the stoppable run, modes, plain errors, the document list."""
 
 from __future__ import annotations
 
@@ -151,11 +150,9 @@ def settle_outputs(runs, session):
 
 
 # -- answer modes and messages ---------------------------------------------------------------------
-def test_modes_that_are_not_set_up_are_offered_disabled_with_a_plain_note(monkeypatch):
-    import assistant.app.ui.modes as modes
-
-    monkeypatch.setattr(modes, "_ollama_has_model", lambda settings: False)
-    statuses = mode_statuses(Settings.load(None, env={}))
+def test_modes_that_are_not_set_up_are_offered_disabled_with_a_plain_note():
+    nothing_there = "http://127.0.0.1:9"  # the discard port: no Ollama answers there
+    statuses = mode_statuses(Settings.load(None, env={"ASSISTANT_OLLAMA_URL": nothing_there}))
     by_mode = {s.mode: s for s in statuses}
     assert by_mode["extractive"].usable and not by_mode["openai"].usable and not by_mode["ollama"].usable
     assert by_mode["openai"].note == "未配置 OpenAI 兼容服务，请联系管理员"
@@ -163,7 +160,11 @@ def test_modes_that_are_not_set_up_are_offered_disabled_with_a_plain_note(monkey
     html = unusable_html(statuses)
     assert "disabled" in html and "未配置 OpenAI 兼容服务，请联系管理员" in html
     assert default_mode(statuses, "openai") == "extractive"
-    configured = mode_statuses(Settings.load(None, env={"ASSISTANT_OPENAI_BASE_URL": "http://127.0.0.1:9/v1"}))
+    configured = mode_statuses(
+        Settings.load(
+            None, env={"ASSISTANT_OPENAI_BASE_URL": "http://127.0.0.1:9/v1", "ASSISTANT_OLLAMA_URL": nothing_there}
+        )
+    )
     assert next(s for s in configured if s.mode == "openai").usable
 
 

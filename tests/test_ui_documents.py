@@ -1,5 +1,4 @@
-"""The knowledge-base tab in a real browser: file names and clean titles (no server paths), a compilation's
-articles under their file, and deleting only after a confirmation."""
+"""The knowledge-base tab in chromium: names and clean titles, no server paths, compilations grouped, delete confirmed."""
 
 from __future__ import annotations
 
