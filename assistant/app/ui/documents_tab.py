@@ -20,6 +20,7 @@ table.docs th { font-weight: 600; background: var(--background-fill-secondary); 
 table.docs td.num { text-align: right; white-space: nowrap; }
 table.docs th, table.docs td, table.docs tr { border-left: none !important; border-right: none !important;
                                              border-top: none !important; }
+table.docs tr { border-bottom: none !important; }  /* the cells draw the lines (dotted under an article) */
 table.docs { border: none !important; width: 100% !important; max-width: none !important; margin: 0 !important; }
 table.docs tr.article td { border-bottom: 1px dotted var(--border-color-primary) !important; font-size: 0.95em; }
 @media (max-width: 700px) {
