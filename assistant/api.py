@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +19,7 @@ from assistant.kb.supersession import Supersession
 from assistant.kb.vectors import open_store
 from assistant.models.chat import LANGCHAIN_MODE, BackendError, ChatModel, check_mode, open_chat_model
 from assistant.models.embeddings import Embedder, open_embedder
-from assistant.results import Answer, IngestReport, Passage
+from assistant.results import Answer, IngestReport, Passage, Stage
 from assistant.retrieval.crosslingual import Dictionary
 from assistant.retrieval.decompose import interleave, subquestions
 from assistant.retrieval.filters import Filters, allowed_documents, nothing_matched
@@ -300,14 +300,19 @@ class Assistant:
         mode: str | None = None,
         k: int | None = None,
         filters: dict | Filters | None = None,
+        on_stage: Callable[[Stage], None] | None = None,
     ) -> Iterator[str | Answer]:
         """ask(), yielding the answer's text as it is written and, last, the full Answer.
 
         Extractive answers come whole (one text piece, then the Answer). With a chat model the
         pieces are the model's raw words; the final Answer's text has its citations verified
         (markers corrected, unsupported sentences flagged), so show that one when it arrives.
+        `on_stage`, when given, is called with Stage.SEARCHING first and Stage.GENERATING just
+        before a chat model starts writing (a status line can say which, before any word arrives).
         """
         started = time.perf_counter()
+        if on_stage:
+            on_stage(Stage.SEARCHING)
         mode = check_mode(mode or self.answer_mode)
         question = self._check_question(question)
         wanted = Filters.parse(filters)
@@ -336,6 +341,8 @@ class Assistant:
                 max_tokens=self.settings.llm_max_tokens,
                 concepts=lambda text: self.analyse(text).concepts,
             )
+            if on_stage:
+                on_stage(Stage.GENERATING)
             for item in answerer.stream(query, passages):
                 if isinstance(item, Answer):
                     answer = item
