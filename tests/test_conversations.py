@@ -186,7 +186,7 @@ def test_question_line_labels_english_and_mixed_questions(store):
 
 
 # -- export ---------------------------------------------------------------------------------------
-def _docx_parts(data: bytes) -> tuple[str, list[str]]:
+def docx_parts(data: bytes) -> tuple[str, list[str]]:
     """The body text (footnote references as {id}) and the footnotes' texts, read back with python-docx."""
     import io
 
@@ -215,7 +215,7 @@ def test_docx_export_has_real_footnotes_with_document_office_section_page_and_qu
     path = export_answer(sample_answer(), tmp_path / "答案.docx")
     data = path.read_bytes()
     assert zipfile.ZipFile(path).testzip() is None
-    body, notes = _docx_parts(data)
+    body, notes = docx_parts(data)
     assert "机关是怎样落实在职党员“双报到”制度的？" in body
     assert f"{QUOTE1}{{1}}" in body and f"{QUOTE2}{{2}} 另见{{3}}。" in body and "[1]" not in body.split("来源")[0]
     assert len(notes) == 3  # one Word footnote per marker; [1] is cited twice
