@@ -13,6 +13,7 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 
 import gradio as gr  # noqa: E402  (the environment variable must be set first)
 
+from assistant.app.ui.history import ChatHistory, empty_session, with_turn  # noqa: E402
 from assistant.app.ui.render import (  # noqa: E402
     SOURCES_CSS,
     answer_dict,
@@ -69,9 +70,7 @@ def ask_kb(
 
 
 # -- the app ------------------------------------------------------------------------------------
-def _new_session() -> dict[str, list]:
-    # searched: what each turn searched (context for follow-ups); sources: the panel of each turn.
-    return {"searched": [], "sources": []}
+_new_session = empty_session  # searched (follow-up context), sources (each turn's panel), answers (each turn's JSON)
 
 
 def _constant(value: str) -> Callable[[], str]:
@@ -131,7 +130,7 @@ def _responder(kb: Any) -> Callable[..., Iterator[tuple]]:
             if history[-1]["role"] == "assistant":
                 history.pop()
             history.append({"role": "assistant", "content": f"**⚠ {chat_text(str(exc))}**"})
-            session = {"searched": session["searched"], "sources": session["sources"] + [""]}
+            session = with_turn(session, "", None, history)
             yield "", history, session, gr.update()
             return
         except AssistantError as exc:
@@ -139,7 +138,7 @@ def _responder(kb: Any) -> Callable[..., Iterator[tuple]]:
             if history[-1]["role"] == "assistant":
                 history.pop()
             history.append({"role": "assistant", "content": f"**⚠ 出错了 Error：{chat_text(str(exc))}**"})
-            session = {"searched": session["searched"], "sources": session["sources"] + [""]}
+            session = with_turn(session, "", None, history)
             yield "", history, session, gr.update()
             return
         assert answer is not None  # kb.stream() always ends with the Answer
@@ -151,7 +150,7 @@ def _responder(kb: Any) -> Callable[..., Iterator[tuple]]:
             history[-1] = {"role": "assistant", "content": message}
         else:
             history.append({"role": "assistant", "content": message})
-        session = {"searched": session["searched"] + [answer.searched], "sources": session["sources"] + [panel]}
+        session = with_turn(session, panel, answer, history)  # saved, rated and exported by history.py
         yield "", history, session, panel
 
     return respond
@@ -222,7 +221,7 @@ def _filter_controls(kb: Any) -> list[gr.components.Component]:
     return [office, doc_type, since, until]
 
 
-def _chat_tab(kb: Any, session: gr.State) -> None:
+def _chat_tab(kb: Any, session: gr.State, saved: ChatHistory) -> None:
     """The chat tab (conversation, question box, examples, settings; sources on the right) and its events."""
     default_k = max(1, min(10, kb.settings.top_k))
     with gr.Tab("问答 Chat", id="chat"):
@@ -235,7 +234,7 @@ def _chat_tab(kb: Any, session: gr.State) -> None:
                     sanitize_html=True,
                     render_markdown=True,
                     latex_delimiters=[],
-                    feedback_options=None,
+                    feedback_options=("Like", "Dislike"),
                     buttons=["copy"],
                     placeholder="请在下方输入问题，或点击示例。Ask a question below, or pick an example.",
                 )
@@ -257,6 +256,7 @@ def _chat_tab(kb: Any, session: gr.State) -> None:
                     ]
                 with gr.Row():
                     clear = gr.Button("新对话 New conversation", size="sm", variant="secondary", elem_id="new-chat")
+                saved.controls()
                 with gr.Accordion("设置 Settings", open=False, elem_id="settings"):
                     top_k = gr.Slider(
                         1, 10, value=default_k, step=1, label="检索段落数 Passages to use (top k)", elem_id="top-k"
@@ -290,6 +290,8 @@ def _chat_tab(kb: Any, session: gr.State) -> None:
     chatbot.select(show_turn, [session], sources, api_visibility="private")
     clear.click(new_chat, None, [chatbot, session, sources, question], api_visibility="private")
     chatbot.clear(new_chat, None, [chatbot, session, sources, question], api_visibility="private")
+    inputs = [question, chatbot, session, top_k, answer_mode, *limits]
+    saved.attach(chatbot, session, sources, question, lambda event: event.then(respond, inputs, outputs))
 
 
 def _knowledge_tab(kb: Any, app: gr.Blocks, max_mb: int, max_files: int) -> None:
@@ -383,9 +385,12 @@ def build_app(
     max_files = max_upload_files or kb.settings.max_upload_files
     with gr.Blocks(title="办公文档问答 · Office document Q&A", analytics_enabled=False) as app:
         session = gr.State(_new_session())
+        saved = ChatHistory(kb)  # conversations, feedback, export, regenerate (history.py)
+        saved.sidebar()
         _header(warning)
         with gr.Tabs():
-            _chat_tab(kb, session)
+            _chat_tab(kb, session, saved)
+            saved.restore_on(app)
             _knowledge_tab(kb, app, max_mb, max_files)
         gr.api(_api_ask(kb), api_name="ask")
     return app
