@@ -268,3 +268,41 @@ def test_answer_json_round_trip_ignores_unknown_keys():
     data["citations"][0]["future_field"] = "x"
     again = answer_from_json(json.loads(json.dumps(data)))
     assert again.citations[0].quote == QUOTE1 and again.citations[1].office == "市政府办公室"
+
+
+# -- the chat's handlers, without a browser ------------------------------------------------------
+def test_chat_history_saves_turns_regenerates_and_reopens_an_unknown_conversation_as_new(tmp_path):
+    from types import SimpleNamespace
+
+    from assistant.app.ui.history import ChatHistory, with_turn
+
+    kb = SimpleNamespace(settings=SimpleNamespace(kb_dir=tmp_path / "kb", kb="default"))
+    history = ChatHistory(kb)
+    answer = sample_answer()
+    chat = [
+        {"role": "user", "content": "机关是怎样落实在职党员“双报到”制度的？"},
+        {"role": "assistant", "content": "答"},
+    ]
+    session = with_turn(None, "<p>1</p>", answer, chat)
+    chat2 = chat + [{"role": "user", "content": "坏\\*问题"}, {"role": "assistant", "content": [{"text": "⚠"}]}]
+    session = with_turn(session, "", None, chat2)  # an error turn: no answer, nothing searched
+    assert session["searched"] == [answer.searched] and session["answers"][1] is None
+    ident, _, _, title, *_ = history.sync({"user": "u", "conversation": ""}, session)
+    assert title == answer.question and ident["conversation"]
+    turns = history.store.turns("u", ident["conversation"])
+    assert [(t.question, t.reply) for t in turns] == [(answer.question, "答"), ("坏*问题", "⚠")]
+    # Syncing again (the session re-sent) adds nothing.
+    history.sync(ident, session)
+    assert len(history.store.turns("u", ident["conversation"])) == 2
+    # Regenerate: the last question comes back unescaped, the turn leaves the page, the session and the store.
+    question, chat_after, trimmed = history.pop_last(ident, chat2, session)
+    assert question == "坏*问题" and chat_after == chat and len(trimmed["sources"]) == 1
+    assert trimmed["searched"] == [answer.searched]  # the error turn had added nothing there
+    assert len(history.store.turns("u", ident["conversation"])) == 1
+    # The conversation reopens with its messages and sources; an unknown id opens a new, empty one instead.
+    opened = history.open(ident, ident["conversation"])
+    assert opened[4] == chat and opened[5]["sources"] == ["<p>1</p>"]
+    fresh = history.restore({"user": "u", "conversation": "no-such-id"}, SimpleNamespace(username=None))
+    assert fresh[0] == {"user": "u", "conversation": ""} and fresh[4] == []
+    # A login name wins over the browser's id.
+    assert history.restore({"user": "u"}, SimpleNamespace(username="alice"))[0]["user"] == "alice"

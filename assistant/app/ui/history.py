@@ -5,7 +5,9 @@ from __future__ import annotations
 import html
 import logging
 import re
+import shutil
 import tempfile
+import time
 import uuid
 from dataclasses import asdict
 from pathlib import Path
@@ -123,6 +125,7 @@ class ChatHistory:
     def _export_files(self, answer: dict[str, Any] | None) -> tuple[Any, Any]:
         if not answer:
             return gr.update(value=None, interactive=False), gr.update(value=None, interactive=False)
+        self._forget_old_exports()
         folder = self.exports / uuid.uuid4().hex
         folder.mkdir()
         stem = re.sub(r'[\\/:*?"<>|\s]+', "_", answer.get("question", ""))[:24].strip("_") or "answer"
@@ -130,6 +133,13 @@ class ChatHistory:
         word.write_bytes(docx_bytes(answer))
         md.write_text(markdown_of(answer), encoding="utf-8")
         return gr.update(value=str(word), interactive=True), gr.update(value=str(md), interactive=True)
+
+    def _forget_old_exports(self, older_than: float = 3600.0) -> None:
+        # Every answer gets its files ready for the buttons; a browser fetches them soon or not at all.
+        cutoff = time.time() - older_than
+        for folder in self.exports.iterdir():
+            if folder.is_dir() and folder.stat().st_mtime < cutoff:
+                shutil.rmtree(folder, ignore_errors=True)
 
     def _opened(self, user: str, conversation: str) -> tuple:
         """(ident, browser, list, title, chatbot, session, sources, regenerate, docx, md) for a conversation."""
