@@ -198,4 +198,12 @@ def test_feedback_export_and_regenerate(server, page, tmp_path):  # noqa: F811
     page.locator("#export-docx").scroll_into_view_if_needed()
     page.screenshot(path=str(ARTIFACTS / "ui-history-390-controls.png"))
     screenshot(page, "ui-history-390.png")
+    # Opened with its toggle, the list covers the page; starting a new conversation folds it away again.
+    page.get_by_role("button", name="Toggle Sidebar").click()
+    expect(page.locator("#conv-new")).to_be_in_viewport(timeout=WAIT_MS)
+    page.wait_for_timeout(800)  # the sidebar slides in
+    page.screenshot(path=str(ARTIFACTS / "ui-history-390-sidebar.png"))
+    page.locator("#conv-new").click()
+    expect(_messages(page)).to_have_count(0, timeout=WAIT_MS)
+    expect(page.locator("#conv-new")).not_to_be_in_viewport(timeout=WAIT_MS)
     assert page.dialogs == []

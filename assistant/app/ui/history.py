@@ -24,6 +24,14 @@ from assistant.results import Answer
 log = logging.getLogger("assistant.app.ui.history")
 
 NARROW_PX = 768  # below this window width the conversation list starts folded away
+WIDTH_JS = "() => [window.innerWidth]"  # hands the browser window's width to a handler
+# After a conversation is picked or started on a phone, fold the list away to show the chat. In the browser: the
+# sidebar's own toggle (a server update to open=False is ignored once the user has opened it by hand).
+FOLD_JS = f"""() => {{
+  const side = document.getElementById("conversations");
+  if (window.innerWidth < {NARROW_PX} && side && side.classList.contains("open"))
+    side.querySelector(".toggle-button")?.click();
+}}"""
 
 _UNESCAPE = re.compile(r"\\([\\`*_\[\]{}()#~|!$+=.)-])")  # render.chat_text's backslash escapes
 
@@ -334,8 +342,9 @@ class ChatHistory:
         private: dict[str, Any] = {"api_visibility": "private"}
         synced = [self.ident, self.browser, self.listing, self.title, self.regenerate, self.docx, self.markdown]
         session.change(self.sync, [self.ident, session], synced, **private)
-        self.listing.input(self.open, [self.ident, self.listing], opened, **private)
-        self.new.click(self.start_new, [self.ident], opened, **private)
+        fold = {"fn": None, "js": FOLD_JS, **private}
+        self.listing.input(self.open, [self.ident, self.listing], opened, **private).then(**fold)
+        self.new.click(self.start_new, [self.ident], opened, **private).then(**fold)
         self.rename.click(self.rename_to, [self.ident, self.title], [self.listing, self.title], **private)
         self.title.submit(self.rename_to, [self.ident, self.title], [self.listing, self.title], **private)
         self.delete.click(lambda: gr.update(visible=True), None, self.confirm_row, **private)
@@ -357,13 +366,8 @@ class ChatHistory:
         """Reopen the browser's conversation when the page loads (call after `attach`)."""
         app.load(self.restore, [self.browser], self.opened, api_visibility="private")
         # On a phone the open sidebar would cover the chat: it starts folded there (the ☰ button opens it).
-        app.load(
-            lambda width: gr.update(open=not width or width >= NARROW_PX),
-            [self.width],
-            self.side,
-            js="() => [window.innerWidth]",
-            api_visibility="private",
-        )
+        app.load(lambda width: gr.update(open=not width or width >= NARROW_PX), [self.width], self.side, js=WIDTH_JS,
+                 api_visibility="private")  # fmt: skip
 
 
 __all__ = ["ChatHistory", "empty_session", "message_text", "plain_question", "with_turn"]
