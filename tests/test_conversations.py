@@ -231,7 +231,13 @@ def test_docx_export_has_real_footnotes_with_document_office_section_page_and_qu
 def test_markdown_export_and_a_refusal(tmp_path):
     md = markdown_of(sample_answer())
     assert f"{QUOTE1}[^1]" in md and "另见[^1]" in md
-    assert "[^1]: [1] 文件标题 Document：《文件1》；发文机关 Office：市委办公厅" in md and f"“{QUOTE1}”" in md
+    assert "[^1]: \\[1\\] 文件标题 Document：《文件1》；发文机关 Office：市委办公厅" in md and f"“{QUOTE1}”" in md
+    # Document text stays literal in Markdown: a masked office name does not turn bold, a stray [3] is no link.
+    masked = sample_answer()
+    masked.citations[0].title = "**市人民政府办公室_通知"
+    masked.text += "见[3]。"
+    md = markdown_of(masked)
+    assert "《\\*\\*市人民政府办公室\\_通知》" in md and "见\\[3\\]。" in md and "[^1]" in md
     refused = export_answer(sample_answer(refused=True), tmp_path / "r.md").read_text(encoding="utf-8")
     assert "没有找到答案" in refused and "不回答此问题" in refused and "最接近的段落。" in refused
     assert docx_bytes(sample_answer(refused=True))[:2] == b"PK"

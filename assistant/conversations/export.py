@@ -82,14 +82,43 @@ def _lead(answer: Answer) -> str:
 
 
 # -- Markdown ---------------------------------------------------------------------------------
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~$])")
+
+
+def md_text(text: str) -> str:
+    """Document text shown literally in Markdown ("**市人民政府办公室" must not turn bold)."""
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def _md_body(text: str, sources: dict[int, list[Citation]]) -> str:
+    # Escape the text between the markers, and turn each [n] of a source into a footnote reference.
+    out, at = [], 0
+    for m in MARKER.finditer(text):
+        out.append(md_text(text[at : m.start()]))
+        n = int(m.group(1))
+        out.append(f"[^{n}]" if n in sources else md_text(m.group(0)))
+        at = m.end()
+    out.append(md_text(text[at:]))
+    return "".join(out)
+
+
 def markdown_of(answer: Answer | dict[str, Any]) -> str:
     """The question, the answer with [^n] footnote references, and the footnoted sources with their quotes."""
     answer = answer_from_json(answer)
     sources = _sources(answer)
-    body = MARKER.sub(lambda m: f"[^{m.group(1)}]" if int(m.group(1)) in sources else m.group(0), answer.text)
-    lines = ["# 问答导出 Answer export", "", "## 问题 Question", "", answer.question.strip(), "", "## 回答 Answer", ""]
+    body = _md_body(answer.text, sources)
+    lines = [
+        "# 问答导出 Answer export",
+        "",
+        "## 问题 Question",
+        "",
+        md_text(answer.question.strip()),
+        "",
+        "## 回答 Answer",
+    ]
+    lines.append("")
     if lead := _lead(answer):
-        lines += [f"**{lead}**", ""]
+        lines += [f"**{md_text(lead)}**", ""]
     lines += [body.strip(), ""]
     if answer.unsupported:
         lines += [
@@ -99,15 +128,15 @@ def markdown_of(answer: Answer | dict[str, Any]) -> str:
     if sources:
         lines += ["## 来源 Sources", ""]
         for n, cs in sources.items():
-            meta = "；".join(f"{label}：{value}" for label, value in source_fields(cs[0]))
-            quotes = " ".join(f"“{q}”" for q in _quotes(cs))
-            lines.append(f"[^{n}]: [{n}] {meta}；引文 Quote：{quotes}")
+            meta = "；".join(f"{label}：{md_text(value)}" for label, value in source_fields(cs[0]))
+            quotes = " ".join(f"“{md_text(q)}”" for q in _quotes(cs))
+            lines.append(f"[^{n}]: \\[{n}\\] {meta}；引文 Quote：{quotes}")
         lines.append("")
     elif answer.refused and answer.nearest:
         lines += ["## 最接近的段落（不回答此问题）Nearest passages (they do not answer the question)", ""]
         for i, p in enumerate(answer.nearest, 1):
-            meta = "；".join(f"{label}：{value}" for label, value in source_fields(p))
-            lines.append(f"{i}. {meta}\n   > {' '.join(p.text.split())}")
+            meta = "；".join(f"{label}：{md_text(value)}" for label, value in source_fields(p))
+            lines.append(f"{i}. {meta}\n   > {md_text(' '.join(p.text.split()))}")
         lines.append("")
     mode = f"；回答方式 mode：{answer.mode}" if answer.mode else ""
     lines.append(f"*由办公文档问答助手生成，仅依据知识库中的文件{mode}。*")
@@ -294,6 +323,7 @@ __all__ = [
     "export_answer",
     "footnote_text",
     "markdown_of",
+    "md_text",
     "source_fields",
     "writable_target",
     "write_docx",
