@@ -121,7 +121,8 @@ def test_after_a_stop_the_draft_is_marked_stopped_and_the_turn_keeps_its_place()
     ]
     _, history, session, sources, status, *_ = settle(history, new_session(), request)
     assert history[-1]["content"].startswith("写到\n\n*已停止生成") and status == ""
-    assert session == {"searched": ["问"], "sources": [""]}  # the stopped turn keeps its place
+    # The stopped turn keeps its place (no sources, no answer to rate or export) and stays follow-up context.
+    assert session["searched"] == ["问"] and session["sources"] == [""] and session["answers"] == [None]
     again = settle(history, session, request)
     assert again[1] == again[2] == {"__type__": "update"}  # settled once only
 

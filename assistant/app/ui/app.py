@@ -14,6 +14,7 @@ import gradio as gr  # noqa: E402  (the environment variable must be set first)
 
 from assistant.app.ui.assets import PAGE_CSS, SCROLL_TO_CHAT_JS, SOURCES_JS  # noqa: E402
 from assistant.app.ui.documents_tab import knowledge_tab  # noqa: E402
+from assistant.app.ui.history import ChatHistory  # noqa: E402
 from assistant.app.ui.modes import default_mode, mode_statuses, unusable_html, usable_choices  # noqa: E402
 from assistant.app.ui.render import SOURCES_CSS, answer_dict, esc, sources_html  # noqa: E402
 from assistant.app.ui.respond import (  # noqa: E402
@@ -133,7 +134,7 @@ def _mode_picker(kb: Any, app: gr.Blocks) -> gr.Radio:
     return answer_mode
 
 
-def _chat_tab(kb: Any, app: gr.Blocks, session: gr.State) -> None:
+def _chat_tab(kb: Any, app: gr.Blocks, session: gr.State, saved: ChatHistory) -> None:
     """The chat tab (conversation, status, question box, examples, settings; sources beside it) and its events."""
     default_k = max(1, min(10, kb.settings.top_k))
     with gr.Tab("问答 Chat", id="chat"):
@@ -146,7 +147,7 @@ def _chat_tab(kb: Any, app: gr.Blocks, session: gr.State) -> None:
                     sanitize_html=True,
                     render_markdown=True,
                     latex_delimiters=[],
-                    feedback_options=None,
+                    feedback_options=("Like", "Dislike"),
                     buttons=["copy"],
                     placeholder="请在下方输入问题，或点击示例。Ask a question below, or pick an example.",
                 )
@@ -164,6 +165,7 @@ def _chat_tab(kb: Any, app: gr.Blocks, session: gr.State) -> None:
                     stop = gr.Button("停止 Stop", variant="stop", scale=1, min_width=90, elem_id="stop", visible=False)
                 with gr.Row():
                     clear = gr.Button("新对话 New conversation", size="sm", variant="secondary", elem_id="new-chat")
+                saved.controls()
                 gr.Markdown("示例问题 Examples：")
                 with gr.Row():
                     example_buttons = [
@@ -204,6 +206,13 @@ def _chat_tab(kb: Any, app: gr.Blocks, session: gr.State) -> None:
     for button, text in zip(example_buttons, EXAMPLES, strict=True):
         picked = button.click(_constant(text), None, question, queue=False, **private)
         answering.append(picked.then(respond, inputs, outputs, js=SCROLL_TO_CHAT_JS, **private))
+
+    def ask_again(trigger: Any) -> Any:  # regenerate (history.py): the same answer handler, stoppable too
+        event = trigger.then(respond, inputs, outputs, **private)
+        answering.append(event)
+        return event
+
+    saved.attach(chatbot, session, sources, question, ask_again)
     # After an answer, or after a stop: the page's final state, Send back. Its outputs are all the answer's
     # (the question box too), so none keeps the mark Gradio puts on the outputs of a cancelled event.
     for event in answering:
@@ -235,9 +244,12 @@ def build_app(
     max_files = max_upload_files or kb.settings.max_upload_files
     with gr.Blocks(title="办公文档问答 · Office document Q&A", analytics_enabled=False) as app:
         session = gr.State(new_session())
+        saved = ChatHistory(kb)  # conversations, feedback, export, regenerate (history.py)
+        saved.sidebar()
         _header(warning)
         with gr.Tabs():
-            _chat_tab(kb, app, session)
+            _chat_tab(kb, app, session, saved)
+            saved.restore_on(app)
             knowledge_tab(kb, app, max_mb, max_files)
         gr.api(_api_ask(kb), api_name="ask")
     return app

@@ -8,6 +8,7 @@ from typing import Any
 
 import gradio as gr
 
+from assistant.app.ui.history import empty_session, message_text, with_turn
 from assistant.app.ui.modes import MODEL_UNAVAILABLE, MODEL_UNAVAILABLE_EN
 from assistant.app.ui.render import (
     answer_message,
@@ -32,22 +33,12 @@ THINKING = "…"  # the answer's bubble before any word of it arrives
 
 
 def new_session() -> dict[str, list]:
-    """A conversation's memory: what each turn searched (for follow-ups) and each turn's sources panel."""
-    return {"searched": [], "sources": []}
+    """A conversation's memory: what each turn searched (for follow-ups), its sources panel, answer and messages."""
+    return empty_session()
 
 
 def status_html(text: str) -> str:
     return f'<div class="chat-status" role="status">{esc(text)}</div>' if text else ""
-
-
-def message_text(message: dict) -> str:
-    """The text of a chat message, whether its content is a string or Gradio's list of parts."""
-    content = message.get("content")
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(part.get("text", "") for part in content if isinstance(part, dict))
-    return ""
 
 
 def _session_key(request: gr.Request | None) -> str:
@@ -124,14 +115,14 @@ def make_responder(kb: Any, runs: Runs) -> Callable[..., Iterator[tuple]]:
                 answer = kb.ask(question, history=searched, mode="extractive", k=int(k), filters=filters)
         except QuestionError as exc:  # the question itself (or a filter) is wrong: the message says how
             history[-1] = {"role": "assistant", "content": f"**⚠ {chat_text(str(exc))}**"}
-            run.final = (history, {"searched": session["searched"], "sources": session["sources"] + [""]}, keep)
+            run.final = (history, with_turn(session, "", None, history), keep)
             yield "", *run.final, "", *_busy(False)
             return
         except AssistantError as exc:
             log.warning("question failed: %s", exc)
             plain = "Something went wrong; please contact the administrator." if english else "出错了，请联系管理员。"
             history[-1] = {"role": "assistant", "content": f"**⚠ {plain}**"}
-            run.final = (history, {"searched": session["searched"], "sources": session["sources"] + [""]}, keep)
+            run.final = (history, with_turn(session, "", None, history), keep)
             yield "", *run.final, "", *_busy(False)
             return
         if answer is None:  # stopped: settle() shows the stopped turn
@@ -142,7 +133,7 @@ def make_responder(kb: Any, runs: Runs) -> Callable[..., Iterator[tuple]]:
             message = f"{note}\n\n{message}"
         link = sources_link(turn, answer)
         history[-1] = {"role": "assistant", "content": f"{message}\n\n{link}" if link else message}
-        session = {"searched": session["searched"] + [answer.searched], "sources": session["sources"] + [panel]}
+        session = with_turn(session, panel, answer, history)  # saved, rated and exported by history.py
         run.final = (history, session, turn_panel(session["sources"], turn))
         yield "", *run.final, "", *_busy(False)
 
@@ -183,7 +174,8 @@ def make_settler(runs: Runs) -> Callable[..., tuple]:
         draft = "" if draft == THINKING else draft
         note = f"*{STOPPED_NOTE_EN if is_english(run.question) else STOPPED_NOTE}*"
         history[-1] = {"role": "assistant", "content": f"{draft}\n\n{note}" if draft else note}
-        session = {"searched": session["searched"] + [run.question], "sources": session["sources"] + [""]}
+        session = with_turn(session, "", None, history)
+        session["searched"].append(run.question)  # a stopped question is still what the next one follows
         return keep, history, session, keep, "", *_busy(False)
 
     return settle
@@ -214,7 +206,6 @@ __all__ = [
     "make_settler",
     "make_new_chat",
     "make_stop_request",
-    "message_text",
     "new_session",
     "show_turn",
 ]
