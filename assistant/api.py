@@ -72,6 +72,7 @@ class Assistant:
                 unseen_share=settings.unseen_share,
                 unseen_penalty=settings.unseen_penalty,
                 sentence_floor=settings.sentence_floor,
+                dense_floor_zh=settings.dense_floor_zh,
             ),
             unseen_idf=lambda: self.index.bm25.term_idf("\uffff"),
             max_sentences=settings.answer_max_sentences,

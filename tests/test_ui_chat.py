@@ -123,8 +123,8 @@ def test_browser_status_line_and_stop_button_stop_the_local_model(corpus_app, pa
     text = page.locator("body").inner_text()
     assert "ASSISTANT_" not in text and "\\" not in text and "ollama serve" not in text
 
-    # 新对话 starts over: no messages, the empty sources panel.
-    page.get_by_role("button", name=re.compile("新对话")).click()
+    # 新对话 (in the conversation list) starts over: no messages, the empty sources panel.
+    page.locator("#conv-new").click()
     expect(page.locator('#chat [data-testid="bot"]')).to_have_count(0)
     expect(page.locator("#sources .src-empty")).to_contain_text("提问后")
     assert page.dialogs == []

@@ -11,7 +11,7 @@ import pytest
 from assistant.app.ui.documents_tab import delete_question, documents_html, source_choices
 from assistant.app.ui.modes import default_mode, mode_statuses, unusable_html, usable_choices
 from assistant.app.ui.render import answer_message, cite_links, display_title, sources_link, turn_panel
-from assistant.app.ui.respond import make_new_chat, make_responder, make_settler, make_stop_request, new_session
+from assistant.app.ui.respond import make_responder, make_settler, make_stop_request, new_session
 from assistant.app.ui.status import AnswerRun, Progress, Runs, status_text
 from assistant.errors import SettingsError
 from assistant.kb.records import DocumentRecord
@@ -134,14 +134,6 @@ def test_settling_a_finished_answer_shows_its_final_state_even_if_the_page_misse
     run.final = final
     assert runs.stop("s") is None  # done: nothing to stop
     assert settle_outputs(runs, "s")[1:4] == final
-
-
-def test_starting_a_new_conversation_stops_the_answer_being_written():
-    runs = Runs()
-    run = runs.begin("s", "问")
-    chat, session, panel, question = make_new_chat(runs)(SimpleNamespace(session_hash="s"))
-    assert run.stopped.is_set() and chat == [] and session == new_session() and question == ""
-    assert "提问后" in panel
 
 
 def settle_outputs(runs, session):

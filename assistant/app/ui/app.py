@@ -18,7 +18,6 @@ from assistant.app.ui.history import ChatHistory  # noqa: E402
 from assistant.app.ui.modes import default_mode, mode_statuses, unusable_html, usable_choices  # noqa: E402
 from assistant.app.ui.render import SOURCES_CSS, answer_dict, esc, sources_html  # noqa: E402
 from assistant.app.ui.respond import (  # noqa: E402
-    make_new_chat,
     make_responder,
     make_settler,
     make_stop_request,
@@ -163,9 +162,7 @@ def _chat_tab(kb: Any, app: gr.Blocks, session: gr.State, saved: ChatHistory) ->
                     )
                     send = gr.Button("发送 Send", variant="primary", scale=1, min_width=90, elem_id="send")
                     stop = gr.Button("停止 Stop", variant="stop", scale=1, min_width=90, elem_id="stop", visible=False)
-                with gr.Row():
-                    clear = gr.Button("新对话 New conversation", size="sm", variant="secondary", elem_id="new-chat")
-                saved.controls()
+                saved.controls()  # regenerate, export, feedback; 新对话 is in the conversation list (history.py)
                 gr.Markdown("示例问题 Examples：")
                 with gr.Row():
                     example_buttons = [
@@ -220,12 +217,9 @@ def _chat_tab(kb: Any, app: gr.Blocks, session: gr.State, saved: ChatHistory) ->
     # Gradio cancels the answer event (also one still queued); the handler stops the model at once.
     stop.click(make_stop_request(runs), None, None, cancels=list[dict[str, Any]](answering), queue=False, **private)
     sources.click(show_turn, [session], sources, queue=False, **private)
-    clear.click(  # starting over also ends an answer still being written
-        make_new_chat(runs),
-        None,
-        [chatbot, session, sources, question],
-        cancels=list[dict[str, Any]](answering),
-        **private,
+    # The conversation list's 新对话 (history.py opens the empty conversation) also ends an answer still being written.
+    saved.new.click(
+        make_stop_request(runs), None, None, cancels=list[dict[str, Any]](answering), queue=False, **private
     )
 
 

@@ -191,20 +191,9 @@ def show_turn(session: dict | None, evt: gr.EventData):
     return turn_panel(panels, turn) if 0 <= turn < len(panels) else gr.update()
 
 
-def make_new_chat(runs: Runs) -> Callable[[gr.Request], tuple]:
-    """The 新对话 handler: stops an answer still being made; empty chat, memory, sources panel and question box."""
-
-    def new_chat(request: gr.Request):
-        runs.stop(_session_key(request))
-        return [], new_session(), sources_html(None), ""
-
-    return new_chat
-
-
 __all__ = [
     "make_responder",
     "make_settler",
-    "make_new_chat",
     "make_stop_request",
     "new_session",
     "show_turn",
