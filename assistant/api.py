@@ -19,6 +19,7 @@ from assistant.kb.supersession import Supersession
 from assistant.kb.vectors import open_store
 from assistant.models.chat import LANGCHAIN_MODE, BackendError, ChatModel, check_mode, open_chat_model
 from assistant.models.embeddings import Embedder, open_embedder
+from assistant.models.generation_queue import Queued, Stop
 from assistant.results import Answer, IngestReport, Passage
 from assistant.retrieval.crosslingual import Dictionary
 from assistant.retrieval.decompose import interleave, subquestions
@@ -270,6 +271,7 @@ class Assistant:
         history: Sequence | None = None,
         mode: str | None = None,
         filters: dict | Filters | None = None,
+        stop: Stop | None = None,
     ) -> Answer:
         """An answer built only from the documents, with [n] citations, or a refusal that says so.
 
@@ -282,13 +284,16 @@ class Assistant:
             mode: "extractive" (no language model), "openai", "ollama", "local", or "langchain" (the chat
                 model given to `open`); default `answer_mode`.
             filters: only documents these admit are searched (see `retrieve`); when none is, a refusal saying so.
+            stop: set from another thread, it stops the chat model writing (see `stream`).
 
         Raises:
             QuestionError: an empty or over-long question, or a bad filter.
             BackendError: the chat model is unreachable or failed (chat-model modes only).
+            QueueFull: the local model has too many questions waiting (`llm_max_waiting`).
+            Cancelled: `stop` was set before the answer was finished.
         """
         result = None
-        for item in self.stream(question, history=history, mode=mode, k=k, filters=filters):
+        for item in self.stream(question, history=history, mode=mode, k=k, filters=filters, stop=stop):
             result = item
         assert isinstance(result, Answer)
         return result
@@ -300,12 +305,17 @@ class Assistant:
         mode: str | None = None,
         k: int | None = None,
         filters: dict | Filters | None = None,
-    ) -> Iterator[str | Answer]:
+        stop: Stop | None = None,
+        queue_status: bool = False,
+    ) -> Iterator[str | Queued | Answer]:
         """ask(), yielding the answer's text as it is written and, last, the full Answer.
 
         Extractive answers come whole (one text piece, then the Answer). With a chat model the
         pieces are the model's raw words; the final Answer's text has its citations verified
         (markers corrected, unsupported sentences flagged), so show that one when it arrives.
+        The local model answers one question at a time: with `queue_status`, a waiting question
+        yields `Queued(ahead)` first. `stop.set()` from any thread (or closing this generator) stops
+        the model writing at once; the stream then raises `Cancelled`.
         """
         started = time.perf_counter()
         mode = check_mode(mode or self.answer_mode)
@@ -335,11 +345,12 @@ class Assistant:
                 gate=self.answerer,
                 max_tokens=self.settings.llm_max_tokens,
                 concepts=lambda text: self.analyse(text).concepts,
+                context=self.settings.llm_evidence,
             )
-            for item in answerer.stream(query, passages):
+            for item in answerer.stream(query, passages, stop=stop):
                 if isinstance(item, Answer):
                     answer = item
-                else:
+                elif queue_status or not isinstance(item, Queued):
                     yield item
         assert answer is not None  # every answerer yields its Answer last
         answer.question = question
