@@ -23,6 +23,7 @@ from assistant.app.ui.render import (  # noqa: E402
     is_english,
     sources_html,
 )
+from assistant.app.ui.stopping import queue_line, stop_button, wire_stop
 from assistant.app.ui.uploads import (  # noqa: E402
     DOC_HEADERS,
     RESULT_HEADERS,
@@ -34,6 +35,7 @@ from assistant.app.ui.uploads import (  # noqa: E402
 )
 from assistant.errors import AssistantError, ModelError, QuestionError, SettingsError  # noqa: E402
 from assistant.models.chat import BackendError  # noqa: E402
+from assistant.models.generation_queue import Queued
 from assistant.results import Answer  # noqa: E402
 
 log = logging.getLogger("assistant.app.ui.app")
@@ -110,8 +112,13 @@ def _responder(kb: Any) -> Callable[..., Iterator[tuple]]:
                     history.append({"role": "assistant", "content": "…"})
                     yield "", history, session, gr.update()
                 written = ""
-                for item in kb.stream(question, history=session["searched"], mode=mode, k=int(k), filters=filters):
-                    if isinstance(item, str):
+                for item in kb.stream(
+                    question, history=session["searched"], mode=mode, k=int(k), filters=filters, queue_status=True
+                ):
+                    if isinstance(item, Queued):  # the local model is answering someone else first
+                        history[-1] = {"role": "assistant", "content": queue_line(item, english)}
+                        yield "", history, session, gr.update()
+                    elif isinstance(item, str):
                         if mode != "extractive":
                             written += item
                             history[-1] = {"role": "assistant", "content": chat_text(written) + " ▍"}
@@ -249,6 +256,7 @@ def _chat_tab(kb: Any, session: gr.State) -> None:
                         autofocus=True,
                     )
                     send = gr.Button("发送 Send", variant="primary", scale=1, min_width=90, elem_id="send")
+                    stop = stop_button()
                 with gr.Row():
                     gr.Markdown("示例问题 Examples：")
                 with gr.Row():
@@ -279,14 +287,21 @@ def _chat_tab(kb: Any, session: gr.State) -> None:
 
     respond = _responder(kb)
     outputs = [question, chatbot, session, sources]
-    question.submit(
-        respond, [question, chatbot, session, top_k, answer_mode, *limits], outputs, api_visibility="private"
-    )
-    send.click(respond, [question, chatbot, session, top_k, answer_mode, *limits], outputs, api_visibility="private")
-    for button, text in zip(example_buttons, EXAMPLES, strict=True):
-        button.click(_constant(text), None, question, api_visibility="private", queue=False).then(
+    answering = [
+        question.submit(
             respond, [question, chatbot, session, top_k, answer_mode, *limits], outputs, api_visibility="private"
+        ),
+        send.click(
+            respond, [question, chatbot, session, top_k, answer_mode, *limits], outputs, api_visibility="private"
+        ),
+    ]
+    for button, text in zip(example_buttons, EXAMPLES, strict=True):
+        answering.append(
+            button.click(_constant(text), None, question, api_visibility="private", queue=False).then(
+                respond, [question, chatbot, session, top_k, answer_mode, *limits], outputs, api_visibility="private"
+            )
         )
+    wire_stop(stop, answering)
     chatbot.select(show_turn, [session], sources, api_visibility="private")
     clear.click(new_chat, None, [chatbot, session, sources, question], api_visibility="private")
     chatbot.clear(new_chat, None, [chatbot, session, sources, question], api_visibility="private")
