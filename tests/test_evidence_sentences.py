@@ -44,5 +44,15 @@ def test_a_long_run_is_cut_and_no_citation_gives_nothing():
         "q", "…", refused=False, citations=[cite(a, 1, "一是落实双报到制度。"), cite(a, 1, "三是其他工作。")]
     )
     (only,) = selected(extract, [a], max_chars=8)
-    assert only.text == "一是落实双报到制度"[:8] and DOC_A[only.start : only.end] == only.text
+    assert only.text == "一是落实双报到制" and DOC_A[only.start : only.end] == only.text
     assert selected(Answer("q", "", refused=True), [a], max_chars=240) == []
+
+
+def test_a_reply_that_copies_the_worked_example_is_recognised():
+    from assistant.answering.generative import copies_example
+    from assistant.answering.prompts import render
+
+    messages = render("answer", passages="[1] 《T》\n认真落实在职党员“双报到”要求。", question="双报到怎么落实？")
+    copied = "各科室要明确一名档案安全联络员 [1]。各科室还要明确一名档案安全联络员 [1]。各科室要明确一名档案"
+    assert copies_example(copied, messages)  # seen from the 0.5B on the 双报到 question (2026-12-04)
+    assert not copies_example("机关认真落实在职党员“双报到”要求，组织党员下沉一线开展志愿服务 [1]。", messages)

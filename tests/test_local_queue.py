@@ -43,7 +43,7 @@ def free_within(server, seconds: float) -> float | None:
 @pytest.fixture
 def local(corpus_kb):
     chat = corpus_kb.chat_model("local")
-    assert not chat.server.busy()
+    assert free_within(chat.server, 300.0) is not None  # whatever an earlier test left running has ended
     return chat
 
 
@@ -66,14 +66,21 @@ def test_a_stop_mid_answer_frees_the_model_at_once(local):
     assert finishes_within(120, local.complete, [{"role": "user", "content": "你好"}], max_tokens=4)
 
 
-def test_a_stop_while_the_prompt_is_read_frees_the_model(local):
+def test_a_stop_while_the_prompt_is_read_returns_at_once_and_nothing_is_written(local):
+    """A stop before the first word: the caller is free at once; the server, not before it has read the prompt.
+
+    llama.cpp notices a dropped connection when it next sends something, i.e. after the prompt is read
+    (measured here, README "One answer at a time, and stop"); it then stops without writing the answer.
+    """
     stop = Stop()
-    long_prompt = [{"role": "user", "content": "请概括下面的文字。\n" + "机关党建工作要抓实抓细，" * 120}]
+    long_prompt = [{"role": "user", "content": "请概括下面的文字。\n" + "机关党建工作要抓实抓细，" * 40}]
     threading.Timer(0.3, stop.set).start()  # before the first word: the server is still reading the prompt
+    started = time.monotonic()
     pieces = finishes_within(120, lambda: list(local.stream(long_prompt, max_tokens=400, stop=stop)))
-    assert pieces == []
-    # llama.cpp notices a dropped connection between prompt batches: not instantly, but without writing.
-    assert free_within(local.server, 30.0) is not None
+    assert pieces == [] and time.monotonic() - started < 5
+    busy_for = free_within(local.server, 300.0)
+    assert busy_for is not None
+    print(f"server busy {busy_for:.1f} s after a stop during the prompt")
 
 
 def test_closing_the_answer_stream_frees_the_model(corpus_kb, local):
@@ -87,10 +94,10 @@ def test_closing_the_answer_stream_frees_the_model(corpus_kb, local):
 
 def test_ask_with_a_stop_raises_cancelled(corpus_kb, local):
     stop = Stop()
-    threading.Timer(0.5, stop.set).start()
+    threading.Timer(0.5, stop.set).start()  # during retrieval or while the prompt is read
     with pytest.raises(Cancelled):
         finishes_within(300, corpus_kb.ask, SECRECY, mode="local", stop=stop)
-    assert free_within(local.server, 1.0) is not None and not local.queue.busy
+    assert not local.queue.busy  # the turn is given back at once; the server stops once it has read the prompt
 
 
 def test_a_second_question_waits_its_turn_and_says_so(corpus_kb, local):
@@ -105,7 +112,7 @@ def test_a_second_question_waits_its_turn_and_says_so(corpus_kb, local):
                 events.append((who, "word", time.monotonic()))
                 first_word.set()
             else:
-                assert isinstance(item, Answer) and not item.refused
+                assert isinstance(item, Answer) and item.generated  # the model wrote it (verified or not)
                 events.append((who, "answer", time.monotonic()))
 
     a = threading.Thread(target=ask, args=("a", SHUANG))

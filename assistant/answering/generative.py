@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import nullcontext
 from dataclasses import replace
 
@@ -73,6 +73,13 @@ def selected(extract: Answer, passages: list[Passage], max_chars: int, limit: in
 
 _SENTENCE = re.compile(r"[^。！？；!?\n]{8,}[。！？；!?]")
 _MARKER_RUN = re.compile(r"(?:\s*\[\d+\]){6,}\s*$")
+
+
+def copies_example(reply: str, messages: list[dict[str, str]]) -> bool:
+    """True when the reply is mostly the prompt's worked example answer (a small model with a short prompt does that)."""
+    example = next((m["content"] for m in messages if m["role"] == "assistant"), "")
+    grams = {reply[i : i + 2] for i in range(len(reply) - 1) if reply[i : i + 2].strip()}
+    return bool(grams) and sum(g in example for g in grams) / len(grams) >= 0.6
 
 
 def looping(text: str) -> bool:
@@ -161,30 +168,20 @@ class GenerativeAnswerer:
             return
         # What the model reads: the sentences the extractive answerer chose (every source it needs, a
         # short prompt), else the best passages cut around the question's words.
+        fallback = [focus(p, query, self.passage_chars) for p in passages[: self.max_passages]]
         extract = self.gate.answer(query, passages, judgement) if self.context == "sentences" else None
-        shown = selected(extract, passages, self.passage_chars) if extract and not extract.refused else []
-        shown = shown or [focus(p, query, self.passage_chars) for p in passages[: self.max_passages]]
+        chosen = selected(extract, passages, self.passage_chars) if extract and not extract.refused else []
         # The passages are Chinese; an answer in Chinese can be checked against them word for word.
         asked = query.text if query.language == "zh" and query.cjk_share > 0.5 else f"{query.text}（请用中文回答）"
-        messages = render("answer", passages=passages_block(shown), question=asked)
         pieces: list[str] = []
         with self.queue.enter() if self.queue is not None else nullcontext() as turn:
             if turn is not None:
                 yield from wait_for_turn(turn, stop)
-            extra = {"stop": stop} if stop is not None and self._stoppable else {}
-            stream = self.chat.stream(messages, max_tokens=self.max_tokens, **extra)
-            try:
-                for piece in stream:
-                    if stop is not None and stop.is_set():
-                        break
-                    pieces.append(piece)
-                    yield piece
-                    if looping("".join(pieces)):
-                        break  # closing the request stops the server generating
-            finally:
-                close = getattr(stream, "close", None)
-                if close:
-                    close()
+            for shown in [chosen, fallback] if chosen else [fallback]:
+                messages = render("answer", passages=passages_block(shown), question=asked)
+                pieces = yield from self._generate(messages, stop)
+                if not copies_example(" ".join(pieces), messages):
+                    break  # else: a small model copied the worked example; once more with the passages
         if stop is not None and stop.is_set():
             raise Cancelled("the answer was stopped")
         reply = "".join(pieces).strip()
@@ -213,6 +210,25 @@ class GenerativeAnswerer:
         answer.generated = reply
         answer.seconds = time.perf_counter() - started
         yield answer
+
+    def _generate(self, messages: list[dict[str, str]], stop: Stop | None) -> Generator[str, None, list[str]]:
+        """Stream one reply, yielding its pieces; returns them. Closing the request stops the server writing."""
+        pieces: list[str] = []
+        extra = {"stop": stop} if stop is not None and self._stoppable else {}
+        stream = self.chat.stream(messages, max_tokens=self.max_tokens, **extra)
+        try:
+            for piece in stream:
+                if stop is not None and stop.is_set():
+                    break
+                pieces.append(piece)
+                yield piece
+                if looping("".join(pieces)):
+                    break
+        finally:
+            close = getattr(stream, "close", None)
+            if close:
+                close()
+        return pieces
 
     def answer(self, query: Query, passages: list[Passage]) -> Answer:
         """The whole answer at once (stream() consumed)."""
