@@ -180,7 +180,7 @@ class GenerativeAnswerer:
             for shown in [chosen, fallback] if chosen else [fallback]:
                 messages = render("answer", passages=passages_block(shown), question=asked)
                 pieces = yield from self._generate(messages, stop)
-                if not copies_example(" ".join(pieces), messages):
+                if not copies_example("".join(pieces), messages):
                     break  # else: a small model copied the worked example; once more with the passages
         if stop is not None and stop.is_set():
             raise Cancelled("the answer was stopped")
