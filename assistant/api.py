@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +20,7 @@ from assistant.kb.vectors import open_store
 from assistant.models.chat import LANGCHAIN_MODE, BackendError, ChatModel, check_mode, open_chat_model
 from assistant.models.embeddings import Embedder, open_embedder
 from assistant.models.generation_queue import Queued, Stop
-from assistant.results import Answer, IngestReport, Passage
+from assistant.results import Answer, IngestReport, Passage, Stage
 from assistant.retrieval.crosslingual import Dictionary
 from assistant.retrieval.decompose import interleave, subquestions
 from assistant.retrieval.filters import Filters, allowed_documents, nothing_matched
@@ -73,6 +73,7 @@ class Assistant:
                 unseen_share=settings.unseen_share,
                 unseen_penalty=settings.unseen_penalty,
                 sentence_floor=settings.sentence_floor,
+                dense_floor_zh=settings.dense_floor_zh,
             ),
             unseen_idf=lambda: self.index.bm25.term_idf("\uffff"),
             max_sentences=settings.answer_max_sentences,
@@ -305,6 +306,7 @@ class Assistant:
         mode: str | None = None,
         k: int | None = None,
         filters: dict | Filters | None = None,
+        on_stage: Callable[[Stage], None] | None = None,
         stop: Stop | None = None,
         queue_status: bool = False,
     ) -> Iterator[str | Queued | Answer]:
@@ -313,11 +315,15 @@ class Assistant:
         Extractive answers come whole (one text piece, then the Answer). With a chat model the
         pieces are the model's raw words; the final Answer's text has its citations verified
         (markers corrected, unsupported sentences flagged), so show that one when it arrives.
+        `on_stage`, when given, is called with Stage.SEARCHING first and Stage.GENERATING just
+        before a chat model starts writing (a status line can say which, before any word arrives).
         The local model answers one question at a time: with `queue_status`, a waiting question
         yields `Queued(ahead)` first. `stop.set()` from any thread (or closing this generator) stops
         the model writing at once; the stream then raises `Cancelled`.
         """
         started = time.perf_counter()
+        if on_stage:
+            on_stage(Stage.SEARCHING)
         mode = check_mode(mode or self.answer_mode)
         question = self._check_question(question)
         wanted = Filters.parse(filters)
@@ -347,6 +353,8 @@ class Assistant:
                 concepts=lambda text: self.analyse(text).concepts,
                 context=self.settings.llm_evidence,
             )
+            if on_stage:
+                on_stage(Stage.GENERATING)
             for item in answerer.stream(query, passages, stop=stop):
                 if isinstance(item, Answer):
                     answer = item

@@ -19,3 +19,15 @@ class ModelError(AssistantError):
 
 class StoreError(AssistantError):
     """The vector store or the keyword index cannot be opened or written."""
+
+
+class ConversationError(AssistantError):
+    """A saved conversation cannot be found, named or changed as asked (unknown id, empty title)."""
+
+
+class FeedbackError(AssistantError):
+    """Feedback on an answer cannot be stored or exported as asked (empty comment, unknown rating)."""
+
+
+class ExportError(AssistantError):
+    """An answer cannot be written to the file asked for (unwritable path, unknown format)."""

@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from typing import Any
+
+
+class Stage(StrEnum):
+    """Where an answer being streamed has got to (Assistant.stream's `on_stage`)."""
+
+    SEARCHING = "searching"  # understanding the question and retrieving passages
+    GENERATING = "generating"  # a chat model is writing the answer
 
 
 @dataclass

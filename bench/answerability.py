@@ -1,10 +1,11 @@
 """Calibrate and report answerability: thresholds chosen on calibration questions, reported on held-out ones.
 
-Usage: python -m bench.answerability [--set bench/answerability.jsonl] [--devset bench/devset.jsonl] [--kb default]
+Usage: python -m bench.answerability [--set bench/answerability_fresh2.jsonl] [--verbose]
 Needs a knowledge base holding data/corpus (scripts/start.sh builds it). The calibration questions are the
-"calib" half of the set plus the development set; the "report" half is never used to choose anything.
-Prints the thresholds a grid search picks, the outcome counts on both, and the report half with the
-thresholds in use (Settings).
+"calib" half of bench/answerability.jsonl, bench/devset.jsonl and bench/answerability_fresh.jsonl (read while
+rules were written); the held-out set (--set, default bench/answerability_fresh2.jsonl, written blind) chooses
+nothing. Prints the thresholds a grid search picks, the outcome counts on both, and the held-out set and the
+old report half of bench/answerability.jsonl with the thresholds in use (Settings).
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ def signals(kb: Assistant, items: list[dict]) -> list[dict]:
                 "best": j.sentence_coverage,
                 "typed_ok": j.typed_ok,
                 "stray": j.stray,
+                "dense": j.evidence.dense,
+                "cjk": query.cjk_share,
                 "type": j.answer_type.value,
                 "outcome": j.outcome.value,
                 "absent": j.absent,
@@ -49,7 +52,7 @@ def signals(kb: Assistant, items: list[dict]) -> list[dict]:
 def outcomes(rows: list[dict], t: Thresholds) -> dict[str, Counter]:
     out: dict[str, Counter] = {}
     for r in rows:
-        o = decide(r["evidence"], r["share"], r["best"], r["typed_ok"], t, r["stray"])
+        o = decide(r["evidence"], r["share"], r["best"], r["typed_ok"], t, r["stray"], r["dense"], r["cjk"])
         out.setdefault(r["kind"], Counter())[o.value] += 1
     return out
 
@@ -71,21 +74,22 @@ def table(title: str, counts: dict[str, Counter]) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--set", default="bench/answerability.jsonl")
-    ap.add_argument("--devset", default="bench/devset.jsonl", help="also calibration questions ('' for none)")
+    ap.add_argument("--set", default="bench/answerability_fresh2.jsonl", help="the held-out questions")
     ap.add_argument("--kb", default="default")
     ap.add_argument("--verbose", action="store_true", help="print every calibration question's signals")
     args = ap.parse_args()
-    items = read(args.set)
-    dev = [{**d, "split": "calib"} for d in read(args.devset)] if args.devset else []
+    calib_items = [
+        *(i for i in read("bench/answerability.jsonl") if i["split"] == "calib"),
+        *read("bench/devset.jsonl"),
+        *read("bench/answerability_fresh.jsonl"),
+    ]
+    old_report = [i for i in read("bench/answerability.jsonl") if i["split"] == "report"]
     kb = Assistant.open(None, kb=args.kb)
-    rows = signals(kb, items + dev)
-    calib = [r for r in rows if r["split"] == "calib"]
-    report = [r for r in rows if r["split"] == "report"]
+    calib, held_out, read_half = (signals(kb, items) for items in (calib_items, read(args.set), old_report))
     if args.verbose:
         for r in sorted(calib, key=lambda r: (r["kind"], r["outcome"], r["evidence"])):
             print(
-                f"{r['kind']:<10} {r['outcome']:<8} ev={r['evidence']:.2f} unseen={r['share']:.2f} "
+                f"{r['kind']:<10} {r['outcome']:<8} ev={r['evidence']:.2f} dense={r['dense']:.3f} unseen={r['share']:.2f} "
                 f"best={r['best']:.2f} {r['type']:<8} typed_ok={int(r['typed_ok'])} {r['question'][:40]} absent={','.join(r['absent'])}"
             )
     grid = itertools.product(
@@ -93,16 +97,32 @@ def main() -> None:
         [x / 100 for x in range(50, 101, 5)],
         [0.0, 0.1, 0.2],
         [x / 100 for x in range(0, 50, 5)],
+        [0.0, 0.86, 0.865, 0.87, 0.875, 0.88, 0.885],
     )
     chosen = min(
-        (Thresholds(evidence_floor=e, unseen_share=u, unseen_penalty=p, sentence_floor=s) for e, u, p, s in grid),
-        key=lambda t: (loss(outcomes(calib, t)), t.unseen_penalty, t.sentence_floor, -t.evidence_floor),
+        (
+            Thresholds(evidence_floor=e, unseen_share=u, unseen_penalty=p, sentence_floor=s, dense_floor_zh=d)
+            for e, u, p, s, d in grid
+        ),
+        key=lambda t: (
+            loss(outcomes(calib, t)),
+            t.unseen_penalty,
+            t.sentence_floor,
+            -t.evidence_floor,
+            t.dense_floor_zh,
+        ),
     )
     print(f"chosen on {len(calib)} calibration questions: {chosen}")
     print(table("\ncalibration questions, chosen thresholds", outcomes(calib, chosen)))
-    print(table("\nreport half (held out), chosen thresholds", outcomes(report, chosen)))
+    print(table(f"\n{args.set} (held out), chosen thresholds", outcomes(held_out, chosen)))
     shipped = kb.answerer.thresholds
-    print(table(f"\nreport half (held out), the settings in use: {shipped}", outcomes(report, shipped)))
+    print(table(f"\n{args.set} (held out), the settings in use: {shipped}", outcomes(held_out, shipped)))
+    print(
+        table(
+            "\nreport half of bench/answerability.jsonl (read while writing rules), settings in use",
+            outcomes(read_half, shipped),
+        )
+    )
     kb.close()
 
 

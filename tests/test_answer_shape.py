@@ -14,7 +14,7 @@ THRESHOLDS = Thresholds(evidence_floor=0.3, unseen_share=0.6, unseen_penalty=0.0
 OFFICES = {"d1": "市委办公厅", "d2": "市政府办公室党总支"}
 
 
-def passage(text, doc, start=0, title="标题", section=""):
+def passage(text, doc, start=0, title="标题", section="", score=1.0):
     return Passage(
         text=text,
         title=title,
@@ -22,7 +22,7 @@ def passage(text, doc, start=0, title="标题", section=""):
         section=section,
         start=start,
         end=start + len(text),
-        score=1.0,
+        score=score,
         chunk_id=f"{doc}-{start}",
         doc_id=doc,
         dense=0.9,
@@ -55,6 +55,24 @@ def test_sentences_are_grouped_by_issuing_office_which_is_named_once():
     assert lines[1].startswith("市委办公厅：") and lines[1].count("市委办公厅：") == 1
     assert lines[2].startswith("市政府办公室党总支：") and lines[2].endswith("[2]")
     assert [c.n for c in answer.citations] == sorted(c.n for c in answer.citations)
+
+
+def test_a_second_source_retrieved_much_worse_than_the_best_is_not_cited():
+    # Both sentences name 廉政风险 and 清单, but the second document was retrieved at half the score: its
+    # sentence is about something else, and citing it would send the reader to the wrong place.
+    best = passage("市委办公厅开展廉政风险排查，形成13类岗位廉政风险清单。", "d1", score=2.5)
+    weak = passage("党总支制定廉政风险防控责任清单，每半年研究一次。", "d2", start=500, score=1.2)
+    close = passage("党总支制定廉政风险防控责任清单，每半年研究一次。", "d2", start=500, score=2.4)
+    q = query("廉政风险清单是怎样形成的？", "廉政风险", "清单", "形成")
+    assert [c.source for c in answerer().answer(q, [best, weak]).citations] == ["/d1.txt"]
+    assert [c.source for c in answerer().answer(q, [best, close]).citations] == ["/d1.txt", "/d2.txt"]
+
+
+def test_a_second_source_carrying_the_quoted_term_is_cited_however_it_was_retrieved():
+    best = passage("市委办公厅认真落实在职党员“双报到”要求，下沉一线开展志愿服务。", "d1", score=2.5)
+    other = passage("党总支落实“双报到”制度，与南河道社区建立对接机制。", "d2", start=500, score=1.2)
+    answer = answerer().answer(query("机关怎样落实“双报到”？", "双报到", "落实"), [best, other])
+    assert [c.source for c in answer.citations] == ["/d1.txt", "/d2.txt"]
 
 
 def test_a_document_without_a_known_office_is_named_by_its_title():

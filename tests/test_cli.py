@@ -118,3 +118,48 @@ def test_filter_flags_restrict_retrieve_and_ask_and_citations_name_the_office(ho
     assert nothing.stdout == "" and "no document matches the filters" in nothing.stderr
     bad = run(home, "ask", "政治机关", "--until", "2023/1/1", check=False)
     assert bad.returncode == 2 and "YYYY-MM-DD" in bad.stderr
+
+
+def test_ask_export_writes_docx_and_markdown_and_refuses_a_bad_path_before_asking(home, tmp_path):
+    from tests.test_conversations import docx_parts
+
+    question = "市政府办公室党员到哪个社区报到？"
+    proc = run(home, "ask", question, "--export", str(tmp_path / "答案.docx"))
+    assert "exported to" in proc.stderr and "[1] 《" in proc.stdout
+    body, notes = docx_parts((tmp_path / "答案.docx").read_bytes())
+    assert question in body and notes and all("文件标题：《" in n and "引文：“" in n for n in notes)
+    run(home, "ask", question, "--export", str(tmp_path / "答案.md"))
+    assert "[^1]:" in (tmp_path / "答案.md").read_text(encoding="utf-8")
+    bad = run(home, "ask", question, "--export", str(tmp_path / "no" / "a.docx"), check=False)
+    assert bad.returncode == 2 and "does not exist; create it first" in bad.stderr and not bad.stdout
+    bad = run(home, "ask", question, "--export", str(tmp_path / "a.pdf"), check=False)
+    assert bad.returncode == 2 and "name the file with .docx or .md" in bad.stderr
+
+
+def test_feedback_export_is_read_by_eval(home, tmp_path):
+    """Answers rated as the chat rates them become a question file that `eval` runs as a regression test."""
+    from assistant.conversations.store import Turn, open_store
+    from assistant.settings import Settings
+
+    fresh = tmp_path / "fresh-home"
+    none = run(fresh, "feedback", "export", str(tmp_path / "f.jsonl"), check=False)
+    assert none.returncode == 2 and "rate answers with 👍/👎 in the chat" in none.stderr
+
+    store = open_store(Settings.load(home).kb_dir)
+    conversation = store.create("tester")
+    for question in ("市政府办公室党员到哪个社区报到？", "红烧肉怎么做？"):
+        answer = json.loads(run(home, "ask", question, "--json").stdout)
+        store.append(
+            "tester", conversation.id, Turn(question, question, answer["text"], answer=answer, mode="extractive")
+        )
+    store.rate("tester", conversation.id, 0, "up", "对的")
+    store.rate("tester", conversation.id, 1, "up")
+    out = tmp_path / "feedback.jsonl"
+    proc = run(home, "feedback", "export", str(out))
+    assert "wrote 2 question(s)" in proc.stdout
+    lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert lines[0]["answerable"] is True and lines[0]["gold"] and lines[1]["answerable"] is False
+    report = json.loads(run(home, "eval", str(out), "--json").stdout)
+    assert report["rankings"][0]["n"] == 1 and report["rankings"][0]["hit1"] == 1.0
+    assert report["refused_unanswerable"] == 1 and report["false_refusals"] == 0
+    assert "👍 [extractive] 市政府办公室党员到哪个社区报到？ — 对的" in run(home, "feedback", "list").stdout

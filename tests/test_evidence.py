@@ -8,6 +8,7 @@ from assistant.answering.evidence import (
     Thresholds,
     answer_type,
     content_concepts,
+    decide,
     has_value,
     judge,
 )
@@ -222,6 +223,14 @@ def test_a_heading_is_never_an_answer_line():
         # A discourse opener is not a pointer back: "that" in "That reminds me" names no earlier topic.
         (["How do offices run the 双报到 system?"], "That reminds me, how long should I boil frozen dumplings?", False),
         (["How do offices run the 双报到 system?"], "By the way, when was it set up?", True),
+        # "that database", "those meetings": a demonstrative before a noun points at what was discussed;
+        # "explain that" points at the last answer. A relative "that" after a noun points at nothing.
+        (["How does the provincial office manage classified personnel?"], "When was that database built?", True),
+        (["What did 安威 say about archive management?"], "Where is that archive room located?", True),
+        (["省委办公厅保密工作“三多一高”是什么？"], "Can you explain that in English?", True),
+        (["How do offices run the 双报到 system?"], "What measures that cut meeting time did offices take?", False),
+        (["How do offices run the 双报到 system?"], "Is it true that Paris is the capital of France?", False),
+        (["How do offices run the 双报到 system?"], "What is the weather like this weekend?", False),
     ],
 )
 def test_a_question_is_rewritten_only_when_it_needs_its_history(history, question, follows):
@@ -240,3 +249,14 @@ def test_a_chinese_question_with_an_english_word_gets_chinese_labels_in_the_chat
     )
     message = answer_message(refused, question)
     assert "最接近的段落" in message and "nearest passages" not in message
+
+
+def test_a_chinese_question_far_in_meaning_from_every_passage_is_refused_an_english_one_is_judged_by_words():
+    # "考研复习阶段怎样制定学习计划？" shares 制定, 学习, 计划 with the documents (evidence over the floor), but its
+    # best passage is far by meaning; English similarities sit lower and overlap, so the floor is Chinese only.
+    floors = Thresholds(
+        evidence_floor=0.26, unseen_share=0.7, unseen_penalty=0.0, sentence_floor=0.0, dense_floor_zh=0.875
+    )
+    assert decide(0.35, 0.3, 0.3, True, floors, dense=0.85, cjk_share=1.0) is Outcome.REFUSE
+    assert decide(0.35, 0.3, 0.3, True, floors, dense=0.90, cjk_share=1.0) is Outcome.ANSWER
+    assert decide(0.35, 0.3, 0.3, True, floors, dense=0.76, cjk_share=0.0) is Outcome.ANSWER

@@ -97,3 +97,20 @@ def test_stop_hooks_run_once_from_any_thread_and_can_be_withdrawn():
     assert calls == ["b"] and stop.is_set()
     stop.on_set(lambda: calls.append("late"))  # registered after the stop: runs at once
     assert calls == ["b", "late"]
+
+
+def test_the_chats_status_line_says_the_place_in_the_queue_until_the_first_word():
+    from assistant.app.ui.status import AnswerRun
+    from assistant.results import Answer
+
+    def stream(on_stage):
+        yield Queued(2)
+        yield Queued(1)
+        yield "双报到"
+        yield Answer("q", "双报到 [1]", refused=False)
+
+    updates = list(AnswerRun("q").start(stream).updates(tick=5))
+    waiting = [u.queued.message() for u in updates[:-1] if u.queued]
+    assert waiting == ["排队中，前面还有 2 个问题…", "排队中，前面还有 1 个问题…"]
+    assert updates[-2].queued is None and updates[-2].draft == "双报到"  # writing: the queue line is gone
+    assert isinstance(updates[-1], Answer)

@@ -412,3 +412,32 @@ def test_python_m_assistant_serve_serves_chat_and_api_with_keys(tmp_path):
     finally:
         proc.terminate()
         proc.wait(30)
+
+
+@pytest.mark.e2e
+def test_export_route_writes_docx_with_footnoted_sources_and_markdown(server, http):
+    from assistant.conversations.export import md_text
+    from tests.test_conversations import docx_parts
+
+    word = http.post("/api/v1/export", json={"question": QUESTION, "format": "docx"})
+    assert word.status_code == 200, word.text
+    assert word.headers["content-type"].startswith("application/vnd.openxmlformats-officedocument.wordprocessingml")
+    assert 'filename="answer.docx"' in word.headers["content-disposition"]
+    body, notes = docx_parts(word.content)
+    assert QUESTION in body and "一千二百" in body and "{1}" in body
+    assert notes and all("文件标题：《办公室年度工作报告》" in n and "引文：“" in n for n in notes)
+    assert any("章节：" in n and "文件：办公室年度工作报告.md" in n for n in notes)
+    # An answer already received from /ask is exported as it is, without asking again.
+    asked = http.post("/api/v1/ask", json={"question": QUESTION}).json()
+    md = http.post("/api/v1/export", json={"answer": asked, "format": "markdown"})
+    assert md.status_code == 200 and md.headers["content-type"].startswith("text/markdown")
+    assert "[^1]:" in md.text and md_text(asked["citations"][0]["quote"]) in md.text
+    for bad, code in (
+        ({"format": "docx"}, "invalid_request"),
+        ({"question": QUESTION, "answer": asked}, "invalid_request"),
+        ({"answer": {"text": 1}}, "invalid_answer"),
+        ({"question": QUESTION, "format": "pdf"}, "invalid_request"),
+    ):
+        refused = http.post("/api/v1/export", json=bad)
+        assert refused.status_code == 422 and refused.json()["error"]["code"] == code, refused.text
+    assert httpx.post(f"{server.url}/api/v1/export", json={"question": QUESTION}).status_code == 401

@@ -1,4 +1,4 @@
-"""Command line: python -m assistant ingest|ask|retrieve|eval|list|delete|stats|serve — everything wired here."""
+"""Command line: python -m assistant ingest|ask|retrieve|eval|feedback|list|delete|stats|serve — wired here."""
 
 from __future__ import annotations
 
@@ -86,6 +86,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     _filter_flags(p)
     p.add_argument("--json", action="store_true", help="print the Answer as JSON")
+    p.add_argument(
+        "--export",
+        metavar="FILE",
+        help="also write the answer with its footnoted sources to FILE: .docx (Word) or .md (Markdown)",
+    )
 
     p = sub.add_parser("retrieve", parents=[common], help="show the passages retrieved for a question")
     p.add_argument("question")
@@ -103,6 +108,14 @@ def _parser() -> argparse.ArgumentParser:
         help="JSONL sets: also measure the answers of this mode (coverage, support, citations, refusals)",
     )
     p.add_argument("--json", action="store_true", help="print the report as JSON")
+
+    p = sub.add_parser("feedback", parents=[common], help="the 👍/👎 feedback given in the chat")
+    fb = p.add_subparsers(dest="action", required=True)
+    q = fb.add_parser("export", parents=[common], help="write the feedback as a question set for `eval` (JSONL)")
+    q.add_argument("file", help="the question file to write, e.g. bench/feedback.jsonl")
+    q.add_argument("--rating", choices=("up", "down"), help="only this rating (default: both)")
+    q = fb.add_parser("list", parents=[common], help="show the feedback given so far")
+    q.add_argument("--json", action="store_true")
 
     p = sub.add_parser("serve", parents=[common], help="start the browser chat")
     p.add_argument("--host", default=None)
@@ -191,6 +204,10 @@ def _stats(args: argparse.Namespace) -> int:
 
 
 def _ask(args: argparse.Namespace) -> int:
+    if args.export:  # a path that cannot be written is reported before the question is answered
+        from assistant.conversations.export import FORMATS, writable_target
+
+        writable_target(Path(args.export), FORMATS)
     kb = _open(args)
     try:
         if args.stream and not args.json:
@@ -210,6 +227,10 @@ def _ask(args: argparse.Namespace) -> int:
     finally:
         kb.close()
     assert answer is not None  # kb.stream() always ends with the Answer
+    if args.export:
+        from assistant.conversations.export import export_answer
+
+        print(f"exported to {export_answer(answer, args.export)}", file=sys.stderr)
     if args.json:
         _print_json(answer)
         return 0
@@ -271,6 +292,35 @@ def _eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _feedback(args: argparse.Namespace) -> int:
+    """Feedback is read from the knowledge base's conversation store; no model is loaded."""
+    from assistant.conversations.feedback import RATINGS, export_feedback
+    from assistant.conversations.store import FILE_NAME, open_store
+    from assistant.settings import Settings
+
+    settings = Settings.load(args.home, **({"kb": args.kb} if args.kb else {}))
+    if not (Path(settings.kb_dir) / FILE_NAME).is_file():
+        raise AssistantError(
+            f"no feedback yet in the knowledge base {settings.kb!r} ({settings.kb_dir}): rate answers with 👍/👎 "
+            "in the chat (python -m assistant serve) first"
+        )
+    items = open_store(settings.kb_dir).feedback()
+    if args.action == "export":
+        ratings = (args.rating,) if args.rating else RATINGS
+        written = export_feedback(items, args.file, ratings)
+        print(f"wrote {written} question(s) to {args.file}; check them with: python -m assistant eval {args.file}")
+        return 0
+    if args.json:
+        _print_json(items)
+        return 0
+    for item in items:
+        mark = "👍" if item.rating == "up" else "👎"
+        comment = f" — {item.comment}" if item.comment else ""
+        print(f"{mark} [{item.mode}] {item.question}{comment}")
+    print(f"{len(items)} feedback item(s)")
+    return 0
+
+
 def _serve(args: argparse.Namespace) -> int:
     from assistant.app.ui import serve
 
@@ -312,6 +362,7 @@ def main(argv: list[str] | None = None) -> int:
         "ask": _ask,
         "retrieve": _retrieve,
         "eval": _eval,
+        "feedback": _feedback,
         "serve": _serve,
         "list": _list,
         "delete": _delete,

@@ -203,7 +203,14 @@ def evaluate_questions(kb: Assistant, path: Path, mode: str | None = None) -> Ev
         started = time.perf_counter()
         answer, passages = kb.answer_with_passages(item["question"], k=10)
         latencies.append((time.perf_counter() - started) * 1000)
-        if item["answerable"]:
+        if item["answerable"] and not item["gold"]:
+            # Known to be answerable, but no gold text yet (feedback: 👎 on a refusal): only a refusal is a miss.
+            report.false_refusals += int(answer.refused)
+            if answer.refused:
+                report.failures.append(
+                    {"id": item.get("id"), "question": item["question"], "refused": True, "evidence": answer.evidence}
+                )
+        elif item["answerable"]:
             rank = _rank_of_first_hit([any(g in p.text for g in item["gold"]) for p in passages])
             first_hits.append(rank)
             query = kb.analyse(item["question"])

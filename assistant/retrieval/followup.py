@@ -228,8 +228,19 @@ _EN_OPENER = re.compile(
     r"^\s*(?:(?:that|this|which) reminds me|by the way|btw|anyway|oh|ok(?:ay)?|well|also|one more thing)\b[\s,.:;!-]*",
     re.I,
 )
-_EN_PRONOUN_WORD = re.compile(r"\b(it|its|they|their|them|this|these|those|he|she|his|her|him)\b", re.I)
+# "this weekend", "that year": a demonstrative that points at a time, not at what was discussed.
+_EN_TIME = r"(?:year|years|week|weekend|month|morning|afternoon|evening|time|days|summer|winter|spring|autumn)"
+_EN_PRONOUN_WORD = re.compile(
+    rf"\b(?:it|its|they|their|them|he|she|his|her|him)\b|\b(?:this|these|those)\b(?!\s+{_EN_TIME}\b)", re.I
+)
 _EN_PRONOUN = re.compile(r"^\s*(?:and\s+)?(it|its|it's|they|their|them|this|that|these|those)\b", re.I)
+# "When was that database built?", "Can you explain that in English?": "that"/"this" after a verb or a
+# preposition points back (a determiner, or the object itself); after a noun it is relative ("measures that…").
+_EN_POINTING = re.compile(
+    r"\b(?:is|was|are|were|did|does|do|about|of|in|for|from|on|with|at|to|by|explain|describe|repeat|expand)"
+    rf"\s+(?:that|this|these|those)\b(?!\s+(?:the|a|an|it|there|is|was|are|were|{_EN_TIME})\b)",
+    re.I,
+)
 
 
 def _strip_zh_stop(text: str) -> str:
@@ -340,7 +351,11 @@ def rewrite_followup(question: str, history_questions: Sequence[str]) -> str:
             new_topic = _PUNCT.sub(" ", next(g for g in m.groups() if g is not None)).strip()
             if _EN_PRONOUN.match(new_topic) or not new_topic:
                 refers_back, new_topic = True, None
-        elif _EN_PRONOUN.match(asked) or len(words) <= 2 or (len(words) <= 8 and _EN_PRONOUN_WORD.search(asked)):
+        elif (
+            _EN_PRONOUN.match(asked)
+            or len(words) <= 2
+            or (len(words) <= 8 and (_EN_PRONOUN_WORD.search(asked) or _EN_POINTING.search(asked)))
+        ):
             refers_back = True
     else:
         body = _PUNCT.sub("", question)

@@ -7,13 +7,14 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.app.http.errors import ApiError
 from assistant.app.http.service import Service
 from assistant.app.ui.render import answer_dict
 from assistant.app.ui.uploads import too_many_files, upload_name, upload_rejection
+from assistant.conversations.export import answer_from_json, docx_bytes, markdown_of
 from assistant.results import to_jsonable
 
 Mode = Literal["extractive", "openai", "ollama", "local"]  # assistant.models.chat.MODES, spelled out for the schema
@@ -48,6 +49,28 @@ class RetrieveRequest(BaseModel):
     question: str = Field(examples=["保密工作怎么抓？"])
     k: int | None = Field(default=None, ge=1, le=50, description="passages to return (default: top_k)")
     filters: dict[str, Any] | None = Field(default=None, description=FILTERS_HELP, examples=[FILTERS_EXAMPLE])
+
+
+class ExportRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    format: Literal["docx", "markdown"] = Field(
+        default="docx", description="docx: Word with footnoted sources; markdown: [^n] footnotes"
+    )
+    answer: dict[str, Any] | None = Field(
+        default=None, description="an answer as returned by POST /api/v1/ask, exported as it is (no new search)"
+    )
+    question: str | None = Field(default=None, description="or a question: answered now, then exported")
+    history: list[Turn] = Field(default_factory=list, description="as in /api/v1/ask")
+    k: int | None = Field(default=None, ge=1, le=50)
+    mode: Mode | None = None
+    filters: dict[str, Any] | None = Field(default=None, description=FILTERS_HELP)
+
+
+EXPORT_TYPES = {
+    "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", "answer.docx"),
+    "markdown": ("text/markdown; charset=utf-8", "answer.md"),
+}
 
 
 def _history(turns: list[Turn]) -> list[Any] | None:
@@ -131,6 +154,34 @@ def api_router(service: Service) -> APIRouter:
         answer = kb.ask(body.question, k=body.k, history=_history(body.history), mode=body.mode, filters=body.filters)
         return answer_dict(answer)
 
+    @router.post(
+        "/export",
+        summary="An answer with its footnoted sources as a .docx or Markdown file (give `answer` or `question`)",
+        response_class=Response,
+        responses={200: {"content": {t: {} for t, _ in EXPORT_TYPES.values()}}},
+    )
+    def export(body: ExportRequest) -> Response:
+        if (body.answer is None) == (body.question is None):
+            raise ApiError(
+                422,
+                "invalid_request",
+                "send either `answer` (the JSON of POST /api/v1/ask) or `question` (answered now), not both or neither",
+            )
+        if body.answer is not None:
+            if not isinstance(body.answer.get("question"), str) or not isinstance(body.answer.get("text"), str):
+                raise ApiError(422, "invalid_answer", "`answer` needs the fields of POST /api/v1/ask (question, text…)")
+            try:
+                answer = answer_from_json({"refused": False, **body.answer})
+            except TypeError as exc:
+                raise ApiError(422, "invalid_answer", f"`answer` is not an answer of POST /api/v1/ask ({exc})") from exc
+        else:
+            answer = kb.ask(
+                body.question or "", k=body.k, history=_history(body.history), mode=body.mode, filters=body.filters
+            )
+        media, name = EXPORT_TYPES[body.format]
+        data = docx_bytes(answer) if body.format == "docx" else markdown_of(answer).encode("utf-8")
+        return Response(data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
     @router.post("/retrieve", summary="The k best passages for a question, best first")
     def retrieve(body: RetrieveRequest) -> dict[str, Any]:
         passages = kb.retrieve(body.question, k=body.k, filters=body.filters)
@@ -165,4 +216,4 @@ def api_router(service: Service) -> APIRouter:
     return router
 
 
-__all__ = ["AskRequest", "RetrieveRequest", "api_router"]
+__all__ = ["AskRequest", "ExportRequest", "RetrieveRequest", "api_router"]

@@ -1,11 +1,10 @@
-"""The browser chat (Gradio 6): the page, its event handlers, and the /ask API."""
+"""The browser chat (Gradio 6): the page's layout, its wiring to the handlers, and the /ask API."""
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
+from collections.abc import Callable, Sequence
 from typing import Any
 
 # Gradio reads this when it is imported: no usage statistics leave an offline machine.
@@ -13,29 +12,20 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 
 import gradio as gr  # noqa: E402  (the environment variable must be set first)
 
-from assistant.app.ui.render import (  # noqa: E402
-    SOURCES_CSS,
-    answer_dict,
-    answer_message,
-    chat_text,
-    esc,
-    fallback_note,
-    is_english,
-    sources_html,
+from assistant.app.ui.assets import PAGE_CSS, SCROLL_TO_CHAT_JS, SOURCES_JS  # noqa: E402
+from assistant.app.ui.documents_tab import knowledge_tab  # noqa: E402
+from assistant.app.ui.history import ChatHistory  # noqa: E402
+from assistant.app.ui.modes import default_mode, mode_statuses, unusable_html, usable_choices  # noqa: E402
+from assistant.app.ui.render import SOURCES_CSS, answer_dict, esc, sources_html  # noqa: E402
+from assistant.app.ui.respond import (  # noqa: E402
+    make_responder,
+    make_settler,
+    make_stop_request,
+    new_session,
+    show_turn,
 )
-from assistant.app.ui.stopping import queue_line, stop_button, wire_stop
-from assistant.app.ui.uploads import (  # noqa: E402
-    DOC_HEADERS,
-    RESULT_HEADERS,
-    UPLOAD_TYPES,
-    delete_sources,
-    document_rows,
-    ingest_uploads,
-    source_choices,
-)
-from assistant.errors import AssistantError, ModelError, QuestionError, SettingsError  # noqa: E402
-from assistant.models.chat import BackendError  # noqa: E402
-from assistant.models.generation_queue import Queued
+from assistant.app.ui.status import Runs  # noqa: E402
+from assistant.errors import AssistantError  # noqa: E402
 from assistant.results import Answer  # noqa: E402
 
 log = logging.getLogger("assistant.app.ui.app")
@@ -46,13 +36,6 @@ EXAMPLES = [
     "办公室怎样做好保密工作？",
     "办公室如何开展督查督办工作？",
     "机关是如何开展清廉机关建设的？",
-]
-FILTER_KEYS = ("office", "doc_type", "since", "until")  # the order of the chat's filter controls
-MODE_CHOICES = [
-    ("抽取式 Extractive（无需语言模型）", "extractive"),
-    ("本地模型 Local model", "local"),
-    ("OpenAI 兼容服务 OpenAI-compatible", "openai"),
-    ("Ollama", "ollama"),
 ]
 
 
@@ -70,111 +53,8 @@ def ask_kb(
     return kb.ask(question, **extra)
 
 
-# -- the app ------------------------------------------------------------------------------------
-def _new_session() -> dict[str, list]:
-    # searched: what each turn searched (context for follow-ups); sources: the panel of each turn.
-    return {"searched": [], "sources": []}
-
-
 def _constant(value: str) -> Callable[[], str]:
     return lambda: value
-
-
-# -- event handlers -----------------------------------------------------------------------------
-def _responder(kb: Any) -> Callable[..., Iterator[tuple]]:
-    """The chat's answer handler: yields (question box, conversation, session, sources panel) states."""
-
-    def respond(
-        question: str,
-        history: list | None,
-        session: dict | None,
-        k: float,
-        mode: str | None = None,
-        *limits: str | None,  # the filter controls: office, 文种, from, to
-    ):
-        # A generator: Gradio shows each yielded state, so a chat model's words appear as they come.
-        filters = {key: v.strip() for key, v in zip(FILTER_KEYS, limits) if v and v.strip()} or None
-        history = list(history or [])
-        session = session or _new_session()
-        question = (question or "").strip()
-        mode = mode or kb.settings.answer_mode
-        if not question:
-            gr.Warning("请输入问题。Type a question first.")
-            yield gr.update(), history, session, gr.update()
-            return
-        english = is_english(question)
-        history.append({"role": "user", "content": chat_text(question)})
-        note = ""
-        answer = None
-        try:
-            try:
-                if mode != "extractive":
-                    history.append({"role": "assistant", "content": "…"})
-                    yield "", history, session, gr.update()
-                written = ""
-                for item in kb.stream(
-                    question, history=session["searched"], mode=mode, k=int(k), filters=filters, queue_status=True
-                ):
-                    if isinstance(item, Queued):  # the local model is answering someone else first
-                        history[-1] = {"role": "assistant", "content": queue_line(item, english)}
-                        yield "", history, session, gr.update()
-                    elif isinstance(item, str):
-                        if mode != "extractive":
-                            written += item
-                            history[-1] = {"role": "assistant", "content": chat_text(written) + " ▍"}
-                            yield "", history, session, gr.update()
-                    else:
-                        answer = item
-            except (BackendError, ModelError, SettingsError) as exc:
-                if mode == "extractive":
-                    raise
-                # The chat model is down or misconfigured: never leave a blank, answer extractively.
-                log.warning("chat model failed, answering extractively: %s", exc)
-                note = fallback_note(exc, english)
-                if history[-1]["role"] == "assistant":
-                    history.pop()
-                answer = kb.ask(question, history=session["searched"], mode="extractive", k=int(k), filters=filters)
-        except QuestionError as exc:
-            if history[-1]["role"] == "assistant":
-                history.pop()
-            history.append({"role": "assistant", "content": f"**⚠ {chat_text(str(exc))}**"})
-            session = {"searched": session["searched"], "sources": session["sources"] + [""]}
-            yield "", history, session, gr.update()
-            return
-        except AssistantError as exc:
-            log.warning("question failed: %s", exc)
-            if history[-1]["role"] == "assistant":
-                history.pop()
-            history.append({"role": "assistant", "content": f"**⚠ 出错了 Error：{chat_text(str(exc))}**"})
-            session = {"searched": session["searched"], "sources": session["sources"] + [""]}
-            yield "", history, session, gr.update()
-            return
-        assert answer is not None  # kb.stream() always ends with the Answer
-        panel = sources_html(answer, kb.document_text)
-        message = answer_message(answer, question)
-        if note:
-            message = f"{note}\n\n{message}"
-        if history[-1]["role"] == "assistant":
-            history[-1] = {"role": "assistant", "content": message}
-        else:
-            history.append({"role": "assistant", "content": message})
-        session = {"searched": session["searched"] + [answer.searched], "sources": session["sources"] + [panel]}
-        yield "", history, session, panel
-
-    return respond
-
-
-def show_turn(session: dict | None, evt: gr.SelectData):
-    # Clicking an earlier message shows the sources of that turn again.
-    index = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
-    sources = (session or {}).get("sources", [])
-    if isinstance(index, int) and 0 <= index // 2 < len(sources) and sources[index // 2]:
-        return sources[index // 2]
-    return gr.update()
-
-
-def new_chat():
-    return [], _new_session(), sources_html(None), ""
 
 
 def _api_ask(kb: Any) -> Callable[..., dict]:
@@ -200,7 +80,8 @@ def _header(warning: str | None) -> None:
     gr.Markdown(
         "## 办公文档问答助手 · Office document Q&A\n"
         "答案只来自知识库中的文件，每句话都标注来源 [n]。"
-        "Answers come only from the documents in the knowledge base; every statement cites its source [n]."
+        "Answers come only from the documents in the knowledge base; every statement cites its source [n].",
+        elem_id="app-header",
     )
     if warning:
         gr.HTML(
@@ -229,23 +110,47 @@ def _filter_controls(kb: Any) -> list[gr.components.Component]:
     return [office, doc_type, since, until]
 
 
-def _chat_tab(kb: Any, session: gr.State) -> None:
-    """The chat tab (conversation, question box, examples, settings; sources on the right) and its events."""
+def _mode_picker(kb: Any, app: gr.Blocks) -> gr.Radio:
+    """The answer modes that can answer here; the others greyed out with a plain note (checked at each page load)."""
+    statuses = mode_statuses(kb.settings)
+    answer_mode = gr.Radio(
+        usable_choices(statuses),
+        value=default_mode(statuses, kb.settings.answer_mode),
+        elem_id="answer-mode",
+        label="回答方式 Answer mode",
+        info="抽取式直接引用原文；语言模型改写成通顺的回答，每句都会核对出处，找不到依据的句子会标出。"
+        " Extractive quotes the documents; a language model writes the answer and every"
+        " sentence is checked against the passages (unsupported ones are flagged).",
+    )
+    unusable = gr.HTML(unusable_html(statuses), js_on_load=None, elem_id="modes-off", padding=False)
+
+    def recheck():
+        now = mode_statuses(kb.settings)
+        picker = gr.update(choices=usable_choices(now), value=default_mode(now, kb.settings.answer_mode))
+        return picker, unusable_html(now)
+
+    app.load(recheck, None, [answer_mode, unusable], api_visibility="private")
+    return answer_mode
+
+
+def _chat_tab(kb: Any, app: gr.Blocks, session: gr.State, saved: ChatHistory) -> None:
+    """The chat tab (conversation, status, question box, examples, settings; sources beside it) and its events."""
     default_k = max(1, min(10, kb.settings.top_k))
     with gr.Tab("问答 Chat", id="chat"):
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=360):
                 chatbot = gr.Chatbot(
-                    label="对话 Conversation",
+                    show_label=False,  # a label floats over the first message once the chat scrolls
                     elem_id="chat",
                     height=520,
                     sanitize_html=True,
                     render_markdown=True,
                     latex_delimiters=[],
-                    feedback_options=None,
+                    feedback_options=("Like", "Dislike"),
                     buttons=["copy"],
                     placeholder="请在下方输入问题，或点击示例。Ask a question below, or pick an example.",
                 )
+                status = gr.HTML("", js_on_load=None, elem_id="chat-status", padding=False)
                 with gr.Row():
                     question = gr.Textbox(
                         show_label=False,
@@ -256,131 +161,66 @@ def _chat_tab(kb: Any, session: gr.State) -> None:
                         autofocus=True,
                     )
                     send = gr.Button("发送 Send", variant="primary", scale=1, min_width=90, elem_id="send")
-                    stop = stop_button()
-                with gr.Row():
-                    gr.Markdown("示例问题 Examples：")
+                    stop = gr.Button("停止 Stop", variant="stop", scale=1, min_width=90, elem_id="stop", visible=False)
+                saved.controls()  # regenerate, export, feedback; 新对话 is in the conversation list (history.py)
+                gr.Markdown("示例问题 Examples：")
                 with gr.Row():
                     example_buttons = [
                         gr.Button(e, size="sm", variant="secondary", elem_classes=["example"]) for e in EXAMPLES
                     ]
-                with gr.Row():
-                    clear = gr.Button("新对话 New conversation", size="sm", variant="secondary", elem_id="new-chat")
                 with gr.Accordion("设置 Settings", open=False, elem_id="settings"):
                     top_k = gr.Slider(
                         1, 10, value=default_k, step=1, label="检索段落数 Passages to use (top k)", elem_id="top-k"
                     )
-                    answer_mode = gr.Radio(
-                        MODE_CHOICES,
-                        value=kb.settings.answer_mode,
-                        elem_id="answer-mode",
-                        label="回答方式 Answer mode",
-                        info="抽取式直接引用原文；语言模型改写成通顺的回答，每句都会核对出处，找不到依据的句子会标出。"
-                        " Extractive quotes the documents; a language model writes the answer and every"
-                        " sentence is checked against the passages (unsupported ones are flagged).",
-                    )
+                    answer_mode = _mode_picker(kb, app)
                     limits = _filter_controls(kb)
-            with gr.Column(scale=2, min_width=320):
-                gr.Markdown("### 来源 Sources")
+            with gr.Column(scale=2, min_width=320, elem_id="sources-column"):
+                gr.HTML(
+                    '<div id="sources-bar"><h3>来源 Sources</h3>'
+                    '<button id="sources-close" type="button">关闭 Close ✕</button></div>',
+                    js_on_load=None,
+                    padding=False,
+                    elem_id="sources-head",
+                )
                 sources = gr.HTML(
-                    sources_html(None), css_template=SOURCES_CSS, js_on_load=None, elem_id="sources", padding=False
+                    sources_html(None),
+                    css_template=SOURCES_CSS,
+                    js_on_load=SOURCES_JS,
+                    head=f"<style>{PAGE_CSS}</style>",  # the page's own CSS, added to <head> once
+                    elem_id="sources",
+                    padding=False,
                 )
 
-    respond = _responder(kb)
-    outputs = [question, chatbot, session, sources]
-    answering = [
-        question.submit(
-            respond, [question, chatbot, session, top_k, answer_mode, *limits], outputs, api_visibility="private"
-        ),
-        send.click(
-            respond, [question, chatbot, session, top_k, answer_mode, *limits], outputs, api_visibility="private"
-        ),
+    runs = Runs()
+    respond = make_responder(kb, runs)
+    private: dict[str, Any] = {"api_visibility": "private"}
+    inputs = [question, chatbot, session, top_k, answer_mode, *limits]
+    outputs = [question, chatbot, session, sources, status, send, stop]
+    answering = [  # the events the stop button cancels
+        question.submit(respond, inputs, outputs, js=SCROLL_TO_CHAT_JS, **private),
+        send.click(respond, inputs, outputs, js=SCROLL_TO_CHAT_JS, **private),
     ]
     for button, text in zip(example_buttons, EXAMPLES, strict=True):
-        answering.append(
-            button.click(_constant(text), None, question, api_visibility="private", queue=False).then(
-                respond, [question, chatbot, session, top_k, answer_mode, *limits], outputs, api_visibility="private"
-            )
-        )
-    wire_stop(stop, answering)
-    chatbot.select(show_turn, [session], sources, api_visibility="private")
-    clear.click(new_chat, None, [chatbot, session, sources, question], api_visibility="private")
-    chatbot.clear(new_chat, None, [chatbot, session, sources, question], api_visibility="private")
+        picked = button.click(_constant(text), None, question, queue=False, **private)
+        answering.append(picked.then(respond, inputs, outputs, js=SCROLL_TO_CHAT_JS, **private))
 
+    def ask_again(trigger: Any) -> Any:  # regenerate (history.py): the same answer handler, stoppable too
+        event = trigger.then(respond, inputs, outputs, **private)
+        answering.append(event)
+        return event
 
-def _knowledge_tab(kb: Any, app: gr.Blocks, max_mb: int, max_files: int) -> None:
-    """The knowledge-base tab (uploads, the document list, deletion) and its events."""
-    with gr.Tab("知识库 Knowledge base", id="kb"):
-        gr.Markdown(
-            f"支持上传 {' '.join(UPLOAD_TYPES)}；每个文件不超过 {max_mb} MB，每次最多 {max_files} 个。"
-            f" Upload {' '.join(UPLOAD_TYPES)} files, up to {max_mb} MB each and {max_files} at a time."
-        )
-        with gr.Row():
-            uploads = gr.File(
-                label="上传文件 Upload files",
-                file_count="multiple",
-                file_types=list(UPLOAD_TYPES),
-                type="filepath",
-                elem_id="upload",
-            )
-        with gr.Row():
-            ingest_button = gr.Button("导入知识库 Ingest", variant="primary", elem_id="ingest")
-            refresh = gr.Button("刷新列表 Refresh", variant="secondary", elem_id="refresh")
-        ingest_summary = gr.Markdown(elem_id="ingest-summary")
-        ingest_table = gr.Dataframe(
-            headers=RESULT_HEADERS,
-            datatype=["str", "str", "str"],
-            value=[],
-            interactive=False,
-            label="导入结果 Ingestion results",
-            elem_id="ingest-results",
-            wrap=True,
-        )
-        documents = gr.Dataframe(
-            headers=DOC_HEADERS,
-            datatype=["str", "str", "number", "str"],
-            value=document_rows(kb),
-            interactive=False,
-            wrap=True,
-            label="知识库中的文件 Documents in the knowledge base",
-            elem_id="documents",
-        )
-        with gr.Row():
-            to_delete = gr.Dropdown(
-                choices=source_choices(kb),
-                multiselect=True,
-                scale=4,
-                label="从知识库删除 Remove from the knowledge base",
-                elem_id="to-delete",
-            )
-            delete_button = gr.Button("删除 Delete", variant="stop", scale=1, elem_id="delete")
-        delete_summary = gr.Markdown(elem_id="delete-summary")
-
-    def refresh_docs():
-        return document_rows(kb), gr.update(choices=source_choices(kb), value=[])
-
-    def run_delete(chosen):
-        message = delete_sources(kb, chosen)
-        return (message, *refresh_docs())
-
-    def run_ingest(files, progress=gr.Progress()):  # noqa: B008 (how Gradio injects a progress bar)
-        progress(0, desc="准备导入 Preparing…")
-
-        def step(done: int, total: int, source: str) -> None:
-            name = Path(source).name if source else "更新索引 updating the index"
-            progress((done, max(total, 1)), desc=f"正在导入 Ingesting：{name}", unit="files")
-
-        try:
-            summary, rows = ingest_uploads(kb, files, max_mb=max_mb, max_files=max_files, progress=step)
-        except AssistantError as exc:
-            summary, rows = f"导入失败 Ingestion failed：{exc}", []
-        return summary, rows, *refresh_docs(), None
-
-    ingest_button.click(
-        run_ingest, [uploads], [ingest_summary, ingest_table, documents, to_delete, uploads], api_visibility="private"
+    saved.attach(chatbot, session, sources, question, ask_again)
+    # After an answer, or after a stop: the page's final state, Send back. Its outputs are all the answer's
+    # (the question box too), so none keeps the mark Gradio puts on the outputs of a cancelled event.
+    for event in answering:
+        event.then(make_settler(runs), [chatbot, session], outputs, **private)
+    # Gradio cancels the answer event (also one still queued); the handler stops the model at once.
+    stop.click(make_stop_request(runs), None, None, cancels=list[dict[str, Any]](answering), queue=False, **private)
+    sources.click(show_turn, [session], sources, queue=False, **private)
+    # The conversation list's 新对话 (history.py opens the empty conversation) also ends an answer still being written.
+    saved.new.click(
+        make_stop_request(runs), None, None, cancels=list[dict[str, Any]](answering), queue=False, **private
     )
-    refresh.click(refresh_docs, None, [documents, to_delete], api_visibility="private")
-    delete_button.click(run_delete, [to_delete], [delete_summary, documents, to_delete], api_visibility="private")
-    app.load(refresh_docs, None, [documents, to_delete], api_visibility="private")
 
 
 def build_app(
@@ -397,13 +237,16 @@ def build_app(
     max_mb = max_upload_mb or kb.settings.max_upload_mb
     max_files = max_upload_files or kb.settings.max_upload_files
     with gr.Blocks(title="办公文档问答 · Office document Q&A", analytics_enabled=False) as app:
-        session = gr.State(_new_session())
+        session = gr.State(new_session())
+        saved = ChatHistory(kb)  # conversations, feedback, export, regenerate (history.py)
+        saved.sidebar()
         _header(warning)
         with gr.Tabs():
-            _chat_tab(kb, session)
-            _knowledge_tab(kb, app, max_mb, max_files)
+            _chat_tab(kb, app, session, saved)
+            saved.restore_on(app)
+            knowledge_tab(kb, app, max_mb, max_files)
         gr.api(_api_ask(kb), api_name="ask")
     return app
 
 
-__all__ = ["EXAMPLES", "MODE_CHOICES", "ask_kb", "build_app"]
+__all__ = ["EXAMPLES", "ask_kb", "build_app"]

@@ -66,8 +66,16 @@ def _context_html(doc_text: str | None, start: int, end: int, passage_html: str,
     )
 
 
+_MASK_MARKS = "*＊ \u3000"  # anonymised text masks names with "*": a title should not start with one
+
+
+def display_title(title: str | None) -> str:
+    """A document's title as a person reads it: no leading mask marks ("*市委办公室…" -> "市委办公室…")."""
+    return (title or "").lstrip(_MASK_MARKS) or (title or "")
+
+
 def _meta_html(item: Passage | Citation) -> str:
-    title, section, source, page = item.title, item.section, item.source, item.page
+    title, section, source, page = display_title(item.title), item.section, item.source, item.page
     parts = [f'<div class="src-title">《{esc(title)}》</div>']
     # The 公文 fields the document prints (issuer, 文种, date, 文号), on one line when there are any.
     printed = [v for v in (item.office, item.doc_type, item.date, item.doc_number, item.classification) if v]
@@ -169,7 +177,56 @@ SOURCES_CSS = """
 .src-ctx-text { white-space: pre-wrap; font-size: 0.92em; line-height: 1.6; margin-top: 4px;
                 color: var(--body-text-color-subdued); max-height: 360px; overflow-y: auto; }
 .src-in { color: var(--body-text-color); background: var(--color-accent-soft); }
+.src-turn { display: flex; flex-wrap: wrap; gap: 4px 10px; align-items: baseline; font-size: 0.9em;
+            border-bottom: 1px solid var(--border-color-primary); padding: 2px 0 6px; margin-bottom: 6px;
+            scroll-margin-top: 8px; }
+.src-turn b { font-size: 1.05em; }
+.src-turn a { color: var(--link-text-color, #2563eb); cursor: pointer; }
+.src { scroll-margin-top: 8px; }
+.src-flash { outline: 3px solid var(--color-accent); outline-offset: 1px; background: var(--color-accent-soft); }
 """
+
+
+# -- which answer the panel shows, and the links from an answer to its sources ----------------
+def turn_panel(panels: list[str], turn: int) -> str:
+    """The sources panel of answer `turn` (0-based), headed with which answer it is, of how many."""
+    total = len(panels)
+    head = f'<div class="src-turn" data-turn="{turn}"><b>第 {turn + 1} 个回答的来源</b>'
+    head += f"<span>Sources of answer {turn + 1} of {total}</span>"
+    if turn < total - 1:
+        head += f'<a class="src-open" href="#answer-{total - 1}-sources">回到最新回答 Latest answer ›</a>'
+    head += "</div>"
+    body = panels[turn] or '<div class="src-empty">这个回答没有引用来源。No sources for this answer.</div>'
+    return head + body
+
+
+_ESCAPED_MARKER = re.compile(r"\\\[(\d+)\\\]")  # "[3]" as chat_text writes it: \[3\]
+
+
+def cite_links(message: str, turn: int, numbers: Iterable[int]) -> str:
+    """The [n] markers of an answer message (chat_text escaped) as links to the cards of answer `turn`."""
+    wanted = set(numbers)
+
+    def link(match: re.Match[str]) -> str:
+        n = int(match.group(1))
+        if n not in wanted:
+            return match.group(0)
+        # The chat's sanitiser drops data-* attributes; the link's address carries which answer and card.
+        return f'<a class="cite" href="#answer-{turn}-source-{n}" title="查看来源 {n}">[{n}]</a>'
+
+    return _ESCAPED_MARKER.sub(link, message)
+
+
+def sources_link(turn: int, answer: Answer) -> str:
+    """The line under an answer that opens its sources (on a phone: the sources drawer)."""
+    if answer.citations:
+        count = len({c.n for c in answer.citations})
+        text = f"查看来源 Sources（{count}）›"
+    elif answer.nearest:
+        text = "查看最接近的段落 Nearest passages ›"
+    else:
+        return ""
+    return f'<a class="src-open" href="#answer-{turn}-sources">{text}</a>'
 
 
 # -- chat messages (Markdown rendered by the Chatbot: escape HTML and Markdown both) ----------
@@ -273,10 +330,14 @@ __all__ = [
     "answer_dict",
     "answer_message",
     "chat_text",
+    "cite_links",
+    "display_title",
     "esc",
     "fallback_note",
     "file_label",
     "highlight",
     "is_english",
     "sources_html",
+    "sources_link",
+    "turn_panel",
 ]

@@ -1,4 +1,4 @@
-"""The knowledge-base tab: uploads ingested under their own names, the document list, and deletion."""
+"""Uploads to the knowledge base: checked (name, type, size, count), kept under their own names, ingested."""
 
 from __future__ import annotations
 
@@ -7,15 +7,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from assistant.app.ui.render import chat_text
-from assistant.errors import AssistantError
-
 UPLOAD_TYPES = (
     *(".txt", ".md", ".docx", ".pdf", ".ofd", ".html", ".htm"),
     *(".doc", ".wps", ".rtf", ".odt", ".xlsx", ".pptx"),  # office formats (issue 14 §2)
     *(".png", ".jpg", ".jpeg", ".tif", ".tiff"),  # scanned pages, read by OCR
 )
-DOC_HEADERS = ["标题 Title", "文件 File", "片段 Chunks", "入库时间 Ingested (UTC)"]
 RESULT_HEADERS = ["文件 File", "结果 Result", "说明 Details"]
 RESULT_LABELS = {
     "added": "已添加 added",
@@ -25,32 +21,6 @@ RESULT_LABELS = {
     "skipped": "已跳过 skipped",
     "rejected": "未导入 rejected",
 }
-
-
-def source_choices(kb: Any) -> list[tuple[str, str]]:
-    """(label, source) pairs for the delete picker: the file name first, the full path after it."""
-    return [(f"{Path(source).name} — {source}", source) for source in sorted({d.source for d in kb.documents()})]
-
-
-def delete_sources(kb: Any, sources: Sequence[str] | None) -> str:
-    """Remove the chosen files' documents; a message for the page (text, escaped by Markdown use)."""
-    if not sources:
-        return "请先选择要删除的文件。Choose the files to delete first."
-    try:
-        removed = kb.delete(list(sources))
-    except AssistantError as exc:
-        return f"删除失败 Delete failed：{chat_text(str(exc))}"
-    names = "、".join(chat_text(Path(s).name) for s in removed)
-    return f"已删除 Deleted {len(removed)}：{names}"
-
-
-def document_rows(kb: Any) -> list[list[Any]]:
-    rows = []
-    for d in kb.documents():
-        when = (d.ingested_at or "").replace("T", " ").removesuffix("+00:00")
-        title = d.title + ("" if d.complete else "（未完成 incomplete）")
-        rows.append([title, Path(d.source).name, d.n_chunks, when])
-    return rows
 
 
 def upload_name(name: str) -> str:
@@ -153,14 +123,10 @@ def ingest_uploads(
 
 
 __all__ = [
-    "DOC_HEADERS",
     "RESULT_HEADERS",
     "RESULT_LABELS",
     "UPLOAD_TYPES",
-    "delete_sources",
-    "document_rows",
     "ingest_uploads",
-    "source_choices",
     "too_many_files",
     "upload_name",
     "upload_rejection",

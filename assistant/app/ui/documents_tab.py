@@ -1,0 +1,208 @@
+"""The knowledge-base tab: uploads, the documents (a compilation's articles under their file), deletion after a confirmation."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from assistant.app.ui.render import chat_text, display_title, esc
+from assistant.app.ui.uploads import RESULT_HEADERS, UPLOAD_TYPES, ingest_uploads
+from assistant.errors import AssistantError
+
+DOCUMENTS_CSS = """
+table.docs { width: 100%; border-collapse: collapse; font-size: 0.95em; }
+table.docs th, table.docs td { text-align: left; padding: 5px 8px; border-bottom: 1px solid var(--border-color-primary) !important;
+                               vertical-align: top; }
+table.docs th { font-weight: 600; background: var(--background-fill-secondary); }
+table.docs td.num { text-align: right; white-space: nowrap; }
+table.docs th, table.docs td, table.docs tr { border-left: none !important; border-right: none !important;
+                                             border-top: none !important; }
+table.docs tr { border-bottom: none !important; }  /* the cells draw the lines (dotted under an article) */
+table.docs { border: none !important; width: 100% !important; max-width: none !important; margin: 0 !important; }
+table.docs tr.article td { border-bottom: 1px dotted var(--border-color-primary) !important; font-size: 0.95em; }
+@media (max-width: 700px) {
+  table.docs th:nth-child(4), table.docs td:nth-child(4) { display: none; }  /* the date: least needed on a phone */
+  table.docs td.doc-file { max-width: 9em; }
+}
+table.docs tr.article td.doc-title { padding-left: 28px; }
+table.docs .doc-kind { font-size: 0.85em; color: var(--body-text-color-subdued); }
+table.docs .doc-file { word-break: break-all; }
+.docs-empty { color: var(--body-text-color-subdued); padding: 8px 2px; }
+"""
+
+
+def _files(kb: Any) -> list[tuple[str, list[Any]]]:
+    """(source, its documents) per file, by file name; a compilation has several documents."""
+    groups: dict[str, list[Any]] = {}
+    for d in kb.documents():
+        groups.setdefault(d.source, []).append(d)
+    return sorted(groups.items(), key=lambda item: (Path(item[0]).name, item[0]))
+
+
+def _names(sources: Sequence[str]) -> dict[str, str]:
+    """Each file's name as shown; files of the same name in different folders get " (2)", " (3)"."""
+    shown: dict[str, str] = {}
+    seen: dict[str, int] = {}
+    for source in sources:
+        name = Path(source).name
+        seen[name] = seen.get(name, 0) + 1
+        shown[source] = name if seen[name] == 1 else f"{name} ({seen[name]})"
+    return shown
+
+
+def _title(doc: Any) -> str:
+    return display_title(doc.title) + ("（未完成 incomplete）" if not doc.complete else "")
+
+
+def source_choices(kb: Any) -> list[tuple[str, str]]:
+    """(label, source) pairs for the delete picker: file name and title, never a server path."""
+    files = _files(kb)
+    names = _names([source for source, _ in files])
+    choices = []
+    for source, docs in files:
+        if len(docs) == 1:
+            label = f"{names[source]} —《{display_title(docs[0].title)}》"
+        else:
+            label = f"{names[source]} — 汇编 {len(docs)} 篇 compilation of {len(docs)}"
+        choices.append((label, source))
+    return choices
+
+
+def documents_html(kb: Any) -> str:
+    """The documents as a table, one row per file; a compilation's articles are listed under it."""
+    files = _files(kb)
+    if not files:
+        return '<div class="docs-empty">知识库中还没有文件。The knowledge base has no documents yet.</div>'
+    names = _names([source for source, _ in files])
+    rows = []
+    for source, docs in files:
+        when = max((d.ingested_at or "") for d in docs).replace("T", " ").removesuffix("+00:00")[:16]
+        chunks = sum(d.n_chunks for d in docs)
+        file_cell = f'<td class="doc-file">{esc(names[source])}</td>'
+        if len(docs) == 1:
+            title = f'<td class="doc-title">{esc(_title(docs[0]))}</td>'
+            rows.append(f'<tr class="file">{file_cell}{title}<td class="num">{chunks}</td><td>{esc(when)}</td></tr>')
+            continue
+        heading = display_title(docs[0].collection) or names[source]
+        title = (
+            f'<td class="doc-title">{esc(heading)} <span class="doc-kind">汇编 · {len(docs)} 篇文章'
+            f" compilation of {len(docs)} articles</span></td>"
+        )
+        rows.append(f'<tr class="file">{file_cell}{title}<td class="num">{chunks}</td><td>{esc(when)}</td></tr>')
+        for d in docs:
+            rows.append(
+                f'<tr class="article"><td></td><td class="doc-title">{esc(_title(d))}</td>'
+                f'<td class="num">{d.n_chunks}</td><td></td></tr>'
+            )
+    head = "<tr><th>文件 File</th><th>标题 Title</th><th>片段 Chunks</th><th>入库时间 Ingested (UTC)</th></tr>"
+    return f'<table class="docs"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>'
+
+
+def delete_question(kb: Any, sources: Sequence[str] | None) -> str:
+    """What the confirmation asks before deleting: the files by name, and how many documents go with them."""
+    labels = dict((source, label) for label, source in source_choices(kb))
+    chosen = [s for s in (sources or []) if s in labels]
+    items = "".join(f"\n- {chat_text(labels[s])}" for s in chosen)
+    return (
+        f"**确定要从知识库删除这 {len(chosen)} 个文件吗？删除后无法恢复。**"
+        f" Delete {len(chosen)} file(s) from the knowledge base? This cannot be undone.{items}"
+    )
+
+
+def delete_sources(kb: Any, sources: Sequence[str] | None) -> str:
+    """Remove the chosen files' documents; a message for the page (text, escaped by Markdown use)."""
+    if not sources:
+        return "请先选择要删除的文件。Choose the files to delete first."
+    try:
+        removed = kb.delete(list(sources))
+    except AssistantError as exc:
+        return f"删除失败 Delete failed：{chat_text(str(exc))}"
+    names = "、".join(chat_text(Path(s).name) for s in removed)
+    return f"已删除 Deleted {len(removed)}：{names}"
+
+
+def knowledge_tab(kb: Any, app: gr.Blocks, max_mb: int, max_files: int) -> None:
+    """The knowledge-base tab (uploads, the document list, deletion) and its events."""
+    with gr.Tab("知识库 Knowledge base", id="kb"):
+        gr.Markdown(
+            f"支持上传 {' '.join(UPLOAD_TYPES)}；每个文件不超过 {max_mb} MB，每次最多 {max_files} 个。"
+            f" Upload {' '.join(UPLOAD_TYPES)} files, up to {max_mb} MB each and {max_files} at a time."
+        )
+        uploads = gr.File(
+            label="上传文件 Upload files",
+            file_count="multiple",
+            file_types=list(UPLOAD_TYPES),
+            type="filepath",
+            elem_id="upload",
+        )
+        with gr.Row():
+            ingest_button = gr.Button("导入知识库 Ingest", variant="primary", elem_id="ingest")
+            refresh = gr.Button("刷新列表 Refresh", variant="secondary", elem_id="refresh")
+        ingest_summary = gr.Markdown(elem_id="ingest-summary")
+        ingest_table = gr.Dataframe(
+            headers=RESULT_HEADERS,
+            datatype=["str", "str", "str"],
+            value=[],
+            interactive=False,
+            label="导入结果 Ingestion results",
+            elem_id="ingest-results",
+            wrap=True,
+        )
+        gr.Markdown("#### 知识库中的文件 Documents in the knowledge base")
+        documents = gr.HTML(
+            documents_html(kb), css_template=DOCUMENTS_CSS, js_on_load=None, elem_id="documents", padding=False
+        )
+        with gr.Row():
+            to_delete = gr.Dropdown(
+                choices=source_choices(kb),
+                multiselect=True,
+                scale=4,
+                label="从知识库删除 Remove from the knowledge base",
+                elem_id="to-delete",
+            )
+            delete_button = gr.Button("删除… Delete…", variant="stop", scale=1, elem_id="delete")
+        with gr.Group(visible=False, elem_id="delete-confirm") as confirm_box:
+            confirm_text = gr.Markdown(elem_id="delete-question")
+            with gr.Row():
+                confirm = gr.Button("确认删除 Delete", variant="stop", elem_id="delete-yes")
+                cancel = gr.Button("取消 Cancel", variant="secondary", elem_id="delete-no")
+        delete_summary = gr.Markdown(elem_id="delete-summary")
+
+    def refresh_docs():
+        return documents_html(kb), gr.update(choices=source_choices(kb), value=[])
+
+    def ask_first(chosen):
+        if not chosen:
+            return gr.update(visible=False), "", "请先选择要删除的文件。Choose the files to delete first."
+        return gr.update(visible=True), delete_question(kb, chosen), ""
+
+    def run_delete(chosen):
+        message = delete_sources(kb, chosen)
+        return (gr.update(visible=False), message, *refresh_docs())
+
+    def run_ingest(files, progress=gr.Progress()):  # noqa: B008 (how Gradio injects a progress bar)
+        progress(0, desc="准备导入 Preparing…")
+
+        def step(done: int, total: int, source: str) -> None:
+            name = Path(source).name if source else "更新索引 updating the index"
+            progress((done, max(total, 1)), desc=f"正在导入 Ingesting：{name}", unit="files")
+
+        try:
+            summary, rows = ingest_uploads(kb, files, max_mb=max_mb, max_files=max_files, progress=step)
+        except AssistantError as exc:
+            summary, rows = f"导入失败 Ingestion failed：{exc}", []
+        return summary, rows, *refresh_docs(), None
+
+    private: dict[str, Any] = {"api_visibility": "private"}
+    ingest_button.click(run_ingest, [uploads], [ingest_summary, ingest_table, documents, to_delete, uploads], **private)
+    refresh.click(refresh_docs, None, [documents, to_delete], **private)
+    delete_button.click(ask_first, [to_delete], [confirm_box, confirm_text, delete_summary], **private)
+    cancel.click(lambda: gr.update(visible=False), None, confirm_box, **private)
+    confirm.click(run_delete, [to_delete], [confirm_box, delete_summary, documents, to_delete], **private)
+    app.load(refresh_docs, None, [documents, to_delete], **private)
+
+
+__all__ = ["delete_question", "delete_sources", "documents_html", "knowledge_tab", "source_choices"]

@@ -1,0 +1,373 @@
+"""The chat's saved conversations (sidebar: new, rename, delete; restored on reload), 👍/👎 feedback, export, regenerate."""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+import shutil
+import tempfile
+import time
+import uuid
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from assistant.app.ui.render import sources_html
+from assistant.conversations.export import docx_bytes, markdown_of
+from assistant.conversations.store import Turn, open_store
+from assistant.errors import AssistantError
+from assistant.results import Answer
+
+log = logging.getLogger("assistant.app.ui.history")
+
+NARROW_PX = 768  # below this window width the conversation list starts folded away
+WIDTH_JS = "() => [window.innerWidth]"  # hands the browser window's width to a handler
+# After a conversation is picked or started on a phone, fold the list away to show the chat. In the browser: the
+# sidebar's own toggle (a server update to open=False is ignored once the user has opened it by hand).
+FOLD_JS = f"""() => {{
+  const side = document.getElementById("conversations");
+  if (window.innerWidth < {NARROW_PX} && side && side.classList.contains("open"))
+    side.querySelector(".toggle-button")?.click();
+}}"""
+
+_UNESCAPE = re.compile(r"\\([\\`*_\[\]{}()#~|!$+=.)-])")  # render.chat_text's backslash escapes
+
+
+def empty_session() -> dict[str, list]:
+    """The chat's per-browser session: what each turn searched, its sources panel, its Answer (JSON) and messages."""
+    return {"searched": [], "sources": [], "answers": [], "messages": []}
+
+
+def with_turn(session: dict | None, panel: str, answer: Answer | None, chat: list) -> dict[str, list]:
+    """The session after one more turn: its sources panel, Answer (None after an error) and the turn's two messages
+    (the last two of `chat`), kept here because a handler of the session's change is not sent the chat's new value.
+
+    Only answers join `searched`, the follow-up context, so an error turn adds nothing there.
+    """
+    session = session or empty_session()
+    n = len(session["sources"])
+    answers = (list(session.get("answers") or []) + [None] * n)[:n]  # padded for a session from before they were kept
+    messages = (list(session.get("messages") or []) + [["", ""]] * n)[:n]
+    return {
+        "searched": session["searched"] + ([answer.searched] if answer else []),
+        "sources": session["sources"] + [panel],
+        "answers": answers + [asdict(answer) if answer else None],
+        "messages": messages + [[message_text(m) for m in chat[-2:]]],
+    }
+
+
+def message_text(message: dict[str, Any]) -> str:
+    """The text of a chat message as Gradio hands it to a handler (a string, or a list of content parts)."""
+    content = message.get("content")
+    if isinstance(content, str):
+        return content
+    if isinstance(content, dict):
+        return str(content.get("text") or "")
+    if isinstance(content, list):
+        return "".join(part if isinstance(part, str) else str(part.get("text") or "") for part in content)
+    return ""
+
+
+def plain_question(user_message: str) -> str:
+    """The question as typed, from the chat's escaped Markdown of it."""
+    return html.unescape(_UNESCAPE.sub(r"\1", user_message))
+
+
+class ChatHistory:
+    """The saved-conversation controls of one app; build the sidebar and controls, then `attach` the events."""
+
+    def __init__(self, kb: Any):
+        self.kb = kb
+        self.store = open_store(kb.settings.kb_dir)
+        # Exported files are written here and handed to Gradio, which serves files under the temp folder.
+        self.exports = Path(tempfile.mkdtemp(prefix="assistant-exports-"))
+
+    # -- the page ------------------------------------------------------------------------------
+    def sidebar(self) -> None:
+        """The conversation list with new, rename and delete (a sidebar the user can fold away)."""
+        # The browser remembers who it is and which conversation is open, encrypted with a key kept in the store,
+        # so a reload, and a server restart, open the same conversation again.
+        self.browser = gr.BrowserState(
+            {"user": "", "conversation": ""},
+            storage_key=f"office-assistant-{self.kb.settings.kb}",
+            secret=self.store.secret(),
+        )
+        self.ident = gr.State({"user": "", "conversation": ""})
+        self.width = gr.Number(visible=False)  # the browser window's width, filled in on load
+        with gr.Sidebar(label="对话记录 Conversations", open=True, width=280, elem_id="conversations") as self.side:
+            gr.Markdown("### 对话记录 Conversations")
+            self.new = gr.Button("＋ 新对话 New conversation", variant="primary", size="sm", elem_id="conv-new")
+            self.listing = gr.Radio([], value=None, show_label=False, container=False, elem_id="conv-list")
+            self.status = gr.Markdown(elem_id="conv-status")
+            with gr.Accordion("重命名 / 删除 Rename / delete", open=False, elem_id="conv-manage"):
+                self.title = gr.Textbox(label="对话标题 Title", max_lines=1, elem_id="conv-title")
+                self.rename = gr.Button("重命名 Rename", size="sm", elem_id="conv-rename")
+                self.delete = gr.Button("删除此对话 Delete", variant="stop", size="sm", elem_id="conv-delete")
+                with gr.Row(visible=False) as self.confirm_row:
+                    self.confirm = gr.Button("确认删除 Confirm", variant="stop", size="sm", elem_id="conv-confirm")
+                    self.cancel = gr.Button("取消 Cancel", size="sm", elem_id="conv-cancel")
+
+    def controls(self) -> None:
+        """Under the conversation: regenerate, export of the shown answer, and the feedback comment box."""
+        with gr.Row(elem_id="export-row"):
+            small: dict[str, Any] = {"size": "sm", "min_width": 100, "interactive": False}  # one row at 390 px
+            self.regenerate = gr.Button("↻ 重新生成 Regenerate", elem_id="regenerate", **small)
+            self.docx = gr.DownloadButton("导出 Word", elem_id="export-docx", **small)
+            self.markdown = gr.DownloadButton("导出 Markdown", elem_id="export-md", **small)
+        self.rated = gr.State(0)  # the feedback a comment belongs to
+        with gr.Row(visible=False, elem_id="feedback-row") as self.feedback_row:
+            self.comment = gr.Textbox(
+                show_label=False, placeholder="可选：说说这个回答好在哪里或错在哪里 · Optional comment", scale=5,
+                elem_id="feedback-comment",
+            )  # fmt: skip
+            self.send_comment = gr.Button("提交评论 Send", size="sm", scale=1, elem_id="feedback-send")
+            self.close_comment = gr.Button("关闭 Close", size="sm", scale=1, elem_id="feedback-close")
+
+    # -- helpers --------------------------------------------------------------------------------
+    def _choices(self, user: str) -> list[tuple[str, str]]:
+        return [(c.title, c.id) for c in self.store.conversations(user)] if user else []
+
+    def _export_files(self, answer: dict[str, Any] | None) -> tuple[Any, Any]:
+        if not answer:
+            return gr.update(value=None, interactive=False), gr.update(value=None, interactive=False)
+        self._forget_old_exports()
+        folder = self.exports / uuid.uuid4().hex
+        folder.mkdir()
+        stem = re.sub(r'[\\/:*?"<>|\s]+', "_", answer.get("question", ""))[:24].strip("_") or "answer"
+        word, md = folder / f"答案_{stem}.docx", folder / f"答案_{stem}.md"
+        word.write_bytes(docx_bytes(answer))
+        md.write_text(markdown_of(answer), encoding="utf-8")
+        return gr.update(value=str(word), interactive=True), gr.update(value=str(md), interactive=True)
+
+    def _forget_old_exports(self, older_than: float = 3600.0) -> None:
+        # Every answer gets its files ready for the buttons; a browser fetches them soon or not at all.
+        cutoff = time.time() - older_than
+        for folder in self.exports.iterdir():
+            if folder.is_dir() and folder.stat().st_mtime < cutoff:
+                shutil.rmtree(folder, ignore_errors=True)
+
+    def _opened(self, user: str, conversation: str) -> tuple:
+        """(ident, browser, list, title, chatbot, session, sources, regenerate, docx, md) for a conversation."""
+        ident = {"user": user, "conversation": conversation}
+        turns = self.store.turns(user, conversation) if conversation else []
+        chat, session = [], empty_session()
+        for turn in turns:
+            chat += [{"role": "user", "content": turn.user_message}, {"role": "assistant", "content": turn.reply}]
+            if turn.answer:  # as in the chat: only answers are context for follow-ups
+                session["searched"].append(turn.searched)
+            session["sources"].append(turn.panel)
+            session["answers"].append(turn.answer)
+            session["messages"].append([turn.user_message, turn.reply])
+        title = self.store.get(user, conversation).title if conversation else ""
+        last = session["answers"][-1] if turns else None
+        return (
+            ident,
+            ident,
+            gr.update(choices=self._choices(user), value=conversation or None),
+            title,
+            chat,
+            session,
+            session["sources"][-1] if turns and session["sources"][-1] else sources_html(None),
+            gr.update(interactive=bool(turns)),
+            *self._export_files(last),
+        )
+
+    # -- handlers -------------------------------------------------------------------------------
+    def restore(self, saved: dict | None, request: gr.Request) -> tuple:
+        """On page load: who this is (login name, else the browser's own id) and the conversation left open."""
+        saved = saved or {}
+        user = getattr(request, "username", None) or saved.get("user") or f"browser-{uuid.uuid4().hex}"
+        conversation = saved.get("conversation") or ""
+        try:
+            opened = self._opened(user, conversation)
+        except AssistantError:  # deleted meanwhile, or from another login: start afresh and say so
+            opened = self._opened(user, "")
+            gr.Info("上次打开的对话已不存在，已开始新对话。The conversation open last time no longer exists.")
+        return opened
+
+    def sync(self, ident: dict, session: dict | None) -> tuple:
+        """After every answer (the session changed): save the new turns; a first answer creates the conversation."""
+        session = session or empty_session()
+        user, conversation = ident.get("user") or "", ident.get("conversation") or ""
+        n = len(session.get("sources", []))
+        if not user:
+            return (gr.update(),) * 7
+        if n == 0:
+            # The chat was emptied: a new conversation (saved with its first answer), unless the open one has no
+            # turns left in the store either (its only answer is being regenerated): then the answer goes there.
+            try:
+                if conversation and self.store.turns(user, conversation):
+                    conversation = ""
+            except AssistantError:
+                conversation = ""
+            ident = {"user": user, "conversation": conversation}
+            return (ident, ident, gr.update(choices=self._choices(user), value=None), "", gr.update(interactive=False),
+                    *self._export_files(None))  # fmt: skip
+        answers = session.get("answers") or []
+        messages = session.get("messages") or []
+        try:
+            if not conversation:
+                first = answers[0] if answers and answers[0] else {}
+                asked = messages[0][0] if messages and messages[0] else ""
+                conversation = self.store.create(user, first.get("question") or plain_question(asked)).id
+            stored = len(self.store.turns(user, conversation))
+            for i in range(stored, n):
+                answer = answers[i] if i < len(answers) else None
+                asked, reply = (list(messages[i]) + ["", ""])[:2] if i < len(messages) else ("", "")
+                self.store.append(
+                    user,
+                    conversation,
+                    Turn(
+                        question=(answer or {}).get("question") or plain_question(asked),
+                        user_message=asked,
+                        reply=reply,
+                        panel=session["sources"][i] or "",
+                        searched=(answer or {}).get("searched", ""),
+                        answer=answer,
+                        mode=(answer or {}).get("mode", ""),
+                    ),
+                )
+        except AssistantError as exc:
+            log.warning("conversation not saved: %s", exc)
+            gr.Warning(f"对话未能保存 The conversation was not saved：{exc}")
+            return (gr.update(),) * 7
+        ident = {"user": user, "conversation": conversation}
+        title = self.store.get(user, conversation).title
+        last = answers[n - 1] if len(answers) >= n else None
+        return (ident, ident, gr.update(choices=self._choices(user), value=conversation), title,
+                gr.update(interactive=True), *self._export_files(last))  # fmt: skip
+
+    def open(self, ident: dict, conversation: str | None) -> tuple:
+        try:
+            return self._opened(ident.get("user") or "", conversation or "")
+        except AssistantError as exc:
+            gr.Warning(str(exc))
+            return self._opened(ident.get("user") or "", "")
+
+    def start_new(self, ident: dict) -> tuple:
+        return self._opened(ident.get("user") or "", "")
+
+    def rename_to(self, ident: dict, title: str) -> tuple:
+        user, conversation = ident.get("user") or "", ident.get("conversation") or ""
+        if not conversation:
+            gr.Warning("请先提问：对话在第一个回答后保存，之后才能重命名。Ask a question first: a conversation is saved with its first answer.")  # fmt: skip
+            return gr.update(), gr.update()
+        try:
+            renamed = self.store.rename(user, conversation, title)
+        except AssistantError as exc:
+            gr.Warning(str(exc))
+            return gr.update(), gr.update()
+        return gr.update(choices=self._choices(user), value=conversation), renamed.title
+
+    def delete_open(self, ident: dict) -> tuple:
+        user, conversation = ident.get("user") or "", ident.get("conversation") or ""
+        try:
+            if conversation:
+                self.store.delete(user, conversation)
+        except AssistantError as exc:
+            gr.Warning(str(exc))
+        gr.Info("对话已删除。The conversation was deleted.")
+        return (*self._opened(user, ""), gr.update(visible=False))
+
+    def rate(self, ident: dict, evt: gr.LikeData) -> tuple:
+        """👍/👎 on an answer: stored with the question, the answer, its citations and mode; the comment box opens."""
+        user, conversation = ident.get("user") or "", ident.get("conversation") or ""
+        index = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
+        if evt.liked not in (True, False) or not isinstance(index, int):
+            return gr.update(), gr.update(), gr.update()
+        try:
+            if not conversation:
+                raise AssistantError(
+                    "这个对话还没有保存，请稍后再评价。The conversation is not saved yet; rate it again."
+                )
+            item = self.store.rate(user, conversation, index // 2, "up" if evt.liked else "down")
+        except AssistantError as exc:
+            gr.Warning(str(exc))
+            return gr.update(), gr.update(), gr.update()
+        gr.Info("感谢反馈，已记录。Thanks, your feedback is saved.")
+        return item.id, gr.update(visible=True), ""
+
+    def add_comment(self, ident: dict, feedback_id: int, comment: str) -> tuple:
+        try:
+            self.store.comment(ident.get("user") or "", int(feedback_id), comment)
+        except AssistantError as exc:
+            gr.Warning(str(exc))
+            return gr.update(), gr.update()
+        gr.Info("评论已保存。Your comment is saved.")
+        return gr.update(visible=False), ""
+
+    def pop_last(self, ident: dict, chat: list | None, session: dict | None) -> tuple:
+        """Regenerate, step 1: take the last turn off (the page and the store) and put its question back in the box."""
+        session = session or empty_session()
+        chat = list(chat or [])
+        if not session["sources"] or len(chat) < 2:
+            gr.Warning("还没有可以重新生成的回答。There is no answer to regenerate yet.")
+            return gr.update(), gr.update(), gr.update()
+        answers = session.get("answers") or []
+        last = answers[-1] if len(answers) == len(session["sources"]) else None
+        question = (last or {}).get("question") or plain_question(message_text(chat[-2]))
+        user, conversation = ident.get("user") or "", ident.get("conversation") or ""
+        if conversation:
+            try:
+                self.store.drop_last(user, conversation)
+            except AssistantError as exc:
+                log.warning("cannot drop the last turn: %s", exc)
+        searched = session["searched"][:-1] if last else session["searched"]
+        trimmed = {
+            "searched": searched,
+            "sources": session["sources"][:-1],
+            "answers": answers[:-1],
+            "messages": list(session.get("messages") or [])[:-1],
+        }
+        return question, chat[:-2], trimmed
+
+    def show_turn_exports(self, session: dict | None, evt: gr.SelectData) -> tuple:
+        """Clicking an earlier message makes the export buttons export that answer."""
+        index = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
+        answers = (session or {}).get("answers") or []
+        if isinstance(index, int) and 0 <= index // 2 < len(answers) and answers[index // 2]:
+            return self._export_files(answers[index // 2])
+        return gr.update(), gr.update()
+
+    # -- events ---------------------------------------------------------------------------------
+    def attach(self, chatbot: Any, session: Any, sources: Any, question: Any, ask: Any) -> None:
+        """Wire the events; `ask(trigger)` chains the chat's answer handler after `trigger` (for regenerate)."""
+        self.opened = opened = [
+            self.ident, self.browser, self.listing, self.title, chatbot, session, sources, self.regenerate,
+            self.docx, self.markdown,
+        ]  # fmt: skip
+        private: dict[str, Any] = {"api_visibility": "private"}
+        synced = [self.ident, self.browser, self.listing, self.title, self.regenerate, self.docx, self.markdown]
+        session.change(self.sync, [self.ident, session], synced, **private)
+        fold = {"fn": None, "js": FOLD_JS, **private}
+        self.listing.input(self.open, [self.ident, self.listing], opened, **private).then(**fold)
+        self.new.click(self.start_new, [self.ident], opened, **private).then(**fold)
+        self.rename.click(self.rename_to, [self.ident, self.title], [self.listing, self.title], **private)
+        self.title.submit(self.rename_to, [self.ident, self.title], [self.listing, self.title], **private)
+        self.delete.click(lambda: gr.update(visible=True), None, self.confirm_row, **private)
+        self.cancel.click(lambda: gr.update(visible=False), None, self.confirm_row, **private)
+        self.confirm.click(self.delete_open, [self.ident], [*opened, self.confirm_row], **private)
+        chatbot.like(self.rate, [self.ident], [self.rated, self.feedback_row, self.comment], **private)
+        self.send_comment.click(
+            self.add_comment, [self.ident, self.rated, self.comment], [self.feedback_row, self.comment], **private
+        )
+        self.comment.submit(
+            self.add_comment, [self.ident, self.rated, self.comment], [self.feedback_row, self.comment], **private
+        )
+        self.close_comment.click(lambda: gr.update(visible=False), None, self.feedback_row, **private)
+        chatbot.select(self.show_turn_exports, [session], [self.docx, self.markdown], **private)
+        for trigger in (self.regenerate.click, chatbot.retry):
+            ask(trigger(self.pop_last, [self.ident, chatbot, session], [question, chatbot, session], **private))
+
+    def restore_on(self, app: gr.Blocks) -> None:
+        """Reopen the browser's conversation when the page loads (call after `attach`)."""
+        app.load(self.restore, [self.browser], self.opened, api_visibility="private")
+        # On a phone the open sidebar would cover the chat: it starts folded there (the ☰ button opens it).
+        app.load(lambda width: gr.update(open=not width or width >= NARROW_PX), [self.width], self.side, js=WIDTH_JS,
+                 api_visibility="private")  # fmt: skip
+
+
+__all__ = ["ChatHistory", "empty_session", "message_text", "plain_question", "with_turn"]
