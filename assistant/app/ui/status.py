@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from assistant.models.generation_queue import Queued
+from assistant.models.generation_queue import Cancelled, Queued
 from assistant.results import Answer, Stage
 
 log = logging.getLogger("assistant.app.ui.status")
@@ -61,6 +61,8 @@ class AnswerRun:
                     break
                 kind = "answer" if isinstance(item, Answer) else "queued" if isinstance(item, Queued) else "text"
                 self._events.put((kind, item))
+        except Cancelled:
+            pass  # the stop this run asked for (its Stop hook ended the stream): not an error
         except BaseException as exc:  # noqa: BLE001 - handed to the page's thread by updates()
             self._events.put(("error", exc))
         finally:
