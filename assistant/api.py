@@ -19,6 +19,7 @@ from assistant.kb.supersession import Supersession
 from assistant.kb.vectors import open_store
 from assistant.models.chat import LANGCHAIN_MODE, BackendError, ChatModel, check_mode, open_chat_model
 from assistant.models.embeddings import Embedder, open_embedder
+from assistant.models.generation_queue import Queued, Stop
 from assistant.results import Answer, IngestReport, Passage, Stage
 from assistant.retrieval.crosslingual import Dictionary
 from assistant.retrieval.decompose import interleave, subquestions
@@ -271,6 +272,7 @@ class Assistant:
         history: Sequence | None = None,
         mode: str | None = None,
         filters: dict | Filters | None = None,
+        stop: Stop | None = None,
     ) -> Answer:
         """An answer built only from the documents, with [n] citations, or a refusal that says so.
 
@@ -283,13 +285,16 @@ class Assistant:
             mode: "extractive" (no language model), "openai", "ollama", "local", or "langchain" (the chat
                 model given to `open`); default `answer_mode`.
             filters: only documents these admit are searched (see `retrieve`); when none is, a refusal saying so.
+            stop: set from another thread, it stops the chat model writing (see `stream`).
 
         Raises:
             QuestionError: an empty or over-long question, or a bad filter.
             BackendError: the chat model is unreachable or failed (chat-model modes only).
+            QueueFull: the local model has too many questions waiting (`llm_max_waiting`).
+            Cancelled: `stop` was set before the answer was finished.
         """
         result = None
-        for item in self.stream(question, history=history, mode=mode, k=k, filters=filters):
+        for item in self.stream(question, history=history, mode=mode, k=k, filters=filters, stop=stop):
             result = item
         assert isinstance(result, Answer)
         return result
@@ -302,7 +307,9 @@ class Assistant:
         k: int | None = None,
         filters: dict | Filters | None = None,
         on_stage: Callable[[Stage], None] | None = None,
-    ) -> Iterator[str | Answer]:
+        stop: Stop | None = None,
+        queue_status: bool = False,
+    ) -> Iterator[str | Queued | Answer]:
         """ask(), yielding the answer's text as it is written and, last, the full Answer.
 
         Extractive answers come whole (one text piece, then the Answer). With a chat model the
@@ -310,6 +317,9 @@ class Assistant:
         (markers corrected, unsupported sentences flagged), so show that one when it arrives.
         `on_stage`, when given, is called with Stage.SEARCHING first and Stage.GENERATING just
         before a chat model starts writing (a status line can say which, before any word arrives).
+        The local model answers one question at a time: with `queue_status`, a waiting question
+        yields `Queued(ahead)` first. `stop.set()` from any thread (or closing this generator) stops
+        the model writing at once; the stream then raises `Cancelled`.
         """
         started = time.perf_counter()
         if on_stage:
@@ -341,13 +351,14 @@ class Assistant:
                 gate=self.answerer,
                 max_tokens=self.settings.llm_max_tokens,
                 concepts=lambda text: self.analyse(text).concepts,
+                context=self.settings.llm_evidence,
             )
             if on_stage:
                 on_stage(Stage.GENERATING)
-            for item in answerer.stream(query, passages):
+            for item in answerer.stream(query, passages, stop=stop):
                 if isinstance(item, Answer):
                     answer = item
-                else:
+                elif queue_status or not isinstance(item, Queued):
                     yield item
         assert answer is not None  # every answerer yields its Answer last
         answer.question = question

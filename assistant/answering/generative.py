@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import inspect
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
+from contextlib import nullcontext
 from dataclasses import replace
 
 from assistant.answering.evidence import Outcome, coverage
@@ -13,6 +15,7 @@ from assistant.answering.grounding import ConceptsOf, ground
 from assistant.answering.prompts import render
 from assistant.models.chat import ChatModel
 from assistant.models.embeddings import Embedder
+from assistant.models.generation_queue import Cancelled, GenerationQueue, Queued, Stop, wait_for_turn
 from assistant.results import Answer, Passage
 from assistant.retrieval.query import Query
 from ingest.chunking import split_sentences
@@ -46,8 +49,37 @@ def focus(passage: Passage, query: Query, max_chars: int) -> Passage:
     return replace(passage, text=passage.text[s:e], start=passage.start + s, end=passage.start + e)
 
 
+def selected(extract: Answer, passages: list[Passage], max_chars: int, limit: int = 5) -> list[Passage]:
+    """The passages the extractive answer quotes, each cut to the run from its first to its last chosen sentence.
+
+    They come in the extractive answer's order (its [n] numbers: the best-ranked source first, the
+    asked figure leading), so a short prompt still shows every source the answer needs. A run
+    longer than `max_chars` keeps its first `max_chars` characters. Offsets stay exact.
+    """
+    spans: dict[tuple[str, int], tuple[int, int]] = {}
+    for c in sorted(extract.citations, key=lambda c: c.n):
+        key = (c.doc_id, c.passage_start)
+        s, e = spans.get(key, (c.start, c.end))
+        spans[key] = (min(s, c.start), max(e, c.end))
+    out = []
+    for (doc_id, start), (s, e) in list(spans.items())[:limit]:
+        p = next((p for p in passages if p.doc_id == doc_id and p.start == start), None)
+        if p is None:
+            continue
+        a, b = s - p.start, min(e - p.start, s - p.start + max_chars)
+        out.append(replace(p, text=p.text[a:b], start=p.start + a, end=p.start + b))
+    return out
+
+
 _SENTENCE = re.compile(r"[^。！？；!?\n]{8,}[。！？；!?]")
 _MARKER_RUN = re.compile(r"(?:\s*\[\d+\]){6,}\s*$")
+
+
+def copies_example(reply: str, messages: list[dict[str, str]]) -> bool:
+    """True when the reply is mostly the prompt's worked example answer (a small model with a short prompt does that)."""
+    example = next((m["content"] for m in messages if m["role"] == "assistant"), "")
+    grams = {reply[i : i + 2] for i in range(len(reply) - 1) if reply[i : i + 2].strip()}
+    return bool(grams) and sum(g in example for g in grams) / len(grams) >= 0.6
 
 
 def looping(text: str) -> bool:
@@ -82,6 +114,9 @@ class GenerativeAnswerer:
     refuse refuses everything; told nothing, it invents): it gets the same refusal or partial
     answer as in extractive mode. After generation every
     sentence is checked against the passages (assistant/answering/grounding.py).
+
+    A chat model with a `queue` (the local model: one slot) writes one answer at a time; a question
+    waiting for its turn yields `Queued` statuses, and a `Stop` ends the generation in the server.
     """
 
     def __init__(
@@ -95,6 +130,7 @@ class GenerativeAnswerer:
         passages: int = 3,
         passage_chars: int = 240,
         concepts: ConceptsOf | None = None,
+        context: str = "sentences",
     ):
         self.chat = chat
         self.concepts = concepts
@@ -104,12 +140,23 @@ class GenerativeAnswerer:
         self.max_tokens = max_tokens
         self.max_passages = passages
         self.passage_chars = passage_chars
+        self.context = context  # "sentences" (the extractive answer's choice) or "passages" (the top passages)
+        queue = getattr(chat, "queue", None)
+        self.queue: GenerationQueue | None = queue if isinstance(queue, GenerationQueue) else None
+        self._stoppable = "stop" in inspect.signature(chat.stream).parameters
 
-    def stream(self, query: Query, passages: list[Passage]) -> Iterator[str | Answer]:
-        """Yield the reply's text as the model writes it, then the verified Answer (always last).
+    def stream(
+        self, query: Query, passages: list[Passage], stop: Stop | None = None
+    ) -> Iterator[str | Queued | Answer]:
+        """Yield `Queued` while waiting for the model, the reply's text as it writes it, then the verified Answer.
+
+        Closing the generator, or setting `stop` from another thread, ends the request, and the
+        model server stops generating (its slot is free again at once).
 
         Raises:
             BackendError: the chat model is unreachable or failed (nothing is yielded after it).
+            QueueFull: too many questions are waiting for the model already.
+            Cancelled: `stop` was set before the answer was finished.
         """
         started = time.perf_counter()
         judgement = self.gate.judge(query, passages)
@@ -119,22 +166,24 @@ class GenerativeAnswerer:
             answer.mode = self.mode
             yield answer
             return
-        shown = [focus(p, query, self.passage_chars) for p in passages[: self.max_passages]]
+        # What the model reads: the sentences the extractive answerer chose (every source it needs, a
+        # short prompt), else the best passages cut around the question's words.
+        fallback = [focus(p, query, self.passage_chars) for p in passages[: self.max_passages]]
+        extract = self.gate.answer(query, passages, judgement) if self.context == "sentences" else None
+        chosen = selected(extract, passages, self.passage_chars) if extract and not extract.refused else []
         # The passages are Chinese; an answer in Chinese can be checked against them word for word.
         asked = query.text if query.language == "zh" and query.cjk_share > 0.5 else f"{query.text}（请用中文回答）"
-        messages = render("answer", passages=passages_block(shown), question=asked)
         pieces: list[str] = []
-        stream = self.chat.stream(messages, max_tokens=self.max_tokens)
-        try:
-            for piece in stream:
-                pieces.append(piece)
-                yield piece
-                if looping("".join(pieces)):
-                    break  # closing the request stops the server generating
-        finally:
-            close = getattr(stream, "close", None)
-            if close:
-                close()
+        with self.queue.enter() if self.queue is not None else nullcontext() as turn:
+            if turn is not None:
+                yield from wait_for_turn(turn, stop)
+            for shown in [chosen, fallback] if chosen else [fallback]:
+                messages = render("answer", passages=passages_block(shown), question=asked)
+                pieces = yield from self._generate(messages, stop)
+                if not copies_example("".join(pieces), messages):
+                    break  # else: a small model copied the worked example; once more with the passages
+        if stop is not None and stop.is_set():
+            raise Cancelled("the answer was stopped")
         reply = "".join(pieces).strip()
         grounded = ground(
             reply, shown, self.embedder, language=query.language, question=query.text, concepts=self.concepts
@@ -162,10 +211,30 @@ class GenerativeAnswerer:
         answer.seconds = time.perf_counter() - started
         yield answer
 
+    def _generate(self, messages: list[dict[str, str]], stop: Stop | None) -> Generator[str, None, list[str]]:
+        """Stream one reply, yielding its pieces; returns them. Closing the request stops the server writing."""
+        pieces: list[str] = []
+        extra = {"stop": stop} if stop is not None and self._stoppable else {}
+        stream = self.chat.stream(messages, max_tokens=self.max_tokens, **extra)
+        try:
+            for piece in stream:
+                if stop is not None and stop.is_set():
+                    break
+                pieces.append(piece)
+                yield piece
+                if looping("".join(pieces)):
+                    break
+        finally:
+            close = getattr(stream, "close", None)
+            if close:
+                close()
+        return pieces
+
     def answer(self, query: Query, passages: list[Passage]) -> Answer:
         """The whole answer at once (stream() consumed)."""
         result = None
         for item in self.stream(query, passages):
-            result = item
+            if not isinstance(item, Queued):
+                result = item
         assert isinstance(result, Answer)
         return result

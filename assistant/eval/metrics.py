@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistant.errors import AssistantError
+from assistant.results import Answer
 
 if TYPE_CHECKING:
     from assistant.api import Assistant
@@ -62,8 +63,12 @@ class AnswerMetrics:
     citation_precision: float = 0.0  # share of citations whose passage contains the question's gold text
     refusal_accuracy: float = 0.0  # unanswerable questions refused
     false_refusals: int = 0  # answerable questions refused
+    near_refused: tuple[int, int] = (0, 0)  # near-domain unanswerable questions (kind "near"): refused, total
     latency_p50_ms: float = 0.0
     latency_p95_ms: float = 0.0
+    # Among questions that reached the model (its words streamed before the Answer): first word, full answer.
+    first_token_p50_ms: float = 0.0
+    generated_p50_ms: float = 0.0
     rows: list[dict] = field(default_factory=list)  # per question: answer, statements, supports
 
 
@@ -72,13 +77,21 @@ def evaluate_answers(
 ) -> AnswerMetrics:
     """Ask every question in `mode` and measure the answers (see AnswerMetrics)."""
     metrics = AnswerMetrics(mode)
-    coverages, latencies = [], []
+    coverages, latencies, firsts, generated = [], [], [], []
     sentences = supported = cited = cited_ok = 0
-    unanswerable = refused_unanswerable = 0
+    unanswerable = refused_unanswerable = near = near_refused = 0
     for i, item in enumerate(items):
         started = time.perf_counter()
-        answer = kb.ask(item["question"], mode=mode)
+        first = answer = None
+        for piece in kb.stream(item["question"], mode=mode):
+            if first is None:
+                first = (time.perf_counter() - started) * 1000
+            answer = piece
+        assert isinstance(answer, Answer)
         latencies.append((time.perf_counter() - started) * 1000)
+        if answer.generated:  # the model was asked (not refused or answered partly by the gate first)
+            firsts.append(first or latencies[-1])
+            generated.append(latencies[-1])
         key = item.get("answer_key") or []
         if item["answerable"]:
             metrics.answerable += 1
@@ -91,6 +104,9 @@ def evaluate_answers(
         else:
             unanswerable += 1
             refused_unanswerable += int(answer.refused)
+            if item.get("kind") == "near":
+                near += 1
+                near_refused += int(answer.refused)
         if not answer.refused:
             sentences += len(answer.statements)
             supported += sum(s.supported for s in answer.statements)
@@ -104,6 +120,8 @@ def evaluate_answers(
                 "generated": answer.generated,
                 "statements": [(s.text, s.supported, round(s.support, 3)) for s in answer.statements],
                 "ms": round(latencies[-1]),
+                "first_ms": round(first or 0),
+                "citations": [c.n for c in answer.citations],
             }
         )
         if progress:
@@ -114,6 +132,9 @@ def evaluate_answers(
     metrics.refusal_accuracy = refused_unanswerable / unanswerable if unanswerable else 1.0
     metrics.latency_p50_ms = _percentile(latencies, 50)
     metrics.latency_p95_ms = _percentile(latencies, 95)
+    metrics.near_refused = (near_refused, near)
+    metrics.first_token_p50_ms = _percentile(firsts, 50)
+    metrics.generated_p50_ms = _percentile(generated, 50)
     return metrics
 
 
@@ -357,5 +378,7 @@ def format_report(report: EvalReport) -> str:
             f"citation precision {a.citation_precision:.3f}",
             f"  refusal accuracy {a.refusal_accuracy:.3f}, false refusals {a.false_refusals}/{a.answerable}, "
             f"latency p50 {a.latency_p50_ms:.0f} ms, p95 {a.latency_p95_ms:.0f} ms",
+            f"  near-domain refused {a.near_refused[0]}/{a.near_refused[1]}; answers the model wrote: "
+            f"first word p50 {a.first_token_p50_ms:.0f} ms, full answer p50 {a.generated_p50_ms:.0f} ms",
         ]
     return "\n".join(lines)

@@ -26,6 +26,7 @@ from langchain_core.runnables.config import run_in_executor
 
 from assistant.errors import QuestionError, SettingsError
 from assistant.models.chat import BackendError, Message
+from assistant.models.generation_queue import Queued
 from assistant.results import Answer, Passage
 
 if TYPE_CHECKING:
@@ -106,7 +107,9 @@ class AssistantRunnable(Runnable[str | dict[str, Any], Answer]):
     def _pieces(self, values: Iterator[Any]) -> Iterator[str | Answer]:
         for value in values:
             question, history = _unpack(value)
-            yield from self.kb.stream(question, history=history, mode=self.mode, k=self.k)
+            for item in self.kb.stream(question, history=history, mode=self.mode, k=self.k):
+                if not isinstance(item, Queued):  # never yielded without queue_status; narrows the type
+                    yield item
 
     def invoke(self, input: str | dict[str, Any], config: RunnableConfig | None = None, **kwargs: Any) -> Answer:
         return self._call_with_config(self._ask, input, config)

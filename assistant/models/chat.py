@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import time
 from collections.abc import Iterator
+from functools import partial
 from typing import TYPE_CHECKING, Protocol
 
 import httpx
@@ -13,6 +15,7 @@ import httpx
 from assistant.errors import AssistantError, SettingsError
 
 if TYPE_CHECKING:
+    from assistant.models.generation_queue import Stop
     from assistant.settings import Settings
 
 MODES = ("extractive", "openai", "ollama", "local")  # the modes settings (and the CLI) can name
@@ -64,8 +67,11 @@ class _HTTPChat:
     def _pieces(self, response: httpx.Response) -> Iterator[str]:
         raise NotImplementedError
 
-    def stream(self, messages: list[Message], *, max_tokens: int) -> Iterator[str]:
-        """Yield the reply as it is generated.
+    def stream(self, messages: list[Message], *, max_tokens: int, stop: Stop | None = None) -> Iterator[str]:
+        """Yield the reply as it is generated; `stop` (set from any thread) drops the connection at once.
+
+        Dropping the connection is what makes the server stop generating (llama.cpp frees its slot);
+        the stream then just ends.
 
         Raises:
             BackendError: the server is unreachable, answers with an error, or times out.
@@ -73,8 +79,13 @@ class _HTTPChat:
         payload = self._payload(messages, max_tokens)
         for attempt in range(self.retries + 1):
             yielded = False
+            unhook = None
             try:
                 with self._client.stream("POST", self.url, json=payload) as response:
+                    if stop is not None:
+                        unhook = stop.on_set(partial(drop_connection, response))
+                        if stop.is_set():
+                            return
                     if response.status_code >= 400:
                         response.read()
                         if response.status_code in _RETRY_STATUS and attempt < self.retries:
@@ -82,21 +93,29 @@ class _HTTPChat:
                             continue
                         raise BackendError(self._status_message(response))
                     for piece in self._pieces(response):
+                        if stop is not None and stop.is_set():
+                            return
                         if piece:
                             yielded = True
                             yield piece
                 return
-            except httpx.TimeoutException as exc:
+            except (httpx.TransportError, ValueError) as exc:
+                if stop is not None and stop.is_set():
+                    return  # the connection was dropped on purpose: the reply just ends here
+                if not isinstance(exc, httpx.TransportError):
+                    raise
                 # Retrying after part of the reply was shown would repeat it: only retry before.
                 if yielded or attempt >= self.retries:
-                    raise BackendError(
-                        f"{self.name}: no reply from {self.url} in time ({type(exc).__name__}); {self.hint}"
-                    ) from exc
-            except httpx.TransportError as exc:
-                if yielded or attempt >= self.retries:
+                    if isinstance(exc, httpx.TimeoutException):
+                        raise BackendError(
+                            f"{self.name}: no reply from {self.url} in time ({type(exc).__name__}); {self.hint}"
+                        ) from exc
                     raise BackendError(
                         f"{self.name}: cannot reach {self.url} ({exc or type(exc).__name__}); {self.hint}"
                     ) from exc
+            finally:
+                if unhook is not None:
+                    unhook()
             time.sleep(0.5 * 2**attempt)
 
     def complete(self, messages: list[Message], *, max_tokens: int) -> str:
@@ -113,6 +132,17 @@ class _HTTPChat:
 
     def close(self) -> None:
         self._client.close()
+
+
+def drop_connection(response: httpx.Response) -> None:
+    """Shut the response's socket from any thread: a reader blocked on it wakes at once and the server sees the
+    client gone (closing the response itself is not safe while another thread reads it)."""
+    stream = response.extensions.get("network_stream")
+    sock = stream.get_extra_info("socket") if stream is not None else None
+    if sock is not None:
+        sock.shutdown(socket.SHUT_RDWR)
+    else:
+        response.close()
 
 
 class OpenAIChat(_HTTPChat):

@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant.errors import AssistantError, ModelError, QuestionError, SettingsError, StoreError
 from assistant.models.chat import BackendError
+from assistant.models.generation_queue import Cancelled, QueueFull
 
 log = logging.getLogger("assistant.app.http")
 
@@ -20,6 +21,8 @@ log = logging.getLogger("assistant.app.http")
 STATUS_OF: tuple[tuple[type[Exception], int, str], ...] = (
     (QuestionError, 422, "invalid_question"),
     (BackendError, 502, "chat_model_failed"),
+    (QueueFull, 503, "busy"),  # the local model has too many questions waiting: try again later
+    (Cancelled, 499, "cancelled"),  # the client went away (nginx's 499); nobody reads it
     (SettingsError, 503, "not_configured"),
     (ModelError, 503, "model_unavailable"),
     (StoreError, 503, "store_unavailable"),

@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import asdict
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import iterate_in_threadpool
 
 from assistant.app.http.auth import ANY_KB
 from assistant.app.http.errors import ApiError, error_body, status_of
 from assistant.app.http.routes import FILTERS_EXAMPLE, FILTERS_HELP, Mode
 from assistant.app.http.service import Service
 from assistant.errors import AssistantError
+from assistant.models.generation_queue import Queued, Stop
 from assistant.results import Answer
 
 OWNER = "office-assistant"
@@ -73,19 +76,29 @@ def _chunk(base: dict[str, Any], delta: dict[str, Any], finish: str | None = Non
     return _sse({**base, "object": "chat.completion.chunk", "choices": [choice], **extra})
 
 
-def _events(base: dict[str, Any], first: str | Answer, rest: Iterator[str | Answer]) -> Iterator[str]:
-    """The SSE stream: the role, then the verified answer with its citations, then [DONE].
+def _queued(base: dict[str, Any], item: Queued) -> str:
+    # An extension field on an empty delta: OpenAI clients ignore it, ours can show "排队中，前面还有 1 个问题…".
+    return _chunk(base, {}, queue={"ahead": item.ahead, "message": item.message()})
+
+
+def _events(base: dict[str, Any], first: str | Queued | Answer, rest: Iterator[str | Queued | Answer]) -> Iterator[str]:
+    """The SSE stream: the role, queue places while waiting, then the verified answer with its citations, then [DONE].
 
     A chat model's raw words are not sent: every sentence is checked against the passages before it is
     shown (the final Answer's text), and an SSE stream cannot take back what it sent.
     """
     yield _chunk(base, {"role": "assistant", "content": ""})
     answer = first if isinstance(first, Answer) else None
+    if isinstance(first, Queued):
+        yield _queued(base, first)
     last_beat = time.monotonic()
     try:
         for item in rest:
             if isinstance(item, Answer):
                 answer = item
+            elif isinstance(item, Queued):
+                last_beat = time.monotonic()
+                yield _queued(base, item)
             elif time.monotonic() - last_beat > KEEPALIVE_SECONDS:
                 last_beat = time.monotonic()
                 yield ": writing\n\n"
@@ -98,6 +111,27 @@ def _events(base: dict[str, Any], first: str | Answer, rest: Iterator[str | Answ
     yield _chunk(base, {"content": answer.text})
     yield _chunk(base, {}, "stop", citations=[asdict(c) for c in answer.citations], refused=answer.refused)
     yield _sse("[DONE]")
+
+
+async def _until_gone(events: Iterator[str], stop: Stop, request: Request) -> AsyncIterator[str]:
+    """The events, sent from a worker thread; a client that goes away sets `stop`, which ends the generation.
+
+    The model server stops when its connection drops, so a dropped stream frees the model at once
+    instead of after the answer it would have written for nobody.
+    """
+
+    async def watch() -> None:
+        while not await request.is_disconnected():
+            await asyncio.sleep(0.25)
+        stop.set()
+
+    watcher = asyncio.ensure_future(watch())
+    try:
+        async for event in iterate_in_threadpool(events):
+            yield event
+    finally:
+        watcher.cancel()
+        stop.set()  # also when the client vanished mid-send (the response was cancelled): harmless after the end
 
 
 def openai_router(service: Service) -> APIRouter:
@@ -130,13 +164,22 @@ def openai_router(service: Service) -> APIRouter:
         service.authorize(request, body.model)
         question, history = question_and_history(body.messages)
         base = _completion_base(body.model)
-        pieces = kb.stream(question, history=history or None, mode=body.mode, k=body.k, filters=body.filters)
+        stop = Stop()
+        pieces = kb.stream(
+            question,
+            history=history or None,
+            mode=body.mode,
+            k=body.k,
+            filters=body.filters,
+            stop=stop,
+            queue_status=body.stream,
+        )
         if body.stream:
             # The first step (checking the question, retrieving) runs before any byte is sent, so a bad
             # question is still a plain JSON error with its status.
             first = next(pieces)
             return StreamingResponse(
-                _events(base, first, pieces),
+                _until_gone(_events(base, first, pieces), stop, request),
                 media_type="text/event-stream",
                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
             )

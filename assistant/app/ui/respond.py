@@ -23,6 +23,7 @@ from assistant.app.ui.render import (
 from assistant.app.ui.status import STOPPED_NOTE, STOPPED_NOTE_EN, Runs, status_text
 from assistant.errors import AssistantError, ModelError, QuestionError, SettingsError
 from assistant.models.chat import BackendError
+from assistant.models.generation_queue import Stop
 from assistant.results import Answer, Stage
 from assistant.retrieval.filters import FILTER_KEYS  # the order of the chat's filter controls
 
@@ -81,13 +82,22 @@ def make_responder(kb: Any, runs: Runs) -> Callable[..., Iterator[tuple]]:
         history.append({"role": "user", "content": chat_text(question)})
         history.append({"role": "assistant", "content": THINKING})
         run = runs.begin(_session_key(request), question)
+        stop = Stop()  # the stop button's hook: shuts the model's request at once (llama.cpp then frees its slot)
+        run.on_stop.append(stop.set)
         yield "", history, session, keep, status_html(status_text(Stage.SEARCHING, 0, english)), *_busy(True)
         note, answer, searched = "", None, list(session["searched"])
         try:
             try:
                 run.start(
                     lambda on_stage: kb.stream(
-                        question, history=searched, mode=mode, k=int(k), filters=filters, on_stage=on_stage
+                        question,
+                        history=searched,
+                        mode=mode,
+                        k=int(k),
+                        filters=filters,
+                        on_stage=on_stage,
+                        stop=stop,
+                        queue_status=True,
                     )
                 )
                 for item in run.updates():
@@ -101,7 +111,11 @@ def make_responder(kb: Any, runs: Runs) -> Callable[..., Iterator[tuple]]:
                         history,
                         session,
                         keep,
-                        status_html(status_text(item.stage, item.seconds, english)),
+                        status_html(
+                            item.queued.message(english)
+                            if item.queued
+                            else status_text(item.stage, item.seconds, english)
+                        ),
                         keep,
                         keep,
                     )

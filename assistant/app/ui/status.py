@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from assistant.models.generation_queue import Cancelled, Queued
 from assistant.results import Answer, Stage
 
 log = logging.getLogger("assistant.app.ui.status")
@@ -24,6 +25,7 @@ class Progress:
     stage: Stage
     seconds: float
     draft: str
+    queued: Queued | None = None  # waiting for the local model behind other questions
 
 
 class AnswerRun:
@@ -57,7 +59,10 @@ class AnswerRun:
             for item in items:
                 if self.stopped.is_set():
                     break
-                self._events.put(("answer" if isinstance(item, Answer) else "text", item))
+                kind = "answer" if isinstance(item, Answer) else "queued" if isinstance(item, Queued) else "text"
+                self._events.put((kind, item))
+        except Cancelled:
+            pass  # the stop this run asked for (its Stop hook ended the stream): not an error
         except BaseException as exc:  # noqa: BLE001 - handed to the page's thread by updates()
             self._events.put(("error", exc))
         finally:
@@ -84,17 +89,19 @@ class AnswerRun:
 
         Ends without an Answer when stopped. Raises the stream's own exception if it failed.
         """
-        stage, draft = Stage.SEARCHING, ""
+        stage, draft, queued = Stage.SEARCHING, "", None
         while not self.stopped.is_set():
             try:
                 kind, value = self._events.get(timeout=tick)
             except queue.Empty:
-                yield Progress(stage, time.monotonic() - self._started, draft)
+                yield Progress(stage, time.monotonic() - self._started, draft, queued)
                 continue
             if kind == "stage":
                 stage = value
+            elif kind == "queued":
+                queued = value
             elif kind == "text":
-                draft += value
+                draft, queued = draft + value, None
             elif kind == "answer":
                 yield value
                 return
@@ -103,7 +110,7 @@ class AnswerRun:
             elif kind == "done":
                 return
             if not self.stopped.is_set():
-                yield Progress(stage, time.monotonic() - self._started, draft)
+                yield Progress(stage, time.monotonic() - self._started, draft, queued)
 
 
 class Runs:
