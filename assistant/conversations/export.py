@@ -190,27 +190,8 @@ def _run(text: str, superscript: bool = False, size_half_points: int | None = No
     return run
 
 
-def _add_footnote(part: Any, footnote_id: int, text: str) -> None:
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-
-    note = OxmlElement("w:footnote")
-    note.set(qn("w:id"), str(footnote_id))
-    paragraph = OxmlElement("w:p")
-    mark = OxmlElement("w:r")
-    props = OxmlElement("w:rPr")
-    align = OxmlElement("w:vertAlign")
-    align.set(qn("w:val"), "superscript")
-    props.append(align)
-    mark.append(props)
-    mark.append(OxmlElement("w:footnoteRef"))
-    paragraph.append(mark)
-    paragraph.append(_run(" " + text, size_half_points=18))
-    note.append(paragraph)
-    part.element.append(note)
-
-
-def _reference(footnote_id: int) -> Any:
+def _superscript(child: Any) -> Any:
+    """A run holding `child` (a footnote mark or reference) raised as a superscript."""
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
 
@@ -220,10 +201,30 @@ def _reference(footnote_id: int) -> Any:
     align.set(qn("w:val"), "superscript")
     props.append(align)
     run.append(props)
+    run.append(child)
+    return run
+
+
+def _add_footnote(part: Any, footnote_id: int, text: str) -> None:
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    note = OxmlElement("w:footnote")
+    note.set(qn("w:id"), str(footnote_id))
+    paragraph = OxmlElement("w:p")
+    paragraph.append(_superscript(OxmlElement("w:footnoteRef")))
+    paragraph.append(_run(" " + text, size_half_points=18))
+    note.append(paragraph)
+    part.element.append(note)
+
+
+def _reference(footnote_id: int) -> Any:
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
     ref = OxmlElement("w:footnoteReference")
     ref.set(qn("w:id"), str(footnote_id))
-    run.append(ref)
-    return run
+    return _superscript(ref)
 
 
 def footnote_text(n: int, citations: list[Citation]) -> str:
