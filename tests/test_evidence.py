@@ -260,3 +260,18 @@ def test_a_chinese_question_far_in_meaning_from_every_passage_is_refused_an_engl
     assert decide(0.35, 0.3, 0.3, True, floors, dense=0.85, cjk_share=1.0) is Outcome.REFUSE
     assert decide(0.35, 0.3, 0.3, True, floors, dense=0.90, cjk_share=1.0) is Outcome.ANSWER
     assert decide(0.35, 0.3, 0.3, True, floors, dense=0.76, cjk_share=0.0) is Outcome.ANSWER
+
+
+def test_a_figure_answers_how_many_only_when_it_stands_by_what_was_counted():
+    # "How many members sit on the confidentiality committee?": the passage names the committee's members and
+    # has a figure, but the figure counts something else; with the figure next to 成员 it answers.
+    q = Query(
+        "How many members sit on the confidentiality committee?",
+        "en",
+        ["member", "confidentiality", "committee"],
+        [Concept("member", ("成员",), 3.0), Concept("confidentiality committee", ("保密委员会",), 4.0)],
+    )
+    far = passage("保密委员会成员由各处室负责人担任，全年召开保密工作会议12次，检查涉密载体。")
+    near = passage("保密委员会共有成员9名，由各处室负责人担任，全年召开保密工作会议。")
+    assert judge(q, [far], UNSEEN, THRESHOLDS).outcome is Outcome.PARTIAL
+    assert judge(q, [near], UNSEEN, THRESHOLDS).outcome is Outcome.ANSWER
