@@ -173,7 +173,8 @@ class ExtractiveAnswerer:
             if chosen and all(c.passage != pick.passage for c in chosen):
                 if pick.score < self.new_source_ratio * best:
                     continue
-                if not on_quoted and passages[pick.passage].score < self.new_source_score * top:
+                # (Fused scores can all be negative when filters leave only weak passages: no ratio then.)
+                if not on_quoted and top > 0 and passages[pick.passage].score < self.new_source_score * top:
                     continue
             if any(_same_place(pick, c, passages) for c in chosen):
                 continue  # the same sentence reached through two overlapping passages
