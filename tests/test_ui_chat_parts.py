@@ -9,9 +9,10 @@ from types import SimpleNamespace
 import pytest
 
 from assistant.app.ui.documents_tab import delete_question, documents_html, source_choices
+from assistant.app.ui.history import empty_session
 from assistant.app.ui.modes import default_mode, mode_statuses, unusable_html, usable_choices
 from assistant.app.ui.render import answer_message, cite_links, display_title, sources_link, turn_panel
-from assistant.app.ui.respond import make_responder, make_settler, make_stop_request, new_session
+from assistant.app.ui.respond import make_responder, make_settler, make_stop_request
 from assistant.app.ui.status import AnswerRun, Progress, Runs, status_text
 from assistant.errors import SettingsError
 from assistant.kb.records import DocumentRecord
@@ -119,7 +120,7 @@ def test_after_a_stop_the_draft_is_marked_stopped_and_the_turn_keeps_its_place()
         {"role": "user", "content": "问"},
         {"role": "assistant", "content": [{"type": "text", "text": "写到 ▍"}]},
     ]
-    _, history, session, sources, status, *_ = settle(history, new_session(), request)
+    _, history, session, sources, status, *_ = settle(history, empty_session(), request)
     assert history[-1]["content"].startswith("写到\n\n*已停止生成") and status == ""
     # The stopped turn keeps its place (no sources, no answer to rate or export) and stays follow-up context.
     assert session["searched"] == ["问"] and session["sources"] == [""] and session["answers"] == [None]
@@ -138,7 +139,7 @@ def test_settling_a_finished_answer_shows_its_final_state_even_if_the_page_misse
 
 def settle_outputs(runs, session):
     return make_settler(runs)(
-        [{"role": "assistant", "content": "草稿 ▍"}], new_session(), SimpleNamespace(session_hash=session)
+        [{"role": "assistant", "content": "草稿 ▍"}], empty_session(), SimpleNamespace(session_hash=session)
     )
 
 
@@ -185,7 +186,7 @@ class _FailingKB:
 
 def _last_message(kb, mode: str) -> str:
     respond = make_responder(kb, Runs())
-    states = list(respond("双报到是什么？", [], new_session(), 5, mode, None, None, None, None, None))
+    states = list(respond("双报到是什么？", [], empty_session(), 5, mode, None, None, None, None, None))
     history = states[-1][1]
     return history[-1]["content"]
 

@@ -14,14 +14,13 @@ import gradio as gr  # noqa: E402  (the environment variable must be set first)
 
 from assistant.app.ui.assets import PAGE_CSS, SCROLL_TO_CHAT_JS, SOURCES_JS  # noqa: E402
 from assistant.app.ui.documents_tab import knowledge_tab  # noqa: E402
-from assistant.app.ui.history import ChatHistory  # noqa: E402
+from assistant.app.ui.history import ChatHistory, empty_session  # noqa: E402
 from assistant.app.ui.modes import default_mode, mode_statuses, unusable_html, usable_choices  # noqa: E402
 from assistant.app.ui.render import SOURCES_CSS, answer_dict, esc, sources_html  # noqa: E402
 from assistant.app.ui.respond import (  # noqa: E402
     make_responder,
     make_settler,
     make_stop_request,
-    new_session,
     show_turn,
 )
 from assistant.app.ui.status import Runs  # noqa: E402
@@ -237,7 +236,7 @@ def build_app(
     max_mb = max_upload_mb or kb.settings.max_upload_mb
     max_files = max_upload_files or kb.settings.max_upload_files
     with gr.Blocks(title="办公文档问答 · Office document Q&A", analytics_enabled=False) as app:
-        session = gr.State(new_session())
+        session = gr.State(empty_session())
         saved = ChatHistory(kb)  # conversations, feedback, export, regenerate (history.py)
         saved.sidebar()
         _header(warning)

@@ -33,11 +33,6 @@ CURSOR = " ▍"  # ends a draft the model is still writing
 THINKING = "…"  # the answer's bubble before any word of it arrives
 
 
-def new_session() -> dict[str, list]:
-    """A conversation's memory: what each turn searched (for follow-ups), its sources panel, answer and messages."""
-    return empty_session()
-
-
 def status_html(text: str) -> str:
     return f'<div class="chat-status" role="status">{esc(text)}</div>' if text else ""
 
@@ -69,7 +64,7 @@ def make_responder(kb: Any, runs: Runs) -> Callable[..., Iterator[tuple]]:
         limits = (office, doc_type, since, until)
         filters = {key: v.strip() for key, v in zip(FILTER_KEYS, limits) if v and v.strip()} or None
         history = list(history or [])
-        session = session or new_session()
+        session = session or empty_session()
         question = (question or "").strip()
         mode = mode or kb.settings.answer_mode
         keep = gr.update()
@@ -181,7 +176,7 @@ def make_settler(runs: Runs) -> Callable[..., tuple]:
             return keep, *run.final, "", *_busy(False)
         run.stop()  # the page gave up on this answer: stop making it
         history = list(history or [])
-        session = session or new_session()
+        session = session or empty_session()
         if not history or history[-1].get("role") != "assistant":
             return keep, keep, keep, keep, "", *_busy(False)
         draft = message_text(history[-1]).removesuffix(CURSOR)
@@ -209,6 +204,5 @@ __all__ = [
     "make_responder",
     "make_settler",
     "make_stop_request",
-    "new_session",
     "show_turn",
 ]
