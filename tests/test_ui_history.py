@@ -66,6 +66,22 @@ def _listing(tab) -> list[str]:
     return [t.strip() for t in tab.locator("#conv-list label").all_inner_texts()]
 
 
+def _type_title(tab, text: str) -> None:
+    """Open 重命名 / 删除 and type a title. The box is mounted as the section opens and may take the title shown
+    a moment later, so typing waits until what was typed stays."""
+    from playwright.sync_api import expect
+
+    tab.locator("#conv-manage").get_by_text("重命名 / 删除").click()
+    title = tab.locator("#conv-title input, #conv-title textarea").first
+    expect(title).to_be_editable()
+    for _ in range(5):
+        title.fill(text)
+        tab.wait_for_timeout(300)
+        if title.input_value() == text:
+            return
+    raise AssertionError(f"the title box kept refilling itself instead of holding {text!r}")
+
+
 def _messages(tab):
     return tab.locator('#chat [data-testid="bot"], #chat [data-testid="user"]')
 
@@ -101,12 +117,10 @@ def test_conversations_are_listed_renamed_deleted_and_restored_after_reload_and_
     expect(page.locator("#sources .src-for")).to_contain_text("那督查督办呢？")
 
     # Rename it; an empty title is refused with what to do.
-    page.locator("#conv-manage").get_by_text("重命名 / 删除").click()
-    title = page.locator("#conv-title input, #conv-title textarea").first
-    title.fill("  ")
+    _type_title(page, "  ")
     page.locator("#conv-rename").click()
     expect(page.get_by_text("type a new title first")).to_be_visible(timeout=WAIT_MS)
-    title.fill("双报到与保密 汇总")
+    page.locator("#conv-title input, #conv-title textarea").first.fill("双报到与保密 汇总")
     page.locator("#conv-rename").click()
     expect(page.locator("#conv-list label").filter(has_text="双报到与保密 汇总")).to_have_count(1, timeout=WAIT_MS)
 
@@ -207,3 +221,49 @@ def test_feedback_export_and_regenerate(server, page, tmp_path):  # noqa: F811
     expect(_messages(page)).to_have_count(0, timeout=WAIT_MS)
     expect(page.locator("#conv-new")).not_to_be_in_viewport(timeout=WAIT_MS)
     assert page.dialogs == []
+
+
+def test_a_slow_save_does_not_swallow_the_next_conversation(corpus_kb, page, monkeypatch):  # noqa: F811
+    """Under load a save can still be running when the user starts a new conversation; the next answer must not
+    be appended to (or hidden in) the old conversation, and typing a title must not be undone by the save."""
+    import time
+
+    from playwright.sync_api import expect
+
+    from assistant.app.ui.history import ChatHistory
+
+    sync = ChatHistory.sync
+    users = set()
+
+    def slow_sync(self, ident, session):
+        users.add(ident.get("user"))
+        time.sleep(2.0)  # what a busy machine does to a SQLite write
+        return sync(self, ident, session)
+
+    monkeypatch.setattr(ChatHistory, "sync", slow_sync)
+    slow = Server(corpus_kb)
+    try:
+        _open(page, slow.url)
+        page.locator("#conv-new").click()
+        ask_in_chat(page, SHUANG + "  ")
+        page.locator("#conv-new").click()  # while the first answer is still being saved
+        expect(_messages(page)).to_have_count(0)
+        ask_in_chat(page, DUCHA + "  ")
+        expect(page.locator("#conv-list label").filter(has_text=DUCHA)).to_have_count(1, timeout=WAIT_MS)
+        expect(page.locator("#conv-list label").filter(has_text=SHUANG)).to_have_count(1)
+        store = open_store(corpus_kb.settings.kb_dir)
+        (user,) = users
+        by_title = {c.title: c for c in store.conversations(user)}
+        assert [t.question for t in store.turns(user, by_title[SHUANG].id)] == [SHUANG]
+        assert [t.question for t in store.turns(user, by_title[DUCHA].id)] == [DUCHA]
+
+        # Open the first again and type a title at once, while the opening's save still runs: it stays typed.
+        page.locator("#conv-list label").filter(has_text=SHUANG).click()
+        expect(page.locator("#sources .src-for")).to_contain_text(SHUANG, timeout=WAIT_MS)
+        _type_title(page, "双报到 专题")
+        page.locator("#conv-rename").click()
+        expect(page.locator("#conv-list label").filter(has_text="双报到 专题")).to_have_count(1, timeout=WAIT_MS)
+        page.wait_for_timeout(3000)  # past the slow save
+        expect(page.locator("#conv-title input, #conv-title textarea").first).to_have_value("双报到 专题")
+    finally:
+        slow.stop()

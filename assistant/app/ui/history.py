@@ -192,6 +192,7 @@ class ChatHistory:
         """After every answer (the session changed): save the new turns; a first answer creates the conversation."""
         session = session or empty_session()
         user, conversation = ident.get("user") or "", ident.get("conversation") or ""
+        was_open = conversation
         n = len(session.get("sources", []))
         if not user:
             return (gr.update(),) * 7
@@ -235,7 +236,9 @@ class ChatHistory:
             gr.Warning(f"对话未能保存 The conversation was not saved：{exc}")
             return (gr.update(),) * 7
         ident = {"user": user, "conversation": conversation}
-        title = self.store.get(user, conversation).title
+        # The title box is filled only when this answer created the conversation: refilling it for an open one would
+        # overwrite what the user is typing there (opening a conversation fills it already).
+        title = self.store.get(user, conversation).title if conversation != was_open else gr.update()
         last = answers[n - 1] if len(answers) >= n else None
         return (ident, ident, gr.update(choices=self._choices(user), value=conversation), title,
                 gr.update(interactive=True), *self._export_files(last))  # fmt: skip
@@ -340,16 +343,20 @@ class ChatHistory:
             self.docx, self.markdown,
         ]  # fmt: skip
         private: dict[str, Any] = {"api_visibility": "private"}
+        # Saving, opening, starting, renaming and deleting all read and write which conversation is open (`ident`):
+        # one queue runs them in the order they were asked, so a save still running when the user clicks 新对话
+        # cannot write the old conversation back over the new one (it did under load, and the next answer was lost).
+        ordered: dict[str, Any] = {"concurrency_id": "conversations", "concurrency_limit": 1, **private}
         synced = [self.ident, self.browser, self.listing, self.title, self.regenerate, self.docx, self.markdown]
-        session.change(self.sync, [self.ident, session], synced, **private)
+        session.change(self.sync, [self.ident, session], synced, **ordered)
         fold = {"fn": None, "js": FOLD_JS, **private}
-        self.listing.input(self.open, [self.ident, self.listing], opened, **private).then(**fold)
-        self.new.click(self.start_new, [self.ident], opened, **private).then(**fold)
-        self.rename.click(self.rename_to, [self.ident, self.title], [self.listing, self.title], **private)
-        self.title.submit(self.rename_to, [self.ident, self.title], [self.listing, self.title], **private)
+        self.listing.input(self.open, [self.ident, self.listing], opened, **ordered).then(**fold)
+        self.new.click(self.start_new, [self.ident], opened, **ordered).then(**fold)
+        self.rename.click(self.rename_to, [self.ident, self.title], [self.listing, self.title], **ordered)
+        self.title.submit(self.rename_to, [self.ident, self.title], [self.listing, self.title], **ordered)
         self.delete.click(lambda: gr.update(visible=True), None, self.confirm_row, **private)
         self.cancel.click(lambda: gr.update(visible=False), None, self.confirm_row, **private)
-        self.confirm.click(self.delete_open, [self.ident], [*opened, self.confirm_row], **private)
+        self.confirm.click(self.delete_open, [self.ident], [*opened, self.confirm_row], **ordered)
         chatbot.like(self.rate, [self.ident], [self.rated, self.feedback_row, self.comment], **private)
         self.send_comment.click(
             self.add_comment, [self.ident, self.rated, self.comment], [self.feedback_row, self.comment], **private
@@ -364,7 +371,8 @@ class ChatHistory:
 
     def restore_on(self, app: gr.Blocks) -> None:
         """Reopen the browser's conversation when the page loads (call after `attach`)."""
-        app.load(self.restore, [self.browser], self.opened, api_visibility="private")
+        app.load(self.restore, [self.browser], self.opened, concurrency_id="conversations", concurrency_limit=1,
+                 api_visibility="private")  # fmt: skip
         # On a phone the open sidebar would cover the chat: it starts folded there (the ☰ button opens it).
         app.load(lambda width: gr.update(open=not width or width >= NARROW_PX), [self.width], self.side, js=WIDTH_JS,
                  api_visibility="private")  # fmt: skip
