@@ -74,6 +74,7 @@ class Assistant:
                 unseen_penalty=settings.unseen_penalty,
                 sentence_floor=settings.sentence_floor,
                 dense_floor_zh=settings.dense_floor_zh,
+                unseen_share_en=settings.unseen_share_en,
             ),
             unseen_idf=lambda: self.index.bm25.term_idf("\uffff"),
             max_sentences=settings.answer_max_sentences,

@@ -1,10 +1,10 @@
 """Calibrate and report answerability: thresholds chosen on calibration questions, reported on held-out ones.
 
-Usage: python -m bench.answerability [--set bench/answerability_fresh2.jsonl] [--verbose]
+Usage: python -m bench.answerability [--set bench/answerability_fresh3.jsonl] [--verbose]
 Needs a knowledge base holding data/corpus (scripts/start.sh builds it). The calibration questions are the
-"calib" half of bench/answerability.jsonl, bench/devset.jsonl and bench/answerability_fresh.jsonl (read while
-rules were written); the held-out set (--set, default bench/answerability_fresh2.jsonl, written blind) chooses
-nothing. Prints the thresholds a grid search picks, the outcome counts on both, and the held-out set and the
+"calib" half of bench/answerability.jsonl, bench/devset.jsonl, bench/answerability_fresh.jsonl and
+bench/answerability_fresh2.jsonl (read while rules were written); the held-out set (--set, default
+bench/answerability_fresh3.jsonl, written blind) chooses nothing. Prints the thresholds a grid search picks, the outcome counts on both, and the held-out set and the
 old report half of bench/answerability.jsonl with the thresholds in use (Settings).
 """
 
@@ -74,7 +74,7 @@ def table(title: str, counts: dict[str, Counter]) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--set", default="bench/answerability_fresh2.jsonl", help="the held-out questions")
+    ap.add_argument("--set", default="bench/answerability_fresh3.jsonl", help="the held-out questions")
     ap.add_argument("--kb", default="default")
     ap.add_argument("--verbose", action="store_true", help="print every calibration question's signals")
     args = ap.parse_args()
@@ -82,6 +82,7 @@ def main() -> None:
         *(i for i in read("bench/answerability.jsonl") if i["split"] == "calib"),
         *read("bench/devset.jsonl"),
         *read("bench/answerability_fresh.jsonl"),
+        *read("bench/answerability_fresh2.jsonl"),
     ]
     old_report = [i for i in read("bench/answerability.jsonl") if i["split"] == "report"]
     kb = Assistant.open(None, kb=args.kb)
@@ -98,11 +99,19 @@ def main() -> None:
         [0.0, 0.1, 0.2],
         [x / 100 for x in range(0, 50, 5)],
         [0.0, 0.86, 0.865, 0.87, 0.875, 0.88, 0.885],
+        [0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 1.0],
     )
     chosen = min(
         (
-            Thresholds(evidence_floor=e, unseen_share=u, unseen_penalty=p, sentence_floor=s, dense_floor_zh=d)
-            for e, u, p, s, d in grid
+            Thresholds(
+                evidence_floor=e,
+                unseen_share=u,
+                unseen_penalty=p,
+                sentence_floor=s,
+                dense_floor_zh=d,
+                unseen_share_en=en,
+            )
+            for e, u, p, s, d, en in grid
         ),
         key=lambda t: (
             loss(outcomes(calib, t)),
@@ -110,6 +119,7 @@ def main() -> None:
             t.sentence_floor,
             -t.evidence_floor,
             t.dense_floor_zh,
+            -t.unseen_share_en,
         ),
     )
     print(f"chosen on {len(calib)} calibration questions: {chosen}")

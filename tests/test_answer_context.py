@@ -1,7 +1,7 @@
 """An answer sentence brings the neighbour it cannot be read without: what "这段" points to, who spoke."""
 
+from assistant.answering.answer_types import AnswerType, has_value
 from assistant.answering.context import context_spans
-from assistant.answering.evidence import AnswerType, has_value
 
 JINGLE = (
     "目前，跟班学习人员的保密管理规范有序。\n"

@@ -2,16 +2,8 @@
 
 import pytest
 
-from assistant.answering.evidence import (
-    AnswerType,
-    Outcome,
-    Thresholds,
-    answer_type,
-    content_concepts,
-    decide,
-    has_value,
-    judge,
-)
+from assistant.answering.answer_types import AnswerType, answer_type, has_value
+from assistant.answering.evidence import Outcome, Thresholds, content_concepts, decide, judge
 from assistant.answering.extractive import ExtractiveAnswerer
 from assistant.answering.sentences import is_heading_like
 from assistant.results import Passage
@@ -76,7 +68,7 @@ def test_a_number_must_come_with_the_asked_measure_word():
     ],
 )
 def test_the_word_an_asked_value_belongs_to(question, words, head):
-    from assistant.answering.evidence import asked_head
+    from assistant.answering.answer_types import asked_head
 
     found = asked_head(question, [Concept(w, (w,), 3.0) for w in words], answer_type(question))
     assert (found.label if found else None) == head
@@ -275,3 +267,73 @@ def test_a_figure_answers_how_many_only_when_it_stands_by_what_was_counted():
     near = passage("保密委员会共有成员9名，由各处室负责人担任，全年召开保密工作会议。")
     assert judge(q, [far], UNSEEN, THRESHOLDS).outcome is Outcome.PARTIAL
     assert judge(q, [near], UNSEEN, THRESHOLDS).outcome is Outcome.ANSWER
+
+
+@pytest.mark.parametrize(
+    "question, terms, without, with_it, missing",
+    [
+        (
+            "省委办公厅的涉密人员管理数据库是哪家公司开发的？",
+            ("涉密人员", "数据库", "开发"),
+            "省委办公厅开发建设全省首个涉密人员管理数据库，实现动态管理。",
+            "涉密人员管理数据库由省信息技术公司开发，实现动态管理。",
+            "具体单位",
+        ),
+        (
+            "兼职保密员每月有多少补贴？",
+            ("兼职", "保密员", "补贴"),
+            "各处室配备兼职保密员，每月开展保密检查。",
+            "各处室配备兼职保密员，每月发放补贴200元。",
+            "具体金额",
+        ),
+        (
+            "保密办的联系电话是多少？",
+            ("保密办", "联系", "电话"),
+            "厅保密办负责联系各处室的保密工作。",
+            "厅保密办联系电话：0991-2345678。",
+            "联系方式",
+        ),
+        (
+            "违反保密“九严禁”的干部会受到什么处分？",
+            ("保密", "九严禁", "干部"),
+            "干部要严格遵守保密“九严禁”，人人签订承诺书。",
+            "违反保密“九严禁”的干部，视情节给予警告或记过处分。",
+            "具体处理方式",
+        ),
+    ],
+)
+def test_a_fact_asked_for_by_name_needs_a_sentence_that_states_it(question, terms, without, with_it, missing):
+    # The subject is in the documents, the company / amount / number / penalty is not: a partial answer naming it.
+    q = query(question, *terms)
+    j = judge(q, [passage(without)], UNSEEN, THRESHOLDS)
+    assert j.outcome is Outcome.PARTIAL and j.missing == [missing]
+    assert judge(q, [passage(with_it)], UNSEEN, THRESHOLDS).outcome is Outcome.ANSWER
+
+
+def test_an_english_question_asking_for_a_named_fact_is_partial_when_no_sentence_states_it():
+    q = Query(
+        "What allowance do the part-time confidentiality advisers receive?",
+        "en",
+        ["兼职", "保密员"],
+        [Concept("part-time", ("兼职",), 3.0), Concept("confidentiality adviser", ("保密员",), 3.0)],
+    )
+    j = judge(q, [passage("各处室配备兼职保密员，每月开展保密检查。")], UNSEEN, THRESHOLDS)
+    assert j.outcome is Outcome.PARTIAL and j.missing == ["the amount"]
+
+
+def test_a_question_that_names_no_fact_slot_is_not_held_to_one():
+    # 管理 and 开发 are ordinary words here, not a company or an amount asked for.
+    q = query("省委办公厅的涉密人员管理数据库是怎样开发的？", "涉密人员", "数据库", "开发")
+    p = passage("省委办公厅开发建设全省首个涉密人员管理数据库，实现动态管理。")
+    assert judge(q, [p], UNSEEN, THRESHOLDS).outcome is Outcome.ANSWER
+
+
+def test_a_partial_answer_says_the_documents_mention_a_thing_not_an_action():
+    q = Query(
+        "兼职保密员收到多少补贴？",
+        "zh",
+        ["收到", "保密员", "补贴"],
+        [Concept("收到", ("收到",), 4.0), Concept("保密员", ("保密员",), 2.0), Concept("补贴", ("补贴",), 5.0)],
+    )
+    j = judge(q, [passage("兼职保密员每月开展保密检查，各处室收到通知后整改。")], UNSEEN, THRESHOLDS)
+    assert j.outcome is Outcome.PARTIAL and j.subject == ["兼职保密员", "收到"]

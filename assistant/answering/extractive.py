@@ -7,16 +7,9 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
+from assistant.answering.answer_types import AnswerType, asked_unit, has_value
 from assistant.answering.context import context_spans
-from assistant.answering.evidence import (
-    AnswerType,
-    Judgement,
-    Outcome,
-    Thresholds,
-    asked_unit,
-    has_value,
-    judge,
-)
+from assistant.answering.evidence import Judgement, Outcome, Thresholds, judge
 from assistant.answering.sentences import Sentence, SpanSimilarity, candidate_sentences, meaning_scores
 from assistant.results import Answer, Citation, Passage, Statement
 from assistant.retrieval.decompose import subjects

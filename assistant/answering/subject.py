@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+
+import jieba.posseg
+
 from assistant.retrieval.query import Concept, Query
 from assistant.text import CJK
 
@@ -49,3 +53,11 @@ def own_terms_found(query: Query, concepts: list[Concept], passages_text: str) -
 def outermost(words: list[str]) -> list[str]:
     """The words that are not part of a longer one in the list (第一议题, not also 一议), in order."""
     return [w for w in words if not any(w != other and w in other for other in words)]
+
+
+@functools.lru_cache(maxsize=4096)
+def names_a_thing(word: str) -> bool:
+    """False for a word jieba reads as one verb, adverb or adjective (收到, 慰问); True for nouns, names and the
+    compounds it cuts (保密员 = 保密 + 员, 双报到), which is what documents "mention"."""
+    pieces = list(jieba.posseg.cut(word))
+    return len(pieces) != 1 or pieces[0].flag == "vn" or pieces[0].flag[0] not in "vdauprcmq"

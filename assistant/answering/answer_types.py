@@ -1,0 +1,248 @@
+"""What a question asks for: the kind of value (number, date, person, place, …), the word it belongs to, and whether a text holds one."""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass
+
+from assistant.retrieval.query import Concept
+
+
+class AnswerType(enum.Enum):
+    """What kind of value the question asks for; typed questions need a sentence that holds one."""
+
+    NUMBER = "number"
+    DURATION = "duration"
+    DATE = "date"
+    PERSON = "person"
+    PLACE = "place"
+    OTHER = "other"  # how / what measures / lists / yes-no: no single value to look for
+
+
+# Order matters: the first match wins (哪一年 is a date, not a number; 多长时间 a duration).
+_TYPE_PATTERNS_ZH = (
+    (AnswerType.DATE, re.compile(r"何时|什么时候|哪一年|哪年|哪一天|哪天|几月|几号|哪个月|什么时间|何年")),
+    (AnswerType.DURATION, re.compile(r"多久|多长时间|多长|几天|几年|几个月|多少天|多少年|多少个月|期限")),
+    # "支部书记叫什么名字" asks for a person; "品牌叫什么名字" does not: the word before it decides.
+    (
+        AnswerType.PERSON,
+        re.compile(r"谁|哪位|哪个人|哪些人|什么人|姓名|(?:书记|主任|长|负责人|同志|委员|员|人)叫(?:什么|啥)(?:名字)?"),
+    ),
+    (
+        AnswerType.PLACE,
+        re.compile(r"哪里|哪儿|什么地方|哪个(?:城市|村|省|县|区|地方|社区|乡|镇|国家)|在哪(?![几些一])"),
+    ),
+    # 哪几项 / 哪九条 ask for a list, not a count.
+    (AnswerType.NUMBER, re.compile(r"多少|(?<!哪)几(?![乎何])|多大|多高|多重|比例|百分之")),
+)
+_TYPE_PATTERNS_EN = (
+    (AnswerType.DATE, re.compile(r"\bwhen\b|\b(?:which|what) (?:year|date|day|month)\b|\bsince when\b", re.I)),
+    (
+        AnswerType.DURATION,
+        re.compile(r"\bhow long\b|\bhow often\b|\bhow many (?:days|years|months|weeks|hours)\b", re.I),
+    ),
+    (AnswerType.PERSON, re.compile(r"\bwho\b|\bwhom\b|\bwhose\b|\bwhich (?:person|leader|official)\b", re.I)),
+    (AnswerType.PLACE, re.compile(r"\bwhere\b|\b(?:which|what) (?:city|village|province|county|place)\b", re.I)),
+    (AnswerType.NUMBER, re.compile(r"\bhow (?:many|much)\b|\bwhat (?:percentage|proportion|share|amount)\b", re.I)),
+)
+
+_NUMERAL = r"(?:\d+(?:\.\d+)?|[一二两三四五六七八九十百千万]+)"
+_VALUE = {
+    AnswerType.NUMBER: re.compile(
+        rf"\d|{_NUMERAL}(?:余|多)?(?:个|名|人|项|次|篇|件|条|类|场|批|家|所|本|支|期|届|处|户|元|"
+        r"万|亿|位|种|大|年|天|月|份|起|套|门|台|间|栋|张|%)"
+    ),
+    AnswerType.DURATION: re.compile(
+        rf"{_NUMERAL}(?:余|多)?(?:个)?(?:天|日|周|月|年|小时|分钟|季度)|每(?:年|月|周|天|日|季度|半年)"
+        r"|半年|全年|当天|当日"
+    ),
+    AnswerType.DATE: re.compile(
+        r"\d{4}年|\d{1,2}月|\d{1,2}日|[一二三四五六七八九十]+月|今年|去年|前年|年初|年底|年中|上半年|下半年"
+        r"|近年来|以来"
+    ),
+    # A name: "张某", "王xx" (masked as the documents do), "xx同志", "李明同志" (not 全体同志), or a name
+    # after its post, as reports introduce people: "市委常务副秘书长安洪涛在…", "四级调研员施艳辉至今…".
+    AnswerType.PERSON: re.compile(
+        r"[\u4e00-\u9fff](?:某|xx|XX|\*\*)|(?:xx|XX|\*\*)同志|(?<![体位名些])[\u4e00-\u9fff]{2,3}同志"
+        r"|(?:主任|书记|处长|局长|厅长|秘书长|部长|科长|组长|调研员|科员|干事|主席|院长|馆长|队长)"
+        r"[王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚"
+        r"卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵钱严覃武戴莫孔汤温康施"
+        r"牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿兰焦俞左柳甘祝包宁尚符舒阮柯梅童凌毕季裴霍涂苗谷盛曲翁"
+        r"冉骆蓝游辛靳柴蒙鲍喻祁蒲房滕屈饶牟艾尤穆农卓吉缪简项麦褚娄窦戚岑景宫费卜冷晏席卫米柏宗瞿桂佟臧闵苟邬"
+        r"边卞姬师仇栾隋刁沙荣巫寇桑郎甄丛仲虞敖巩佘池查麻苑迟邝]"
+        # the name ends where the sentence goes on: punctuation, or the verb of what the person did
+        r"[\u4e00-\u9fff]{1,2}(?=[，。、；：“”（）\s]|说|表示|介绍|认为|告诉|指出|谈|坦言|在|至|等|也|就|对|讲|深|带)"
+    ),
+    AnswerType.PLACE: re.compile(r"[\u4e00-\u9fff]{2,}(?:省|市|县|区|镇|乡|村|社区|街道|路|馆|基地|中心|园|广场)"),
+}
+
+# Figures that date or order something: no answer to "how many".
+_NOT_A_COUNT = re.compile(r"(?:\d{2}|[xX*]{2})(?:\d{2}|[xX*]{2})年|\d{1,2}月|\d{1,2}日|第\s*" + _NUMERAL)
+
+MISSING_WORDS = {
+    "zh": {
+        AnswerType.NUMBER: "具体数字",
+        AnswerType.DURATION: "具体时长或频次",
+        AnswerType.DATE: "具体时间",
+        AnswerType.PERSON: "具体人员",
+        AnswerType.PLACE: "具体地点",
+    },
+    "en": {
+        AnswerType.NUMBER: "the number",
+        AnswerType.DURATION: "the duration or frequency",
+        AnswerType.DATE: "the date",
+        AnswerType.PERSON: "the person",
+        AnswerType.PLACE: "the place",
+    },
+}
+
+
+def answer_type(question: str) -> AnswerType:
+    """The kind of value the question asks for (OTHER for how/what/list/yes-no questions)."""
+    for kind, pattern in (*_TYPE_PATTERNS_ZH, *_TYPE_PATTERNS_EN):
+        if pattern.search(question):
+            return kind
+    return AnswerType.OTHER
+
+
+# "几名", "多少本", "多少个": the measure word the asked number must come with.
+_ASKED_UNIT = re.compile(
+    r"(?:几|多少)(个|名|人|项|次|篇|件|条|类|场|批|家|所|本|支|期|届|处|户|元|位|种|份|起|套|台|间|天|年|月)"
+)
+
+
+def asked_unit(question: str) -> str | None:
+    """The measure word of a "几X / 多少X" question (名 in 几名), or None."""
+    m = _ASKED_UNIT.search(question)
+    return m.group(1) if m else None
+
+
+def asked_head(question: str, concepts: list[Concept], kind: AnswerType) -> Concept | None:
+    """The content word the asked value belongs to: 经费 in "经费是多少", 分值 in "各占多少分值".
+
+    It is the content concept nearest the question word (on a tie, the one after it: "几名工作人员").
+    A sentence with some other figure does not answer for it ("党建工作经费" asked, "活动86场次" found).
+    """
+    if kind is AnswerType.OTHER:
+        return None
+    spans = [
+        m.span()
+        for k, pattern in (*_TYPE_PATTERNS_ZH, *_TYPE_PATTERNS_EN)
+        if k is kind
+        for m in pattern.finditer(question)
+    ]
+    if not spans:
+        return None
+    qs, qe = spans[0]
+    lowered = question.lower()
+    best: tuple[int, int, Concept] | None = None
+    for c in concepts:
+        at = lowered.find(c.label.lower())
+        if at < 0:
+            continue
+        end = at + len(c.label)
+        if qs <= at < qe:
+            continue  # part of the question word itself
+        distance, side = (qs - end, 1) if end <= qs else (at - qe, 0)
+        if best is None or (distance, side) < best[:2]:
+            best = (distance, side, c)
+    return best[2] if best else None
+
+
+# "由谁带班？" is answered by a post ("由办公室副主任带班"); "书记是谁？" asks for the person holding one.
+_POST = re.compile(r"副?(?:主任|书记|处长|局长|厅长|秘书长|部长|科长|组长|市长|县长|负责人)")
+
+
+def person_by_post(question: str, text: str) -> bool:
+    """True when `text` names a post and the question asks who does something, not who holds that post."""
+    return bool(_POST.search(text)) and not _POST.search(question)
+
+
+def has_value(kind: AnswerType, text: str, unit: str | None = None) -> bool:
+    """True when `text` holds a value of the asked kind (always True for OTHER).
+
+    With `unit`, a number must come with that measure word ("3名", "十余名"), so a sentence
+    with some other figure does not pass for the answer to "几名".
+    """
+    if kind is AnswerType.OTHER:
+        return True
+    if unit and kind in (AnswerType.NUMBER, AnswerType.DURATION):
+        return bool(re.search(rf"{_NUMERAL}(?:余|多)?(?:个)?{unit}", text))
+    if kind is AnswerType.NUMBER:
+        text = _NOT_A_COUNT.sub("", text)  # "2022年" or "第3" is when or which, not how many
+    return bool(_VALUE[kind].search(text))
+
+
+@dataclass(frozen=True)
+class FactSlot:
+    """A fact a question asks for by name — a budget, a phone number, which company — that documents state only
+    with its own words or values: when no sentence about the question has them, the documents do not say it."""
+
+    name: str
+    asked: re.Pattern[str]  # the question asks for this fact
+    stated: re.Pattern[str]  # a sentence that states it
+    missing: dict[str, str]  # what a partial answer says is not stated, per language
+
+
+_MONEY_WORDS = r"预算|经费|费用|资金|工资|薪酬|薪资|薪水|补贴|津贴|补助|奖金|价格|金额|成本|报酬|开支"
+FACT_SLOTS = (
+    FactSlot(
+        "money",
+        re.compile(
+            rf"{_MONEY_WORDS}|多少钱|花了多少|\b(?:budgets?|costs?|salar(?:y|ies)|wages?|allowances?|subsid(?:y|ies)"
+            r"|fees?|prices?|funding|bonus(?:es)?|spen[dt]|expenditures?|how much money|value of)\b",
+            re.I,
+        ),
+        re.compile(rf"\d\s*(?:万|亿)?元|[一二两三四五六七八九十百千万亿]元|{_MONEY_WORDS}"),
+        {"zh": "具体金额", "en": "the amount"},
+    ),
+    FactSlot(
+        "contact",
+        re.compile(
+            r"电话|手机号|号码|邮箱|电子邮件|地址|网址|传真|联系方式|热线|\b(?:phone|telephone|e-?mail|website|fax"
+            r"|hotline|contact (?:number|details|information)|(?:postal|mailing|office) address|address of)\b",
+            re.I,
+        ),
+        re.compile(r"\d{3,4}[-－]\d{7,8}|1\d{10}|@|www\.|电话|手机|邮箱|网址|传真|热线|地址|联系方式"),
+        {"zh": "联系方式", "en": "the contact details"},
+    ),
+    FactSlot(
+        "organisation",
+        re.compile(
+            r"哪家|哪所|(?:什么|哪个|哪些)(?:公司|企业|大学|高校|学校|学院|厂家|厂商)|供应商|承建|中标|开发商"
+            r"|\b(?:which|what) (?:\w+ )?(?:company|companies|firms?|vendors?|suppliers?|universit(?:y|ies)"
+            r"|schools?|colleges?|contractors?|banks?)\b",
+            re.I,
+        ),
+        re.compile(r"公司|集团|企业|大学|高校|学院|学校|厂|银行|研究院|研究所"),
+        {"zh": "具体单位", "en": "the organisation"},
+    ),
+    FactSlot(
+        "qualification",
+        re.compile(
+            r"学历|学位|(?:什么|哪个|所学)专业|毕业(?:于|院校|学校)|职称"
+            r"|\b(?:degrees?|qualifications?|majored|major in|graduated from|diplomas?|academic background)\b",
+            re.I,
+        ),
+        re.compile(r"学历|学位|博士|硕士|本科|大专|研究生|学士|毕业于|职称|专业"),
+        {"zh": "学历或专业", "en": "the qualifications"},
+    ),
+    FactSlot(
+        "sanction",
+        re.compile(
+            r"处分|处罚|罚款|惩罚|惩处|追责|\b(?:penalt(?:y|ies)|punish(?:ed|ment|ments)?|sanctions?"
+            r"|disciplinary (?:action|measures?)|fined)\b",
+            re.I,
+        ),
+        re.compile(
+            r"处分|处罚|罚款|惩罚|惩处|警告|记过|降级|撤职|开除|问责|追究|追责|通报批评|诫勉|一票否决|取消.{0,8}资格"
+        ),
+        {"zh": "具体处理方式", "en": "the penalty"},
+    ),
+)
+
+
+def asked_fact(question: str) -> FactSlot | None:
+    """The named fact the question asks for (a budget, a phone number, which company…), or None."""
+    return next((slot for slot in FACT_SLOTS if slot.asked.search(question)), None)
