@@ -223,6 +223,33 @@ def test_a_heading_is_never_an_answer_line():
         (["How do offices run the 双报到 system?"], "What measures that cut meeting time did offices take?", False),
         (["How do offices run the 双报到 system?"], "Is it true that Paris is the capital of France?", False),
         (["How do offices run the 双报到 system?"], "What is the weather like this weekend?", False),
+        # A pointer in the middle of a question naming no actor, 又 ("again"), or the last topic carried on.
+        (["省委政研室和综合一处在文稿起草上是怎么分工协作的？"], "遇到重大文稿任务时他们会怎么做？", True),
+        (["市委办公室怎样提升办文办会效率？"], "文稿服务质量又是怎么提升的？", True),
+        (["省委办公厅主题教育中的调研活动怎样避免扎堆调研？"], "调研地点一般选在什么样的地方？", True),
+        (["省委办公厅主题教育中的调研活动怎样避免扎堆调研？"], "怎么申请住房公积金贷款？", False),
+        (["机关是怎样落实在职党员“双报到”制度的？"], "双报到是什么？", False),
+        (
+            ["How does the Party-building alliance share writing tasks?"],
+            "What do they do when one division is overloaded?",
+            True,
+        ),
+        (
+            ["Who is 柳晶 at the provincial government general office?"],
+            "What work style does this official say retiree service needs?",
+            True,
+        ),
+        # "These days" points at a time; a long question naming its own office needs no history.
+        (
+            ["What is the list-based management of the municipal office?"],
+            "These days, how does the city government office's Party branch recruit new members?",
+            False,
+        ),
+        (
+            ["How does the alliance share writing tasks?"],
+            "How do government offices make sure they keep state secrets safe?",
+            False,
+        ),
     ],
 )
 def test_a_question_is_rewritten_only_when_it_needs_its_history(history, question, follows):

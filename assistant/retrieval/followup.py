@@ -9,87 +9,24 @@ _QUOTED = re.compile(r"[“\"「『‘']([^”\"」』’']{1,20})[”\"」』�
 _TOKEN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[A-Za-z][A-Za-z0-9'’-]*|\d+")
 _PUNCT = re.compile(r"[\s，。！？；：、,.!?;:()（）《》<>\[\]【】“”\"'‘’…—-]+")
 # Question words and particles: they say how something is asked, not what about.
-_ZH_STOP = (
-    "是怎样",
-    "是如何",
-    "怎么样",
-    "怎样",
-    "怎么",
-    "如何",
-    "是什么",
-    "什么",
-    "哪些",
-    "哪个",
-    "哪里",
-    "为什么",
-    "是否",
-    "多少",
-    "请问",
-    "请",
-    "一下",
-    "的",
-    "了",
-    "吗",
-    "呢",
-    "吧",
-    "啊",
+_ZH_STOP = tuple(
+    "是怎样 是如何 怎么样 怎样 怎么 如何 是什么 什么 哪些 哪个 哪里 为什么 是否 多少 请问 请 一下 的 了 吗 呢 吧 啊".split()
 )
 # Words that frame a question ("how do offices implement …") rather than name its topic: a
 # follow-up such as "那保密工作呢？" keeps the frame and swaps the topic.
-_ZH_FRAME = (
-    "党委办公厅",
-    "政府办公厅",
-    "党员干部",
-    "党组织",
-    "办公室",
-    "办公厅",
-    "党支部",
-    "机关",
-    "单位",
-    "部门",
-    "干部",
-    "落实",
-    "开展",
-    "推进",
-    "推动",
-    "加强",
-    "建立",
-    "健全",
-    "实行",
-    "执行",
-    "实施",
-    "贯彻",
-    "做好",
-    "抓好",
-    "组织",
-    "做法",
-    "措施",
-    "经验",
-    "成效",
-    "要求",
+_ZH_FRAME = tuple(
+    (
+        "党委办公厅 政府办公厅 党员干部 党组织 办公室 办公厅 党支部 机关 单位 部门 干部 落实 开展 推进 推动 加强 建立 健全 实行 执行 实施 贯彻 做好 抓好 组织 做法 "
+        "措施 经验 成效 要求"
+    ).split()
 )
-_ZH_PRONOUN = (
-    "它们",
-    "它的",
-    "它",
-    "他们",
-    "她们",
-    "他",
-    "她",
-    "其中",
-    "其",
-    "这个",
-    "这些",
-    "这项",
-    "这种",
-    "这一",
-    "这方面",
-    "该",
-    "上述",
-    "此",
-    "那个",
-    "那些",
+_ZH_PRONOUN = tuple(
+    "它们 它的 它 他们 她们 他 她 其中 其 这个 这些 这项 这种 这一 这方面 该 上述 此 那个 那些 这位 那位 这名 这份".split()
 )
+# Pointers that refer back wherever they stand ("遇到重大文稿任务时他们会怎么做？"), in a question naming no actor.
+_ZH_POINTER_ANYWHERE = ("他们", "她们", "它们", "它", "这位", "那位", "上述", "其中")
+# "文稿服务质量又是怎么提升的？": 又 asks the same again of what was just discussed.
+_ZH_AGAIN = re.compile(r"又(?:是|有|如何|怎么|怎样|在|作出|做了|要|该|能|会|采取)")
 # "这个周末", "这几年": a demonstrative that points at a time, not at what was discussed.
 _ZH_TIME_AFTER_PRONOUN = ("周末", "星期", "礼拜", "月", "年", "几年", "几天", "时候", "阵子", "学期")
 # A question that opens with one of these, or with a bare verb in the past ("派出了…"), has dropped its subject:
@@ -99,129 +36,29 @@ _ZH_CONTINUING = ("一共", "总共", "共计", "具体", "后来", "当时", "�
 _ZH_VERB_PAST = re.compile(r"^(?!为了|除了|到了)[\u4e00-\u9fff]{1,2}了")
 # Who acts in office questions: with one of these named, the question has a subject of its own.
 _ZH_ACTOR = re.compile(
-    r"办公厅|办公室|党总支|党支部|党组|机关|部门|单位|[省市县区]委|政府|政研室|[处科局厅]|联盟|工作队|我|你"
+    r"办公厅|办公室|党总支|党支部|党组|机关|部门|单位|[省市县区]委|政府|政研室|(?<=[\u4e00-\u9fff])(?<![某各每全本])[处科局厅](?!室)|联盟|工作队|我|你"
 )
 _ZH_SWAP_LEAD = ("那么", "那", "还有", "另外", "此外", "至于", "关于", "以及", "再说说", "说说")
 _ZH_SWAP_TAIL = ("又是怎样的", "是怎样的", "又如何", "情况如何", "怎么样", "如何", "怎样", "方面", "的情况", "呢", "吗")
 # Questions that only make sense about what was just discussed.
-_ZH_GENERIC = {
-    "具体做法",
-    "具体措施",
-    "做法",
-    "措施",
-    "要求",
-    "成效",
-    "效果",
-    "原因",
-    "目的",
-    "意义",
-    "怎么做",
-    "具体怎么做",
-    "为什么",
-    "有哪些",
-    "例子",
-    "举例",
-    "详细",
-    "详细说说",
-    "展开说说",
-    "具体",
-    "还有吗",
-    "还有呢",
-}
-_EN_STOP = {
-    "how",
-    "what",
-    "why",
-    "when",
-    "where",
-    "which",
-    "who",
-    "whom",
-    "do",
-    "does",
-    "did",
-    "is",
-    "are",
-    "was",
-    "were",
-    "the",
-    "a",
-    "an",
-    "of",
-    "to",
-    "in",
-    "on",
-    "for",
-    "and",
-    "or",
-    "about",
-    "with",
-    "by",
-    "can",
-    "could",
-    "should",
-    "would",
-    "will",
-    "their",
-    "its",
-    "it",
-    "they",
-    "them",
-    "this",
-    "that",
-    "these",
-    "those",
-    "be",
-    "been",
-    "have",
-    "has",
-    "had",
-    "tell",
-    "me",
-    "please",
-    "there",
-    "any",
-    "so",
-    "then",
-    "also",
-}
-_EN_FRAME = {
-    "office",
-    "offices",
-    "agency",
-    "agencies",
-    "department",
-    "departments",
-    "unit",
-    "units",
-    "organ",
-    "organs",
-    "organisation",
-    "organisations",
-    "organization",
-    "organizations",
-    "run",
-    "runs",
-    "implement",
-    "implements",
-    "carry",
-    "carries",
-    "out",
-    "organise",
-    "organize",
-    "handle",
-    "handles",
-    "manage",
-    "manages",
-    "promote",
-    "strengthen",
-    "establish",
-    "measures",
-    "practice",
-    "practices",
-    "experience",
-    "requirements",
-}
+_ZH_GENERIC = frozenset(
+    "具体做法 具体措施 做法 措施 要求 成效 效果 原因 目的 意义 怎么做 具体怎么做 为什么 有哪些 例子 举例 详细 详细说说 展开说说 具体 还有吗 还有呢".split()
+)
+_EN_STOP = frozenset(
+    (
+        "how what why when where which who whom do does did is are was were the a an of to in on "
+        "for and or about with by can could should would will their its it they them this that "
+        "these those be been have has had tell me please there any so then also"
+    ).split()
+)
+_EN_FRAME = frozenset(
+    (
+        "office offices agency agencies department departments unit units organ organs organisation "
+        "organisations organization organizations run runs implement implements carry carries out "
+        "organise organize handle handles manage manages promote strengthen establish measures "
+        "practice practices experience requirements"
+    ).split()
+)
 _EN_SWAP = re.compile(r"^\s*(?:and\s+)?(?:what|how)\s+about\s+(.*)$|^\s*and\s+(.*)$|^\s*what\s+of\s+(.*)$", re.I)
 # Discourse openers: "that" in "that reminds me" or "by the way" refers to no earlier topic.
 _EN_OPENER = re.compile(
@@ -231,9 +68,21 @@ _EN_OPENER = re.compile(
 # "this weekend", "that year": a demonstrative that points at a time, not at what was discussed.
 _EN_TIME = r"(?:year|years|week|weekend|month|morning|afternoon|evening|time|days|summer|winter|spring|autumn)"
 _EN_PRONOUN_WORD = re.compile(
-    rf"\b(?:it|its|they|their|them|he|she|his|her|him)\b|\b(?:this|these|those)\b(?!\s+{_EN_TIME}\b)", re.I
+    rf"\b(?:it|its|they|their|them|he|she|his|her|him)\b|\b(?:this|these|those)\b(?!\s+{_EN_TIME}\b)"
+    r"|\bthe (?:former|latter|same)\b",
+    re.I,
 )
-_EN_PRONOUN = re.compile(r"^\s*(?:and\s+)?(it|its|it's|they|their|them|this|that|these|those)\b", re.I)
+_EN_PRONOUN = re.compile(
+    rf"^\s*(?:and\s+)?(it|its|it's|they|their|them|this|that|these|those)\b(?!\s+{_EN_TIME}\b)", re.I
+)
+# Who acts in an English office question: with one of these (or a Chinese or quoted name) it has a subject of its own.
+_EN_ACTOR = re.compile(
+    r"\b(?:offices?|departments?|agenc(?:y|ies)|committees?|governments?|branch(?:es)?|organs?|organi[sz]ations?"
+    r"|alliance|bureau|ministry)\b|[\u4e00-\u9fff]|[“\"'‘][^”\"'’]+[”\"'’]"
+    # a name (Paris, Outlook) past the first word, or the "it" of "is it true that …", "it is …"
+    r"|(?<=\s)(?-i:(?!Party\b)[A-Z][a-z])|\bis it (?:true|possible|necessary|normal|legal|ok|okay)\b|\bit(?:'s| is| was)\b",
+    re.I,
+)
 # "When was that database built?", "Can you explain that in English?": "that"/"this" after a verb or a
 # preposition points back (a determiner, or the object itself); after a noun it is relative ("measures that…").
 _EN_POINTING = re.compile(
@@ -294,6 +143,19 @@ def _dropped_subject(body: str) -> bool:
     return opens and not _ZH_ACTOR.search(body) and not _QUOTED.search(body)
 
 
+def _points_back(body: str, previous_topic: list[str]) -> bool:
+    """True for a Chinese question naming no actor that points back (他们, 又是…) or goes on with the last topic:
+    "调研地点一般选在什么样的地方？" after a question about 调研. A far-off question shares no topic word with it."""
+    if _ZH_ACTOR.search(body) or _QUOTED.search(body):
+        return False
+    if any(p in body for p in _ZH_POINTER_ANYWHERE) or _ZH_AGAIN.search(body):
+        return True
+    if any(len(t) >= 2 and t in body for t in previous_topic):
+        return False  # "双报到是什么？" after a question about 双报到 names that topic itself
+    pairs = {t[i : i + 2] for t in previous_topic for i in range(len(t) - 1) if not t[i : i + 2].isascii()}
+    return any(pair in body for pair in pairs)
+
+
 def _swap_topic_zh(question: str) -> str | None:
     """The new topic of a "那X呢？" follow-up, or None when the question is not of that shape."""
     rest = _PUNCT.sub(" ", question).strip()
@@ -339,7 +201,10 @@ def rewrite_followup(question: str, history_questions: Sequence[str]) -> str:
     terms = _split_terms(previous)
     frame = [t for t, is_frame in terms if is_frame]
     topic = [t for t, is_frame in terms if not is_frame]
-    english = bool(re.match(r"\W*[A-Za-z]", question))  # "what about 保密工作?" is framed in English
+    # "what about 保密工作?" is framed in English; "Python里怎么…" in Chinese.
+    english = bool(re.match(r"\W*[A-Za-z]", question)) and len(re.findall(r"[A-Za-z]", question)) > len(
+        re.findall(r"[\u4e00-\u9fff]", question)
+    )
 
     new_topic: str | None = None
     refers_back = False
@@ -347,7 +212,9 @@ def rewrite_followup(question: str, history_questions: Sequence[str]) -> str:
         asked = _EN_OPENER.sub("", question)  # "That reminds me, how long…": the opener points at nothing
         m = _EN_SWAP.match(asked)
         words = re.findall(r"[A-Za-z']+", asked)
-        if m:
+        if m and (len(words) <= 8 or not _EN_ACTOR.search(asked)):
+            # "And the next item, 以行动践廉?" swaps the topic; "And what are the 'five nots' the 市政府办公室 asks of
+            # its staff?" is a whole question of its own.
             new_topic = _PUNCT.sub(" ", next(g for g in m.groups() if g is not None)).strip()
             if _EN_PRONOUN.match(new_topic) or not new_topic:
                 refers_back, new_topic = True, None
@@ -355,6 +222,8 @@ def rewrite_followup(question: str, history_questions: Sequence[str]) -> str:
             _EN_PRONOUN.match(asked)
             or len(words) <= 2
             or (len(words) <= 8 and (_EN_PRONOUN_WORD.search(asked) or _EN_POINTING.search(asked)))
+            # "What do they do when one division is overloaded?": longer, but naming no actor of its own.
+            or (len(words) <= 14 and not _EN_ACTOR.search(asked) and _EN_PRONOUN_WORD.search(asked))
         ):
             refers_back = True
     else:
@@ -376,7 +245,7 @@ def rewrite_followup(question: str, history_questions: Sequence[str]) -> str:
                     content = content.replace(word, "")
                 if len(content) <= 2:  # "具体怎么做的？", "有哪些成效？": nothing of its own to search
                     refers_back = True
-                elif _dropped_subject(body):
+                elif _dropped_subject(body) or _points_back(body, topic):
                     refers_back = True
 
     if new_topic and not any(not is_frame for _, is_frame in _split_terms(new_topic)):
