@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.answering.evidence import Thresholds
 from assistant.answering.extractive import ExtractiveAnswerer
-from assistant.errors import ModelError, QuestionError, SettingsError
+from assistant.errors import ModelError, SettingsError
 from assistant.kb.bm25 import BM25Index
 from assistant.kb.indexer import Indexer, Progress
 from assistant.kb.keyword import Tokenizer
@@ -27,7 +27,7 @@ from assistant.retrieval.filters import Filters, allowed_documents, nothing_matc
 from assistant.retrieval.followup import rewrite_followup
 from assistant.retrieval.followup_model import previous_questions, rewrite_with_model
 from assistant.retrieval.hybrid import Retriever
-from assistant.retrieval.query import Query, analyse
+from assistant.retrieval.query import Query, analyse, checked_question
 from assistant.settings import Settings
 from assistant.text import is_english
 from ingest.metadata import SCAN_CHARS, issuing_office
@@ -195,29 +195,10 @@ class Assistant:
         return self.index.delete(sources)
 
     # -- questions --------------------------------------------------------------------------
-    def _check_question(self, question: str) -> str:
-        if not isinstance(question, str):
-            raise QuestionError("the question must be text")
-        question = question.strip()
-        try:
-            question.encode("utf-8")
-        except UnicodeEncodeError:
-            raise QuestionError(
-                "the question contains characters that are not valid text (broken Unicode); type it again"
-            ) from None
-        if not question:
-            raise QuestionError("the question is empty: type a question, e.g. 机关是怎样落实在职党员“双报到”制度的？")
-        if len(question) > self.settings.max_question_chars:
-            raise QuestionError(
-                f"the question is {len(question)} characters long; the limit is {self.settings.max_question_chars}. "
-                "Ask a shorter question (or raise ASSISTANT_MAX_QUESTION_CHARS)."
-            )
-        return question
-
     def retrieve(self, question: str, k: int | None = None, filters: dict | Filters | None = None) -> list[Passage]:
         """The k best passages for a question (hybrid dense + BM25), best first; with `filters` ({"office",
         "doc_type", "since", "until"}, see `Filters`) only of the documents they admit, [] if none."""
-        query = self.analyse(self._check_question(question))
+        query = self.analyse(checked_question(question, self.settings.max_question_chars))
         wanted = Filters.parse(filters)
         self.index.sync_if_stale()
         allowed = allowed_documents(wanted, self.registry.documents())
@@ -326,7 +307,7 @@ class Assistant:
         if on_stage:
             on_stage(Stage.SEARCHING)
         mode = check_mode(mode or self.answer_mode)
-        question = self._check_question(question)
+        question = checked_question(question, self.settings.max_question_chars)
         wanted = Filters.parse(filters)
         searched = self.standalone(question, history, mode)
         query = self.analyse(searched)
@@ -387,7 +368,7 @@ class Assistant:
     ) -> tuple[Answer, list[Passage]]:
         """ask(), also returning the ranked passages: k of them, of which the answer uses the first `use`."""
         started = time.perf_counter()
-        query = self.analyse(self._check_question(question))
+        query = self.analyse(checked_question(question, self.settings.max_question_chars))
         self.index.sync_if_stale()
         top_k = use or self.settings.top_k
         passages = self.retriever.search_query(query, max(k or top_k, top_k))

@@ -330,7 +330,8 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _config(args: argparse.Namespace) -> int:
     """The effective settings (default < ASSISTANT_CONFIG file < env < --home/--kb); opens no knowledge base."""
-    from assistant.settings import CONFIG_ENV, Settings
+    from assistant.settings import Settings
+    from assistant.settings_sources import CONFIG_ENV
 
     settings = Settings.load(args.home, **({"kb": args.kb} if args.kb else {}))
     shown = settings.effective()  # secrets are '**********' here already

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from assistant.errors import QuestionError
 from assistant.kb.bm25 import BM25Index
 from assistant.kb.keyword import Tokenizer
 from assistant.retrieval.crosslingual import Dictionary, expansion_tokens
@@ -101,3 +102,24 @@ def analyse(question: str, tokenizer: Tokenizer, bm25: BM25Index, dictionary: Di
     language = question_language(question)
     keyword_weight = ENGLISH_KEYWORD_WEIGHT if language == "en" else None
     return Query(question, language, tokens, concepts, weights, keyword_weight)
+
+
+def checked_question(question: str, max_chars: int) -> str:
+    """The question stripped, or a QuestionError that says what to type instead (empty, too long, not text)."""
+    if not isinstance(question, str):
+        raise QuestionError("the question must be text")
+    question = question.strip()
+    try:
+        question.encode("utf-8")
+    except UnicodeEncodeError:
+        raise QuestionError(
+            "the question contains characters that are not valid text (broken Unicode); type it again"
+        ) from None
+    if not question:
+        raise QuestionError("the question is empty: type a question, e.g. 机关是怎样落实在职党员“双报到”制度的？")
+    if len(question) > max_chars:
+        raise QuestionError(
+            f"the question is {len(question)} characters long; the limit is {max_chars}. "
+            "Ask a shorter question (or raise ASSISTANT_MAX_QUESTION_CHARS)."
+        )
+    return question
