@@ -12,8 +12,9 @@ from assistant.answering.evidence import Thresholds
 from assistant.answering.extractive import ExtractiveAnswerer
 from assistant.errors import ModelError, SettingsError
 from assistant.kb.bm25 import BM25Index
-from assistant.kb.indexer import Indexer, Progress
+from assistant.kb.indexer import Indexer
 from assistant.kb.keyword import Tokenizer
+from assistant.kb.progress import Progress, TextProgress
 from assistant.kb.registry import DocumentRecord, Registry
 from assistant.kb.supersession import Supersession
 from assistant.kb.vectors import open_store
@@ -163,7 +164,11 @@ class Assistant:
 
     # -- writing ----------------------------------------------------------------------------
     def ingest(
-        self, paths: str | Path | Iterable[str | Path], progress: Progress | None = None, prune: bool = False
+        self,
+        paths: str | Path | Iterable[str | Path],
+        progress: Progress | None = None,
+        prune: bool = False,
+        on_text: TextProgress | None = None,
     ) -> IngestReport:
         """Add files or folders to the knowledge base; unchanged files are skipped, changed ones replaced.
 
@@ -172,11 +177,13 @@ class Assistant:
         is reported in `duplicates` and stored once. With `prune`, documents that were ingested from
         one of the given folders but are no longer in it are removed. Questions asked meanwhile
         are answered from the index as it stands; keyword search sees the batch when it ends.
+        `progress(done, total, source)` is called per file (and per OCR'd page), `on_text(embedded, expected)`
+        as characters are embedded (for a rate and an ETA).
         """
         started = time.perf_counter()
         if isinstance(paths, (str, Path)):
             paths = [paths]
-        report = self.index.ingest([Path(p) for p in paths], progress, prune)
+        report = self.index.ingest([Path(p) for p in paths], progress, prune, on_text)
         report.seconds = time.perf_counter() - started
         return report
 

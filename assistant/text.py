@@ -39,3 +39,17 @@ def sha256_file(path: Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def runs_within(texts: list[str], budget: int) -> list[tuple[int, int]]:
+    """[start, end) ranges of `texts` in order, each up to `budget` characters (a longer text alone)."""
+    ranges: list[tuple[int, int]] = []
+    start = size = 0
+    for i, text in enumerate(texts):
+        if i > start and size + len(text) > budget:
+            ranges.append((start, i))
+            start, size = i, 0
+        size += len(text)
+    if start < len(texts):
+        ranges.append((start, len(texts)))
+    return ranges

@@ -34,6 +34,7 @@ def home(tmp_path_factory):
     proc = run(home, "ingest", str(CORPUS / "002_8249a0a6eaf71200.txt"), str(CORPUS / "003_3979e3c1054974f1.txt"))
     assert "added 2" in proc.stdout
     assert "%" in proc.stderr or "file" in proc.stderr  # the progress bar goes to stderr
+    assert "chars/s" in proc.stderr and "ETA " in proc.stderr  # the embedding rate and the time left, as it goes
     return home
 
 

@@ -37,7 +37,7 @@ def test_files_share_model_calls_and_store_what_one_file_at_a_time_stores(tmp_pa
     together = CountingEmbedder()
     kb = Assistant(Settings.load(tmp_path / "a", models=str(models_dir())), embedder=together)
     report = kb.ingest([docs])
-    assert len(report.added) == 5 and len(together.calls) == 1  # five files, one call
+    assert len(report.added) == 5
     batched = stored(kb)
     kb.close()
 
@@ -45,7 +45,9 @@ def test_files_share_model_calls_and_store_what_one_file_at_a_time_stores(tmp_pa
     kb = Assistant(Settings.load(tmp_path / "b", models=str(models_dir())), embedder=one_by_one)
     for f in sorted(docs.iterdir()):
         kb.ingest([f])
-    assert len(one_by_one.calls) == 5 and sum(one_by_one.calls) == together.calls[0]
+    # The same texts, in fewer calls: a call (a slice of PROGRESS_SLICE_CHARS characters) holds several files' texts.
+    assert sum(one_by_one.calls) == sum(together.calls)
+    assert len(together.calls) < len(one_by_one.calls)
     assert stored(kb) == batched
     kb.close()
 
@@ -59,7 +61,7 @@ def test_a_batch_bound_splits_the_calls_and_every_file_completes(tmp_path, monke
     embedder = CountingEmbedder()
     kb = Assistant(Settings.load(tmp_path / "home", models=str(models_dir())), embedder=embedder)
     report = kb.ingest([docs])
-    assert len(report.added) == 5 and len(embedder.calls) == 5 and kb.incomplete() == []
+    assert len(report.added) == 5 and len(embedder.calls) >= 5 and kb.incomplete() == []
     assert report.chunks_added == kb.stats()["chunks"]
     kb.close()
 

@@ -142,16 +142,29 @@ def _print_json(value) -> None:
 def _ingest(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from assistant.kb.progress import TextRate
+
     kb = _open(args)
     bar = tqdm(total=0, unit="file", file=sys.stderr, disable=args.json)
+
+    rate = TextRate()
+    where = ["index"]
+
+    def show() -> None:
+        bar.set_postfix_str(" · ".join([where[0], *rate.describe()]), refresh=False)
+        bar.refresh()
 
     def progress(done: int, total: int, source: str) -> None:
         bar.total = total
         bar.n = done
-        bar.set_postfix_str(Path(source).name if source else "index", refresh=False)
-        bar.refresh()
+        where[0] = Path(source).name if source else "index"
+        show()
 
-    report = kb.ingest([Path(p) for p in args.paths], progress=progress, prune=args.prune)
+    def on_text(embedded: int, expected: int) -> None:
+        rate.update(embedded, expected)
+        show()
+
+    report = kb.ingest([Path(p) for p in args.paths], progress=progress, prune=args.prune, on_text=on_text)
     bar.close()
     if args.json:
         _print_json(report)

