@@ -15,6 +15,7 @@ from assistant.app.http.openai_compat import openai_router
 from assistant.app.http.routes import api_router
 from assistant.app.http.service import Service
 from assistant.app.http.settings import ApiSettings
+from assistant.conversations.audit import open_audit
 
 API_PREFIXES = ("/api/", "/v1/")
 UPLOAD_PATH = "/api/v1/documents"
@@ -91,6 +92,7 @@ def create_api(
         max_request_kb=settings.max_request_kb,
         max_upload_mb=max_upload_mb or kb.settings.max_upload_mb,
         max_upload_files=max_upload_files or kb.settings.max_upload_files,
+        audit=open_audit(kb.settings.kb_dir),
     )
     app = FastAPI(
         title="Office document assistant API",

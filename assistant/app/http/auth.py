@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 
 from fastapi import Request
@@ -67,6 +68,17 @@ class ApiKeys:
                 BEARER,
             )
         return found
+
+    def who(self, header: str | None) -> str:
+        """Who the request is, for the audit log: "anonymous" without keys, else its key as `api-key:` and the
+        first 8 hex digits of the key's SHA-256 (`printf %s KEY | sha256sum`), never the key itself.
+
+        Call it after `knowledge_bases` accepted the request.
+        """
+        if not self.keys:
+            return "anonymous"
+        given = (header or "").partition(" ")[2].strip()
+        return "api-key:" + hashlib.sha256(given.encode("utf-8")).hexdigest()[:8]
 
     def check(self, header: str | None, kb: str) -> None:
         """Let the request through to knowledge base `kb`, or raise ApiError (401, or 403 for another KB's key)."""

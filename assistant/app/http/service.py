@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request
 
 from assistant.app.http.auth import ApiKeys, authorization
+from assistant.conversations.audit import AuditLog
 
 MB = 1024 * 1024
 
@@ -21,6 +23,7 @@ class Service:
     max_request_kb: int = 1024
     max_upload_mb: int = 50
     max_upload_files: int = 20
+    audit: AuditLog | None = None  # where asks, uploads and deletes are recorded (None: nowhere)
 
     @property
     def kb_name(self) -> str:
@@ -50,6 +53,11 @@ class Service:
     def allowed(self, request: Request) -> set[str]:
         """The knowledge bases the request's key opens ({"*"} = all); raises ApiError for a bad key."""
         return self.keys.knowledge_bases(authorization(request))
+
+    def record(self, request: Request, action: str, details: Iterable[str], via: str = "api") -> None:
+        """Write the request's action to the audit log: its key (or "anonymous"), this knowledge base, each detail."""
+        if self.audit is not None:
+            self.audit.record_many(self.keys.who(authorization(request)), self.kb_name, action, details, via)
 
 
 __all__ = ["MB", "Service"]
