@@ -1,4 +1,4 @@
-"""Command line: python -m assistant ingest|ask|retrieve|eval|feedback|audit|list|delete|stats|serve — wired here."""
+"""Command line: python -m assistant ingest|ask|retrieve|eval|feedback|audit|users|list|delete|stats|serve — wired here."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from assistant.app.cli_admin import ADMIN_COMMANDS, add_admin_commands
 from assistant.errors import AssistantError
 from assistant.models.chat import MODES
 from assistant.results import to_jsonable
@@ -117,12 +118,7 @@ def _parser() -> argparse.ArgumentParser:
     q = fb.add_parser("list", parents=[common], help="show the feedback given so far")
     q.add_argument("--json", action="store_true")
 
-    p = sub.add_parser("audit", parents=[common], help="the audit log: who asked, uploaded or deleted what, and when")
-    au = p.add_subparsers(dest="action", required=True)
-    q = au.add_parser("export", parents=[common], help="write the audit log as CSV (.csv, opens in Excel) or .jsonl")
-    q.add_argument("file", help="the file to write, e.g. audit-2026-01.csv or audit.jsonl")
-    q.add_argument("--since", help="only actions on or after this UTC day, YYYY-MM-DD")
-    q.add_argument("--until", help="only actions on or before this UTC day, YYYY-MM-DD")
+    add_admin_commands(sub, common)  # audit, users (cli_admin.py)
 
     p = sub.add_parser("serve", parents=[common], help="start the browser chat")
     p.add_argument("--host", default=None)
@@ -328,17 +324,6 @@ def _feedback(args: argparse.Namespace) -> int:
     return 0
 
 
-def _audit(args: argparse.Namespace) -> int:
-    """The audit log is read from the knowledge base's folder; no model is loaded."""
-    from assistant.conversations.audit import export_kb_audit
-    from assistant.settings import Settings
-
-    settings = Settings.load(args.home, **({"kb": args.kb} if args.kb else {}))
-    written = export_kb_audit(settings.kb_dir, args.file, args.since, args.until)
-    print(f"wrote {written} audit entr{'y' if written == 1 else 'ies'} of {settings.kb!r} to {args.file}")
-    return 0
-
-
 def _serve(args: argparse.Namespace) -> int:
     from assistant.app.ui import serve
 
@@ -381,7 +366,7 @@ def main(argv: list[str] | None = None) -> int:
         "retrieve": _retrieve,
         "eval": _eval,
         "feedback": _feedback,
-        "audit": _audit,
+        **ADMIN_COMMANDS,
         "serve": _serve,
         "list": _list,
         "delete": _delete,

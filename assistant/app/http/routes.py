@@ -202,6 +202,7 @@ def api_router(service: Service) -> APIRouter:
     def upload(
         request: Request, files: list[UploadFile] = File(..., description="one or more documents")
     ) -> dict[str, Any]:
+        service.require(request, "upload", "uploading files")
         saved, rejected = _save_uploads(service, files)
         service.record(request, "upload", [path.name for path in saved])
         report = kb.ingest(saved)
@@ -211,6 +212,7 @@ def api_router(service: Service) -> APIRouter:
     def delete(
         request: Request, source: list[str] = Query(..., description="source path, repeatable")
     ) -> dict[str, Any]:
+        service.require(request, "upload", "deleting files")
         deleted = kb.delete(_resolve_sources(kb, source))
         service.record(request, "delete", [Path(s).name for s in deleted])
         return {"deleted": deleted}
@@ -228,10 +230,13 @@ def api_router(service: Service) -> APIRouter:
         summary="Who asked, uploaded or deleted what and when (needs an API key; since/until: UTC days YYYY-MM-DD)",
     )
     def audit(
+        request: Request,
         since: str | None = Query(None, description="first day, YYYY-MM-DD (inclusive)"),
         until: str | None = Query(None, description="last day, YYYY-MM-DD (inclusive)"),
     ) -> dict[str, Any]:
-        if not service.keys.enabled:
+        if service.keys.accounts is not None:
+            service.require(request, "admin", "reading the audit log")
+        elif not service.keys.enabled:
             raise ApiError(
                 403,
                 "audit_needs_keys",

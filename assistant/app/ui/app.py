@@ -12,6 +12,7 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 
 import gradio as gr  # noqa: E402  (the environment variable must be set first)
 
+from assistant.accounts import Accounts  # noqa: E402
 from assistant.app.ui.assets import PAGE_CSS, SCROLL_TO_CHAT_JS, SOURCES_JS  # noqa: E402
 from assistant.app.ui.documents_tab import knowledge_tab  # noqa: E402
 from assistant.app.ui.history import ChatHistory, empty_session  # noqa: E402
@@ -225,7 +226,12 @@ def _chat_tab(kb: Any, app: gr.Blocks, session: gr.State, saved: ChatHistory, au
 
 
 def build_app(
-    kb: Any, *, max_upload_mb: int | None = None, max_upload_files: int | None = None, warning: str | None = None
+    kb: Any,
+    *,
+    max_upload_mb: int | None = None,
+    max_upload_files: int | None = None,
+    warning: str | None = None,
+    accounts: Accounts | None = None,
 ) -> gr.Blocks:
     """The Gradio app for a knowledge base: chat with sources, knowledge-base tab, and the /ask API.
 
@@ -234,10 +240,18 @@ def build_app(
         max_upload_mb: largest file accepted for upload (default settings.max_upload_mb).
         max_upload_files: most files per upload (default settings.max_upload_files).
         warning: a notice shown at the top of the page (e.g. the server is exposed without a password).
+        accounts: the users file; uploads and deletions then need the role "upload" (or "admin") here.
     """
     max_mb = max_upload_mb or kb.settings.max_upload_mb
     max_files = max_upload_files or kb.settings.max_upload_files
     audit = open_audit(kb.settings.kb_dir)  # questions, uploads and deletes, with the login name
+    may_change = None
+    if accounts is not None:
+        users = accounts
+
+        def may_change(request: Any) -> bool:
+            return users.may(login_of(request), str(kb.settings.kb), "upload")
+
     with gr.Blocks(title="办公文档问答 · Office document Q&A", analytics_enabled=False) as app:
         session = gr.State(empty_session())
         saved = ChatHistory(kb)  # conversations, feedback, export, regenerate (history.py)
@@ -246,7 +260,7 @@ def build_app(
         with gr.Tabs():
             _chat_tab(kb, app, session, saved, audit)
             saved.restore_on(app)
-            knowledge_tab(kb, app, max_mb, max_files, audit)
+            knowledge_tab(kb, app, max_mb, max_files, audit, may_change)
         gr.api(_api_ask(kb, audit), api_name="ask")
     return app
 

@@ -132,9 +132,22 @@ def delete_sources(
     return f"已删除 Deleted {len(removed)}：{names}"
 
 
-def knowledge_tab(kb: Any, app: gr.Blocks, max_mb: int, max_files: int, audit: AuditLog | None = None) -> None:
+NO_RIGHT = (
+    "你没有{what}文件的权限（需要 upload 或 admin 角色），请联系管理员。"
+    " You may not {what_en} files here (the role upload or admin is needed); ask the administrator."
+)
+
+
+def knowledge_tab(
+    kb: Any,
+    app: gr.Blocks,
+    max_mb: int,
+    max_files: int,
+    audit: AuditLog | None = None,
+    may_change: Callable[[Any], bool] | None = None,
+) -> None:
     """The knowledge-base tab (uploads, the document list, deletion) and its events; uploads and deletions are
-    written to `audit` if given, with the login name."""
+    written to `audit` if given, with the login name, and refused when `may_change(request)` says no."""
     with gr.Tab("知识库 Knowledge base", id="kb"):
         gr.Markdown(
             f"支持上传 {' '.join(UPLOAD_TYPES)}；每个文件不超过 {max_mb} MB，每次最多 {max_files} 个。"
@@ -193,10 +206,14 @@ def knowledge_tab(kb: Any, app: gr.Blocks, max_mb: int, max_files: int, audit: A
             audit.record_many(login_of(request), str(kb.settings.kb), action, names, via="chat")
 
     def run_delete(chosen, request: gr.Request):
+        if may_change is not None and not may_change(request):
+            return (gr.update(visible=False), NO_RIGHT.format(what="删除", what_en="delete"), *refresh_docs())
         message = delete_sources(kb, chosen, lambda removed: record(request, "delete", [Path(s).name for s in removed]))
         return (gr.update(visible=False), message, *refresh_docs())
 
     def run_ingest(files, request: gr.Request, progress=gr.Progress()):  # noqa: B008 (how Gradio injects a progress bar)
+        if may_change is not None and not may_change(request):
+            return NO_RIGHT.format(what="上传", what_en="upload"), [], *refresh_docs(), None
         progress(0, desc="准备导入 Preparing…")
 
         def step(done: int, total: int, source: str) -> None:
@@ -219,4 +236,4 @@ def knowledge_tab(kb: Any, app: gr.Blocks, max_mb: int, max_files: int, audit: A
     app.load(refresh_docs, None, [documents, to_delete], **private)
 
 
-__all__ = ["delete_question", "delete_sources", "documents_html", "knowledge_tab", "source_choices"]
+__all__ = ["NO_RIGHT", "delete_question", "delete_sources", "documents_html", "knowledge_tab", "source_choices"]
