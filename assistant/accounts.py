@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import os
 import secrets
 import threading
@@ -12,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant.errors import SettingsError
+
+log = logging.getLogger("assistant.accounts")
 
 ROLES = ("read", "upload", "admin")  # each may do what the ones before it may
 ANY_KB = "*"
@@ -102,7 +105,14 @@ class Accounts:
                 return {}
             stamp = (stat.st_mtime_ns, stat.st_size)
             if stamp != self._stamp:
-                self._users, self._stamp = self._read(), stamp
+                try:
+                    self._users = self._read()
+                except SettingsError as exc:
+                    if self._stamp is None:
+                        raise  # never read: opening the file fails, and says why
+                    # Broken while serving (a hand edit): keep the users as last read, and say so once per change.
+                    log.error("%s; keeping the users as they were", exc)
+                self._stamp = stamp
             return dict(self._users)
 
     def _read(self) -> dict[str, Account]:

@@ -50,6 +50,7 @@ def test_roles_per_knowledge_base_and_a_file_that_changes_is_read_again(tmp_path
     with pytest.raises(SettingsError, match="does not exist"):
         Accounts.open(tmp_path / "missing.json")
     path.write_text("{not json", encoding="utf-8")
+    assert other.check("li", "pw3")  # broken while serving: the users as last read stay (and an ERROR is logged)
     with pytest.raises(SettingsError, match="cannot read the users file"):
         Accounts.open(path)
 

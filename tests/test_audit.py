@@ -83,6 +83,14 @@ def test_export_csv_has_a_bom_for_excel_and_jsonl_is_one_entry_a_line(tmp_path):
     parsed = [json.loads(line) for line in lines.read_text(encoding="utf-8").splitlines()]
     assert parsed[0]["user"] == "李四" and parsed[1]["action"] == "upload" and "李四" in lines.read_text("utf-8")
 
+    # A question typed as a formula stays text in Excel; the JSON Lines keep it exactly.
+    audit.record("王五", "default", "ask", '=HYPERLINK("http://evil","点我")', via="api")
+    assert export_audit(audit.entries(), out) == 3
+    with out.open(encoding="utf-8-sig", newline="") as f:
+        assert list(csv.reader(f))[3][5] == '\'=HYPERLINK("http://evil","点我")'
+    export_audit(audit.entries(), lines)
+    assert json.loads(lines.read_text(encoding="utf-8").splitlines()[2])["detail"].startswith("=HYPERLINK")
+
     assert export_audit([], tmp_path / "empty.csv") == 0
     with pytest.raises(AuditError, match=r"\.csv or \.jsonl"):
         export_audit(audit.entries(), tmp_path / "audit.xlsx")

@@ -143,6 +143,16 @@ class AuditLog:
         return [AuditEntry(*row) for row in rows]
 
 
+def excel_safe(value: object) -> object:
+    """A text cell Excel would run as a formula (=, +, -, @, a tab or CR first) with a ' before it; else as it is.
+
+    Anyone can type a question such as `=HYPERLINK(...)`; the auditor opening the CSV must not run it.
+    """
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 def export_audit(entries: Iterable[AuditEntry], path: Path | str) -> int:
     """Write entries as CSV (.csv: UTF-8 with a BOM, so Excel shows Chinese) or JSON Lines (.jsonl, .json).
 
@@ -161,7 +171,7 @@ def export_audit(entries: Iterable[AuditEntry], path: Path | str) -> int:
             with path.open("w", encoding="utf-8-sig", newline="") as out:
                 writer = csv.writer(out)
                 writer.writerow(FIELDS)
-                writer.writerows([getattr(e, f) for f in FIELDS] for e in rows)
+                writer.writerows([excel_safe(getattr(e, f)) for f in FIELDS] for e in rows)
         else:
             with path.open("w", encoding="utf-8") as out:
                 out.writelines(json.dumps(asdict(e), ensure_ascii=False) + "\n" for e in rows)
@@ -195,6 +205,7 @@ __all__ = [
     "FILE_NAME",
     "AuditEntry",
     "AuditLog",
+    "excel_safe",
     "export_audit",
     "export_kb_audit",
     "login_of",
