@@ -46,7 +46,8 @@ def accounts_app(tmp_path_factory):
     kb.close()
 
 
-def _delete_as(browser, url, name, password):  # noqa: F811
+def _act_as(browser, url, name, password, upload):  # noqa: F811
+    """Log in as `name`, upload `upload`, then delete FILE; the two summaries the page shows."""
     from playwright.sync_api import expect
 
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
@@ -58,23 +59,39 @@ def _delete_as(browser, url, name, password):  # noqa: F811
         page.locator("input[type=password]").fill(password)
         page.locator("input[type=password]").press("Enter")  # the button says 登录 or Login by the browser's locale
         page.get_by_role("tab", name="知识库 Knowledge base").click()
+        page.locator("#upload input[type=file]").set_input_files([str(upload)])
+        expect(page.locator("#upload")).to_contain_text(upload.name)
+        page.locator("#ingest").click()
+        uploaded = page.locator("#ingest-summary")
+        expect(uploaded).to_contain_text(re.compile("权限|已添加"))
         page.locator("#to-delete input").click()
         page.get_by_role("option", name=FILE, exact=False).first.click()
         page.locator("#documents").click()  # close the dropdown
         page.locator("#delete").click()
         page.locator("#delete-yes").click()
-        summary = page.locator("#delete-summary")
-        expect(summary).to_contain_text(re.compile("权限|已删除|删除失败"))
-        return summary.inner_text()
+        deleted = page.locator("#delete-summary")
+        expect(deleted).to_contain_text(re.compile("权限|已删除|删除失败"))
+        return uploaded.inner_text(), deleted.inner_text()
     finally:
         context.close()
 
 
-def test_a_reader_may_not_delete_and_an_editor_may_and_the_audit_says_who(accounts_app, browser):  # noqa: F811
+def test_a_reader_may_not_change_files_and_an_editor_may_and_the_audit_says_who(
+    accounts_app,
+    browser,  # noqa: F811
+    tmp_path,
+):
     kb, url = accounts_app
-    refused = _delete_as(browser, url, "reader", "r-pw")
-    assert "没有删除文件的权限" in refused and kb.documents()
-    done = _delete_as(browser, url, "editor", "e-pw")
-    assert "已删除 Deleted 1" in done and kb.documents() == []
+    new = tmp_path / "值班制度.txt"
+    new.write_text("值班制度：节假日安排专人值班，值班人员须保持通讯畅通。", encoding="utf-8")
+    uploaded, deleted = _act_as(browser, url, "reader", "r-pw", new)
+    assert "没有上传文件的权限" in uploaded and "没有删除文件的权限" in deleted
+    assert [d.source for d in kb.documents()] and all(not d.source.endswith(new.name) for d in kb.documents())
+    uploaded, deleted = _act_as(browser, url, "editor", "e-pw", new)
+    assert "已添加 1" in uploaded and "已删除 Deleted 1" in deleted
+    assert [d.source.rsplit("/", 1)[-1] for d in kb.documents()] == [new.name]
     entries = open_audit(kb.settings.kb_dir).entries()
-    assert [(e.user, e.action, e.detail, e.via) for e in entries] == [("editor", "delete", FILE, "chat")]
+    assert [(e.user, e.action, e.detail, e.via) for e in entries] == [
+        ("editor", "upload", new.name, "chat"),
+        ("editor", "delete", FILE, "chat"),
+    ]
