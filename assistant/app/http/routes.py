@@ -227,7 +227,7 @@ def api_router(service: Service) -> APIRouter:
 
     @router.get(
         "/audit",
-        summary="Who asked, uploaded or deleted what and when (needs an API key; since/until: UTC days YYYY-MM-DD)",
+        summary="Who asked, uploaded or deleted what and when (an API key, or an admin account; since/until: UTC days)",
     )
     def audit(
         request: Request,
