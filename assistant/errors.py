@@ -31,3 +31,7 @@ class FeedbackError(AssistantError):
 
 class ExportError(AssistantError):
     """An answer cannot be written to the file asked for (unwritable path, unknown format)."""
+
+
+class AuditError(AssistantError):
+    """The audit log cannot be opened, read or exported as asked (bad date, unknown file type)."""

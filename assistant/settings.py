@@ -136,6 +136,9 @@ class Settings(BaseSettings):
     port: int = 7860
     ui_user: str = ""  # set both to require a login
     ui_password: SecretStr = SecretStr("")
+    # Accounts instead of the one login: a JSON file of users, password hashes and roles per knowledge base
+    # (assistant/accounts.py; `python -m assistant users add` writes it). Empty: no accounts.
+    users_file: str = ""
     max_upload_mb: int = 50
     max_upload_files: int = 20
 
@@ -222,6 +225,11 @@ class Settings(BaseSettings):
             )
         if bool(self.ui_user) != bool(self.ui_password.get_secret_value()):
             raise SettingsError("set both ASSISTANT_UI_USER and ASSISTANT_UI_PASSWORD to protect the UI, or neither")
+        if self.users_file and self.ui_user:
+            raise SettingsError(
+                "ASSISTANT_USERS_FILE and ASSISTANT_UI_USER both set a login: keep the users file (add the user to it "
+                "with `python -m assistant users add`) and unset ASSISTANT_UI_USER / ASSISTANT_UI_PASSWORD"
+            )
         if not 1 <= self.port <= 65535:
             raise SettingsError(f"port must be between 1 and 65535, got {self.port}: fix ASSISTANT_PORT")
         if self.max_upload_mb < 1 or self.max_upload_files < 1:

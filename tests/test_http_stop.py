@@ -45,8 +45,9 @@ class WaitingKB:
 
 
 @pytest.fixture
-def running():
+def running(tmp_path):
     kb = WaitingKB()
+    kb.settings.kb_dir = tmp_path  # where the API keeps its audit log
     server = Running(create_api(kb, ApiSettings.load()))
     yield SimpleNamespace(url=server.url, kb=kb)
     server.stop()

@@ -1,4 +1,4 @@
-"""Command line: python -m assistant ingest|ask|retrieve|eval|feedback|list|delete|stats|serve — wired here."""
+"""Command line: python -m assistant ingest|ask|retrieve|eval|feedback|audit|users|list|delete|stats|serve — wired here."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from assistant.app.cli_admin import ADMIN_COMMANDS, add_admin_commands
 from assistant.errors import AssistantError
 from assistant.models.chat import MODES
 from assistant.results import to_jsonable
@@ -116,6 +117,8 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument("--rating", choices=("up", "down"), help="only this rating (default: both)")
     q = fb.add_parser("list", parents=[common], help="show the feedback given so far")
     q.add_argument("--json", action="store_true")
+
+    add_admin_commands(sub, common)  # audit, users (cli_admin.py)
 
     p = sub.add_parser("serve", parents=[common], help="start the browser chat")
     p.add_argument("--host", default=None)
@@ -377,6 +380,7 @@ def main(argv: list[str] | None = None) -> int:
         "retrieve": _retrieve,
         "eval": _eval,
         "feedback": _feedback,
+        **ADMIN_COMMANDS,
         "serve": _serve,
         "list": _list,
         "delete": _delete,

@@ -9,12 +9,14 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from assistant.accounts import Accounts
 from assistant.app.http.auth import ApiKeys
 from assistant.app.http.errors import GENERIC, ApiError, error_response, install_error_handlers
 from assistant.app.http.openai_compat import openai_router
 from assistant.app.http.routes import api_router
 from assistant.app.http.service import Service
 from assistant.app.http.settings import ApiSettings
+from assistant.conversations.audit import open_audit
 
 API_PREFIXES = ("/api/", "/v1/")
 UPLOAD_PATH = "/api/v1/documents"
@@ -75,6 +77,7 @@ def create_api(
     ui_login: bool = False,
     max_upload_mb: int | None = None,
     max_upload_files: int | None = None,
+    accounts: Accounts | None = None,
 ) -> FastAPI:
     """The API app for an open knowledge base, its docs at /docs (mount the chat on it afterwards).
 
@@ -83,14 +86,16 @@ def create_api(
         settings: the API's settings (default: ApiSettings.load(), i.e. the ASSISTANT_ environment).
         ui_login: the chat requires a login; without API keys the API then refuses every request.
         max_upload_mb / max_upload_files: upload limits (default: the knowledge base's settings).
+        accounts: the users file: its users may send HTTP Basic, and uploads, deletes and the audit log need roles.
     """
     settings = settings or ApiSettings.load()
     service = Service(
         kb=kb,
-        keys=ApiKeys(settings.api_keys.get_secret_value(), ui_login=ui_login),
+        keys=ApiKeys(settings.api_keys.get_secret_value(), ui_login=ui_login, accounts=accounts),
         max_request_kb=settings.max_request_kb,
         max_upload_mb=max_upload_mb or kb.settings.max_upload_mb,
         max_upload_files=max_upload_files or kb.settings.max_upload_files,
+        audit=open_audit(kb.settings.kb_dir),
     )
     app = FastAPI(
         title="Office document assistant API",

@@ -163,6 +163,7 @@ def openai_router(service: Service) -> APIRouter:
             )
         service.authorize(request, body.model)
         question, history = question_and_history(body.messages)
+        service.record(request, "ask", [question], via="openai")
         base = _completion_base(body.model)
         stop = Stop()
         pieces = kb.stream(

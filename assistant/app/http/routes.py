@@ -1,4 +1,4 @@
-"""The /api/v1 routes: ask, retrieve, documents (list, upload, delete), stats and health."""
+"""The /api/v1 routes: ask, retrieve, documents (list, upload, delete), stats, health and the audit log."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from assistant.app.http.service import Service
 from assistant.app.ui.render import answer_dict
 from assistant.app.ui.uploads import too_many_files, upload_name, upload_rejection
 from assistant.conversations.export import answer_from_json, docx_bytes, markdown_of
+from assistant.errors import AuditError
 from assistant.results import to_jsonable
 
 Mode = Literal["extractive", "openai", "ollama", "local"]  # assistant.models.chat.MODES, spelled out for the schema
@@ -150,7 +151,8 @@ def api_router(service: Service) -> APIRouter:
     kb = service.kb
 
     @router.post("/ask", summary="Answer a question with [n] citations (the same JSON as Gradio's /ask)")
-    def ask(body: AskRequest) -> dict[str, Any]:
+    def ask(body: AskRequest, request: Request) -> dict[str, Any]:
+        service.record(request, "ask", [body.question])
         answer = kb.ask(body.question, k=body.k, history=_history(body.history), mode=body.mode, filters=body.filters)
         return answer_dict(answer)
 
@@ -160,7 +162,7 @@ def api_router(service: Service) -> APIRouter:
         response_class=Response,
         responses={200: {"content": {t: {} for t, _ in EXPORT_TYPES.values()}}},
     )
-    def export(body: ExportRequest) -> Response:
+    def export(body: ExportRequest, request: Request) -> Response:
         if (body.answer is None) == (body.question is None):
             raise ApiError(
                 422,
@@ -175,6 +177,7 @@ def api_router(service: Service) -> APIRouter:
             except TypeError as exc:
                 raise ApiError(422, "invalid_answer", f"`answer` is not an answer of POST /api/v1/ask ({exc})") from exc
         else:
+            service.record(request, "ask", [body.question or ""])
             answer = kb.ask(
                 body.question or "", k=body.k, history=_history(body.history), mode=body.mode, filters=body.filters
             )
@@ -196,14 +199,23 @@ def api_router(service: Service) -> APIRouter:
         summary="Upload and ingest files (multipart, parts named `files`); returns the ingest report",
         max_body_size=service.max_upload_bytes,
     )
-    def upload(files: list[UploadFile] = File(..., description="one or more documents")) -> dict[str, Any]:
+    def upload(
+        request: Request, files: list[UploadFile] = File(..., description="one or more documents")
+    ) -> dict[str, Any]:
+        service.require(request, "upload", "uploading files")
         saved, rejected = _save_uploads(service, files)
+        service.record(request, "upload", [path.name for path in saved])
         report = kb.ingest(saved)
         return {**to_jsonable(report), "rejected": rejected}
 
     @router.delete("/documents", summary="Remove documents by source path (or by a file name only one source has)")
-    def delete(source: list[str] = Query(..., description="source path, repeatable")) -> dict[str, Any]:
-        return {"deleted": kb.delete(_resolve_sources(kb, source))}
+    def delete(
+        request: Request, source: list[str] = Query(..., description="source path, repeatable")
+    ) -> dict[str, Any]:
+        service.require(request, "upload", "deleting files")
+        deleted = kb.delete(_resolve_sources(kb, source))
+        service.record(request, "delete", [Path(s).name for s in deleted])
+        return {"deleted": deleted}
 
     @router.get("/stats", summary="Counts and sizes of the knowledge base")
     def stats() -> dict[str, Any]:
@@ -212,6 +224,33 @@ def api_router(service: Service) -> APIRouter:
     @router.get("/health", summary="The server is up and the knowledge base is open")
     def health() -> dict[str, Any]:
         return {"status": "ok", "kb": service.kb_name, "documents": len(kb.documents()), "answer_mode": kb.answer_mode}
+
+    @router.get(
+        "/audit",
+        summary="Who asked, uploaded or deleted what and when (an API key, or an admin account; since/until: UTC days)",
+    )
+    def audit(
+        request: Request,
+        since: str | None = Query(None, description="first day, YYYY-MM-DD (inclusive)"),
+        until: str | None = Query(None, description="last day, YYYY-MM-DD (inclusive)"),
+    ) -> dict[str, Any]:
+        if service.keys.accounts is not None:
+            service.require(request, "admin", "reading the audit log")
+        elif not service.keys.enabled:
+            raise ApiError(
+                403,
+                "audit_needs_keys",
+                "the audit log is served only to callers with an API key, and this server has none; the "
+                "administrator can set ASSISTANT_API_KEYS, or read it on the server with "
+                "`python -m assistant audit export FILE.csv`",
+            )
+        if service.audit is None:
+            raise ApiError(404, "no_audit_log", "this server keeps no audit log")
+        try:
+            entries = service.audit.entries(since, until)
+        except AuditError as exc:
+            raise ApiError(422, "invalid_date", str(exc)) from exc
+        return {"kb": service.kb_name, "entries": [asdict(e) for e in entries]}
 
     return router
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request
 
 from assistant.app.http.auth import ApiKeys, authorization
+from assistant.app.http.errors import ApiError
+from assistant.conversations.audit import AuditLog
 
 MB = 1024 * 1024
 
@@ -21,6 +24,7 @@ class Service:
     max_request_kb: int = 1024
     max_upload_mb: int = 50
     max_upload_files: int = 20
+    audit: AuditLog | None = None  # where asks, uploads and deletes are recorded (None: nowhere)
 
     @property
     def kb_name(self) -> str:
@@ -50,6 +54,21 @@ class Service:
     def allowed(self, request: Request) -> set[str]:
         """The knowledge bases the request's key opens ({"*"} = all); raises ApiError for a bad key."""
         return self.keys.knowledge_bases(authorization(request))
+
+    def require(self, request: Request, role: str, what: str) -> None:
+        """Raise ApiError 403 unless the request holds `role` (or higher) in this knowledge base (see ApiKeys.may)."""
+        if not self.keys.may(authorization(request), self.kb_name, role):
+            raise ApiError(
+                403,
+                "role_required",
+                f"{what} needs the role {role!r} (or higher) in the knowledge base {self.kb_name!r}; ask the "
+                f"administrator (python -m assistant users add NAME --role {role} --kb {self.kb_name})",
+            )
+
+    def record(self, request: Request, action: str, details: Iterable[str], via: str = "api") -> None:
+        """Write the request's action to the audit log: its key (or "anonymous"), this knowledge base, each detail."""
+        if self.audit is not None:
+            self.audit.record_many(self.keys.who(authorization(request)), self.kb_name, action, details, via)
 
 
 __all__ = ["MB", "Service"]

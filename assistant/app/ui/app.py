@@ -12,6 +12,7 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 
 import gradio as gr  # noqa: E402  (the environment variable must be set first)
 
+from assistant.accounts import Accounts  # noqa: E402
 from assistant.app.ui.assets import PAGE_CSS, SCROLL_TO_CHAT_JS, SOURCES_JS  # noqa: E402
 from assistant.app.ui.documents_tab import knowledge_tab  # noqa: E402
 from assistant.app.ui.history import ChatHistory, empty_session  # noqa: E402
@@ -24,6 +25,7 @@ from assistant.app.ui.respond import (  # noqa: E402
     show_turn,
 )
 from assistant.app.ui.status import Runs  # noqa: E402
+from assistant.conversations.audit import AuditLog, login_of, open_audit  # noqa: E402
 from assistant.errors import AssistantError  # noqa: E402
 from assistant.results import Answer  # noqa: E402
 
@@ -56,14 +58,15 @@ def _constant(value: str) -> Callable[[], str]:
     return lambda: value
 
 
-def _api_ask(kb: Any) -> Callable[..., dict]:
+def _api_ask(kb: Any, audit: AuditLog) -> Callable[..., dict]:
     """The /ask API handler (its name, signature and docstring describe the endpoint)."""
 
-    def api_ask(question: str, k: int = 0, mode: str = "") -> dict:
+    def api_ask(question: str, k: int = 0, mode: str = "", request: gr.Request | None = None) -> dict:
         """Answer a question from the documents: text with [n] markers, refused flag, citations.
 
         `mode` picks the answerer (extractive, local, openai, ollama); empty = the configured default.
         """
+        audit.record(login_of(request), str(kb.settings.kb), "ask", question, via="gradio-api")
         try:
             answer = ask_kb(kb, question, k or None, mode or None)
         except AssistantError as exc:
@@ -132,7 +135,7 @@ def _mode_picker(kb: Any, app: gr.Blocks) -> gr.Radio:
     return answer_mode
 
 
-def _chat_tab(kb: Any, app: gr.Blocks, session: gr.State, saved: ChatHistory) -> None:
+def _chat_tab(kb: Any, app: gr.Blocks, session: gr.State, saved: ChatHistory, audit: AuditLog) -> None:
     """The chat tab (conversation, status, question box, examples, settings; sources beside it) and its events."""
     default_k = max(1, min(10, kb.settings.top_k))
     with gr.Tab("问答 Chat", id="chat"):
@@ -191,7 +194,7 @@ def _chat_tab(kb: Any, app: gr.Blocks, session: gr.State, saved: ChatHistory) ->
                 )
 
     runs = Runs()
-    respond = make_responder(kb, runs)
+    respond = make_responder(kb, runs, audit)
     private: dict[str, Any] = {"api_visibility": "private"}
     inputs = [question, chatbot, session, top_k, answer_mode, *limits]
     outputs = [question, chatbot, session, sources, status, send, stop]
@@ -223,7 +226,12 @@ def _chat_tab(kb: Any, app: gr.Blocks, session: gr.State, saved: ChatHistory) ->
 
 
 def build_app(
-    kb: Any, *, max_upload_mb: int | None = None, max_upload_files: int | None = None, warning: str | None = None
+    kb: Any,
+    *,
+    max_upload_mb: int | None = None,
+    max_upload_files: int | None = None,
+    warning: str | None = None,
+    accounts: Accounts | None = None,
 ) -> gr.Blocks:
     """The Gradio app for a knowledge base: chat with sources, knowledge-base tab, and the /ask API.
 
@@ -232,19 +240,28 @@ def build_app(
         max_upload_mb: largest file accepted for upload (default settings.max_upload_mb).
         max_upload_files: most files per upload (default settings.max_upload_files).
         warning: a notice shown at the top of the page (e.g. the server is exposed without a password).
+        accounts: the users file; uploads and deletions then need the role "upload" (or "admin") here.
     """
     max_mb = max_upload_mb or kb.settings.max_upload_mb
     max_files = max_upload_files or kb.settings.max_upload_files
+    audit = open_audit(kb.settings.kb_dir)  # questions, uploads and deletes, with the login name
+    may_change = None
+    if accounts is not None:
+        users = accounts
+
+        def may_change(request: Any) -> bool:
+            return users.may(login_of(request), str(kb.settings.kb), "upload")
+
     with gr.Blocks(title="办公文档问答 · Office document Q&A", analytics_enabled=False) as app:
         session = gr.State(empty_session())
         saved = ChatHistory(kb)  # conversations, feedback, export, regenerate (history.py)
         saved.sidebar()
         _header(warning)
         with gr.Tabs():
-            _chat_tab(kb, app, session, saved)
+            _chat_tab(kb, app, session, saved, audit)
             saved.restore_on(app)
-            knowledge_tab(kb, app, max_mb, max_files)
-        gr.api(_api_ask(kb), api_name="ask")
+            knowledge_tab(kb, app, max_mb, max_files, audit, may_change)
+        gr.api(_api_ask(kb, audit), api_name="ask")
     return app
 
 

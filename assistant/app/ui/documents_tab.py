@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
 from assistant.app.ui.render import chat_text, display_title, esc
-from assistant.app.ui.uploads import RESULT_HEADERS, UPLOAD_TYPES, ingest_uploads
+from assistant.app.ui.uploads import RESULT_HEADERS, RESULT_LABELS, UPLOAD_TYPES, ingest_uploads
+from assistant.conversations.audit import AuditLog, login_of
 from assistant.errors import AssistantError
 
 DOCUMENTS_CSS = """
@@ -112,20 +113,41 @@ def delete_question(kb: Any, sources: Sequence[str] | None) -> str:
     )
 
 
-def delete_sources(kb: Any, sources: Sequence[str] | None) -> str:
-    """Remove the chosen files' documents; a message for the page (text, escaped by Markdown use)."""
+def delete_sources(
+    kb: Any, sources: Sequence[str] | None, on_removed: Callable[[list[str]], None] | None = None
+) -> str:
+    """Remove the chosen files' documents; a message for the page (text, escaped by Markdown use).
+
+    `on_removed` is handed the sources actually removed (the audit log's hook).
+    """
     if not sources:
         return "请先选择要删除的文件。Choose the files to delete first."
     try:
         removed = kb.delete(list(sources))
     except AssistantError as exc:
         return f"删除失败 Delete failed：{chat_text(str(exc))}"
+    if on_removed is not None:
+        on_removed(list(removed))
     names = "、".join(chat_text(Path(s).name) for s in removed)
     return f"已删除 Deleted {len(removed)}：{names}"
 
 
-def knowledge_tab(kb: Any, app: gr.Blocks, max_mb: int, max_files: int) -> None:
-    """The knowledge-base tab (uploads, the document list, deletion) and its events."""
+NO_RIGHT = (
+    "你没有{what}文件的权限（需要 upload 或 admin 角色），请联系管理员。"
+    " You may not {what_en} files here (the role upload or admin is needed); ask the administrator."
+)
+
+
+def knowledge_tab(
+    kb: Any,
+    app: gr.Blocks,
+    max_mb: int,
+    max_files: int,
+    audit: AuditLog | None = None,
+    may_change: Callable[[Any], bool] | None = None,
+) -> None:
+    """The knowledge-base tab (uploads, the document list, deletion) and its events; uploads and deletions are
+    written to `audit` if given, with the login name, and refused when `may_change(request)` says no."""
     with gr.Tab("知识库 Knowledge base", id="kb"):
         gr.Markdown(
             f"支持上传 {' '.join(UPLOAD_TYPES)}；每个文件不超过 {max_mb} MB，每次最多 {max_files} 个。"
@@ -179,11 +201,19 @@ def knowledge_tab(kb: Any, app: gr.Blocks, max_mb: int, max_files: int) -> None:
             return gr.update(visible=False), "", "请先选择要删除的文件。Choose the files to delete first."
         return gr.update(visible=True), delete_question(kb, chosen), ""
 
-    def run_delete(chosen):
-        message = delete_sources(kb, chosen)
+    def record(request: gr.Request | None, action: str, names: list[str]) -> None:
+        if audit is not None:
+            audit.record_many(login_of(request), str(kb.settings.kb), action, names, via="chat")
+
+    def run_delete(chosen, request: gr.Request):
+        if may_change is not None and not may_change(request):
+            return (gr.update(visible=False), NO_RIGHT.format(what="删除", what_en="delete"), *refresh_docs())
+        message = delete_sources(kb, chosen, lambda removed: record(request, "delete", [Path(s).name for s in removed]))
         return (gr.update(visible=False), message, *refresh_docs())
 
-    def run_ingest(files, progress=gr.Progress()):  # noqa: B008 (how Gradio injects a progress bar)
+    def run_ingest(files, request: gr.Request, progress=gr.Progress()):  # noqa: B008 (how Gradio injects a progress bar)
+        if may_change is not None and not may_change(request):
+            return NO_RIGHT.format(what="上传", what_en="upload"), [], *refresh_docs(), None
         progress(0, desc="准备导入 Preparing…")
 
         def step(done: int, total: int, source: str) -> None:
@@ -192,6 +222,7 @@ def knowledge_tab(kb: Any, app: gr.Blocks, max_mb: int, max_files: int) -> None:
 
         try:
             summary, rows = ingest_uploads(kb, files, max_mb=max_mb, max_files=max_files, progress=step)
+            record(request, "upload", [row[0] for row in rows if row[1] != RESULT_LABELS["rejected"]])
         except AssistantError as exc:
             summary, rows = f"导入失败 Ingestion failed：{exc}", []
         return summary, rows, *refresh_docs(), None
@@ -205,4 +236,4 @@ def knowledge_tab(kb: Any, app: gr.Blocks, max_mb: int, max_files: int) -> None:
     app.load(refresh_docs, None, [documents, to_delete], **private)
 
 
-__all__ = ["delete_question", "delete_sources", "documents_html", "knowledge_tab", "source_choices"]
+__all__ = ["NO_RIGHT", "delete_question", "delete_sources", "documents_html", "knowledge_tab", "source_choices"]

@@ -21,6 +21,7 @@ from assistant.app.ui.render import (
     turn_panel,
 )
 from assistant.app.ui.status import STOPPED_NOTE, STOPPED_NOTE_EN, Runs, status_text
+from assistant.conversations.audit import AuditLog, login_of
 from assistant.errors import AssistantError, ModelError, QuestionError, SettingsError
 from assistant.models.chat import BackendError
 from assistant.models.generation_queue import Stop
@@ -46,8 +47,11 @@ def _busy(running: bool) -> tuple[dict, dict]:
     return gr.update(visible=not running), gr.update(visible=running)
 
 
-def make_responder(kb: Any, runs: Runs) -> Callable[..., Iterator[tuple]]:
-    """The answer handler; yields (question box, chat, session, sources, status, send, stop)."""
+def make_responder(kb: Any, runs: Runs, audit: AuditLog | None = None) -> Callable[..., Iterator[tuple]]:
+    """The answer handler; yields (question box, chat, session, sources, status, send, stop).
+
+    Every question asked (typed, an example, regenerated) goes through it, and is written to `audit` if given.
+    """
 
     def respond(
         question: str,
@@ -72,6 +76,8 @@ def make_responder(kb: Any, runs: Runs) -> Callable[..., Iterator[tuple]]:
             gr.Warning("请输入问题。Type a question first.")
             yield keep, history, session, keep, "", *_busy(False)
             return
+        if audit is not None:
+            audit.record(login_of(request), str(kb.settings.kb), "ask", question, via="chat")
         english = is_english(question)
         turn = len(session["sources"])
         history.append({"role": "user", "content": chat_text(question)})

@@ -5,9 +5,11 @@ from __future__ import annotations
 import ipaddress
 import logging
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from assistant.accounts import Accounts
 from assistant.app.ui.app import build_app
 from assistant.errors import AssistantError
 
@@ -24,6 +26,8 @@ class ServerOptions:
     password: str = ""
     max_upload_mb: int = 50
     max_upload_files: int = 20
+    users_file: str = ""
+    kb: str = "default"
 
     @classmethod
     def from_settings(cls, settings: Any) -> ServerOptions:
@@ -34,11 +38,22 @@ class ServerOptions:
             password=settings.ui_password.get_secret_value(),
             max_upload_mb=settings.max_upload_mb,
             max_upload_files=settings.max_upload_files,
+            users_file=settings.users_file,
+            kb=settings.kb,
         )
 
     @property
-    def auth(self) -> tuple[str, str] | None:
+    def auth(self) -> tuple[str, str] | Callable[[str, str], bool] | None:
+        """Gradio's login: the one user and password, or (with a users file) any user with a role in this
+        knowledge base; None: no login."""
+        if self.users_file:
+            accounts = Accounts.open(self.users_file)
+            return lambda name, password: accounts.check(name, password) and accounts.may(name, self.kb, "read")
         return (self.user, self.password) if self.user else None
+
+    def accounts(self) -> Accounts | None:
+        """The users file's accounts (raises SettingsError when it is named but missing or unreadable)."""
+        return Accounts.open(self.users_file) if self.users_file else None
 
 
 def is_loopback(host: str) -> bool:
@@ -51,7 +66,7 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def exposure_warning(host: str, auth: tuple[str, str] | None) -> str | None:
+def exposure_warning(host: str, auth: object) -> str | None:
     """The warning to show when the server is reachable from other machines without a password."""
     if auth is not None or is_loopback(host):
         return None
@@ -74,13 +89,15 @@ def server_app(kb: Any, *, warning: str | None = None, api_settings: Any = None,
     from assistant.app.http import create_api
 
     options = ServerOptions.from_settings(kb.settings)
-    api = create_api(kb, api_settings, ui_login=options.auth is not None)
-    blocks = build_app(kb, warning=warning)
+    accounts = options.accounts()
+    auth = options.auth
+    api = create_api(kb, api_settings, ui_login=auth is not None, accounts=accounts)
+    blocks = build_app(kb, warning=warning, accounts=accounts)
     blocks.queue(default_concurrency_limit=2)
     mount_kwargs.setdefault("max_file_size", f"{options.max_upload_mb}mb")  # a hard cap on top of our own check
     mount_kwargs.setdefault("ssr_mode", False)
     mount_kwargs.setdefault("show_error", True)
-    return gr.mount_gradio_app(api, blocks, path="/", auth=options.auth, **mount_kwargs)
+    return gr.mount_gradio_app(api, blocks, path="/", auth=auth, **mount_kwargs)
 
 
 def serve(kb: Any, host: str | None = None, port: int | None = None, **mount_kwargs: Any) -> None:

@@ -1,0 +1,87 @@
+"""The administrator's commands: `audit export` (who did what) and `users add|list` (accounts of users_file)."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from typing import Any
+
+from assistant.accounts import ANY_KB, ROLES, Accounts
+from assistant.conversations.audit import export_kb_audit
+from assistant.errors import SettingsError
+from assistant.settings import Settings
+
+
+def add_admin_commands(sub: Any, common: argparse.ArgumentParser) -> None:
+    """Add `audit` and `users` to the command line's subparsers."""
+    p = sub.add_parser("audit", parents=[common], help="the audit log: who asked, uploaded or deleted what, and when")
+    actions = p.add_subparsers(dest="action", required=True)
+    q = actions.add_parser(
+        "export", parents=[common], help="write the audit log as CSV (.csv, opens in Excel) or .jsonl"
+    )
+    q.add_argument("file", help="the file to write, e.g. audit-2026-01.csv or audit.jsonl")
+    q.add_argument("--since", help="only actions on or after this UTC day, YYYY-MM-DD")
+    q.add_argument("--until", help="only actions on or before this UTC day, YYYY-MM-DD")
+
+    p = sub.add_parser("users", parents=[common], help="accounts of the chat and the API (the file of users_file)")
+    actions = p.add_subparsers(dest="action", required=True)
+    q = actions.add_parser(  # no `common`: here --kb is the knowledge base of the role
+        "add",
+        help="add a user or change one's password and role; the password is asked for, or read from stdin",
+    )
+    q.add_argument("name")
+    q.add_argument("--home", default=argparse.SUPPRESS, help="as for every command (default: $ASSISTANT_HOME)")
+    q.add_argument(
+        "--role",
+        choices=ROLES,
+        required=True,
+        help="read: ask; upload: also upload and delete; admin: also the audit log",
+    )
+    q.add_argument("--kb", dest="role_kb", default=ANY_KB, help="the knowledge base of this role (default: every one)")
+    actions.add_parser("list", parents=[common], help="the users and their roles (never their passwords)")
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings.load(args.home, **({"kb": args.kb} if args.kb else {}))
+
+
+def _audit(args: argparse.Namespace) -> int:
+    """The audit log is read from the knowledge base's folder; no model is loaded."""
+    settings = _settings(args)
+    written = export_kb_audit(settings.kb_dir, args.file, args.since, args.until)
+    print(f"wrote {written} audit entr{'y' if written == 1 else 'ies'} of {settings.kb!r} to {args.file}")
+    return 0
+
+
+def _password() -> str:
+    """From a terminal: typed twice, unseen; otherwise the first line of stdin (scripts: `echo PW | … users add`)."""
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("password: ")
+    if first != getpass.getpass("again: "):
+        raise SettingsError("the two passwords differ; run the command again")
+    return first
+
+
+def _users(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    if not settings.users_file:
+        raise SettingsError(
+            "no users file: set ASSISTANT_USERS_FILE (or users_file in the settings file) to where accounts are "
+            "kept, e.g. ~/office-assistant-users.json; `serve` then asks everyone to log in"
+        )
+    accounts = Accounts(settings.users_file)
+    if args.action == "add":
+        account = accounts.add(args.name, _password(), args.role, args.role_kb)
+        roles = ", ".join(f"{kb}: {role}" for kb, role in sorted(account.roles.items()))
+        print(f"saved {account.name} ({roles}) in {accounts.path}")
+        return 0
+    for account in accounts.users().values():
+        print(f"{account.name}  " + ", ".join(f"{kb}: {role}" for kb, role in sorted(account.roles.items())))
+    return 0
+
+
+ADMIN_COMMANDS = {"audit": _audit, "users": _users}
+
+__all__ = ["ADMIN_COMMANDS", "add_admin_commands"]
