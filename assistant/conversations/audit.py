@@ -7,11 +7,12 @@ import datetime as dt
 import json
 import logging
 import sqlite3
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from assistant.conversations import sqlite_file
 from assistant.errors import AuditError
 
 log = logging.getLogger("assistant.conversations.audit")
@@ -78,23 +79,10 @@ class AuditLog:
 
     def __init__(self, path: Path | str):
         self.path = Path(path)
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self._db() as db:
-                db.executescript(SCHEMA)
-        except (OSError, sqlite3.Error) as exc:
-            raise AuditError(
-                f"cannot open the audit log {self.path} ({exc}); check that the folder is writable"
-            ) from exc
+        sqlite_file.create(self.path, SCHEMA, AuditError, "the audit log")
 
-    @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=30)
-        try:
-            with db:
-                yield db
-        finally:
-            db.close()
+    def _db(self) -> AbstractContextManager[sqlite3.Connection]:
+        return sqlite_file.transaction(self.path)
 
     def record(self, user: str | None, kb: str, action: str, detail: str, via: str = "") -> bool:
         """Append one action; False (and an ERROR in the server log) when it could not be written.

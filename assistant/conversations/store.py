@@ -7,12 +7,12 @@ import secrets
 import sqlite3
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from assistant.conversations import sqlite_file
 from assistant.conversations.feedback import RATINGS, FeedbackItem
 from assistant.errors import ConversationError, FeedbackError
 
@@ -83,24 +83,10 @@ class ConversationStore:
 
     def __init__(self, path: Path):
         self.path = Path(path)
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self._db() as db:
-                db.executescript(SCHEMA)
-        except (OSError, sqlite3.Error) as exc:
-            raise ConversationError(
-                f"cannot open the conversation store {self.path} ({exc}); check that the folder is writable"
-            ) from exc
+        sqlite_file.create(self.path, SCHEMA, ConversationError, "the conversation store")
 
-    @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=30)
-        try:
-            db.execute("PRAGMA foreign_keys = ON")
-            with db:  # one transaction: committed on success, rolled back on an exception
-                yield db
-        finally:
-            db.close()
+    def _db(self) -> AbstractContextManager[sqlite3.Connection]:
+        return sqlite_file.transaction(self.path, foreign_keys=True)
 
     # -- the browser's key ---------------------------------------------------------------------
     def secret(self, name: str = "browser_state") -> str:
