@@ -364,3 +364,13 @@ def test_a_partial_answer_says_the_documents_mention_a_thing_not_an_action():
     )
     j = judge(q, [passage("兼职保密员每月开展保密检查，各处室收到通知后整改。")], UNSEEN, THRESHOLDS)
     assert j.outcome is Outcome.PARTIAL and j.subject == ["兼职保密员", "收到"]
+
+
+def test_a_follow_up_carries_the_last_topic_but_not_its_question_words():
+    # "哪家公司" carried over would make the follow-up ask for a company too (a partial answer "没有写明具体单位").
+    from assistant.retrieval.followup import rewrite_followup
+
+    searched = rewrite_followup(
+        "遇到重大文稿任务时他们会怎么做？", ["省委办公厅的涉密人员管理数据库是哪家公司开发的？"]
+    )
+    assert "涉密人员管理数据库" in searched and "哪家" not in searched

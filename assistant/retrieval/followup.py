@@ -10,7 +10,8 @@ _TOKEN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[A-Za-z][A-Za-z0-9'’-]*|\d
 _PUNCT = re.compile(r"[\s，。！？；：、,.!?;:()（）《》<>\[\]【】“”\"'‘’…—-]+")
 # Question words and particles: they say how something is asked, not what about.
 _ZH_STOP = tuple(
-    "是怎样 是如何 怎么样 怎样 怎么 如何 是什么 什么 哪些 哪个 哪里 为什么 是否 多少 请问 请 一下 的 了 吗 呢 吧 啊".split()
+    "是怎样 是如何 怎么样 怎样 怎么 如何 是什么 什么 哪些 哪个 哪里 哪家 哪所 哪位 哪一 哪年 哪天 哪种 哪类 是谁 谁 "
+    "为什么 是否 多少 多久 多长 请问 请 一下 的 了 吗 呢 吧 啊".split()
 )
 # Words that frame a question ("how do offices implement …") rather than name its topic: a
 # follow-up such as "那保密工作呢？" keeps the frame and swaps the topic.
