@@ -348,6 +348,21 @@ def test_an_english_question_asking_for_a_named_fact_is_partial_when_no_sentence
     assert j.outcome is Outcome.PARTIAL and j.missing == ["the amount"]
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How do offices spend their study time?",
+        "What is the value of Party building for the office?",
+        "To what degree has the supervision work improved?",
+        "What did the address of the secretary-general stress?",
+    ],
+)
+def test_words_that_only_look_like_a_named_fact_ask_for_none(question):
+    from assistant.answering.answer_types import asked_fact
+
+    assert asked_fact(question) is None
+
+
 def test_a_question_that_names_no_fact_slot_is_not_held_to_one():
     # 管理 and 开发 are ordinary words here, not a company or an amount asked for.
     q = query("省委办公厅的涉密人员管理数据库是怎样开发的？", "涉密人员", "数据库", "开发")

@@ -190,8 +190,9 @@ FACT_SLOTS = (
     FactSlot(
         "money",
         re.compile(
+            # not "spend" or "value of": "spend their study time", "the value of Party building" ask no amount
             rf"{_MONEY_WORDS}|多少钱|花了多少|\b(?:budgets?|costs?|salar(?:y|ies)|wages?|allowances?|subsid(?:y|ies)"
-            r"|fees?|prices?|funding|bonus(?:es)?|spen[dt]|expenditures?|how much money|value of)\b",
+            r"|fees?|prices?|funding|bonus(?:es)?|expenditures?|how much money)\b",
             re.I,
         ),
         re.compile(rf"\d\s*(?:万|亿)?元|[一二两三四五六七八九十百千万亿]元|{_MONEY_WORDS}"),
@@ -201,7 +202,7 @@ FACT_SLOTS = (
         "contact",
         re.compile(
             r"电话|手机号|号码|邮箱|电子邮件|地址|网址|传真|联系方式|热线|\b(?:phone|telephone|e-?mail|website|fax"
-            r"|hotline|contact (?:number|details|information)|(?:postal|mailing|office) address|address of)\b",
+            r"|hotline|contact (?:number|details|information)|(?:postal|mailing|office) address|what is the address)\b",
             re.I,
         ),
         re.compile(r"\d{3,4}[-－]\d{7,8}|1\d{10}|@|www\.|电话|手机|邮箱|网址|传真|热线|地址|联系方式"),
@@ -215,14 +216,16 @@ FACT_SLOTS = (
             r"|schools?|colleges?|contractors?|banks?)\b",
             re.I,
         ),
-        re.compile(r"公司|集团|企业|大学|高校|学院|学校|厂|银行|研究院|研究所"),
+        re.compile(r"公司|集团|企业|大学|高校|学院|校|厂|银行|研究院|研究所"),  # 校: 党校, 学校
         {"zh": "具体单位", "en": "the organisation"},
     ),
     FactSlot(
         "qualification",
         re.compile(
             r"学历|学位|(?:什么|哪个|所学)专业|毕业(?:于|院校|学校)|职称"
-            r"|\b(?:degrees?|qualifications?|majored|major in|graduated from|diplomas?|academic background)\b",
+            # "to what degree" asks how far, not for a diploma
+            r"|(?<!to )\bwhat degrees?\b|\b(?:academic|university|bachelor'?s?|master'?s?) degrees?\b|\bdegrees? in\b"
+            r"|\b(?:qualifications?|majored|major in|graduated from|diplomas?|academic background)\b",
             re.I,
         ),
         re.compile(r"学历|学位|博士|硕士|本科|大专|研究生|学士|毕业于|职称|专业"),
