@@ -228,6 +228,10 @@ def test_a_heading_is_never_an_answer_line():
         (["市委办公室怎样提升办文办会效率？"], "文稿服务质量又是怎么提升的？", True),
         (["省委办公厅主题教育中的调研活动怎样避免扎堆调研？"], "调研地点一般选在什么样的地方？", True),
         (["省委办公厅主题教育中的调研活动怎样避免扎堆调研？"], "怎么申请住房公积金贷款？", False),
+        # An everyday word shared with the last question (工作, 学习, 活动) carries no topic on.
+        (["省委办公厅怎样做好保密工作？"], "工作日怎么请假？", False),
+        (["市委办公厅怎样加强党员学习？"], "学习英语有什么好方法？", False),
+        (["机关怎样开展主题党日活动？"], "周末有什么户外活动推荐？", False),
         (["机关是怎样落实在职党员“双报到”制度的？"], "双报到是什么？", False),
         (
             ["How does the Party-building alliance share writing tasks?"],
