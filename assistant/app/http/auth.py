@@ -9,10 +9,9 @@ import hmac
 
 from fastapi import Request
 
-from assistant.accounts import Accounts, role_rank
+from assistant.accounts import ANY_KB, Accounts, role_rank
 from assistant.app.http.errors import ApiError
 
-ANY_KB = "*"
 BEARER = {"WWW-Authenticate": "Bearer"}
 KEY_ROLE = "upload"  # what an API key may do when there are accounts: ask, upload, delete; not read the audit log
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import logging
 import sys
@@ -46,13 +47,15 @@ class ServerOptions:
     def auth(self) -> tuple[str, str] | Callable[[str, str], bool] | None:
         """Gradio's login: the one user and password, or (with a users file) any user with a role in this
         knowledge base; None: no login."""
-        if self.users_file:
-            accounts = Accounts.open(self.users_file)
+        accounts = self.accounts
+        if accounts is not None:
             return lambda name, password: accounts.check(name, password) and accounts.may(name, self.kb, "read")
         return (self.user, self.password) if self.user else None
 
+    @functools.cached_property
     def accounts(self) -> Accounts | None:
-        """The users file's accounts (raises SettingsError when it is named but missing or unreadable)."""
+        """The users file's accounts, opened once: the login, the API and the chat share them and their cache
+        (raises SettingsError when the file is named but missing or unreadable)."""
         return Accounts.open(self.users_file) if self.users_file else None
 
 
@@ -89,7 +92,7 @@ def server_app(kb: Any, *, warning: str | None = None, api_settings: Any = None,
     from assistant.app.http import create_api
 
     options = ServerOptions.from_settings(kb.settings)
-    accounts = options.accounts()
+    accounts = options.accounts
     auth = options.auth
     api = create_api(kb, api_settings, ui_login=auth is not None, accounts=accounts)
     blocks = build_app(kb, warning=warning, accounts=accounts)
