@@ -89,21 +89,21 @@ class AuditLog:
 
         The action itself goes on: a full disk should not stop people asking, and the log says so loudly.
         """
+        return self.record_many(user, kb, action, [detail], via)
+
+    def record_many(self, user: str | None, kb: str, action: str, details: Iterable[str], via: str = "") -> bool:
+        """One row per detail (e.g. per uploaded file), written together; False as for `record`."""
         if action not in ACTIONS:
             raise ValueError(f"unknown audit action {action!r}; one of {', '.join(ACTIONS)}")
-        row = (utc_now(), (user or "").strip() or ANONYMOUS, kb, action, (detail or "")[:DETAIL_CHARS], via)
+        at, who = utc_now(), (user or "").strip() or ANONYMOUS
+        rows = [(at, who, kb, action, (detail or "")[:DETAIL_CHARS], via) for detail in details]
         try:
             with self._db() as db:
-                db.execute("INSERT INTO audit (at, user, kb, action, detail, via) VALUES (?, ?, ?, ?, ?, ?)", row)
+                db.executemany("INSERT INTO audit (at, user, kb, action, detail, via) VALUES (?, ?, ?, ?, ?, ?)", rows)
         except sqlite3.Error as exc:
-            log.error("could not write the audit log %s (%s): %s", self.path, exc, row)
+            log.error("could not write the audit log %s (%s): %s", self.path, exc, rows)
             return False
         return True
-
-    def record_many(self, user: str | None, kb: str, action: str, details: Iterable[str], via: str = "") -> None:
-        """One row per detail (e.g. per uploaded file)."""
-        for detail in details:
-            self.record(user, kb, action, detail, via)
 
     def entries(self, since: str | None = None, until: str | None = None) -> list[AuditEntry]:
         """The recorded actions, oldest first; since/until are inclusive UTC days YYYY-MM-DD.
