@@ -56,9 +56,10 @@ def embed_all(embedder, pending: list[Prepared], on_chars: Callable[[int], None]
     texts = [r.text for p in pending for r in p.records]
     parts = []
     for start, end in runs_within(texts, PROGRESS_SLICE_CHARS):
-        parts.append(embedder.encode_passages(texts[start:end]))
+        part = texts[start:end]
+        parts.append(embedder.encode_passages(part))
         if on_chars:
-            on_chars(sum(len(t) for t in texts[start:end]))
+            on_chars(sum(map(len, part)))
     vectors = np.concatenate(parts) if parts else np.zeros((0, 0), dtype=np.float32)
     at = 0
     for p in pending:

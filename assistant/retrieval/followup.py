@@ -9,7 +9,7 @@ import jieba
 
 _QUOTED = re.compile(r"[“\"「『‘']([^”\"」』’']{1,20})[”\"」』’']")
 _TOKEN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[A-Za-z][A-Za-z0-9'’-]*|\d+")
-CJK_PAIR = re.compile(r"[\u4e00-\u9fff]{2}")
+_CJK_PAIR = re.compile(r"[\u4e00-\u9fff]{2}")
 _PUNCT = re.compile(r"[\s，。！？；：、,.!?;:()（）《》<>\[\]【】“”\"'‘’…—-]+")
 # Question words and particles: they say how something is asked, not what about.
 _ZH_STOP = tuple(
@@ -141,17 +141,19 @@ def _cut_frame(run: str) -> list[tuple[str, bool]]:
     return [(run, False)] if run else []
 
 
+def _names_actor(body: str) -> bool:
+    """True for a Chinese question with a subject of its own: an office that acts, or a quoted term."""
+    return bool(_ZH_ACTOR.search(body) or _QUOTED.search(body))
+
+
 def _dropped_subject(body: str) -> bool:
-    """True for a Chinese question without a subject of its own that continues the last one ("一共派出了多少人")."""
-    opens = body.startswith(_ZH_CONTINUING) or bool(_ZH_VERB_PAST.match(body))
-    return opens and not _ZH_ACTOR.search(body) and not _QUOTED.search(body)
+    """True for a Chinese question that opens as the continuation of the last one ("一共派出了多少人")."""
+    return body.startswith(_ZH_CONTINUING) or bool(_ZH_VERB_PAST.match(body))
 
 
 def _points_back(body: str, previous_topic: list[str]) -> bool:
-    """True for a Chinese question naming no actor that points back (他们, 又是…) or goes on with the last topic:
-    "调研地点一般选在什么样的地方？" after a question about 调研. A far-off question shares no topic word with it."""
-    if _ZH_ACTOR.search(body) or _QUOTED.search(body):
-        return False
+    """True for a Chinese question that points back (他们, 又是…) or goes on with the last topic: "调研地点一般选在
+    什么样的地方？" after a question about 调研. A far-off question shares no specific word with it."""
     if any(p in body for p in _ZH_POINTER_ANYWHERE) or _ZH_AGAIN.search(body):
         return True
     if any(len(t) >= 2 and t in body for t in previous_topic):
@@ -169,7 +171,7 @@ def _specific_word(pair: str) -> bool:
     """True for a two-character Chinese word of the dictionary that is not an everyday one."""
     jieba.dt.check_initialized()  # the dictionary loads on first use
     freq = jieba.dt.FREQ.get(pair, 0)
-    return bool(CJK_PAIR.fullmatch(pair)) and 0 < freq < _COMMON_WORD_FREQ
+    return bool(_CJK_PAIR.fullmatch(pair)) and 0 < freq < _COMMON_WORD_FREQ
 
 
 def _swap_topic_zh(question: str) -> str | None:
@@ -261,7 +263,7 @@ def rewrite_followup(question: str, history_questions: Sequence[str]) -> str:
                     content = content.replace(word, "")
                 if len(content) <= 2:  # "具体怎么做的？", "有哪些成效？": nothing of its own to search
                     refers_back = True
-                elif _dropped_subject(body) or _points_back(body, topic):
+                elif not _names_actor(body) and (_dropped_subject(body) or _points_back(body, topic)):
                     refers_back = True
 
     if new_topic and not any(not is_frame for _, is_frame in _split_terms(new_topic)):
