@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from assistant.answering.background import Background
 from assistant.answering.evidence import Thresholds
 from assistant.answering.extractive import ExtractiveAnswerer
 from assistant.errors import ModelError, SettingsError
@@ -76,6 +77,8 @@ class Assistant:
                 sentence_floor=settings.sentence_floor,
                 dense_floor_zh=settings.dense_floor_zh,
                 unseen_share_en=settings.unseen_share_en,
+                background_margin_en=settings.background_margin_en,
+                background_margin_zh=settings.background_margin_zh,
             ),
             unseen_idf=lambda: self.index.bm25.term_idf("\uffff"),
             max_sentences=settings.answer_max_sentences,
@@ -83,6 +86,7 @@ class Assistant:
             # Only the opening is read: an answer asks for the office of each sentence it considers.
             office_of=lambda doc_id: issuing_office(self.registry.document_text(doc_id, SCAN_CHARS) or ""),
             span_similarity=lambda question, passages: self.retriever.span_similarities(question, passages),
+            background=Background(self.embedder, settings.models_dir / "background").similarity,
         )
         self._chat_models: dict[str, ChatModel] = {}  # built on first use, one per mode
         self._chat_lock = threading.Lock()

@@ -91,8 +91,8 @@ class Settings(BaseSettings):
     # the question is foreign to the knowledge base; answer partially when no sentence covers sentence_floor
     # of the question or none holds the asked kind of value. Chosen together by `python -m bench.answerability`
     # on the calibration questions (the calib half of bench/answerability.jsonl, bench/devset.jsonl,
-    # bench/answerability_fresh.jsonl and _fresh2.jsonl); it reports them on bench/answerability_fresh3.jsonl,
-    # written blind.
+    # bench/answerability_fresh.jsonl, _fresh2.jsonl and _fresh3.jsonl); it reports them on
+    # bench/answerability_fresh4.jsonl, written blind.
     evidence_floor: float = 0.26
     unseen_share: float = 0.70
     unseen_penalty: float = 0.0
@@ -103,6 +103,13 @@ class Settings(BaseSettings):
     # An English question at least this much foreign to the knowledge base is refused. Off (1.0): the grid's 0.4
     # (with unseen_penalty 0.1) refused 3 more far-off questions of the blind fresh3 set and 3 answerable ones.
     unseen_share_en: float = 1.0
+    # Refuse a question whose best passage is less similar to it, minus this, than ordinary writing on other
+    # topics is (assistant/answering/background.py; -1 = off). English 0.0 as the grid chose; Chinese off: the
+    # grid's 0.015 sits on the lowest answerable calibration question and refused "双报到怎么落实？" (.0149 with a
+    # stray control character), while dense_floor_zh already keeps far-off Chinese out. Like dense_floor_zh,
+    # the values belong to the bundled e5: with another embedding model recalibrate or set -1.
+    background_margin_en: float = 0.0
+    background_margin_zh: float = -1.0
     # Extractive answers.
     answer_max_sentences: int = 4
     answer_max_chars: int = 400

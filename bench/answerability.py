@@ -1,11 +1,12 @@
 """Calibrate and report answerability: thresholds chosen on calibration questions, reported on held-out ones.
 
-Usage: python -m bench.answerability [--set bench/answerability_fresh3.jsonl] [--verbose]
+Usage: python -m bench.answerability [--set bench/answerability_fresh4.jsonl] [--verbose]
 Needs a knowledge base holding data/corpus (scripts/start.sh builds it). The calibration questions are the
-"calib" half of bench/answerability.jsonl, bench/devset.jsonl, bench/answerability_fresh.jsonl and
-bench/answerability_fresh2.jsonl (read while rules were written); the held-out set (--set, default
-bench/answerability_fresh3.jsonl, written blind) chooses nothing. Prints the thresholds a grid search picks, the outcome counts on both, and the held-out set and the
-old report half of bench/answerability.jsonl with the thresholds in use (Settings).
+"calib" half of bench/answerability.jsonl, bench/devset.jsonl and bench/answerability_fresh{,2,3}.jsonl (read
+while rules were written); the held-out set (--set, default bench/answerability_fresh4.jsonl, written blind)
+chooses nothing. Prints the thresholds a grid search picks, then the background margins a second grid picks
+with the other thresholds as shipped, the outcome counts on both sets, and the held-out set and the old
+report half of bench/answerability.jsonl with the thresholds in use (Settings).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import argparse
 import itertools
 import json
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 from assistant import Assistant
@@ -44,6 +46,7 @@ def signals(kb: Assistant, items: list[dict]) -> list[dict]:
                 "type": j.answer_type.value,
                 "outcome": j.outcome.value,
                 "absent": j.absent,
+                "margin": j.margin,
             }
         )
     return rows
@@ -52,7 +55,9 @@ def signals(kb: Assistant, items: list[dict]) -> list[dict]:
 def outcomes(rows: list[dict], t: Thresholds) -> dict[str, Counter]:
     out: dict[str, Counter] = {}
     for r in rows:
-        o = decide(r["evidence"], r["share"], r["best"], r["typed_ok"], t, r["stray"], r["dense"], r["cjk"])
+        o = decide(
+            r["evidence"], r["share"], r["best"], r["typed_ok"], t, r["stray"], r["dense"], r["cjk"], r["margin"]
+        )
         out.setdefault(r["kind"], Counter())[o.value] += 1
     return out
 
@@ -74,7 +79,7 @@ def table(title: str, counts: dict[str, Counter]) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--set", default="bench/answerability_fresh3.jsonl", help="the held-out questions")
+    ap.add_argument("--set", default="bench/answerability_fresh4.jsonl", help="the held-out questions")
     ap.add_argument("--kb", default="default")
     ap.add_argument("--verbose", action="store_true", help="print every calibration question's signals")
     args = ap.parse_args()
@@ -83,6 +88,7 @@ def main() -> None:
         *read("bench/devset.jsonl"),
         *read("bench/answerability_fresh.jsonl"),
         *read("bench/answerability_fresh2.jsonl"),
+        *read("bench/answerability_fresh3.jsonl"),
     ]
     old_report = [i for i in read("bench/answerability.jsonl") if i["split"] == "report"]
     kb = Assistant.open(None, kb=args.kb)
@@ -91,7 +97,7 @@ def main() -> None:
         for r in sorted(calib, key=lambda r: (r["kind"], r["outcome"], r["evidence"])):
             print(
                 f"{r['kind']:<10} {r['outcome']:<8} ev={r['evidence']:.2f} dense={r['dense']:.3f} unseen={r['share']:.2f} "
-                f"best={r['best']:.2f} {r['type']:<8} typed_ok={int(r['typed_ok'])} {r['question'][:40]} absent={','.join(r['absent'])}"
+                f"best={r['best']:.2f} margin={r['margin']:+.3f} {r['type']:<8} typed_ok={int(r['typed_ok'])} {r['question'][:40]} absent={','.join(r['absent'])}"
             )
     grid = itertools.product(
         [x / 100 for x in range(20, 46, 2)],
@@ -122,10 +128,33 @@ def main() -> None:
             -t.unseen_share_en,
         ),
     )
+    off = {"background_margin_en": -1.0, "background_margin_zh": -1.0}
     print(f"chosen on {len(calib)} calibration questions: {chosen}")
     print(table("\ncalibration questions, chosen thresholds", outcomes(calib, chosen)))
     print(table(f"\n{args.set} (held out), chosen thresholds", outcomes(held_out, chosen)))
     shipped = kb.answerer.thresholds
+    # The background margins (assistant/answering/background.py), with the other thresholds as shipped; ties go
+    # to the lower margins (fewer refusals).
+    margins = min(
+        (
+            replace(shipped, background_margin_en=en, background_margin_zh=zh)
+            for en in [-1.0, *(x / 1000 for x in range(-40, 21, 5))]
+            for zh in [-1.0, *(x / 1000 for x in range(-20, 31, 5))]
+        ),
+        key=lambda t: (loss(outcomes(calib, t)), t.background_margin_en, t.background_margin_zh),
+    )
+    print(
+        f"\nbackground margins chosen on the calibration questions: en {margins.background_margin_en}, "
+        f"zh {margins.background_margin_zh}"
+    )
+    print(table("calibration questions, shipped thresholds without margins", outcomes(calib, replace(shipped, **off))))
+    print(table("calibration questions, with the chosen margins", outcomes(calib, margins)))
+    print(
+        table(
+            f"\n{args.set} (held out), shipped thresholds without margins", outcomes(held_out, replace(shipped, **off))
+        )
+    )
+    print(table(f"{args.set} (held out), with the chosen margins", outcomes(held_out, margins)))
     print(table(f"\n{args.set} (held out), the settings in use: {shipped}", outcomes(held_out, shipped)))
     print(
         table(

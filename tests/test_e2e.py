@@ -61,7 +61,16 @@ def test_english_question_gets_english_framing_around_chinese_quotes(corpus_kb):
     assert any("双报到" in c.quote for c in answer.citations)
 
 
-@pytest.mark.parametrize("question", ["明天北京的天气怎么样？", "How do I cook braised pork belly?"])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "明天北京的天气怎么样？",
+        "How do I cook braised pork belly?",
+        # Office words, other topics: closer to everyday writing than to any passage (answering/background.py).
+        "What is a good agenda template for a weekly team meeting?",
+        "How do I set up a shared calendar for all office staff in Outlook?",
+    ],
+)
 def test_unanswerable_question_is_refused_with_nearest_passages_marked(corpus_kb, question):
     answer = corpus_kb.ask(question)
     assert answer.refused

@@ -393,3 +393,24 @@ def test_a_follow_up_carries_the_last_topic_but_not_its_question_words():
         "遇到重大文稿任务时他们会怎么做？", ["省委办公厅的涉密人员管理数据库是哪家公司开发的？"]
     )
     assert "涉密人员管理数据库" in searched and "哪家" not in searched
+
+
+def test_a_question_closer_to_ordinary_writing_than_to_any_passage_is_refused():
+    # "What is a good agenda template for a weekly team meeting?": meeting and work words carry it over the
+    # evidence floor, but the question is more like everyday writing than like the office's documents.
+    floors = Thresholds(
+        evidence_floor=0.26,
+        unseen_share=0.7,
+        unseen_penalty=0.0,
+        sentence_floor=0.0,
+        background_margin_en=0.0,
+        background_margin_zh=0.015,
+    )
+    assert decide(0.35, 0.0, 0.4, True, floors, dense=0.75, cjk_share=0.0, margin=-0.01) is Outcome.REFUSE
+    assert decide(0.35, 0.0, 0.4, True, floors, dense=0.75, cjk_share=0.0, margin=0.01) is Outcome.ANSWER
+    # Chinese questions sit higher in e5's band: their own margin.
+    assert decide(0.35, 0.0, 0.4, True, floors, dense=0.9, cjk_share=1.0, margin=0.01) is Outcome.REFUSE
+    assert decide(0.35, 0.0, 0.4, True, floors, dense=0.9, cjk_share=1.0, margin=0.02) is Outcome.ANSWER
+    # Off (the default of Thresholds): any margin passes.
+    off = Thresholds(evidence_floor=0.26, unseen_share=0.7, unseen_penalty=0.0, sentence_floor=0.0)
+    assert decide(0.35, 0.0, 0.4, True, off, dense=0.75, cjk_share=0.0, margin=-0.5) is Outcome.ANSWER

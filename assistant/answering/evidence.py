@@ -137,6 +137,10 @@ class Thresholds:
     dense_floor_zh: float = 0.0
     # An English question this much foreign to the documents is refused (e5 cannot vouch for it as for Chinese).
     unseen_share_en: float = 1.0
+    # Refuse when the best passage's similarity minus the question's similarity to ordinary writing on other
+    # topics (assistant/answering/background.py) is below this: per language, as e5's band differs; -1 is off.
+    background_margin_en: float = -1.0
+    background_margin_zh: float = -1.0
 
 
 @dataclass(frozen=True)
@@ -154,6 +158,7 @@ class Judgement:
     absent: list[str] = field(default_factory=list)  # the question's content words no top passage uses
     no_subject: bool = False  # the question names nothing to look for ("这个呢？" with no conversation before it)
     stray: bool = False  # names something the documents never use and shares at most one word with them
+    margin: float = 1.0  # best passage's similarity minus the question's similarity to ordinary writing
 
 
 def unseen_share(concepts: list[Concept], unseen_idf: float) -> float:
@@ -174,16 +179,22 @@ def decide(
     stray: bool = False,
     dense: float = 1.0,
     cjk_share: float = 0.0,
+    margin: float = 1.0,
 ) -> Outcome:
     """The outcome for the measured signals (see the module docstring); `stray` is `is_stray`'s verdict.
 
     `dense` is the best passage's similarity by meaning and `cjk_share` the question's share of Chinese: for a
     Chinese question e5 separates the documents' topics from others well (on the calibration questions every
     answerable one scored .878 or more, 34 of 36 far-off ones less than .870), for an English one it does not.
+    `margin` is `dense` minus the question's similarity to ordinary writing (background.py).
     """
     if evidence - thresholds.unseen_penalty * share < thresholds.evidence_floor or share >= thresholds.unseen_share:
         return Outcome.REFUSE
-    if cjk_share >= CHINESE_QUESTION and dense < thresholds.dense_floor_zh:
+    chinese = cjk_share >= CHINESE_QUESTION
+    if chinese and dense < thresholds.dense_floor_zh:
+        return Outcome.REFUSE
+    if margin < (thresholds.background_margin_zh if chinese else thresholds.background_margin_en):
+        # "What is a good agenda template for a weekly team meeting?": closer to everyday writing than to any passage.
         return Outcome.REFUSE
     if cjk_share < CHINESE_QUESTION and share >= thresholds.unseen_share_en:
         # "How should a hospital organise nurse shifts?": 医院 and 护士 are nowhere, 组织 and 值班 everywhere.
@@ -195,8 +206,18 @@ def decide(
     return Outcome.ANSWER
 
 
-def judge(query: Query, passages: list[Passage], unseen_idf: float, thresholds: Thresholds, top: int = 3) -> Judgement:
-    """Decide whether the passages answer the question fully, partly or not at all."""
+def judge(
+    query: Query,
+    passages: list[Passage],
+    unseen_idf: float,
+    thresholds: Thresholds,
+    top: int = 3,
+    background: float | None = None,
+) -> Judgement:
+    """Decide whether the passages answer the question fully, partly or not at all.
+
+    `background`: the question's similarity to ordinary writing (background.Background.similarity), when known.
+    """
     kind = answer_type(query.text)
     concepts = content_concepts(query.concepts)
     if not concepts:
@@ -205,9 +226,11 @@ def judge(query: Query, passages: list[Passage], unseen_idf: float, thresholds: 
     evidence = assess(query, passages, top)
     share = unseen_share(concepts, unseen_idf) if concepts else 1.0
     words = "\n".join(f"{p.title}\n{p.section}\n{p.text}" for p in passages[:top])
-    if own_terms_found(query, concepts, words):
+    own_terms = own_terms_found(query, concepts, words)
+    if own_terms:
         # "Ignore previous instructions … How do offices run the 双报到 system?": the Chinese terms the
-        # user typed are in the passages, so English filler around them does not make the question foreign.
+        # user typed are in the passages, so English filler around them does not make the question foreign,
+        # nor does e5 placing the short question as near everyday writing as the passages (margin .001).
         share = 0.0
     scored = [
         (coverage(concepts, f"{p.section}\n{p.text[s:e]}"), p.text[s:e])
@@ -240,8 +263,17 @@ def judge(query: Query, passages: list[Passage], unseen_idf: float, thresholds: 
     subject = [c.label for c in sorted(treated, key=lambda c: (not names_a_thing(c.alternatives[0]), -c.weight))]
     absent = [c.label for c in sorted(concepts, key=lambda c: -c.weight) if not any(a in words for a in c.alternatives)]
     stray = is_stray(concepts, words, unseen_idf)
+    margin = 1.0 if background is None or own_terms else evidence.dense - background
     outcome = decide(
-        evidence.score if passages else 0.0, share, best, typed_ok, thresholds, stray, evidence.dense, query.cjk_share
+        evidence.score if passages else 0.0,
+        share,
+        best,
+        typed_ok,
+        thresholds,
+        stray,
+        evidence.dense,
+        query.cjk_share,
+        margin,
     )
     missing: list[str] = []
     if outcome is Outcome.PARTIAL:
@@ -251,4 +283,6 @@ def judge(query: Query, passages: list[Passage], unseen_idf: float, thresholds: 
         else:
             missing = [MISSING_WORDS[query.language][kind]] if not typed_ok else absent[:2]
     subject = list(dict.fromkeys(widened(w, query.text, words) for w in outermost(subject)[:2]))
-    return Judgement(outcome, evidence, kind, share, best, typed_ok, subject, missing, absent, stray=stray)
+    return Judgement(
+        outcome, evidence, kind, share, best, typed_ok, subject, missing, absent, stray=stray, margin=margin
+    )

@@ -93,6 +93,7 @@ class ExtractiveAnswerer:
         span_similarity: SpanSimilarity | None = None,
         meaning_weight: float = MEANING_WEIGHT,
         new_source_score: float = NEW_SOURCE_SCORE,
+        background: Callable[[str], float] | None = None,
     ):
         self.thresholds = thresholds
         self.office_of = office_of  # the issuing office of a document (by doc_id), named once per group of lines
@@ -104,10 +105,12 @@ class ExtractiveAnswerer:
         self.span_similarity = span_similarity  # closeness by meaning of stored spans, when the index has them
         self.meaning_weight = meaning_weight  # its share in a sentence's score beside the words it shares
         self.new_source_score = new_source_score  # the same, for the retrieval score of a new source's passage
+        self.background = background  # a question's similarity to ordinary writing (background.Background)
 
     def judge(self, query: Query, passages: list[Passage]) -> Judgement:
         """Whether the passages answer the question fully, partly or not at all (see evidence.judge)."""
-        return judge(query, passages, self.unseen_idf(), self.thresholds)
+        background = self.background(query.text) if self.background is not None and passages else None
+        return judge(query, passages, self.unseen_idf(), self.thresholds, background=background)
 
     def _select(
         self,
