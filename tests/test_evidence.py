@@ -254,6 +254,22 @@ def test_a_heading_is_never_an_answer_line():
             "How do government offices make sure they keep state secrets safe?",
             False,
         ),
+        # A short question of everyday words only names nothing to search; a specific word makes it a question.
+        (["市政府办公室的党支部政治理论学习日是怎么安排的？"], "每月几天？", True),
+        (["护照丢了怎么补办？"], "一般要多长时间？", True),
+        (["《省委办公厅保密工作规定》是哪一年出台的？"], "最近一次是哪年？", True),
+        (["市政府办公室的党支部政治理论学习日是怎么安排的？"], "双报到是什么？", False),
+        (["市政府办公室的党支部政治理论学习日是怎么安排的？"], "怎么申请住房公积金贷款？", False),
+        # 这是…, 会上… point at what was just discussed; 自我批评 names no actor.
+        (["大同市委办公室提出的“五个现代化”是什么？"], "这是在什么会议上提出的？", True),
+        (["市政府办公室2021年召开了什么主题的专题组织生活会？"], "会上是谁带头开展批评与自我批评的？", True),
+        # A quoted name counts as one word in a "那…呢？" swap.
+        (["市委办公厅“访惠聚”工作队获得了什么荣誉？"], "那“民族团结一家亲”活动呢？", True),
+        # Two Latin words in a Chinese sentence do not make it English; "how it is applied" and "there" point back.
+        (["省委办公厅保密工作“三多一高”指的是什么？"], "Python怎么读取Excel文件？", False),
+        (["What is the closed-loop supervision mechanism?"], "Can you give an example of how it is applied?", True),
+        (["Which community did the office set up a liaison mechanism with?"], "What was carried out there?", True),
+        (["Which community did the office set up a liaison mechanism with?"], "Is there a canteen in Beijing?", False),
     ],
 )
 def test_a_question_is_rewritten_only_when_it_needs_its_history(history, question, follows):

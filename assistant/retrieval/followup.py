@@ -25,7 +25,7 @@ _ZH_FRAME = tuple(
     ).split()
 )
 _ZH_PRONOUN = tuple(
-    "它们 它的 它 他们 她们 他 她 其中 其 这个 这些 这项 这种 这一 这方面 该 上述 此 那个 那些 这位 那位 这名 这份".split()
+    "它们 它的 它 他们 她们 他 她 其中 其 这个 这些 这项 这种 这一 这方面 该 上述 此 那个 那些 这位 那位 这名 这份 这是 那是".split()
 )
 # Pointers that refer back wherever they stand ("遇到重大文稿任务时他们会怎么做？"), in a question naming no actor.
 _ZH_POINTER_ANYWHERE = ("他们", "她们", "它们", "它", "这位", "那位", "上述", "其中")
@@ -36,11 +36,29 @@ _ZH_TIME_AFTER_PRONOUN = ("周末", "星期", "礼拜", "月", "年", "几年", 
 # A question that opens with one of these, or with a bare verb in the past ("派出了…"), has dropped its subject:
 # "一共派出了多少人？", "具体开展了哪些活动？", "为什么要编成顺口溜？" are about whoever was just discussed.
 # (One-character adverbs such as 都 are left out: 都江堰 begins with one; "都去了…" is a bare past verb anyway.)
-_ZH_CONTINUING = ("一共", "总共", "共计", "具体", "后来", "当时", "最后", "之后", "然后", "为什么要", "为何要")
+_ZH_CONTINUING = (
+    "一共",
+    "总共",
+    "共计",
+    "具体",
+    "后来",
+    "当时",
+    "最后",
+    "之后",
+    "然后",
+    "为什么要",
+    "为何要",
+    # "会上是谁带头…": the meeting, or the document, just discussed.
+    "会上",
+    "会后",
+    "会中",
+    "文中",
+    "文件中",
+)
 _ZH_VERB_PAST = re.compile(r"^(?!为了|除了|到了)[\u4e00-\u9fff]{1,2}了")
 # Who acts in office questions: with one of these named, the question has a subject of its own.
 _ZH_ACTOR = re.compile(
-    r"办公厅|办公室|党总支|党支部|党组|机关|部门|单位|[省市县区]委|政府|政研室|(?<=[\u4e00-\u9fff])(?<![某各每全本])[处科局厅](?!室)|联盟|工作队|我|你"
+    r"办公厅|办公室|党总支|党支部|党组|机关|部门|单位|[省市县区]委|政府|政研室|(?<=[\u4e00-\u9fff])(?<![某各每全本])[处科局厅](?!室)|联盟|工作队|(?<!自)我|你"
 )
 _ZH_SWAP_LEAD = ("那么", "那", "还有", "另外", "此外", "至于", "关于", "以及", "再说说", "说说")
 _ZH_SWAP_TAIL = ("又是怎样的", "是怎样的", "又如何", "情况如何", "怎么样", "如何", "怎样", "方面", "的情况", "呢", "吗")
@@ -73,7 +91,9 @@ _EN_OPENER = re.compile(
 _EN_TIME = r"(?:year|years|week|weekend|month|morning|afternoon|evening|time|days|summer|winter|spring|autumn)"
 _EN_PRONOUN_WORD = re.compile(
     rf"\b(?:it|its|they|their|them|he|she|his|her|him)\b|\b(?:this|these|those)\b(?!\s+{_EN_TIME}\b)"
-    r"|\bthe (?:former|latter|same)\b",
+    r"|\bthe (?:former|latter|same)\b"
+    # "What was carried out there?": the place just discussed, not "is there" or "there are".
+    r"|(?<!\bis )(?<!\bare )(?<!\bwas )(?<!\bwere )\bthere\b(?!\s+(?:is|are|was|were|be|been|has|have|will)\b)",
     re.I,
 )
 _EN_PRONOUN = re.compile(
@@ -83,8 +103,9 @@ _EN_PRONOUN = re.compile(
 _EN_ACTOR = re.compile(
     r"\b(?:offices?|departments?|agenc(?:y|ies)|committees?|governments?|branch(?:es)?|organs?|organi[sz]ations?"
     r"|alliance|bureau|ministry)\b|[\u4e00-\u9fff]|[“\"'‘][^”\"'’]+[”\"'’]"
-    # a name (Paris, Outlook) past the first word, or the "it" of "is it true that …", "it is …"
-    r"|(?<=\s)(?-i:(?!Party\b)[A-Z][a-z])|\bis it (?:true|possible|necessary|normal|legal|ok|okay)\b|\bit(?:'s| is| was)\b",
+    # a name (Paris, Outlook) past the first word, or the "it" of "is it true that …", "It is …" (not "how it is
+    # applied", which points back)
+    r"|(?<=\s)(?-i:(?!Party\b)[A-Z][a-z])|\bis it (?:true|possible|necessary|normal|legal|ok|okay)\b|^\W*it(?:'s| is| was)\b",
     re.I,
 )
 # "When was that database built?", "Can you explain that in English?": "that"/"this" after a verb or a
@@ -167,6 +188,21 @@ def _points_back(body: str, previous_topic: list[str]) -> bool:
 _COMMON_WORD_FREQ = 1500
 
 
+# A word at least this common (一般, 时间, 每月 1,307, 最近) is one a question on anything uses: a short question made only
+# of such words ("一般要多长时间？", "每月几天？", "最近一次是哪年？") names nothing to search and goes on with the last one.
+_EVERYDAY_WORD_FREQ = 1000
+_SHORT_QUESTION_CHARS = 8
+
+
+def _only_everyday_words(body: str) -> bool:
+    """True for a short Chinese question made only of everyday words and question forms (see above)."""
+    if len(body) > _SHORT_QUESTION_CHARS or re.search(r"[A-Za-z0-9]", body):
+        return False
+    jieba.dt.check_initialized()
+    words = [w for w in jieba.lcut(_strip_zh_stop(body)) if len(w.strip()) >= 2]
+    return all(jieba.dt.FREQ.get(w, 0) >= _EVERYDAY_WORD_FREQ for w in words)
+
+
 def _specific_word(pair: str) -> bool:
     """True for a two-character Chinese word of the dictionary that is not an everyday one."""
     jieba.dt.check_initialized()  # the dictionary loads on first use
@@ -191,7 +227,9 @@ def _swap_topic_zh(question: str) -> str | None:
             break
     if not lead and tail != "呢":
         return None  # "明天北京天气怎么样？" names its own topic: only an ellipsis ("…呢？") swaps one in
-    if len(_content(rest)) > (8 if lead else 10):
+    # A quoted name counts as one word: "那“民族团结一家亲”活动呢？" swaps in a topic as short as "那保密工作呢？".
+    names = sum(len(m.group(1)) - 1 for m in _QUOTED.finditer(question))
+    if len(_content(rest)) - names > (8 if lead else 10):
         return None  # "那么，市政府办公室派了多少名党员下沉社区？" is a whole question of its own
     return rest
 
@@ -220,8 +258,11 @@ def rewrite_followup(question: str, history_questions: Sequence[str]) -> str:
     frame = [t for t, is_frame in terms if is_frame]
     topic = [t for t, is_frame in terms if not is_frame]
     # "what about 保密工作?" is framed in English; "Python里怎么…" in Chinese.
-    english = bool(re.match(r"\W*[A-Za-z]", question)) and len(re.findall(r"[A-Za-z]", question)) > len(
-        re.findall(r"[\u4e00-\u9fff]", question)
+    # By words: a Chinese character is about half a word, so "Python怎么读取Excel文件？" (2 Latin words, 6 characters)
+    # is Chinese and "What is 双报到?" (2 words, 3 characters) English.
+    english = (
+        bool(re.match(r"\W*[A-Za-z]", question))
+        and len(re.findall(r"[A-Za-z]+", question)) > len(re.findall(r"[\u4e00-\u9fff]", question)) / 2
     )
 
     new_topic: str | None = None
@@ -263,7 +304,9 @@ def rewrite_followup(question: str, history_questions: Sequence[str]) -> str:
                     content = content.replace(word, "")
                 if len(content) <= 2:  # "具体怎么做的？", "有哪些成效？": nothing of its own to search
                     refers_back = True
-                elif not _names_actor(body) and (_dropped_subject(body) or _points_back(body, topic)):
+                elif not _names_actor(body) and (
+                    _dropped_subject(body) or _points_back(body, topic) or _only_everyday_words(body)
+                ):
                     refers_back = True
 
     if new_topic and not any(not is_frame for _, is_frame in _split_terms(new_topic)):
