@@ -259,6 +259,9 @@ def test_a_heading_is_never_an_answer_line():
         (["护照丢了怎么补办？"], "一般要多长时间？", True),
         (["《省委办公厅保密工作规定》是哪一年出台的？"], "最近一次是哪年？", True),
         (["市政府办公室的党支部政治理论学习日是怎么安排的？"], "双报到是什么？", False),
+        # ... when it asks for a figure, a length of time or a date: "what" and "how" ask about something new.
+        (["机关是怎样落实在职党员“双报到”制度的？"], "明天天气怎么样？", False),
+        (["机关是怎样落实在职党员“双报到”制度的？"], "今天吃什么？", False),
         (["市政府办公室的党支部政治理论学习日是怎么安排的？"], "怎么申请住房公积金贷款？", False),
         # 这是…, 会上… point at what was just discussed; 自我批评 names no actor.
         (["大同市委办公室提出的“五个现代化”是什么？"], "这是在什么会议上提出的？", True),
