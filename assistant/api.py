@@ -70,16 +70,7 @@ class Assistant:
         self.supersession = Supersession(self.registry.documents, self.registry.chunk_signature)
         self.dictionary = Dictionary.bundled()  # parsed lazily, on the first English question
         self.answerer = ExtractiveAnswerer(
-            thresholds=Thresholds(
-                evidence_floor=settings.evidence_floor,
-                unseen_share=settings.unseen_share,
-                unseen_penalty=settings.unseen_penalty,
-                sentence_floor=settings.sentence_floor,
-                dense_floor_zh=settings.dense_floor_zh,
-                unseen_share_en=settings.unseen_share_en,
-                background_margin_en=settings.background_margin_en,
-                background_margin_zh=settings.background_margin_zh,
-            ),
+            thresholds=Thresholds.of(settings),
             unseen_idf=lambda: self.index.bm25.term_idf("\uffff"),
             max_sentences=settings.answer_max_sentences,
             max_chars=settings.answer_max_chars,

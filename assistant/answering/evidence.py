@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import enum
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from assistant.answering.answer_types import (
     MISSING_WORDS,
@@ -141,6 +141,11 @@ class Thresholds:
     # topics (assistant/answering/background.py) is below this: per language, as e5's band differs; -1 is off.
     background_margin_en: float = -1.0
     background_margin_zh: float = -1.0
+
+    @classmethod
+    def of(cls, settings: object) -> Thresholds:
+        """The thresholds as configured: each field from the setting of the same name."""
+        return cls(**{f.name: getattr(settings, f.name) for f in fields(cls)})
 
 
 @dataclass(frozen=True)
