@@ -104,12 +104,13 @@ class Settings(BaseSettings):
     # (with unseen_penalty 0.1) refused 3 more far-off questions of the blind fresh3 set and 3 answerable ones.
     unseen_share_en: float = 1.0
     # Refuse a question whose best passage is less similar to it, minus this, than ordinary writing on other
-    # topics is (assistant/answering/background.py; -1 = off). English 0.0 as the grid chose; Chinese off: the
-    # grid's 0.015 sits on the lowest answerable calibration question and refused "双报到怎么落实？" (.0149 with a
-    # stray control character), while dense_floor_zh already keeps far-off Chinese out. Like dense_floor_zh,
-    # the values belong to the bundled e5: with another embedding model recalibrate or set -1.
+    # topics is (assistant/answering/background.py; -1 = off). English 0.0 as the grid chose. Chinese 0.0, not the
+    # grid's 0.015: that sits on the lowest answerable calibration question and refused "双报到怎么落实？" (.0149
+    # with a stray control character); 0.0–0.01 tie on the calibration loss (one far-off question more refused
+    # than with none, no answerable one) and ties go to the lower margin. Like dense_floor_zh, the values belong
+    # to the bundled e5: with another embedding model recalibrate or set -1.
     background_margin_en: float = 0.0
-    background_margin_zh: float = -1.0
+    background_margin_zh: float = 0.0
     # Extractive answers.
     answer_max_sentences: int = 4
     answer_max_chars: int = 400
