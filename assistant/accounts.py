@@ -9,7 +9,7 @@ import logging
 import os
 import secrets
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from assistant.errors import SettingsError
@@ -159,6 +159,47 @@ class Accounts:
         account.roles[(kb or ANY_KB).strip() or ANY_KB] = role
         users[name] = account
         self._write(users)
+        return account
+
+    def set_password(self, name: str, password: str) -> Account:
+        """Give an existing user a new password, keeping their roles; the file is written at once.
+
+        Raises:
+            SettingsError: no such user, or an empty password.
+        """
+        if not password:
+            raise SettingsError("the password is empty: type one (or pipe it on stdin)")
+        users = self.users()
+        account = self._existing(users, name)
+        # A changed copy: the cached users stay as on disk should the write fail.
+        users[account.name] = account = replace(account, password=hash_password(password))
+        self._write(users)
+        return account
+
+    def remove(self, name: str) -> Account:
+        """Remove a user and all their roles; the file is written at once (servers read it again when it changes).
+
+        Raises:
+            SettingsError: no such user.
+        """
+        users = self.users()
+        account = self._existing(users, name)
+        del users[account.name]
+        self._write(users)
+        return account
+
+    def account(self, name: str) -> Account:
+        """The user called `name`.
+
+        Raises:
+            SettingsError: no such user, naming the users there are.
+        """
+        return self._existing(self.users(), name)
+
+    def _existing(self, users: dict[str, Account], name: str) -> Account:
+        account = users.get((name or "").strip())
+        if account is None:
+            raise SettingsError(f"no user {name!r} in {self.path}; `python -m assistant users list` shows the users")
         return account
 
     def _write(self, users: dict[str, Account]) -> None:

@@ -8,6 +8,7 @@ or keyword the bad value came from and says what to put there instead.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -147,6 +148,10 @@ class Settings(BaseSettings):
     # Accounts instead of the one login: a JSON file of users, password hashes and roles per knowledge base
     # (assistant/accounts.py; `python -m assistant users add` writes it). Empty: no accounts.
     users_file: str = ""
+    # The reverse proxy's user header (e.g. X-Remote-User; empty: off): a request from an address of trusted_proxies
+    # (IPs or CIDRs, comma-separated) carrying it is that user of users_file. From anywhere else it is ignored.
+    trusted_user_header: str = ""
+    trusted_proxies: str = "127.0.0.1"
     max_upload_mb: int = 50
     max_upload_files: int = 20
 
@@ -238,6 +243,7 @@ class Settings(BaseSettings):
                 "ASSISTANT_USERS_FILE and ASSISTANT_UI_USER both set a login: keep the users file (add the user to it "
                 "with `python -m assistant users add`) and unset ASSISTANT_UI_USER / ASSISTANT_UI_PASSWORD"
             )
+        self._check_proxy()
         if not 1 <= self.port <= 65535:
             raise SettingsError(f"port must be between 1 and 65535, got {self.port}: fix ASSISTANT_PORT")
         if self.max_upload_mb < 1 or self.max_upload_files < 1:
@@ -271,6 +277,28 @@ class Settings(BaseSettings):
             )
         if not self.kb or not all(c.isalnum() or c in "-_" for c in self.kb):
             raise SettingsError(f"kb name {self.kb!r}: use letters, digits, '-' or '_' (ASSISTANT_KB or --kb)")
+
+    def _check_proxy(self) -> None:
+        if not self.trusted_user_header:
+            return
+        if not self.users_file:
+            raise SettingsError(
+                "ASSISTANT_TRUSTED_USER_HEADER needs ASSISTANT_USERS_FILE: the header names the user, the users file "
+                "gives their roles (add them with `python -m assistant users add NAME --role read`)"
+            )
+        if not all(c.isalnum() or c == "-" for c in self.trusted_user_header):
+            raise SettingsError(
+                f"trusted_user_header {self.trusted_user_header!r}: a header name of letters, digits and '-', such as "
+                "X-Remote-User; fix ASSISTANT_TRUSTED_USER_HEADER"
+            )
+        for item in self.trusted_proxies.split(","):
+            try:
+                ipaddress.ip_network(item.strip(), strict=False)
+            except ValueError:
+                raise SettingsError(
+                    f"trusted_proxies: {item.strip()!r} is not an IP address or network; set "
+                    "ASSISTANT_TRUSTED_PROXIES to addresses such as 127.0.0.1,10.0.0.0/24 (the reverse proxy's)"
+                ) from None
 
     # -- use ------------------------------------------------------------------------------------------
     def replace(self, **changes: Any) -> Settings:

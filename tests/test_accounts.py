@@ -129,6 +129,33 @@ def test_users_command_reads_the_password_from_stdin(tmp_path):
     assert missing.returncode == 2 and "ASSISTANT_USERS_FILE" in missing.stderr
 
 
+def test_users_passwd_and_remove_change_only_what_they_say(tmp_path):
+    path = tmp_path / "users.json"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "ASSISTANT_HOME": str(tmp_path), "ASSISTANT_USERS_FILE": str(path)}
+
+    def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
+        command = [sys.executable, "-m", "assistant", "users", *args]
+        return subprocess.run(command, input=stdin, env=env, capture_output=True, text=True, timeout=60)
+
+    assert run("add", "zhang", "--role", "upload", "--kb", "finance", stdin="old pw\n").returncode == 0
+    assert run("add", "li", "--role", "read", stdin="li pw\n").returncode == 0
+    changed = run("passwd", "zhang", stdin="新 pw\n")
+    assert changed.returncode == 0 and "zhang" in changed.stdout, changed.stderr
+    accounts = Accounts.open(path)
+    assert accounts.check("zhang", "新 pw") and not accounts.check("zhang", "old pw")
+    assert accounts.role("zhang", "finance") == "upload" and accounts.check("li", "li pw")  # nothing else changed
+    assert run("passwd", "zhang", stdin="\n").returncode == 2 and accounts.check("zhang", "新 pw")
+    unknown = run("passwd", "wang", stdin="pw\n")
+    assert unknown.returncode == 2 and "no user 'wang'" in unknown.stderr and "users list" in unknown.stderr
+    removed = run("remove", "zhang")
+    assert removed.returncode == 0 and "removed zhang (finance: upload)" in removed.stdout, removed.stderr
+    assert not accounts.check("zhang", "新 pw") and accounts.check("li", "li pw")  # a server's copy sees it at once
+    assert run("list").stdout.split("\n")[0] == "li  *: read"
+    again = run("remove", "zhang")
+    assert again.returncode == 2 and "no user 'zhang'" in again.stderr
+    assert oct(path.stat().st_mode & 0o777) == "0o600" and [f.name for f in tmp_path.iterdir()] == ["users.json"]
+
+
 @pytest.mark.e2e
 def test_a_real_server_with_a_users_file_logs_in_and_keeps_roles(tmp_path):
     users_file = tmp_path / "users.json"

@@ -1,4 +1,4 @@
-"""The administrator's commands: `audit export` (who did what) and `users add|list` (accounts of users_file)."""
+"""The administrator's commands: `audit export` (who did what) and `users add|passwd|remove|list` (users_file)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import getpass
 import sys
 from typing import Any
 
-from assistant.accounts import ANY_KB, ROLES, Accounts
+from assistant.accounts import ANY_KB, ROLES, Account, Accounts
 from assistant.conversations.audit import export_kb_audit
 from assistant.errors import SettingsError
 from assistant.settings import Settings
@@ -39,6 +39,12 @@ def add_admin_commands(sub: Any, common: argparse.ArgumentParser) -> None:
         help="read: ask; upload: also upload and delete; admin: also the audit log",
     )
     q.add_argument("--kb", dest="role_kb", default=ANY_KB, help="the knowledge base of this role (default: every one)")
+    q = actions.add_parser("passwd", help="give a user a new password (roles unchanged); asked for, or read from stdin")
+    q.add_argument("name")
+    q.add_argument("--home", default=argparse.SUPPRESS, help="as for every command (default: $ASSISTANT_HOME)")
+    q = actions.add_parser("remove", help="remove a user and all their roles")
+    q.add_argument("name")
+    q.add_argument("--home", default=argparse.SUPPRESS, help="as for every command (default: $ASSISTANT_HOME)")
     actions.add_parser("list", parents=[common], help="the users and their roles (never their passwords)")
 
 
@@ -74,12 +80,22 @@ def _users(args: argparse.Namespace) -> int:
     accounts = Accounts(settings.users_file)
     if args.action == "add":
         account = accounts.add(args.name, _password(), args.role, args.role_kb)
-        roles = ", ".join(f"{kb}: {role}" for kb, role in sorted(account.roles.items()))
-        print(f"saved {account.name} ({roles}) in {accounts.path}")
-        return 0
-    for account in accounts.users().values():
-        print(f"{account.name}  " + ", ".join(f"{kb}: {role}" for kb, role in sorted(account.roles.items())))
+        print(f"saved {account.name} ({_roles(account)}) in {accounts.path}")
+    elif args.action == "passwd":
+        accounts.account(args.name)  # an unknown name fails before the password is asked for
+        account = accounts.set_password(args.name, _password())
+        print(f"new password saved for {account.name} in {accounts.path}")
+    elif args.action == "remove":
+        account = accounts.remove(args.name)
+        print(f"removed {account.name} ({_roles(account)}) from {accounts.path}")
+    else:
+        for account in accounts.users().values():
+            print(f"{account.name}  {_roles(account)}")
     return 0
+
+
+def _roles(account: Account) -> str:
+    return ", ".join(f"{kb}: {role}" for kb, role in sorted(account.roles.items()))
 
 
 ADMIN_COMMANDS = {"audit": _audit, "users": _users}

@@ -16,6 +16,7 @@ from assistant.app.http.openai_compat import openai_router
 from assistant.app.http.routes import api_router
 from assistant.app.http.service import Service
 from assistant.app.http.settings import ApiSettings
+from assistant.app.trusted_proxy import TrustedProxy
 from assistant.conversations.audit import open_audit
 
 API_PREFIXES = ("/api/", "/v1/")
@@ -50,7 +51,8 @@ class Gate:
         if scope["type"] == "http" and scope["path"].startswith(API_PREFIXES) and scope["method"] != "OPTIONS":
             headers = Headers(scope=scope)
             try:
-                self.service.keys.knowledge_bases(headers.get("authorization"))
+                keys = self.service.keys
+                keys.knowledge_bases(keys.caller(headers, scope.get("client")))
                 length = headers.get("content-length", "")
                 if length.isdigit() and int(length) > self._limit(scope):
                     raise ApiError(413, "too_large", self.service.too_large_message())
@@ -78,6 +80,7 @@ def create_api(
     max_upload_mb: int | None = None,
     max_upload_files: int | None = None,
     accounts: Accounts | None = None,
+    proxy: TrustedProxy | None = None,
 ) -> FastAPI:
     """The API app for an open knowledge base, its docs at /docs (mount the chat on it afterwards).
 
@@ -87,11 +90,12 @@ def create_api(
         ui_login: the chat requires a login; without API keys the API then refuses every request.
         max_upload_mb / max_upload_files: upload limits (default: the knowledge base's settings).
         accounts: the users file: its users may send HTTP Basic, and uploads, deletes and the audit log need roles.
+        proxy: the sign-in proxy's user header (trusted_user_header): the users it names need no password.
     """
     settings = settings or ApiSettings.load()
     service = Service(
         kb=kb,
-        keys=ApiKeys(settings.api_keys.get_secret_value(), ui_login=ui_login, accounts=accounts),
+        keys=ApiKeys(settings.api_keys.get_secret_value(), ui_login=ui_login, accounts=accounts, proxy=proxy),
         max_request_kb=settings.max_request_kb,
         max_upload_mb=max_upload_mb or kb.settings.max_upload_mb,
         max_upload_files=max_upload_files or kb.settings.max_upload_files,

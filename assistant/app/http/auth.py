@@ -1,4 +1,4 @@
-"""API keys (`Authorization: Bearer KEY`, ASSISTANT_API_KEYS, optionally per knowledge base) and accounts (HTTP Basic)."""
+"""Who may call the API: keys (`Authorization: Bearer KEY`, ASSISTANT_API_KEYS), users (HTTP Basic, a proxy's header)."""
 
 from __future__ import annotations
 
@@ -6,20 +6,39 @@ import base64
 import binascii
 import hashlib
 import hmac
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
-from fastapi import Request
+from starlette.datastructures import Headers
 
 from assistant.accounts import ANY_KB, Accounts, role_rank
 from assistant.app.http.errors import ApiError
+from assistant.app.trusted_proxy import TrustedProxy
 
 BEARER = {"WWW-Authenticate": "Bearer"}
 KEY_ROLE = "upload"  # what an API key may do when there are accounts: ask, upload, delete; not read the audit log
 
 
+@dataclass(frozen=True)
+class Caller:
+    """What a request says about who sends it: its Authorization header, and the user a trusted proxy named."""
+
+    authorization: str | None = None
+    proxy_user: str | None = None
+
+
+def _caller(given: Caller | str | None) -> Caller:
+    """A Caller, also from just the Authorization header (tests and key-only callers pass that)."""
+    return given if isinstance(given, Caller) else Caller(given)
+
+
 class ApiKeys:
     """The keys of ASSISTANT_API_KEYS: `KEY` opens every knowledge base, `KEY:KB` only KB (repeat for more)."""
 
-    def __init__(self, spec: str, *, ui_login: bool = False, accounts: Accounts | None = None):
+    def __init__(
+        self, spec: str, *, ui_login: bool = False, accounts: Accounts | None = None, proxy: TrustedProxy | None = None
+    ):
         """
         Args:
             spec: the comma-separated keys.
@@ -27,7 +46,11 @@ class ApiKeys:
                 closed until keys are set, so adding the API never opens a protected server.
             accounts: the users file (ASSISTANT_USERS_FILE): its users may also send their name and password
                 as HTTP Basic, and get their role; keys then count as the role KEY_ROLE.
+            proxy: the sign-in proxy's user header (needs `accounts`): a user it names from its address is that
+                user, whatever the Authorization header says (a proxy may pass its own Basic login on).
         """
+        if proxy is not None and accounts is None:
+            raise ValueError("a trusted proxy's user header needs a users file for the roles")
         self.keys: dict[str, set[str]] = {}
         for item in (part.strip() for part in spec.split(",")):
             if not item:
@@ -36,29 +59,39 @@ class ApiKeys:
             self.keys.setdefault(key.strip(), set()).add(kb.strip() or ANY_KB)
         self.ui_login = ui_login or accounts is not None
         self.accounts = accounts
+        self.proxy = proxy
         self._verified: dict[bytes, str] = {}  # sha256 of a Basic credential -> the password hash it matched
 
     @property
     def enabled(self) -> bool:
         return bool(self.keys)
 
-    def knowledge_bases(self, header: str | None) -> set[str]:
-        """The knowledge bases the request's key opens ({"*"} = all).
+    def caller(self, headers: Headers, client: Sequence[Any] | None) -> Caller:
+        """Who a request (its headers, and the address `client` it came from) says it is."""
+        proxy_user = self.proxy.user(headers, client) if self.proxy is not None else None
+        return Caller(headers.get("authorization"), proxy_user)
+
+    def knowledge_bases(self, caller: Caller | str | None) -> set[str]:
+        """The knowledge bases the request's key or user opens ({"*"} = all).
 
         Raises:
-            ApiError: 401 without a valid key when keys are required.
+            ApiError: 401 without a valid key or login when one is required; 403 for a user the proxy named
+                who is not in the users file.
         """
-        scheme, _, given = (header or "").partition(" ")
-        if self.accounts is not None and scheme.lower() == "basic":
-            account = self.accounts.users()[self._user(given)]
-            return {ANY_KB} if ANY_KB in account.roles else set(account.roles)
+        caller = _caller(caller)
+        if self._is_user(caller):
+            assert self.accounts is not None
+            account = self.accounts.users().get(self._user(caller))
+            roles = account.roles if account is not None else {}  # removed just now: no knowledge base
+            return {ANY_KB} if ANY_KB in roles else set(roles)
         if not self.keys:
             if self.accounts is not None:
+                through = "come through the sign-in proxy, or " if self.proxy is not None else ""
                 raise ApiError(
                     401,
                     "missing_credentials",
-                    "send a user's name and password as HTTP Basic (curl -u NAME), or ask the administrator for "
-                    "an API key (ASSISTANT_API_KEYS)",
+                    f"{through}send a user's name and password as HTTP Basic (curl -u NAME), or ask the "
+                    "administrator for an API key (ASSISTANT_API_KEYS)",
                     {"WWW-Authenticate": 'Basic realm="office-assistant"'},
                 )
             if self.ui_login:
@@ -70,6 +103,7 @@ class ApiKeys:
                     BEARER,
                 )
             return {ANY_KB}
+        scheme, _, given = (caller.authorization or "").partition(" ")
         if scheme.lower() != "bearer" or not given.strip():
             raise ApiError(401, "missing_api_key", "send your API key as 'Authorization: Bearer KEY'", BEARER)
         given = given.strip()
@@ -87,9 +121,25 @@ class ApiKeys:
             )
         return found
 
-    def _user(self, given: str) -> str:
-        """The user of an HTTP Basic credential (raises ApiError 401 unless the name and password match)."""
+    def _is_user(self, caller: Caller) -> bool:
+        """Whether the request is a user of the users file (named by the proxy, or HTTP Basic), not a key."""
+        scheme = (caller.authorization or "").partition(" ")[0]
+        return self.accounts is not None and (caller.proxy_user is not None or scheme.lower() == "basic")
+
+    def _user(self, caller: Caller) -> str:
+        """The user the proxy named (ApiError 403 when the users file has no such user), else the user of an HTTP
+        Basic credential (ApiError 401 unless the name and password match)."""
         assert self.accounts is not None
+        if caller.proxy_user is not None:
+            if caller.proxy_user not in self.accounts.users():
+                raise ApiError(
+                    403,
+                    "unknown_user",
+                    f"the sign-in proxy says you are {caller.proxy_user!r}, but this server has no such user; ask "
+                    "the administrator to add you (python -m assistant users add NAME --role read)",
+                )
+            return caller.proxy_user
+        given = (caller.authorization or "").partition(" ")[2]
         try:
             name, _, password = base64.b64decode(given.strip(), validate=True).decode("utf-8").partition(":")
         except (binascii.Error, UnicodeDecodeError):
@@ -108,41 +158,46 @@ class ApiKeys:
         self._verified[digest] = account.password
         return name
 
-    def who(self, header: str | None) -> str:
-        """Who the request is, for the audit log: a user's name (HTTP Basic), else its key as `api-key:` and the
-        first 8 hex digits of the key's SHA-256 (`printf %s KEY | sha256sum`), never the key itself; "anonymous"
-        without keys.
+    def who(self, caller: Caller | str | None) -> str:
+        """Who the request is, for the audit log: a user's name (the proxy's header or HTTP Basic), else its key as
+        `api-key:` and the first 8 hex digits of the key's SHA-256 (`printf %s KEY | sha256sum`), never the key
+        itself; "anonymous" without keys.
 
         Call it after `knowledge_bases` accepted the request.
         """
-        scheme, _, given = (header or "").partition(" ")
-        if self.accounts is not None and scheme.lower() == "basic":
-            return self._user(given)
+        caller = _caller(caller)
+        if self._is_user(caller):
+            return self._user(caller)
         if not self.keys:
             return "anonymous"
+        given = (caller.authorization or "").partition(" ")[2]
         return "api-key:" + hashlib.sha256(given.strip().encode("utf-8")).hexdigest()[:8]
 
-    def may(self, header: str | None, kb: str, role: str) -> bool:
+    def may(self, caller: Caller | str | None, kb: str, role: str) -> bool:
         """Whether the (accepted) request holds `role` in `kb`: always without accounts; a user by their role; a key
         as KEY_ROLE."""
         if self.accounts is None:
             return True
-        scheme, _, given = (header or "").partition(" ")
-        if scheme.lower() == "basic":
-            return self.accounts.may(self._user(given), kb, role)
+        caller = _caller(caller)
+        if self._is_user(caller):
+            return self.accounts.may(self._user(caller), kb, role)
         return bool(self.keys) and role_rank(KEY_ROLE) >= role_rank(role)
 
-    def check(self, header: str | None, kb: str) -> None:
+    def check(self, caller: Caller | str | None, kb: str) -> None:
         """Let the request through to knowledge base `kb`, or raise ApiError (401, or 403 for another KB's key)."""
-        allowed = self.knowledge_bases(header)
+        caller = _caller(caller)
+        allowed = self.knowledge_bases(caller)
+        if ANY_KB not in allowed and kb not in allowed and self._is_user(caller):
+            raise ApiError(
+                403,
+                "role_required",
+                f"you have no role in the knowledge base {kb!r}; ask the administrator (python -m assistant users "
+                f"add NAME --role read --kb {kb})",
+            )
         if ANY_KB not in allowed and kb not in allowed:
             raise ApiError(
                 403, "forbidden", f"this API key does not open the knowledge base {kb!r}; use a key for {kb!r}"
             )
 
 
-def authorization(request: Request) -> str | None:
-    return request.headers.get("authorization")
-
-
-__all__ = ["ANY_KB", "KEY_ROLE", "ApiKeys", "authorization"]
+__all__ = ["ANY_KB", "KEY_ROLE", "ApiKeys", "Caller"]

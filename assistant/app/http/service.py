@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import Request
 
-from assistant.app.http.auth import ApiKeys, authorization
+from assistant.app.http.auth import ApiKeys, Caller
 from assistant.app.http.errors import ApiError
 from assistant.conversations.audit import AuditLog
 
@@ -47,17 +47,21 @@ class Service:
             "to raise the limit"
         )
 
+    def caller(self, request: Request) -> Caller:
+        """Who the request says it is (its Authorization header, and a trusted proxy's user header)."""
+        return self.keys.caller(request.headers, request.client)
+
     def authorize(self, request: Request, kb: str | None = None) -> None:
         """Raise ApiError unless the request's key opens knowledge base `kb` (default: the open one)."""
-        self.keys.check(authorization(request), kb or self.kb_name)
+        self.keys.check(self.caller(request), kb or self.kb_name)
 
     def allowed(self, request: Request) -> set[str]:
         """The knowledge bases the request's key opens ({"*"} = all); raises ApiError for a bad key."""
-        return self.keys.knowledge_bases(authorization(request))
+        return self.keys.knowledge_bases(self.caller(request))
 
     def require(self, request: Request, role: str, what: str) -> None:
         """Raise ApiError 403 unless the request holds `role` (or higher) in this knowledge base (see ApiKeys.may)."""
-        if not self.keys.may(authorization(request), self.kb_name, role):
+        if not self.keys.may(self.caller(request), self.kb_name, role):
             raise ApiError(
                 403,
                 "role_required",
@@ -68,7 +72,7 @@ class Service:
     def record(self, request: Request, action: str, details: Iterable[str], via: str = "api") -> None:
         """Write the request's action to the audit log: its key (or "anonymous"), this knowledge base, each detail."""
         if self.audit is not None:
-            self.audit.record_many(self.keys.who(authorization(request)), self.kb_name, action, details, via)
+            self.audit.record_many(self.keys.who(self.caller(request)), self.kb_name, action, details, via)
 
 
 __all__ = ["MB", "Service"]

@@ -132,6 +132,11 @@ def delete_sources(
     return f"已删除 Deleted {len(removed)}：{names}"
 
 
+READ_ONLY = (
+    "你在这里的角色是只读（read）：可以提问和查看文件；上传和删除文件需要 upload 或 admin 角色，请联系管理员。"
+    " Your role here is read: you may ask and see the documents; uploading and deleting files needs the role upload"
+    " or admin (ask the administrator)."
+)
 NO_RIGHT = (
     "你没有{what}文件的权限（需要 upload 或 admin 角色），请联系管理员。"
     " You may not {what_en} files here (the role upload or admin is needed); ask the administrator."
@@ -147,37 +152,44 @@ def knowledge_tab(
     may_change: Callable[[Any], bool] | None = None,
 ) -> None:
     """The knowledge-base tab (uploads, the document list, deletion) and its events; uploads and deletions are
-    written to `audit` if given, with the login name, and refused when `may_change(request)` says no."""
+    written to `audit` if given, with the login name.
+
+    With `may_change`, the upload and delete controls are shown only to a user it allows (checked when the page
+    loads), and a click is refused when it says no (the events can be sent without the page)."""
+    everyone = may_change is None  # without accounts, everyone may change files
     with gr.Tab("知识库 Knowledge base", id="kb"):
-        gr.Markdown(
-            f"支持上传 {' '.join(UPLOAD_TYPES)}；每个文件不超过 {max_mb} MB，每次最多 {max_files} 个。"
-            f" Upload {' '.join(UPLOAD_TYPES)} files, up to {max_mb} MB each and {max_files} at a time."
-        )
-        uploads = gr.File(
-            label="上传文件 Upload files",
-            file_count="multiple",
-            file_types=list(UPLOAD_TYPES),
-            type="filepath",
-            elem_id="upload",
-        )
+        read_only = gr.Markdown(READ_ONLY, visible=False, elem_id="read-only")
+        with gr.Column(visible=everyone, elem_id="upload-area") as upload_area:
+            gr.Markdown(
+                f"支持上传 {' '.join(UPLOAD_TYPES)}；每个文件不超过 {max_mb} MB，每次最多 {max_files} 个。"
+                f" Upload {' '.join(UPLOAD_TYPES)} files, up to {max_mb} MB each and {max_files} at a time."
+            )
+            uploads = gr.File(
+                label="上传文件 Upload files",
+                file_count="multiple",
+                file_types=list(UPLOAD_TYPES),
+                type="filepath",
+                elem_id="upload",
+            )
         with gr.Row():
-            ingest_button = gr.Button("导入知识库 Ingest", variant="primary", elem_id="ingest")
+            ingest_button = gr.Button("导入知识库 Ingest", variant="primary", visible=everyone, elem_id="ingest")
             refresh = gr.Button("刷新列表 Refresh", variant="secondary", elem_id="refresh")
-        ingest_summary = gr.Markdown(elem_id="ingest-summary")
-        ingest_table = gr.Dataframe(
-            headers=RESULT_HEADERS,
-            datatype=["str", "str", "str"],
-            value=[],
-            interactive=False,
-            label="导入结果 Ingestion results",
-            elem_id="ingest-results",
-            wrap=True,
-        )
+        with gr.Column(visible=everyone, elem_id="ingest-area") as ingest_area:
+            ingest_summary = gr.Markdown(elem_id="ingest-summary")
+            ingest_table = gr.Dataframe(
+                headers=RESULT_HEADERS,
+                datatype=["str", "str", "str"],
+                value=[],
+                interactive=False,
+                label="导入结果 Ingestion results",
+                elem_id="ingest-results",
+                wrap=True,
+            )
         gr.Markdown("#### 知识库中的文件 Documents in the knowledge base")
         documents = gr.HTML(
             documents_html(kb), css_template=DOCUMENTS_CSS, js_on_load=None, elem_id="documents", padding=False
         )
-        with gr.Row():
+        with gr.Row(visible=everyone, elem_id="delete-area") as delete_area:
             to_delete = gr.Dropdown(
                 choices=source_choices(kb),
                 multiselect=True,
@@ -234,6 +246,24 @@ def knowledge_tab(
     cancel.click(lambda: gr.update(visible=False), None, confirm_box, **private)
     confirm.click(run_delete, [to_delete], [confirm_box, delete_summary, documents, to_delete], **private)
     app.load(refresh_docs, None, [documents, to_delete], **private)
+    if may_change is not None:
+        allowed_to = may_change  # the closure below sees this name as never None
+
+        def show_controls(request: gr.Request):
+            allowed = allowed_to(request)
+            shown = gr.update(visible=allowed)
+            return shown, shown, shown, shown, gr.update(visible=not allowed)
+
+        controls = [upload_area, ingest_button, ingest_area, delete_area, read_only]
+        app.load(show_controls, None, controls, **private)
 
 
-__all__ = ["NO_RIGHT", "delete_question", "delete_sources", "documents_html", "knowledge_tab", "source_choices"]
+__all__ = [
+    "NO_RIGHT",
+    "READ_ONLY",
+    "delete_question",
+    "delete_sources",
+    "documents_html",
+    "knowledge_tab",
+    "source_choices",
+]

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from assistant.accounts import Accounts
+from assistant.app.trusted_proxy import TrustedProxy
 from assistant.app.ui.app import build_app
 from assistant.errors import AssistantError
 
@@ -29,6 +30,8 @@ class ServerOptions:
     max_upload_files: int = 20
     users_file: str = ""
     kb: str = "default"
+    trusted_user_header: str = ""
+    trusted_proxies: str = "127.0.0.1"
 
     @classmethod
     def from_settings(cls, settings: Any) -> ServerOptions:
@@ -41,6 +44,8 @@ class ServerOptions:
             max_upload_files=settings.max_upload_files,
             users_file=settings.users_file,
             kb=settings.kb,
+            trusted_user_header=settings.trusted_user_header,
+            trusted_proxies=settings.trusted_proxies,
         )
 
     @property
@@ -53,10 +58,27 @@ class ServerOptions:
         return (self.user, self.password) if self.user else None
 
     @functools.cached_property
+    def proxy(self) -> TrustedProxy | None:
+        """The sign-in proxy's user header (trusted_user_header), None when not set."""
+        return TrustedProxy.from_settings(self)
+
+    def proxy_login(self, request: Any) -> str | None:
+        """Gradio's `auth_dependency` when a proxy signs users in: the user its header names, if they have a role in
+        this knowledge base; None (Gradio answers 401) for anyone else, also for a request not from the proxy."""
+        name = self.proxy.user(request.headers, request.client) if self.proxy is not None else None
+        return name if name and self.accounts is not None and self.accounts.may(name, self.kb, "read") else None
+
+    @functools.cached_property
     def accounts(self) -> Accounts | None:
         """The users file's accounts, opened once: the login, the API and the chat share them and their cache
         (raises SettingsError when the file is named but missing or unreadable)."""
         return Accounts.open(self.users_file) if self.users_file else None
+
+
+PROXY_ONLY = (
+    "请通过单位的统一登录入口打开本页面（或请管理员在用户文件中添加你）。"
+    " Open this page through the office's sign-in proxy (or ask the administrator to add you to the users file)."
+)
 
 
 def is_loopback(host: str) -> bool:
@@ -94,12 +116,17 @@ def server_app(kb: Any, *, warning: str | None = None, api_settings: Any = None,
     options = ServerOptions.from_settings(kb.settings)
     accounts = options.accounts
     auth = options.auth
-    api = create_api(kb, api_settings, ui_login=auth is not None, accounts=accounts)
+    api = create_api(kb, api_settings, ui_login=auth is not None, accounts=accounts, proxy=options.proxy)
     blocks = build_app(kb, warning=warning, accounts=accounts)
     blocks.queue(default_concurrency_limit=2)
     mount_kwargs.setdefault("max_file_size", f"{options.max_upload_mb}mb")  # a hard cap on top of our own check
     mount_kwargs.setdefault("ssr_mode", False)
     mount_kwargs.setdefault("show_error", True)
+    if options.proxy is not None:
+        # Gradio takes either a login form (`auth`) or a per-request user (`auth_dependency`), never both: behind a
+        # sign-in proxy the chat has no login form, and a request the proxy did not sign in is refused (401).
+        mount_kwargs.setdefault("auth_message", PROXY_ONLY)
+        return gr.mount_gradio_app(api, blocks, path="/", auth_dependency=options.proxy_login, **mount_kwargs)
     return gr.mount_gradio_app(api, blocks, path="/", auth=auth, **mount_kwargs)
 
 
@@ -139,4 +166,13 @@ def serve(kb: Any, host: str | None = None, port: int | None = None, **mount_kwa
     shown = f"[{host}]" if ":" in host else host
     print(f"Chat at http://{shown}:{port}/ ; HTTP API at http://{shown}:{port}/api/v1 and /v1 (docs: /docs)")
     # A short graceful shutdown: open chat streams would otherwise hold Ctrl-C up.
-    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=3)
+    # Behind a sign-in proxy the user header is believed by the connection's own address, so uvicorn must not put
+    # X-Forwarded-For's client address in its place (it does for connections from 127.0.0.1 by default).
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        timeout_graceful_shutdown=3,
+        proxy_headers=options.proxy is None,
+    )
