@@ -9,7 +9,7 @@ from typing import Any
 
 UPLOAD_TYPES = (
     *(".txt", ".md", ".docx", ".pdf", ".ofd", ".html", ".htm"),
-    *(".doc", ".wps", ".rtf", ".odt", ".xlsx", ".pptx"),  # office formats (issue 14 §2)
+    *(".doc", ".wps", ".rtf", ".odt", ".xls", ".xlsx", ".pptx"),  # office formats (issue 14 §2)
     *(".png", ".jpg", ".jpeg", ".tif", ".tiff"),  # scanned pages, read by OCR
 )
 RESULT_HEADERS = ["文件 File", "结果 Result", "说明 Details"]
