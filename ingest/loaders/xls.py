@@ -44,10 +44,14 @@ def _check_compound_file(data: bytes) -> str | None:
             # A password-protected .xlsx: Office wraps the encrypted zip in a compound file.
             raise LoadError(_PASSWORD)
         if not any(ole.exists(name) for name in _WORKBOOK_STREAMS):
-            raise LoadError(
-                "not an Excel workbook: the file is an Office compound file without a workbook "
-                f"(perhaps a Word or PowerPoint file renamed .xls); {_RESAVE}"
-            )
+            if ole.exists("WordDocument"):
+                raise LoadError("not an Excel workbook: the file is a Word 97–2003 document named .xls; rename it .doc")
+            if ole.exists("PowerPoint Document"):
+                raise LoadError(
+                    "not an Excel workbook: the file is a PowerPoint 97–2003 deck named .xls; "
+                    "save it as .pptx in PowerPoint or WPS, then upload again"
+                )
+            raise LoadError(f"not a valid .xls: the compound file holds no workbook (damaged?); {_RESAVE}")
         try:
             metadata = ole.get_metadata()
         except Exception:  # noqa: BLE001 - damaged properties cost the title only, never the text
