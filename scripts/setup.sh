@@ -57,6 +57,13 @@ if [ "$WITH_DEV" = "--dev" ]; then
     install_uno() { DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends python3-uno >/dev/null; }
     install_uno 2>/dev/null || { DEBIAN_FRONTEND=noninteractive $SUDO apt-get update -qq && install_uno; }
   fi
+  # The .xls tests save a password-protected workbook through LibreOffice Calc (headless, ~25 MB; the app needs only xlrd).
+  if command -v soffice >/dev/null && [ ! -e /usr/lib/libreoffice/program/libsclo.so ]; then
+    echo "[setup] installing LibreOffice Calc, headless (apt) for the .xls tests"
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo -E"
+    install_calc() { DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends libreoffice-calc-nogui >/dev/null; }
+    install_calc 2>/dev/null || { DEBIAN_FRONTEND=noninteractive $SUDO apt-get update -qq && install_calc; }
+  fi
   # The UI tests drive a real browser: Debian chromium and a CJK font (idempotent, quick when present).
   [ -f scripts/install-browser.sh ] && bash scripts/install-browser.sh
 fi

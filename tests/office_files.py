@@ -1,4 +1,4 @@
-"""Office test files made by real tools (python-docx, LibreOffice, openpyxl, python-pptx) and the checks they share."""
+"""Office test files made by real tools (python-docx, LibreOffice, openpyxl, xlwt, python-pptx) and the checks they share."""
 
 from __future__ import annotations
 
@@ -62,12 +62,14 @@ def soffice_convert(target: str, outdir: Path, *sources: Path) -> None:
     )
 
 
-# LibreOffice's own Python bridge saves a password-protected .doc (the command line cannot).
+# LibreOffice's own Python bridge saves a password-protected .doc (the command line cannot); an optional
+# fifth argument names another export filter ("MS Excel 97" for a .xls, which needs LibreOffice Calc).
 ENCRYPT_SCRIPT = textwrap.dedent(
     """
     import os, subprocess, sys, time, uno
     from com.sun.star.beans import PropertyValue
     soffice, src, dst, profile = sys.argv[1:5]
+    export_filter = sys.argv[5] if len(sys.argv) > 5 else "MS Word 97"
     pipe = "assistant-test-%d" % os.getpid()
     office = subprocess.Popen([soffice, "--headless", "--norestore", "-env:UserInstallation=" + profile,
                                "--accept=pipe,name=%s;urp;" % pipe], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -83,7 +85,7 @@ ENCRYPT_SCRIPT = textwrap.dedent(
     def prop(name, value):
         p = PropertyValue(); p.Name = name; p.Value = value; return p
     doc = desktop.loadComponentFromURL(uno.systemPathToFileUrl(src), "_blank", 0, (prop("Hidden", True),))
-    doc.storeToURL(uno.systemPathToFileUrl(dst), (prop("FilterName", "MS Word 97"), prop("Password", "1234")))
+    doc.storeToURL(uno.systemPathToFileUrl(dst), (prop("FilterName", export_filter), prop("Password", "1234")))
     doc.close(True)
     try:
         desktop.terminate()
@@ -101,6 +103,29 @@ def gbk_rtf(text: str) -> bytes:
         "{\\rtf1\\ansi\\ansicpg936\\deff0{\\fonttbl{\\f0\\fnil\\fcharset134 \\'cb\\'ce\\'cc\\'e5;}}"
         f"\\f0\\fs24 {body}\\par}}"
     ).encode("ascii")
+
+
+def password_protected_copy(source: Path, target: Path, export_filter: str) -> Path:
+    """`source` saved by LibreOffice with the password 1234 (ENCRYPT_SCRIPT); skips the test where that cannot be done."""
+    uno_python = "/usr/bin/python3"  # Debian's python3 has LibreOffice's bridge (python3-uno); the venv does not
+    soffice = find_soffice()
+    if (
+        soffice is None
+        or not Path(uno_python).exists()
+        or subprocess.run([uno_python, "-c", "import uno"], capture_output=True).returncode != 0
+    ):
+        pytest.skip("LibreOffice or its Python bridge is not installed (scripts/setup.sh --dev)")
+    done = subprocess.run(
+        [uno_python, "-c", ENCRYPT_SCRIPT, soffice, str(source), str(target), (target.parent / ".uno").as_uri()]
+        + [export_filter],
+        capture_output=True,
+        timeout=180,
+    )
+    if done.returncode != 0 or not target.exists():
+        pytest.skip(
+            f"LibreOffice could not save with {export_filter!r} (for .xls: apt-get install libreoffice-calc-nogui)"
+        )
+    return target
 
 
 def load_error(path: Path) -> str:
@@ -159,6 +184,32 @@ def duty_workbook(path: Path) -> Path:
     phones.append(["单位", "电话"])
     phones.append(["市应急管理局", "0571-12345678"])
     book.create_sheet("空表")
+    book.save(str(path))
+    return path
+
+
+def duty_workbook_xls(path: Path) -> Path:
+    """duty_workbook as an Excel 97–2003 .xls (xlwt writes BIFF8, as Excel and WPS do): the same cells, merges and formula."""
+    import xlwt
+
+    book = xlwt.Workbook(encoding="utf-8")
+    duty = book.add_sheet("值班表")  # rows and columns count from 0: B2 is (1, 1)
+    duty.write_merge(1, 1, 1, 4, "2024年春节值班安排")  # B2:E2
+    for column, name in enumerate(["部门", "姓名", "职务", "天数"], 1):
+        duty.write(3, column, name)
+    duty.write_merge(4, 5, 1, 1, "办公室")  # B5:B6
+    for row, values in ((4, ["张三", "科长", 3]), (5, ["李四", "副科长", 2.5]), (6, ["王五", None, 1])):
+        for column, value in enumerate(values, 2):
+            if value is not None:
+                duty.write(row, column, value)
+    duty.write(6, 1, "财务科")
+    duty.write(8, 2, "合计")
+    duty.write(8, 4, xlwt.Formula("SUM(E5:E7)"))  # xlwt, like openpyxl, saves no calculated value
+    phones = book.add_sheet("通讯录")
+    for column, (name, value) in enumerate([("单位", "市应急管理局"), ("电话", "0571-12345678")]):
+        phones.write(0, column, name)
+        phones.write(1, column, value)
+    book.add_sheet("空表")
     book.save(str(path))
     return path
 

@@ -137,19 +137,21 @@ def test_broken_file_is_reported_and_the_rest_of_the_batch_and_index_survive(tmp
     shutil.copy(CORPUS / "001_74ca4dddf80f577d.txt", folder / "good.txt")
     (folder / "empty.txt").write_bytes(b"")
     (folder / "binary.txt").write_bytes(bytes(range(256)) * 40)
-    (folder / "sheet.xls").write_bytes(b"\xd0\xcf\x11\xe0junk")  # Excel 97–2003: not a supported format
+    (folder / "sheet.xls").write_bytes(b"\xd0\xcf\x11\xe0junk")  # a truncated Excel 97–2003 header
+    (folder / "clip.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42")  # not a supported format
     kb = Assistant(Settings.load(tmp_path / "home", models=str(models_dir())), embedder=e5_embedder)
     first = kb.ingest([folder])
     assert [s.rsplit("/", 1)[-1] for s in first.added] == ["good.txt"]
     reasons = dict((s.rsplit("/", 1)[-1], r) for s, r in first.failed)
-    assert set(reasons) == {"empty.txt", "binary.txt"}
+    assert set(reasons) == {"empty.txt", "binary.txt", "sheet.xls"}
     assert "empty" in reasons["empty.txt"] and "binary" in reasons["binary.txt"]
-    assert [s.rsplit("/", 1)[-1] for s, _ in first.skipped] == ["sheet.xls"]
+    assert reasons["sheet.xls"].startswith("not a valid .xls")
+    assert [s.rsplit("/", 1)[-1] for s, _ in first.skipped] == ["clip.mp4"]
     count = kb.store.count()
     # a second batch with a broken file leaves the existing index as it was
     (folder / "broken.docx").write_bytes(b"not a zip")
     second = kb.ingest([folder])
-    assert [s.rsplit("/", 1)[-1] for s, _ in second.failed] == ["binary.txt", "broken.docx", "empty.txt"]
+    assert [s.rsplit("/", 1)[-1] for s, _ in second.failed] == ["binary.txt", "broken.docx", "empty.txt", "sheet.xls"]
     assert kb.store.count() == count and not kb.ask("建设政治型模范机关有哪些做法？").refused
     kb.close()
 

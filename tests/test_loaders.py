@@ -507,7 +507,7 @@ def test_unreadable_file_real_permissions(tmp_path: Path) -> None:
 
 
 def test_unsupported_missing_and_folder(tmp_path: Path) -> None:
-    assert _load_error(tmp_path / "book.xls").startswith("unsupported format .xls (supported: .doc, .docx, ")
+    assert _load_error(tmp_path / "clip.mp4").startswith("unsupported format .mp4 (supported: .doc, .docx, ")
     assert _load_error(tmp_path / "gone.txt").startswith("no such file")
     folder = tmp_path / "folder.txt"
     folder.mkdir()
@@ -539,7 +539,7 @@ def test_discover_walks_sorted_and_reports_skipped(tmp_path: Path) -> None:
     c = _touch(root / "sub" / "c.PDF")
     d = _touch(root / "sub" / "deeper" / "d.docx")
     e = _touch(root / "z.html")
-    _touch(root / "报表.xls")  # Excel 97–2003: still unsupported
+    _touch(root / "视频.mp4")
     _touch(root / "Makefile")
     _touch(root / ".hidden.txt")
     _touch(root / ".git" / "notes.txt")
@@ -551,7 +551,7 @@ def test_discover_walks_sorted_and_reports_skipped(tmp_path: Path) -> None:
     supported = ", ".join(sorted(SUPPORTED_SUFFIXES))
     assert skipped == [
         (root / "Makefile", f"unsupported format: no file extension (supported: {supported})"),
-        (root / "报表.xls", f"unsupported format .xls (supported: {supported})"),
+        (root / "视频.mp4", f"unsupported format .mp4 (supported: {supported})"),
         (missing, "no such file or folder"),
     ]
     assert discover([root, missing]) == (found, skipped)  # deterministic

@@ -1,4 +1,4 @@
-"""Spreadsheets and slides on files real tools wrote: .xlsx by openpyxl, XlsxWriter and LibreOffice Calc, .pptx by python-pptx."""
+"""Spreadsheets and slides on files real tools wrote: .xlsx by openpyxl, XlsxWriter and LibreOffice Calc, .xls by xlwt and Calc, .pptx by python-pptx."""
 
 from __future__ import annotations
 
@@ -11,7 +11,17 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from office_files import deck, duty_workbook, load_error, needs_soffice, notice_docx, soffice_convert
+from office_files import (
+    RARE,
+    deck,
+    duty_workbook,
+    duty_workbook_xls,
+    load_error,
+    needs_soffice,
+    notice_docx,
+    password_protected_copy,
+    soffice_convert,
+)
 
 from ingest.chunking import chunk_document
 from ingest.documents import prepare_documents
@@ -136,6 +146,143 @@ def test_bad_xlsx_files(tmp_path: Path) -> None:
     assert load_error(empty) == "no text found: the workbook's sheets have no cells with values"
 
 
+# --------------------------------------------------------------------------- .xls (Excel 97–2003)
+
+
+def test_xls_reads_as_the_same_workbook_saved_as_xlsx(tmp_path: Path) -> None:
+    xls = load(duty_workbook_xls(tmp_path / "值班.xls"))
+    assert xls.format == "xls" and xls.title == "2024年春节值班安排"
+    assert xls.parts[0].text.split("\n") == [
+        "# 值班表",
+        "2024年春节值班安排",
+        "部门：办公室，姓名：张三，职务：科长，天数：3。",
+        "部门：办公室，姓名：李四，职务：副科长，天数：2.5。",  # 办公室 is merged down over both rows
+        "部门：财务科，姓名：王五，天数：1。",
+        "姓名：合计。",  # the formula was never calculated by an office program: no value to show
+        "# 通讯录",
+        "单位：市应急管理局，电话：0571-12345678。",
+    ]
+    assert xls.parts == load(duty_workbook(tmp_path / "值班.xlsx")).parts
+    (doc,) = prepare_documents(xls)
+    chunks = chunk_document(doc.doc_id, doc.text, size=60, overlap=0)
+    assert next(c for c in chunks if "0571" in c.text).section == "通讯录"
+
+
+@pytest.mark.parametrize("dates_1904", [False, True])
+def test_xls_dates_times_booleans_and_chinese_text(tmp_path: Path, dates_1904: bool) -> None:
+    import datetime
+
+    import xlwt
+
+    path = tmp_path / "经费.xls"
+    book = xlwt.Workbook(encoding="utf-8")
+    book.dates_1904 = dates_1904  # Mac Excel's day 0: the same date is stored as another number
+    sheet = book.add_sheet("经费")
+    for column, name in enumerate(["项目", "金额（万元）", "日期", "已报销", "备注"]):
+        sheet.write(0, column, name)
+    sheet.write(1, 0, "培训")
+    sheet.write(1, 1, 12.5)
+    sheet.write(1, 2, datetime.date(2024, 3, 1), xlwt.easyxf(num_format_str="YYYY-MM-DD"))
+    sheet.write(1, 3, True)
+    sheet.write(1, 4, RARE)
+    sheet.write(2, 0, "差旅")
+    sheet.write(2, 2, datetime.datetime(2024, 3, 5, 8, 30), xlwt.easyxf(num_format_str="YYYY-MM-DD hh:mm"))
+    sheet.write(2, 3, False)
+    sheet.write(2, 4, datetime.time(14, 0), xlwt.easyxf(num_format_str="hh:mm"))
+    book.save(str(path))
+    assert load(path).parts[0].text.split("\n") == [
+        "# 经费",
+        f"项目：培训，金额（万元）：12.5，日期：2024-03-01，已报销：是，备注：{RARE}",
+        "项目：差旅，日期：2024-03-05 08:30:00，已报销：否，备注：14:00:00。",
+    ]
+
+
+def test_bad_xls_files(tmp_path: Path) -> None:
+    import xlwt
+
+    real = duty_workbook_xls(tmp_path / "值班.xls").read_bytes()
+    truncated = tmp_path / "截断.xls"
+    truncated.write_bytes(real[: len(real) // 2])
+    assert load_error(truncated).startswith("not a valid .xls (")
+    assert load_error(truncated).endswith("open it in Excel/WPS and save it as .xlsx")
+    damaged = tmp_path / "损坏.xls"
+    damaged.write_bytes(real[:512] + b"\xff" * (len(real) - 512))  # the header survives, the sectors do not
+    assert load_error(damaged) == (
+        "not a valid .xls: the compound file holds no workbook (damaged?); open it in Excel/WPS and save it as .xlsx"
+    )
+    garbage = tmp_path / "乱码.xls"
+    garbage.write_bytes(b"\x00\x01 not a workbook at all" * 40)
+    assert load_error(garbage) == (
+        "not a valid .xls: the file is not an Excel workbook (unknown content); open it in Excel/WPS and save it as .xlsx"
+    )
+    document = tmp_path / "其实是文档.xls"
+    shutil.copy(notice_docx(tmp_path / "n.docx"), document)
+    assert load_error(document).startswith("not an Excel workbook: the file is a zip archive without a workbook")
+    empty = tmp_path / "空.xls"
+    book = xlwt.Workbook()
+    book.add_sheet("Sheet1")
+    book.add_sheet("Sheet2")
+    book.save(str(empty))
+    assert load_error(empty) == "no text found: the workbook's sheets have no cells with values"
+
+
+def test_xlsx_or_web_page_saved_as_xls_is_read_as_what_it_is(tmp_path: Path) -> None:
+    renamed = tmp_path / "值班.xls"
+    shutil.copy(duty_workbook(tmp_path / "值班.xlsx"), renamed)
+    raw = load(renamed)
+    assert raw.format == "xls" and "部门：办公室，姓名：李四，职务：副科长，天数：2.5。" in raw.parts[0].text.split(
+        "\n"
+    )
+    # What many office systems' "导出Excel" buttons write: an HTML table under a .xls name.
+    exported = tmp_path / "导出.xls"
+    exported.write_text(
+        '<html><head><meta charset="utf-8"></head><body><table><tr><td>姓名</td><td>电话</td></tr>'
+        "<tr><td>张三</td><td>13800000000</td></tr></table></body></html>",
+        encoding="utf-8",
+    )
+    raw = load(exported)
+    assert raw.format == "xls" and "张三" in raw.parts[0].text and "13800000000" in raw.parts[0].text
+
+
+@needs_soffice
+def test_a_word_file_named_xls_and_a_password_protected_xls_are_refused_with_what_to_do(tmp_path: Path) -> None:
+    soffice_convert("doc", tmp_path, notice_docx(tmp_path / "通知.docx"))
+    word = tmp_path / "其实是文档.xls"
+    shutil.copy(tmp_path / "通知.doc", word)
+    assert load_error(word) == "not an Excel workbook: the file is a Word 97–2003 document named .xls; rename it .doc"
+    # Saving with a password needs LibreOffice Calc and its Python bridge: skipped without them.
+    source = duty_workbook_xls(tmp_path / "值班.xls")
+    protected = password_protected_copy(source, tmp_path / "加密.xls", "MS Excel 97")
+    assert load_error(protected) == (
+        "the workbook is password-protected; open it in Excel/WPS with its password, remove the password and save a copy"
+    )
+
+
+@pytest.mark.e2e
+def test_xls_answers_questions_in_a_real_knowledge_base(tmp_path: Path, e5_embedder) -> None:
+    from conftest import models_dir
+
+    from assistant.api import Assistant
+    from assistant.settings import Settings
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    duty_workbook_xls(folder / "值班.xls")
+    kb = Assistant(Settings.load(tmp_path / "home", models=str(models_dir())), embedder=e5_embedder)
+    try:
+        report = kb.ingest([folder])
+        assert report.failed == [] and [Path(s).name for s in report.added] == ["值班.xls"]
+        (doc,) = kb.documents()
+        assert doc.title == "2024年春节值班安排"
+        answer = kb.ask("李四春节值班几天？")
+        assert not answer.refused
+        assert any("李四" in c.quote and "2.5" in c.quote and c.source.endswith("值班.xls") for c in answer.citations)
+        answer = kb.ask("市应急管理局的电话是多少？")
+        assert not answer.refused and any("0571-12345678" in c.quote for c in answer.citations)
+    finally:
+        kb.close()
+
+
 # --------------------------------------------------------------------------- .pptx
 
 
@@ -184,9 +331,21 @@ def test_bad_pptx_files(tmp_path: Path) -> None:
 def test_new_formats_are_discovered_and_uploadable(tmp_path: Path) -> None:
     from assistant.app.ui.uploads import UPLOAD_TYPES  # imports Gradio (seconds): only here
 
-    names = ["a.doc", "b.WPS", "c.rtf", "d.odt", "e.xlsx", "f.pptx"]
+    names = ["a.doc", "b.WPS", "c.rtf", "d.odt", "e.xlsx", "f.pptx", "g.xls"]
     for name in names:
         (tmp_path / name).write_bytes(b"x")
     found, skipped = discover([tmp_path])
     assert [p.name for p in found] == names and skipped == []
-    assert {".doc", ".wps", ".rtf", ".odt", ".xlsx", ".pptx"} <= set(UPLOAD_TYPES)
+    assert {".doc", ".wps", ".rtf", ".odt", ".xls", ".xlsx", ".pptx"} <= set(UPLOAD_TYPES)
+
+
+def test_a_ppt_is_refused_with_how_to_convert_it(tmp_path: Path) -> None:
+    from assistant.app.ui.uploads import upload_rejection
+
+    old_deck = tmp_path / "汇报.PPT"
+    old_deck.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 1024)
+    how = "PowerPoint 97–2003 .ppt is not supported; save it as .pptx in PowerPoint or WPS, then upload again"
+    assert discover([tmp_path]) == ([], [(old_deck, how)])
+    assert load_error(old_deck) == how
+    kind, reason = upload_rejection(old_deck.name, 1024, max_mb=50)
+    assert kind == "type" and "请在 PowerPoint 或 WPS 中另存为 .pptx 后重新上传" in reason and how in reason

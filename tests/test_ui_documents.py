@@ -1,4 +1,4 @@
-"""The knowledge-base tab in chromium: names and clean titles, no server paths, compilations grouped, delete confirmed."""
+"""The knowledge-base tab in chromium: names and clean titles, no server paths, compilations grouped, delete confirmed, .xls and .ppt uploads."""
 
 from __future__ import annotations
 
@@ -108,5 +108,28 @@ def test_browser_delete_asks_first_and_cancel_keeps_the_file(documents_app, brow
         expect(page.locator("#documents")).not_to_contain_text(MASKED)
         expect(page.locator("#delete-yes")).to_be_hidden()
         assert not any(d.source.endswith(MASKED) for d in kb.documents())
+    finally:
+        context.close()
+
+
+def test_browser_upload_reads_an_xls_and_says_how_to_convert_a_ppt(documents_app, browser, tmp_path):  # noqa: F811
+    from office_files import duty_workbook_xls
+    from playwright.sync_api import expect
+
+    kb, url, folder = documents_app
+    workbook = duty_workbook_xls(tmp_path / "值班.xls")
+    old_deck = tmp_path / "旧汇报.ppt"
+    old_deck.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 1024)  # refused by its name alone
+    context, page = _open_tab(browser, url, {"width": 1400, "height": 1000})
+    try:
+        page.locator("#upload input[type=file]").set_input_files([str(workbook), str(old_deck)])
+        expect(page.locator("#upload")).to_contain_text(re.compile(r"旧汇报\s*\.ppt"))
+        page.locator("#ingest").click()
+        results = page.locator("#ingest-results")
+        expect(results.get_by_role("row").filter(has_text="旧汇报.ppt")).to_contain_text("另存为 .pptx 后重新上传")
+        expect(results.get_by_role("row").filter(has_text="值班.xls")).to_contain_text("已添加 added")
+        expect(page.locator("#documents")).to_contain_text("2024年春节值班安排")
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "ui-upload-xls-ppt.png"), full_page=True)
     finally:
         context.close()

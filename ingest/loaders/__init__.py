@@ -1,4 +1,4 @@
-"""Read .txt/.md/.docx/.pdf/.ofd/.html, office (.doc/.wps/.rtf/.odt/.xlsx/.pptx) and scanned image files into raw text parts, with clear reasons when a file cannot be read."""
+"""Read .txt/.md/.docx/.pdf/.ofd/.html, office (.doc/.wps/.rtf/.odt/.xls/.xlsx/.pptx) and scanned image files into raw text parts, with clear reasons when a file cannot be read."""
 
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ from ingest.loaders.ofd import load_ofd
 from ingest.loaders.pdf import load_pdf
 from ingest.loaders.pptx import load_pptx
 from ingest.loaders.text import load_text
+from ingest.loaders.xls import load_xls
 from ingest.loaders.xlsx import load_xlsx
 
 __all__ = [
@@ -89,6 +90,8 @@ def load(
         return load_ofd(source, data, max_uncompressed_bytes)
     if fmt in ("doc", "wps", "rtf", "odt"):
         return load_legacy(source, data, fmt, max_uncompressed_bytes)
+    if fmt == "xls":
+        return load_xls(source, data, max_uncompressed_bytes)
     if fmt == "xlsx":
         return load_xlsx(source, data, max_uncompressed_bytes)
     if fmt == "pptx":

@@ -10,7 +10,7 @@ from pathlib import Path
 
 SUPPORTED_SUFFIXES = frozenset(
     {".txt", ".md", ".markdown", ".docx", ".pdf", ".ofd", ".html", ".htm"}
-    | {".doc", ".wps", ".rtf", ".odt", ".xlsx", ".pptx"}  # office formats (issue 14 §2)
+    | {".doc", ".wps", ".rtf", ".odt", ".xls", ".xlsx", ".pptx"}  # office formats (issue 14 §2)
 )
 # Scanned pages as image files, read by OCR (ingest/loaders/image.py).
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff"})
@@ -30,11 +30,12 @@ FORMAT_BY_SUFFIX = {
     ".ofd": "ofd",
     ".html": "html",
     ".htm": "html",
-    # Office formats (issue 14 §2): .doc/.wps/.rtf/.odt through LibreOffice, .xlsx openpyxl, .pptx python-pptx.
+    # Office formats (issue 14 §2): .doc/.wps/.rtf/.odt through LibreOffice, .xls xlrd, .xlsx openpyxl, .pptx python-pptx.
     ".doc": "doc",
     ".wps": "wps",
     ".rtf": "rtf",
     ".odt": "odt",
+    ".xls": "xls",
     ".xlsx": "xlsx",
     ".pptx": "pptx",
     **dict.fromkeys(IMAGE_SUFFIXES, "image"),
@@ -58,7 +59,7 @@ class RawDocument:
     """What a loader extracted from one file, before any cleaning."""
 
     source: Path  # absolute resolved path
-    format: str  # "txt" | "md" | "docx" | "pdf" | "ofd" | "html" | "image" | "doc" | "wps" | "rtf" | "odt" | "xlsx" | "pptx"
+    format: str  # "txt" | "md" | "docx" | "pdf" | "ofd" | "html" | "image" | "doc" | "wps" | "rtf" | "odt" | "xls" | "xlsx" | "pptx"
     title: str | None  # from the file's own metadata or headings, never the file name
     parts: list[Part]  # text in reading order; pdf, ofd: one Part per page; pptx: per slide; others: one Part
     encoding: str | None  # detected encoding for txt/md/html, else None

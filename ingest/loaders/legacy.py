@@ -79,7 +79,8 @@ def _ole_word_document(data: bytes, label: str) -> bool:
     return True
 
 
-def _looks_like_html(data: bytes) -> bool:
+def looks_like_html(data: bytes) -> bool:
+    """Whether the bytes are a web page: what many office systems export under a .doc or .xls name."""
     head = data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     return head.startswith((b"<!doctype html", b"<html", b"<?xml")) and b"<html" in data[:4096].lower()
 
@@ -101,7 +102,7 @@ def _precheck(path: Path, data: bytes, fmt: str, max_uncompressed_bytes: int) ->
     if fmt in ("doc", "wps"):
         if data.startswith(ZIP_MAGIC) and _zip_is_docx(data):
             return replace(load_docx(path, data, max_uncompressed_bytes), format=fmt)
-        if _looks_like_html(data):
+        if looks_like_html(data):
             return replace(load_html(path, data), format=fmt)
         if data.startswith(OLE_MAGIC):
             # A .wps without a Word body may be an older WPS or Microsoft Works file: let LibreOffice try.

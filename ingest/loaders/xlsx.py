@@ -13,20 +13,17 @@ import io
 import posixpath
 import re
 import zipfile
-from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from ingest.loaders.archive import check_zip
-from ingest.loaders.base import WS, LoadError, Part, RawDocument, real_title
+from ingest.loaders.base import LoadError, RawDocument, real_title
 from ingest.loaders.legacy import OLE_MAGIC
-from ingest.loaders.tabular import cell_text, header_row, row_text
+from ingest.loaders.tabular import Merge, SheetSections
 
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 _RESAVE = "open it in Excel/WPS and save it again as .xlsx"
-
-Merge = tuple[int, int, int, int]  # min_col, min_row, max_col, max_row (1-based, inclusive)
 
 
 def _sheet_paths(archive: zipfile.ZipFile) -> dict[str, str]:
@@ -84,46 +81,6 @@ def _merges(archive: zipfile.ZipFile, part: str | None) -> list[Merge]:
     return merges
 
 
-def _sheet_lines(rows: Iterable[Sequence[object]], merges: list[Merge]) -> tuple[list[str], str | None]:
-    """The lines of one sheet (title rows as they are, then labelled rows) and its first title row."""
-    starts = {(m[1], m[0]): m for m in merges}  # (row, col) of each range's top-left cell
-    fill: dict[tuple[int, int], str] = {}  # cells below a vertical merge's top-left: its value
-    header: list[str] | None = None
-    lines: list[str] = []
-    title: str | None = None
-    data_rows = 0
-    for row_number, values in enumerate(rows, 1):
-        cells = [cell_text(v) for v in values]
-        width = max([len(cells)] + [c for (r, c) in fill if r == row_number])
-        cells += [""] * (width - len(cells))
-        for column in range(1, width + 1):
-            value = fill.pop((row_number, column), None)
-            if value is not None and not cells[column - 1]:
-                cells[column - 1] = value
-            merge = starts.get((row_number, column))
-            if merge is not None and cells[column - 1]:
-                # The merged range's value belongs to every row it spans (a 部门 over three
-                # people), but only once per row: its other columns stay empty.
-                for below in range(row_number + 1, merge[3] + 1):
-                    fill[(below, column)] = cells[column - 1]
-        if not any(cells):
-            continue
-        if header is None:
-            if header_row(cells):
-                header = cells
-                continue
-            line = next(c for c in cells if c)
-            if title is None:
-                title = line
-            lines.append(line)
-            continue
-        lines.append(row_text(header, cells))
-        data_rows += 1
-    if header is not None and not data_rows:
-        lines.append("，".join(c for c in header if c))  # a table with no rows yet: its columns are still text
-    return lines, title
-
-
 def load_xlsx(path: Path, data: bytes, max_uncompressed_bytes: int) -> RawDocument:
     """Build the raw document of a .xlsx workbook: one section per sheet with text, in workbook order."""
     if data.startswith(OLE_MAGIC):
@@ -138,8 +95,7 @@ def load_xlsx(path: Path, data: bytes, max_uncompressed_bytes: int) -> RawDocume
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many types for broken files
         raise LoadError(f"not a valid .xlsx ({type(exc).__name__}: {exc}); {_RESAVE}") from None
-    sections: list[str] = []
-    first_title: str | None = None
+    sheets = SheetSections()
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             paths = _sheet_paths(archive)
@@ -148,10 +104,7 @@ def load_xlsx(path: Path, data: bytes, max_uncompressed_bytes: int) -> RawDocume
                 # The <dimension> a file declares can be wrong (some writers never update it):
                 # reset it so every row is read as it really is.
                 sheet.reset_dimensions()  # type: ignore[union-attr]
-                lines, title = _sheet_lines(sheet.iter_rows(values_only=True), merges)
-                if lines:
-                    first_title = first_title or title
-                    sections.append("\n".join([f"# {WS.sub(' ', sheet.title).strip()}", *lines]))
+                sheets.add(sheet.title, sheet.iter_rows(values_only=True), merges)
         metadata_title = real_title(workbook.properties.title, path)
     except LoadError:
         raise
@@ -159,9 +112,4 @@ def load_xlsx(path: Path, data: bytes, max_uncompressed_bytes: int) -> RawDocume
         raise LoadError(f"cannot read the .xlsx content ({type(exc).__name__}: {exc}); {_RESAVE}") from None
     finally:
         workbook.close()
-    if not sections:
-        raise LoadError("no text found: the workbook's sheets have no cells with values")
-    # The title row over the first table (a merged "2024年值班安排") names the workbook better than a
-    # sheet name; without either, the first sheet's name becomes the title when the text is cleaned.
-    title = metadata_title or real_title(first_title, path)
-    return RawDocument(path, "xlsx", title, [Part("\n".join(sections), None)], None)
+    return sheets.document(path, "xlsx", metadata_title)

@@ -167,7 +167,9 @@ def knowledge_tab(
             uploads = gr.File(
                 label="上传文件 Upload files",
                 file_count="multiple",
-                file_types=list(UPLOAD_TYPES),
+                # .ppt is let through so the results can say how to convert it: Gradio itself would drop
+                # it with a bare "invalid file type" (upload_rejection refuses it either way).
+                file_types=[*UPLOAD_TYPES, ".ppt"],
                 type="filepath",
                 elem_id="upload",
             )
