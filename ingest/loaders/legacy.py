@@ -18,6 +18,7 @@ from collections import OrderedDict, deque
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from ingest.loaders.archive import check_zip
 from ingest.loaders.base import (
@@ -53,18 +54,28 @@ _PASSWORD = (
 )
 
 
-def _ole_word_document(data: bytes, label: str) -> bool:
-    """Check an OLE (compound file) document: refuse password-protected ones; True if it holds a Word body."""
+def open_compound_file(data: bytes, label: str, resave: str, password: str) -> Any:
+    """The OLE compound file (an olefile.OleFileIO, to close) in `data`.
+
+    Raises:
+        LoadError: the file is damaged (`resave` says what to do), or it is how Office stores a password-protected
+            .docx/.xlsx, an OLE wrapper around the encrypted zip (the message is `password`).
+    """
     import olefile
 
     try:
         ole = olefile.OleFileIO(io.BytesIO(data))
     except Exception as exc:  # noqa: BLE001 - olefile raises OSError and others for damaged files
-        raise LoadError(f"not a valid {label} (damaged compound file: {exc}); {_RESAVE}") from None
-    with ole:
-        if ole.exists("EncryptionInfo") and ole.exists("EncryptedPackage"):
-            # How Office stores a password-protected .docx/.xlsx: an OLE wrapper around the encrypted zip.
-            raise LoadError(_PASSWORD)
+        raise LoadError(f"not a valid {label} (damaged compound file: {exc}); {resave}") from None
+    if ole.exists("EncryptionInfo") and ole.exists("EncryptedPackage"):
+        ole.close()
+        raise LoadError(password)
+    return ole
+
+
+def _ole_word_document(data: bytes, label: str) -> bool:
+    """Check an OLE (compound file) document: refuse password-protected ones; True if it holds a Word body."""
+    with open_compound_file(data, label, _RESAVE, _PASSWORD) as ole:
         if not ole.exists("WordDocument"):
             return False
         try:

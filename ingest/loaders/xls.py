@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ingest.loaders.base import LoadError, RawDocument, real_title
 from ingest.loaders.html import load_html
-from ingest.loaders.legacy import OLE_MAGIC, ZIP_MAGIC, looks_like_html
+from ingest.loaders.legacy import OLE_MAGIC, ZIP_MAGIC, looks_like_html, open_compound_file
 from ingest.loaders.tabular import Merge, SheetSections
 from ingest.loaders.xlsx import load_xlsx
 
@@ -33,16 +33,7 @@ def _zip_is_xlsx(data: bytes) -> bool:
 
 def _check_compound_file(data: bytes) -> str | None:
     """Refuse what is not an Excel workbook inside the compound file; return its metadata title, if any."""
-    import olefile
-
-    try:
-        ole = olefile.OleFileIO(io.BytesIO(data))
-    except Exception as exc:  # noqa: BLE001 - olefile raises OSError and others for damaged files
-        raise LoadError(f"not a valid .xls (damaged compound file: {exc}); {_RESAVE}") from None
-    with ole:
-        if ole.exists("EncryptionInfo") and ole.exists("EncryptedPackage"):
-            # A password-protected .xlsx: Office wraps the encrypted zip in a compound file.
-            raise LoadError(_PASSWORD)
+    with open_compound_file(data, ".xls", _RESAVE, _PASSWORD) as ole:
         if not any(ole.exists(name) for name in _WORKBOOK_STREAMS):
             if ole.exists("WordDocument"):
                 raise LoadError("not an Excel workbook: the file is a Word 97–2003 document named .xls; rename it .doc")
