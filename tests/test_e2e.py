@@ -79,6 +79,25 @@ def test_unanswerable_question_is_refused_with_nearest_passages_marked(corpus_kb
     assert "没有找到" in answer.text or "does not contain" in answer.text
 
 
+def test_a_formula_the_documents_only_name_gets_a_partial_answer_one_they_spell_out_a_full_one(corpus_kb):
+    named = corpus_kb.ask("秘书八处落实的“三个马上”具体指什么？")
+    assert named.partial and not named.refused and named.missing == ["具体内容"]
+    assert named.text.startswith("文件提到了“三个马上”，但没有写明具体内容。")
+    assert any("三个马上" in c.quote for c in named.citations)
+    spelled = corpus_kb.ask("文稿起草的“三必开”原则具体是指开哪些会？")
+    assert not spelled.partial and not spelled.refused
+    assert any("审题会" in c.quote for c in spelled.citations)
+
+
+@pytest.mark.parametrize(
+    "question", ["请帮我起草一份小区业主大会的会议纪要", "Draft a remote-work policy for a 50-person company."]
+)
+def test_a_request_for_new_writing_is_declined_in_plain_words(corpus_kb, question):
+    answer = corpus_kb.ask(question)
+    assert answer.refused and answer.citations == []
+    assert "不能代写" in answer.text or "cannot draft" in answer.text
+
+
 def test_a_cross_document_question_gets_one_paragraph_per_office_each_on_the_quoted_term(corpus_kb):
     answer = corpus_kb.ask("各单位在落实“三会一课”方面分别有哪些做法？")
     assert not answer.refused

@@ -2,7 +2,7 @@
 
 import pytest
 
-from assistant.answering.answer_types import AnswerType, answer_type, has_value
+from assistant.answering.answer_types import AnswerType, answer_type, asks_recurring, has_value
 from assistant.answering.evidence import Outcome, Thresholds, content_concepts, decide, judge
 from assistant.answering.extractive import ExtractiveAnswerer
 from assistant.answering.sentences import is_heading_like
@@ -433,3 +433,29 @@ def test_a_question_closer_to_ordinary_writing_than_to_any_passage_is_refused():
     # Off (the default of Thresholds): any margin passes.
     off = Thresholds(evidence_floor=0.26, unseen_share=0.7, unseen_penalty=0.0, sentence_floor=0.0)
     assert decide(0.35, 0.0, 0.4, True, off, dense=0.75, cjk_share=0.0, margin=-0.5) is Outcome.ANSWER
+
+
+def test_a_recurring_time_answers_when_something_usually_happens_not_when_it_happened():
+    usually = "党建联盟的党员干部大会一般什么时候开？"
+    assert has_value(AnswerType.DATE, "通过每月上旬联盟召开党员干部大会", recurring=asks_recurring(usually))
+    assert has_value(
+        AnswerType.DATE, "建立周五上街制度", recurring=asks_recurring("Which day of the week do they go out?")
+    )
+    once = "党建联盟是哪一年成立的？"
+    assert not has_value(AnswerType.DATE, "通过每月上旬联盟召开党员干部大会", recurring=asks_recurring(once))
+
+
+def test_a_name_no_surname_list_holds_is_known_by_the_person_speaking_after_the_post():
+    assert has_value(AnswerType.PERSON, "说起展会的筹办，秘书三处处长昂敏抒深有感触。")
+    assert not has_value(AnswerType.PERSON, "秘书三处处长亲自带队检查。")
+
+
+def test_a_short_question_quoting_a_term_the_passages_use_is_not_refused_for_its_low_similarity():
+    floors = Thresholds(
+        evidence_floor=0.3, unseen_share=0.6, unseen_penalty=0.0, sentence_floor=0.0, dense_floor_zh=0.87
+    )
+    q = query("“六地”指哪些？", "六地")
+    text = "传承“新中国国歌素材地”“抗美援朝出征地”“共和国工业奠基地”“雷锋精神发祥地”的“六地”红色资源。"
+    assert judge(q, [passage(text, dense=0.868)], UNSEEN, floors).outcome is Outcome.ANSWER
+    unquoted = query("六地指哪些？", "六地")
+    assert judge(unquoted, [passage(text, dense=0.868)], UNSEEN, floors).outcome is Outcome.REFUSE

@@ -73,9 +73,28 @@ _VALUE = {
         r"边卞姬师仇栾隋刁沙荣巫寇桑郎甄丛仲虞敖巩佘池查麻苑迟邝]"
         # the name ends where the sentence goes on: punctuation, or the verb of what the person did
         r"[\u4e00-\u9fff]{1,2}(?=[，。、；：“”（）\s]|说|表示|介绍|认为|告诉|指出|谈|坦言|在|至|等|也|就|对|讲|深|带)"
+        # a name no surname list holds (昂敏抒, 仁增旺姆), known by what follows it: the person speaks
+        r"|(?:主任|书记|处长|局长|厅长|秘书长|部长|科长|组长|调研员|科员|干事|主席|院长|馆长|队长)"
+        r"[\u4e00-\u9fff]{2,4}(?=深有感触|介绍|表示|告诉|坦言|说道|说：|指出|谈到)"
     ),
     AnswerType.PLACE: re.compile(r"[\u4e00-\u9fff]{2,}(?:省|市|县|区|镇|乡|村|社区|街道|路|馆|基地|中心|园|广场)"),
 }
+
+# A day of the week or a recurring time (周五上街, 每月上旬召开) answers when something usually happens, not when it
+# happened: only for questions that ask so (asks_recurring).
+_RECURRING = re.compile(
+    r"(?:周|星期|礼拜)[一二三四五六日天]|每(?:年|月|周|季度|半年)|[上中下]旬|\b(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day\b"
+)
+_ASKS_RECURRING = re.compile(
+    r"一般|通常|平时|定期|经常|每(?:年|月|周|季度)|星期几|周几|礼拜几|\bday of the week\b|\b(?:usually|normally|regularly|typically)\b",
+    re.I,
+)
+
+
+def asks_recurring(question: str) -> bool:
+    """True when the question asks when something usually happens ("一般什么时候开", "which day of the week")."""
+    return bool(_ASKS_RECURRING.search(question))
+
 
 # Figures that date or order something: no answer to "how many".
 _NOT_A_COUNT = re.compile(r"(?:\d{2}|[xX*]{2})(?:\d{2}|[xX*]{2})年|\d{1,2}月|\d{1,2}日|第\s*" + _NUMERAL)
@@ -159,8 +178,9 @@ def person_by_post(question: str, text: str) -> bool:
     return bool(_POST.search(text)) and not _POST.search(question)
 
 
-def has_value(kind: AnswerType, text: str, unit: str | None = None) -> bool:
-    """True when `text` holds a value of the asked kind (always True for OTHER).
+def has_value(kind: AnswerType, text: str, unit: str | None = None, recurring: bool = False) -> bool:
+    """True when `text` holds a value of the asked kind (always True for OTHER); with `recurring`, a date may be a
+    day of the week or a recurring time.
 
     With `unit`, a number must come with that measure word ("3名", "十余名"), so a sentence
     with some other figure does not pass for the answer to "几名".
@@ -169,6 +189,8 @@ def has_value(kind: AnswerType, text: str, unit: str | None = None) -> bool:
         return True
     if unit and kind in (AnswerType.NUMBER, AnswerType.DURATION):
         return bool(re.search(rf"{_NUMERAL}(?:余|多)?(?:个)?{unit}", text))
+    if kind is AnswerType.DATE and recurring and _RECURRING.search(text):
+        return True
     if kind is AnswerType.NUMBER:
         text = _NOT_A_COUNT.sub("", text)  # "2022年" or "第3" is when or which, not how many
     return bool(_VALUE[kind].search(text))

@@ -25,10 +25,21 @@ from assistant.answering.answer_types import (
     asked_fact,
     asked_head,
     asked_unit,
+    asks_recurring,
     has_value,
     person_by_post,
 )
-from assistant.answering.subject import is_stray, names_a_thing, outermost, own_terms_found, widened
+from assistant.answering.formulas import MISSING as FORMULA_MISSING
+from assistant.answering.formulas import asked_formula, spelled_out
+from assistant.answering.requests import asks_to_draft
+from assistant.answering.subject import (
+    is_stray,
+    names_a_thing,
+    outermost,
+    own_terms_found,
+    quoted_terms_found,
+    widened,
+)
 from assistant.results import Passage
 from assistant.retrieval.query import Concept, Query
 from ingest.chunking import split_sentences
@@ -164,6 +175,8 @@ class Judgement:
     no_subject: bool = False  # the question names nothing to look for ("这个呢？" with no conversation before it)
     stray: bool = False  # names something the documents never use and shares at most one word with them
     margin: float = 1.0  # best passage's similarity minus the question's similarity to ordinary writing
+    vouched: bool = False  # the question quotes terms the passages use
+    drafting: bool = False  # the question asks for new writing ("帮我起草一份…"), not what the documents say
 
 
 def unseen_share(concepts: list[Concept], unseen_idf: float) -> float:
@@ -185,20 +198,27 @@ def decide(
     dense: float = 1.0,
     cjk_share: float = 0.0,
     margin: float = 1.0,
+    vouched: bool = False,
+    drafting: bool = False,
 ) -> Outcome:
     """The outcome for the measured signals (see the module docstring); `stray` is `is_stray`'s verdict.
 
     `dense` is the best passage's similarity by meaning and `cjk_share` the question's share of Chinese: for a
     Chinese question e5 separates the documents' topics from others well (on the calibration questions every
     answerable one scored .878 or more, 34 of 36 far-off ones less than .870), for an English one it does not.
-    `margin` is `dense` minus the question's similarity to ordinary writing (background.py).
+    `margin` is `dense` minus the question's similarity to ordinary writing (background.py). `vouched`: the
+    question quotes terms the passages use ("“六地”指哪些？"), which says more than e5 does about so short a question,
+    so neither the dense floor nor the margin refuses it. `drafting`: the question asks for new writing
+    (requests.asks_to_draft), which no passage can back.
     """
+    if drafting:
+        return Outcome.REFUSE
     if evidence - thresholds.unseen_penalty * share < thresholds.evidence_floor or share >= thresholds.unseen_share:
         return Outcome.REFUSE
     chinese = cjk_share >= CHINESE_QUESTION
-    if chinese and dense < thresholds.dense_floor_zh:
+    if chinese and dense < thresholds.dense_floor_zh and not vouched:
         return Outcome.REFUSE
-    if margin < (thresholds.background_margin_zh if chinese else thresholds.background_margin_en):
+    if not vouched and margin < (thresholds.background_margin_zh if chinese else thresholds.background_margin_en):
         # "What is a good agenda template for a weekly team meeting?": closer to everyday writing than to any passage.
         return Outcome.REFUSE
     if cjk_share < CHINESE_QUESTION and share >= thresholds.unseen_share_en:
@@ -254,14 +274,18 @@ def judge(
         # The value must sit with what it is the value of: a figure next to 经费, not any figure nearby.
         about = [text for text in about if any(a in text for a in head.alternatives)]
     unit = asked_unit(query.text)
+    recurring = asks_recurring(query.text)
     if head is not None and kind is AnswerType.NUMBER and unit is None and HEAD_WINDOW:
         # "How many members…", "经费是多少": with no measure word to pair with, the figure must stand by the head.
         about = [w for text in about for w in _around(text, head.alternatives, HEAD_WINDOW)]
     typed_ok = kind is AnswerType.OTHER or any(
-        has_value(kind, text, unit) or (kind is AnswerType.PERSON and person_by_post(query.text, text))
+        has_value(kind, text, unit, recurring) or (kind is AnswerType.PERSON and person_by_post(query.text, text))
         for text in about
     )
-    typed_ok = typed_ok and slot_ok
+    # "“三个马上”具体指什么？": documents name such formulas far more often than they spell them out.
+    formula = asked_formula(query.text, words)
+    formula_ok = formula is None or spelled_out(formula, words)
+    typed_ok = typed_ok and slot_ok and formula_ok
     # What a partial answer says the documents mention: things before actions ("the confidentiality adviser", not
     # "receive"), the more specific first.
     treated = [c for c in concepts if any(a in words for a in c.alternatives) and c.weight < unseen_idf - 1e-6]
@@ -279,15 +303,33 @@ def judge(
         evidence.dense,
         query.cjk_share,
         margin,
+        vouched := quoted_terms_found(query.text, words),
+        drafting := asks_to_draft(query.text),
     )
     missing: list[str] = []
     if outcome is Outcome.PARTIAL:
         # The asked kind of value when that is what is missing, else the question's words no passage uses.
         if not slot_ok and slot is not None:
             missing = [slot.missing[query.language]]
+        elif not formula_ok:
+            missing = [FORMULA_MISSING[query.language]]
         else:
             missing = [MISSING_WORDS[query.language][kind]] if not typed_ok else absent[:2]
     subject = list(dict.fromkeys(widened(w, query.text, words) for w in outermost(subject)[:2]))
+    if formula is not None and not formula_ok:
+        subject = [formula.term]  # "文件提到了“三个马上”，但没有写明具体内容。"
     return Judgement(
-        outcome, evidence, kind, share, best, typed_ok, subject, missing, absent, stray=stray, margin=margin
+        outcome,
+        evidence,
+        kind,
+        share,
+        best,
+        typed_ok,
+        subject,
+        missing,
+        absent,
+        stray=stray,
+        margin=margin,
+        vouched=vouched,
+        drafting=drafting,
     )

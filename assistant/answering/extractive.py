@@ -63,6 +63,8 @@ FRAMING = {
         "nearest": "以下是最接近的段落，仅供参考，它们并不回答这个问题：",
         "partial": "文件提到了{subject}，但没有写明{missing}。",
         "subject_absent": "{subject}：文件中没有找到相关内容。",
+        "drafting": "我只能根据知识库中的文件回答问题并标明出处，不能代写文稿、纪要或方案。"
+        "可以问文件里写了什么，例如“机关是怎样落实在职党员双报到制度的？”",
         "unclear": "这个问题没有说明要问什么内容，请把问题说完整，例如“机关是怎样落实在职党员双报到制度的？”",
     },
     "en": {
@@ -71,6 +73,8 @@ FRAMING = {
         "nearest": "The nearest passages, for reference only — they do not answer the question:",
         "partial": "The documents mention {subject}, but do not state {missing}.",
         "subject_absent": "{subject}: the documents say nothing about this.",
+        "drafting": "I answer questions from the documents, citing them; I cannot draft documents, minutes or "
+        "plans. Ask what the documents say, for example “How do offices run the 双报到 system?”",
         "unclear": "The question does not say what it is about; please ask it in full, for example "
         "“How do offices run the 双报到 system?”",
     },
@@ -187,6 +191,8 @@ class ExtractiveAnswerer:
         evidence = judgement.evidence
         if judgement.no_subject:
             return Answer(question=question, text=words["unclear"], refused=True, evidence=0.0)
+        if judgement.drafting:
+            return refusal(question, passages, evidence.score, lang, reason=words["drafting"])
         if not passages or judgement.outcome is Outcome.REFUSE:
             return refusal(question, passages, evidence.score, lang)
 
@@ -372,10 +378,13 @@ def _same_place(a: Sentence, b: Sentence, passages: list[Passage]) -> bool:
     return passages[a.passage].doc_id == passages[b.passage].doc_id and a.start < b.end and b.start < a.end
 
 
-def refusal(question: str, passages: list[Passage], evidence: float, lang: str | None = None) -> Answer:
-    """The answer when the evidence is too weak: say so, and show the nearest passages as such."""
+def refusal(
+    question: str, passages: list[Passage], evidence: float, lang: str | None = None, reason: str | None = None
+) -> Answer:
+    """The answer when the evidence is too weak (or `reason` says why not): say so, and show the nearest passages
+    as such."""
     words = FRAMING[lang or question_language(question)]
-    lines = [words["refusal"]]
+    lines = [reason or words["refusal"]]
     nearest = passages[:3]
     if nearest:
         lines.append(words["nearest"])

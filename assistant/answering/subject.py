@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 
 import jieba.posseg
 
@@ -48,6 +49,16 @@ def own_terms_found(query: Query, concepts: list[Concept], passages_text: str) -
         return False
     own = [c for c in concepts if CJK.search(c.label)]
     return bool(own) and all(any(a in passages_text for a in c.alternatives) for c in own)
+
+
+_QUOTED = re.compile(r"[“\"‘「『]([^”\"’」』]{2,20})[”\"’」』]")
+
+
+def quoted_terms_found(question: str, passages_text: str) -> bool:
+    """True when the question quotes terms (“六地”, ‘三多一高’) and the passages use every one of them."""
+    quoted = _QUOTED.findall(question)
+    plain = re.sub(r"[“”\"‘’「」『』]", "", passages_text)
+    return bool(quoted) and all(term in plain for term in quoted)
 
 
 def outermost(words: list[str]) -> list[str]:

@@ -1,0 +1,63 @@
+"""A request for new writing ("帮我起草一份…", "Draft a …") is declined plainly, not answered with loosely related quotes."""
+
+import pytest
+
+from assistant.answering.evidence import Outcome, Thresholds, judge
+from assistant.answering.extractive import ExtractiveAnswerer
+from assistant.answering.requests import asks_to_draft
+from assistant.results import Passage
+from assistant.retrieval.query import Concept, Query
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "帮我写一份公司职工食堂管理制度。",
+        "请帮我起草一份小区业主大会的会议纪要",
+        "写一份落实双报到的工作总结",
+        "Draft a remote-work management policy for a 50-person company.",
+        "Can you draft meeting minutes for our product launch sync?",
+        "Please write a work plan for migrating our database.",
+    ],
+)
+def test_requests_for_new_writing_are_recognised(question):
+    assert asks_to_draft(question)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "市委办公室起草文稿时讲的“三必开”原则是什么？",  # asks about drafting in the documents
+        "起草前必开什么会？",
+        "如何写好调研报告？",
+        "帮我总结一下双报到的做法",  # a summary of what the documents say is a question about them
+        "How do I write a strong cover letter?",
+        "What did the office write in its 2022 report?",
+    ],
+)
+def test_questions_about_writing_are_not_requests_for_it(question):
+    assert not asks_to_draft(question)
+
+
+def test_a_drafting_request_is_declined_with_its_reason_and_the_nearest_passages_shown_as_such():
+    text = "按照起草前必开审题会、初稿完成后必开推稿会、会议召开后必开总结会的“三必开”原则，做好会议纪要服务工作。"
+    p = Passage(
+        text=text,
+        title="标题",
+        source="/x.txt",
+        section="",
+        start=0,
+        end=len(text),
+        score=1.0,
+        chunk_id="c1",
+        doc_id="d1",
+        dense=0.95,
+    )
+    terms = ["起草", "会议纪要"]
+    q = Query("请帮我起草一份会议纪要", "zh", terms, [Concept(t, (t,), 3.0) for t in terms])
+    thresholds = Thresholds(evidence_floor=0.3, unseen_share=0.6, unseen_penalty=0.0, sentence_floor=0.0)
+    j = judge(q, [p], 5.5, thresholds)
+    assert j.drafting and j.outcome is Outcome.REFUSE  # every word of it is in the passage, yet no passage is a draft
+    answer = ExtractiveAnswerer(thresholds=thresholds, unseen_idf=lambda: 5.5).answer(q, [p])
+    assert answer.refused and answer.citations == [] and answer.nearest == [p]
+    assert answer.text.startswith("我只能根据知识库中的文件回答问题") and "不能代写" in answer.text
