@@ -208,6 +208,13 @@ def test_a_heading_is_never_an_answer_line():
         (["市委办公厅开展了哪些志愿服务？"], "具体开展了哪些志愿服务活动？", True),
         (["省委办公厅怎样开展保密教育？"], "为什么要编成顺口溜的形式？", True),
         (["省委办公厅怎样开展保密教育？"], "这方面建立了哪些具体制度？", True),
+        # The copula first: the subject it should follow was in the last question.
+        (["“访惠聚”工作队在哪次评选中获奖？"], "是第几届？", True),
+        (["“三必开”原则是什么？"], "英文怎么说？", True),
+        # Courtesy, and an "it" that stands for nothing said before, continue no topic.
+        (["How do offices handle confidentiality?"], "Thanks!", False),
+        (["省委办公厅怎样开展保密教育？"], "谢谢", False),
+        (["How do offices handle confidentiality?"], "What time is it in London?", False),
         # ... but not when it names who acts, or is about something else altogether.
         (["市政府办公室在疫情期间做了什么？"], "都江堰在哪个城市？", False),
         (["市政府办公室在疫情期间做了什么？"], "为了做好值班，市委办公室建立了什么制度？", False),

@@ -13,7 +13,7 @@ _CJK_PAIR = re.compile(r"[\u4e00-\u9fff]{2}")
 _PUNCT = re.compile(r"[\s，。！？；：、,.!?;:()（）《》<>\[\]【】“”\"'‘’…—-]+")
 # Question words and particles: they say how something is asked, not what about.
 _ZH_STOP = tuple(
-    "是怎样 是如何 怎么样 怎样 怎么 如何 是什么 什么 哪些 哪个 哪里 哪家 哪所 哪位 哪一 哪年 哪天 哪种 哪类 是谁 谁 "
+    "是怎样 是如何 怎么样 怎样 怎么说 怎么 如何 是什么 什么 哪些 哪个 哪里 哪家 哪所 哪位 哪一 哪年 哪天 哪种 哪类 是谁 谁 "
     "为什么 是否 多少 多久 多长 请问 请 一下 的 了 吗 呢 吧 啊".split()
 )
 # Words that frame a question ("how do offices implement …") rather than name its topic: a
@@ -81,6 +81,14 @@ _EN_FRAME = frozenset(
         "practice practices experience requirements"
     ).split()
 )
+# "Thanks!", "好的": courtesy, not a question about anything said before (nor about anything at all).
+_COURTESY = re.compile(
+    r"^\W*(?:thanks?(?: you)?(?: (?:so|very) much)?|thx|ok(?:ay)?|great|got it|cool|perfect|nice|good|bye|goodbye|hi|hello"
+    r"|谢谢(?:你|您)?|多谢|感谢|好的?|好吧|明白了?|知道了|收到|嗯+|再见|你好|您好)\W*$",
+    re.I,
+)
+# "What time is it in London?", "How far is it to …": an "it" that stands for nothing said before.
+_EN_EXPLETIVE_IT = re.compile(r"\b(?:time|far|cold|hot|warm|late|day|date|weather(?: like)?) is it\b", re.I)
 _EN_SWAP = re.compile(r"^\s*(?:and\s+)?(?:what|how)\s+about\s+(.*)$|^\s*and\s+(.*)$|^\s*what\s+of\s+(.*)$", re.I)
 # Discourse openers: "that" in "that reminds me" or "by the way" refers to no earlier topic.
 _EN_OPENER = re.compile(
@@ -168,8 +176,9 @@ def _names_actor(body: str) -> bool:
 
 
 def _dropped_subject(body: str) -> bool:
-    """True for a Chinese question that opens as the continuation of the last one ("一共派出了多少人")."""
-    return body.startswith(_ZH_CONTINUING) or bool(_ZH_VERB_PAST.match(body))
+    """True for a Chinese question that opens as the continuation of the last one ("一共派出了多少人"), or with the
+    copula its subject should stand before ("是第几届？", "是哪一年成立的？")."""
+    return body.startswith(_ZH_CONTINUING) or bool(_ZH_VERB_PAST.match(body)) or body.startswith("是")
 
 
 def _points_back(body: str, previous_topic: list[str]) -> bool:
@@ -255,7 +264,7 @@ def rewrite_followup(question: str, history_questions: Sequence[str]) -> str:
     """
     question = question.strip()
     previous = next((h.strip() for h in reversed(history_questions) if h and h.strip()), "")
-    if not question or not previous:
+    if not question or not previous or _COURTESY.match(question):
         return question
     terms = _split_terms(previous)
     frame = [t for t, is_frame in terms if is_frame]
@@ -272,6 +281,7 @@ def rewrite_followup(question: str, history_questions: Sequence[str]) -> str:
     refers_back = False
     if english:
         asked = _EN_OPENER.sub("", question)  # "That reminds me, how long…": the opener points at nothing
+        asked = _EN_EXPLETIVE_IT.sub(" ", asked)
         m = _EN_SWAP.match(asked)
         words = re.findall(r"[A-Za-z']+", asked)
         if m and (len(words) <= 8 or not _EN_ACTOR.search(asked)):
