@@ -211,6 +211,11 @@ def test_a_heading_is_never_an_answer_line():
         # The copula first: the subject it should follow was in the last question.
         (["“访惠聚”工作队在哪次评选中获奖？"], "是第几届？", True),
         (["“三必开”原则是什么？"], "英文怎么说？", True),
+        (["省委办公厅保密教育有哪些形式？"], "第三个具体是什么意思？", True),
+        (["What measures does the office list?"], "Explain the last one.", True),
+        # A titled document or a Chinese name is a subject of its own.
+        (["省委办公厅保密工作规定出台后修订过吗？"], "《保守国家秘密法》最近一次是哪年修订的？", False),
+        (["What is 安洪涛's position?"], "Who is 赵志权?", False),
         # Courtesy, and an "it" that stands for nothing said before, continue no topic.
         (["How do offices handle confidentiality?"], "Thanks!", False),
         (["省委办公厅怎样开展保密教育？"], "谢谢", False),

@@ -55,6 +55,10 @@ _ZH_CONTINUING = (
     "文中",
     "文件中",
 )
+# "第三个具体是什么意思？", "最后一条呢？": the n-th of what was just listed.
+_ZH_ORDINAL = re.compile(
+    r"^(?:第[一二三四五六七八九十\d]+|最后一|前[两二三四五]|后[两二三四五])(?:个|条|项|点|种|类|句|部分)"
+)
 _ZH_VERB_PAST = re.compile(r"^(?!为了|除了|到了)[\u4e00-\u9fff]{1,2}了")
 # Who acts in office questions: with one of these named, the question has a subject of its own.
 _ZH_ACTOR = re.compile(
@@ -64,7 +68,8 @@ _ZH_SWAP_LEAD = ("那么", "那", "还有", "另外", "此外", "至于", "关�
 _ZH_SWAP_TAIL = ("又是怎样的", "是怎样的", "又如何", "情况如何", "怎么样", "如何", "怎样", "方面", "的情况", "呢", "吗")
 # Questions that only make sense about what was just discussed.
 _ZH_GENERIC = frozenset(
-    "具体做法 具体措施 做法 措施 要求 成效 效果 原因 目的 意义 怎么做 具体怎么做 为什么 有哪些 例子 举例 详细 详细说说 展开说说 具体 还有吗 还有呢".split()
+    "具体做法 具体措施 做法 措施 要求 成效 效果 原因 目的 意义 怎么做 具体怎么做 为什么 有哪些 例子 举例 详细 详细说说 展开说说 具体 还有吗 还有呢 "
+    "代表性 典型".split()
 )
 _EN_STOP = frozenset(
     (
@@ -99,7 +104,7 @@ _EN_OPENER = re.compile(
 _EN_TIME = r"(?:year|years|week|weekend|month|morning|afternoon|evening|time|days|summer|winter|spring|autumn)"
 _EN_PRONOUN_WORD = re.compile(
     rf"\b(?:it|its|they|their|them|he|she|his|her|him)\b|\b(?:this|these|those)\b(?!\s+{_EN_TIME}\b)"
-    r"|\bthe (?:former|latter|same)\b"
+    r"|\bthe (?:former|latter|same)\b|\bthe (?:last|first|second|third|fourth|fifth|next|other) (?:one|item|point)s?\b"
     # "What was carried out there?": the place just discussed, not "is there" or "there are".
     r"|(?<!\bis )(?<!\bare )(?<!\bwas )(?<!\bwere )\bthere\b(?!\s+(?:is|are|was|were|be|been|has|have|will)\b)",
     re.I,
@@ -171,14 +176,19 @@ def _cut_frame(run: str) -> list[tuple[str, bool]]:
 
 
 def _names_actor(body: str) -> bool:
-    """True for a Chinese question with a subject of its own: an office that acts, or a quoted term."""
-    return bool(_ZH_ACTOR.search(body) or _QUOTED.search(body))
+    """True for a Chinese question with a subject of its own: an office that acts, a quoted term or a titled document
+    (《保守国家秘密法》)."""
+    return bool(_ZH_ACTOR.search(body) or _QUOTED.search(body) or re.search(r"《[^》]+》", body))
 
 
 def _dropped_subject(body: str) -> bool:
     """True for a Chinese question that opens as the continuation of the last one ("一共派出了多少人"), or with the
     copula its subject should stand before ("是第几届？", "是哪一年成立的？")."""
-    return body.startswith(_ZH_CONTINUING) or bool(_ZH_VERB_PAST.match(body)) or body.startswith("是")
+    return (
+        body.startswith(_ZH_CONTINUING)
+        or bool(_ZH_VERB_PAST.match(body) or _ZH_ORDINAL.match(body))
+        or body.startswith("是")
+    )
 
 
 def _points_back(body: str, previous_topic: list[str]) -> bool:
@@ -292,7 +302,7 @@ def rewrite_followup(question: str, history_questions: Sequence[str]) -> str:
                 refers_back, new_topic = True, None
         elif (
             _EN_PRONOUN.match(asked)
-            or len(words) <= 2
+            or (len(words) <= 2 and not re.search(r"[\u4e00-\u9fff]", asked))  # "Who is 赵志权?" names its own subject
             or (len(words) <= 8 and (_EN_PRONOUN_WORD.search(asked) or _EN_POINTING.search(asked)))
             # "What do they do when one division is overloaded?": longer, but naming no actor of its own.
             or (len(words) <= 14 and not _EN_ACTOR.search(asked) and _EN_PRONOUN_WORD.search(asked))
