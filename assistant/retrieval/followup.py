@@ -175,10 +175,10 @@ def _cut_frame(run: str) -> list[tuple[str, bool]]:
     return [(run, False)] if run else []
 
 
-def _names_actor(body: str) -> bool:
-    """True for a Chinese question with a subject of its own: an office that acts, a quoted term or a titled document
-    (《保守国家秘密法》)."""
-    return bool(_ZH_ACTOR.search(body) or _QUOTED.search(body) or re.search(r"《[^》]+》", body))
+def _names_actor(body: str, question: str) -> bool:
+    """True for a Chinese question with a subject of its own: an office that acts, or a titled document
+    (《保守国家秘密法》; `body` is the question without punctuation, so the title is looked for in `question`)."""
+    return bool(_ZH_ACTOR.search(body) or _QUOTED.search(body) or re.search(r"《[^》]+》", question))
 
 
 def _dropped_subject(body: str) -> bool:
@@ -327,7 +327,7 @@ def rewrite_followup(question: str, history_questions: Sequence[str]) -> str:
                     content = content.replace(word, "")
                 if len(content) <= 2:  # "具体怎么做的？", "有哪些成效？": nothing of its own to search
                     refers_back = True
-                elif not _names_actor(body) and (
+                elif not _names_actor(body, question) and (
                     _dropped_subject(body) or _points_back(body, topic) or _only_everyday_words(body)
                 ):
                     refers_back = True
