@@ -471,3 +471,11 @@ def test_a_short_question_quoting_a_term_the_passages_use_is_not_refused_for_its
     assert judge(q, [passage(text, dense=0.868)], UNSEEN, floors).outcome is Outcome.ANSWER
     unquoted = query("六地指哪些？", "六地")
     assert judge(unquoted, [passage(text, dense=0.868)], UNSEEN, floors).outcome is Outcome.REFUSE
+
+
+def test_a_question_asking_on_which_day_needs_a_day_not_a_year():
+    q = query("市委办公厅的机关党建工作要点是哪天印发的？", "党建工作要点", "印发")
+    year_only = passage("今年以来，市委办公厅印发机关党建工作要点，推动各支部落实。")
+    assert judge(q, [year_only], UNSEEN, THRESHOLDS).outcome is Outcome.PARTIAL
+    dated = passage("3月15日，市委办公厅印发机关党建工作要点，推动各支部落实。")
+    assert judge(q, [dated], UNSEEN, THRESHOLDS).outcome is Outcome.ANSWER

@@ -111,3 +111,9 @@ def test_the_answer_to_a_named_only_formula_is_partial_and_says_its_contents_are
     assert answer.text.startswith("文件提到了") and "“三个马上”" in answer.text.split("\n")[0]
     assert "没有写明具体内容" in answer.text.split("\n")[0]
     assert answer.citations and "三个马上" in answer.citations[0].quote
+
+
+def test_a_rank_or_round_is_no_formula():
+    text = "运转保障处室和二级局重点学习总书记关于机关党建的重要论述。市委五届二次全体会议召开。"
+    assert asked_formula("运转保障处室和二级局重点学习了哪些方面的论述？", text) is None
+    assert asked_formula("市委五届二次全体会议具体是什么内容？", text) is None

@@ -178,6 +178,21 @@ def person_by_post(question: str, text: str) -> bool:
     return bool(_POST.search(text)) and not _POST.search(question)
 
 
+# "哪天开的", "几月几日", "what date": a day, not "今年" or "以来".
+_ASKS_DAY = re.compile(r"哪一?天|几月几[日号]|几号|\bwhat date\b|\bwhich day\b(?! of the week)|\bon what day\b", re.I)
+_DAY = re.compile(r"\d{1,2}\s*[日号]|[一二三四五六七八九十]{1,3}[日号]|\d{1,2}/\d{1,2}|当天|当日|次日|同日")
+
+
+def asks_day(question: str) -> bool:
+    """True when the question asks on which day something happened, so a year or "今年" does not answer it."""
+    return bool(_ASKS_DAY.search(question))
+
+
+def has_day(text: str) -> bool:
+    """True when `text` names a day ("3月15日", "当天"), the answer to asks_day's questions."""
+    return bool(_DAY.search(text))
+
+
 def has_value(kind: AnswerType, text: str, unit: str | None = None, recurring: bool = False) -> bool:
     """True when `text` holds a value of the asked kind (always True for OTHER); with `recurring`, a date may be a
     day of the week or a recurring time.

@@ -25,7 +25,9 @@ from assistant.answering.answer_types import (
     asked_fact,
     asked_head,
     asked_unit,
+    asks_day,
     asks_recurring,
+    has_day,
     has_value,
     person_by_post,
 )
@@ -278,8 +280,10 @@ def judge(
     if head is not None and kind is AnswerType.NUMBER and unit is None and HEAD_WINDOW:
         # "How many members…", "经费是多少": with no measure word to pair with, the figure must stand by the head.
         about = [w for text in about for w in _around(text, head.alternatives, HEAD_WINDOW)]
+    day = kind is AnswerType.DATE and not recurring and asks_day(query.text)
     typed_ok = kind is AnswerType.OTHER or any(
-        has_value(kind, text, unit, recurring) or (kind is AnswerType.PERSON and person_by_post(query.text, text))
+        (has_day(text) if day else has_value(kind, text, unit, recurring))
+        or (kind is AnswerType.PERSON and person_by_post(query.text, text))
         for text in about
     )
     # "“三个马上”具体指什么？": documents name such formulas far more often than they spell them out.

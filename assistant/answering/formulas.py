@@ -20,8 +20,8 @@ _ASKS_CONTENTS = re.compile(
 _NUMERAL = "一二两三四五六七八九十百"
 _NUMERAL_RUN = re.compile(rf"[{_NUMERAL}\d]+")
 _QUOTES = re.compile(r"[“”\"‘’'「」『』]")
-# After the numerals: a date or time, not a formula (2023年, 3月, 8点).
-_DATE_UNIT = re.compile(r"[年月日号岁点时分]")
+# After the numerals: a date or time (2023年, 3月, 8点) or a rank or round (二级局, 五届, 一线, 三次), not a formula.
+_DATE_UNIT = re.compile(r"[年月日号岁点时分级届次期批轮线层]")
 # Where a quoted or named formula's words end in a question: the words that ask about it.
 _QUESTION_TAIL = re.compile(r"具体|分别|包括|包含|是|指|有哪|都有|的内容|哪|什么|[？?，,。\s(（]")
 _SIBLING = re.compile(r"[二两三四五六七八九十\d]")  # a numeral (not 一, which starts ordinary words) in a list item
