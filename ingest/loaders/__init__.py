@@ -17,12 +17,13 @@ from ingest.loaders.base import (
     check_file,
     read_file,
 )
+from ingest.loaders.batch import preconverted
 from ingest.loaders.discover import discover, unsupported_reason
 from ingest.loaders.docx import load_docx
 from ingest.loaders.encoding import decode_bytes
 from ingest.loaders.html import load_html
 from ingest.loaders.image import load_image
-from ingest.loaders.legacy import load_legacy, preconverted
+from ingest.loaders.legacy import load_legacy
 from ingest.loaders.ocr import OcrOptions
 from ingest.loaders.ofd import load_ofd
 from ingest.loaders.pdf import load_pdf
