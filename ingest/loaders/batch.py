@@ -21,7 +21,7 @@ from ingest.loaders.soffice import convert
 
 # What LibreOffice turns each format into before it is read. One start writes one target format,
 # so each target has a queue of its own.
-TARGET_BY_FORMAT = {"doc": "docx", "wps": "docx", "rtf": "docx", "odt": "docx"}
+TARGET_BY_FORMAT = {"doc": "docx", "wps": "docx", "rtf": "docx", "odt": "docx", "ppt": "pptx"}
 # Files per LibreOffice start inside `preconverted`: one start (~2.5 s) then ~0.1 s a file, while
 # the converted files wait in memory until loaded.
 BATCH_SIZE = 20

@@ -57,10 +57,35 @@ def open_compound_file(data: bytes, label: str, resave: str, password: str) -> A
     return ole
 
 
-def _ole_word_document(data: bytes, label: str) -> bool:
-    """Check an OLE (compound file) document: refuse password-protected ones; True if it holds a Word body."""
+# The stream that holds each Office 97–2003 body: what a file holding it is, and the suffix that reads it.
+OFFICE_BODIES = {
+    "WordDocument": ("a Word 97–2003 document", ".doc"),
+    "Workbook": ("an Excel 97–2003 workbook", ".xls"),
+    "Book": ("an Excel 5/95 workbook", ".xls"),
+    "PowerPoint Document": ("a PowerPoint 97–2003 deck", ".ppt"),
+}
+
+
+def renamed_office_file(ole: Any, named: str) -> str | None:
+    """What to tell of a compound file named `named` (".xls") that holds another Office body, else None.
+
+    E.g. "the file is a Word 97–2003 document named .xls; rename it .doc".
+    """
+    for stream, (what, suffix) in OFFICE_BODIES.items():
+        if suffix != named and ole.exists(stream):
+            return f"the file is {what} named {named}; rename it {suffix}"
+    return None
+
+
+def _ole_word_document(data: bytes, fmt: str) -> bool:
+    """Check an OLE (compound file) document: refuse password-protected ones, and an Excel or PowerPoint
+    file named .doc; True if it holds a Word body."""
+    label = _LABELS[fmt]
     with open_compound_file(data, label, _RESAVE, _PASSWORD) as ole:
         if not ole.exists("WordDocument"):
+            renamed = renamed_office_file(ole, ".doc") if fmt == "doc" else None
+            if renamed:
+                raise LoadError(f"not a Word document: {renamed}")
             return False
         try:
             fib = ole.openstream("WordDocument").read(12)
@@ -101,7 +126,7 @@ def _precheck(path: Path, data: bytes, fmt: str, max_uncompressed_bytes: int) ->
             return replace(load_html(path, data), format=fmt)
         if data.startswith(OLE_MAGIC):
             # A .wps without a Word body may be an older WPS or Microsoft Works file: let LibreOffice try.
-            if not _ole_word_document(data, label) and fmt == "doc":
+            if not _ole_word_document(data, fmt) and fmt == "doc":
                 raise LoadError(
                     f"not a Word document: the file is an Office compound file without a Word body "
                     f"(perhaps an Excel or PowerPoint file renamed .doc); {_RESAVE}"

@@ -7,7 +7,9 @@ and read neither .rtf nor .odt. LibreOffice keeps every character and, converted
 the heading styles and tables, so the .docx reader gives the same structure as for a real .docx.
 Its cost: ~260 MB installed (libreoffice-writer-nogui) against <1 MB, and ~2.5 s to start per
 call (then ~0.1 s per extra file in the same call) against ~3 ms per file; `convert` takes
-several files so one start can serve a batch.
+several files so one start can serve a batch. PowerPoint 97–2003 .ppt goes the same way to .pptx
+through Impress (libreoffice-impress-nogui, 16.8 MB more with the Draw part it needs), which a
+Writer-only LibreOffice lacks: `impress_installed` tells before a start is wasted on it.
 """
 
 from __future__ import annotations
@@ -37,9 +39,23 @@ class Target:
     resave: str  # what to do instead when LibreOffice fails on the file
 
 
+IMPRESS_INSTALL_HINT = (
+    "install LibreOffice Impress (Debian/Ubuntu: apt-get install --no-install-recommends libreoffice-impress-nogui; "
+    "scripts/setup.sh does this) or save the file as .pptx in PowerPoint/WPS"
+)
 TARGETS = {
     "docx": Target("docx:MS Word 2007 XML", INSTALL_HINT, "open the file in Word/WPS and save it as .docx"),
+    "pptx": Target(
+        "pptx:Impress MS PowerPoint 2007 XML",
+        IMPRESS_INSTALL_HINT,
+        "open the file in PowerPoint/WPS and save it as .pptx",
+    ),
 }
+# Impress's own library (package libreoffice-impress-nogui) and the PowerPoint import filter (in
+# libreoffice-draw-nogui, which Impress depends on), in LibreOffice's program folder; neither is
+# ever merged into libmergedlo. Without them a .ppt "could not be loaded" — the same words as for a
+# damaged file — and with Impress removed but its configuration left behind, soffice crashed (measured).
+_IMPRESS_LIBRARIES = ("libslideshowlo.so", "libsdfiltlo.so")
 # A cold start on a loaded machine takes seconds; a document that LibreOffice cannot finish in
 # this time is treated as unreadable rather than blocking ingestion.
 START_SECONDS = 60.0
@@ -72,8 +88,23 @@ def find_soffice() -> str | None:
     return None
 
 
+def impress_installed(soffice: str) -> bool | None:
+    """Whether the LibreOffice behind the launcher `soffice` has Impress; None when its layout is not one known here.
+
+    Known: a Linux install whose launcher resolves into its program folder (Debian's /usr/bin/soffice
+    -> /usr/lib/libreoffice/program/soffice, or /opt/libreoffice*/program/soffice), next to soffice.bin.
+    """
+    found = shutil.which(soffice)
+    if found is None:
+        return None
+    program = Path(os.path.realpath(found)).parent
+    if not (program / "soffice.bin").is_file():
+        return None  # a wrapper script or another platform's layout: let LibreOffice try
+    return all((program / name).is_file() for name in _IMPRESS_LIBRARIES)
+
+
 def convert(inputs: list[tuple[str, bytes]], target: str, timeout: float | None = None) -> list[bytes | str]:
-    """Convert documents to `target` (a key of TARGETS: "docx") with one LibreOffice start.
+    """Convert documents to `target` (a key of TARGETS: "docx", or "pptx" through Impress) with one LibreOffice start.
 
     Args:
         inputs: (suffix with dot, file bytes) pairs; the bytes are written to a private folder
@@ -86,12 +117,18 @@ def convert(inputs: list[tuple[str, bytes]], target: str, timeout: float | None 
         wrote nothing for it (it could not load the file).
 
     Raises:
-        LoadError: LibreOffice is missing, failed to start or ran out of time.
+        LoadError: LibreOffice (or its Impress part, for "pptx") is missing, failed to start or ran out of time.
     """
     spec = TARGETS[target]
     soffice = find_soffice()
     if soffice is None:
-        raise LoadError(f"reading this format needs LibreOffice, which is not installed; {spec.install}")
+        needs = "LibreOffice with Impress" if target == "pptx" else "LibreOffice"
+        raise LoadError(f"reading this format needs {needs}, which is not installed; {spec.install}")
+    if target == "pptx" and impress_installed(soffice) is False:
+        raise LoadError(
+            f"reading this format needs LibreOffice Impress, which is not installed (LibreOffice is, without it); "
+            f"{spec.install}"
+        )
     if timeout is None:
         timeout = START_SECONDS + PER_FILE_SECONDS * len(inputs)
     with tempfile.TemporaryDirectory(prefix="assistant-soffice-") as tmp:
