@@ -25,6 +25,18 @@ if ! command -v soffice >/dev/null && ! command -v libreoffice >/dev/null; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends libreoffice-writer-nogui >/dev/null
 fi
+# .ppt is converted to .pptx by LibreOffice Impress headless: 16.8 MB more (Impress and the Draw part that reads
+# .ppt). Checked, like Calc below, by its libraries in the program folder of the LibreOffice on PATH — the same
+# files ingest/loaders/soffice.py looks for before it converts a .ppt.
+if command -v soffice >/dev/null; then
+  program=$(dirname "$(readlink -f "$(command -v soffice)")")
+  if [ ! -e "$program/libslideshowlo.so" ] || [ ! -e "$program/libsdfiltlo.so" ]; then
+    echo "[setup] installing LibreOffice Impress, headless (apt) for .ppt"
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo -E"
+    install_impress() { DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends libreoffice-impress-nogui >/dev/null; }
+    install_impress 2>/dev/null || { DEBIAN_FRONTEND=noninteractive $SUDO apt-get update -qq && install_impress; }
+  fi
+fi
 
 if [ ! -x .venv/bin/python ]; then
   echo "[setup] creating .venv"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ingest.loaders import LoadError, load
-from ingest.loaders.soffice import find_soffice
+from ingest.loaders.soffice import find_soffice, impress_installed
 
 TITLE = "关于开展2024年度安全生产检查的通知"
 SCOPE = "本次检查覆盖全市危险化学品企业、烟花爆竹经营单位和粉尘涉爆企业，共计312家。"
@@ -21,6 +21,16 @@ RARE = "繁體字測試：臺灣、資訊。生僻字𠀀（扩展B）也要保�
 def needs_soffice(test):
     """A test that runs LibreOffice: e2e (each start costs ~3 s), skipped where it is not installed."""
     missing = pytest.mark.skipif(find_soffice() is None, reason="LibreOffice is not installed (scripts/setup.sh)")
+    return pytest.mark.e2e(missing(test))
+
+
+def needs_impress(test):
+    """A test that has LibreOffice Impress convert .ppt: e2e, skipped where LibreOffice or its Impress part is missing."""
+    soffice = find_soffice()
+    missing = pytest.mark.skipif(
+        soffice is None or impress_installed(soffice) is False,
+        reason="LibreOffice Impress is not installed (scripts/setup.sh installs libreoffice-impress-nogui)",
+    )
     return pytest.mark.e2e(missing(test))
 
 
@@ -237,4 +247,34 @@ def deck(path: Path) -> Path:
     third.shapes.add_textbox(Inches(1), Inches(1), Inches(8), Inches(1)).text_frame.text = "谢谢！"
     deck.slides.add_slide(deck.slide_layouts[6])  # an empty slide
     deck.save(str(path))
+    return path
+
+
+def odp_linking_an_image(path: Path, url: str) -> Path:
+    """A hostile presentation (.odp, for LibreOffice to save as .ppt): one slide of text and an image linked from `url`."""
+    ns = (
+        'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
+        'xmlns:draw="urn:oasis:names:tc:opendocument:xmlns:drawing:1.0" '
+        'xmlns:svg="urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0" xmlns:xlink="http://www.w3.org/1999/xlink"'
+    )
+    content = (
+        f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {ns} office:version="1.2"><office:body>'
+        '<office:presentation><draw:page draw:name="p1">'
+        f'<draw:frame svg:x="1cm" svg:y="1cm" svg:width="20cm" svg:height="2cm"><draw:text-box><text:p>{LEADER}</text:p>'
+        '</draw:text-box></draw:frame><draw:frame svg:x="1cm" svg:y="5cm" svg:width="4cm" svg:height="4cm">'
+        f'<draw:image xlink:href="{url}" xlink:type="simple" xlink:show="embed" xlink:actuate="onLoad"/></draw:frame>'
+        "</draw:page></office:presentation></office:body></office:document-content>"
+    )
+    mime = "application/vnd.oasis.opendocument.presentation"
+    manifest = (
+        '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
+        'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
+        f'<manifest:file-entry manifest:full-path="/" manifest:media-type="{mime}"/>'
+        '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>'
+    )
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("mimetype", mime, compress_type=zipfile.ZIP_STORED)
+        archive.writestr("content.xml", content)
+        archive.writestr("META-INF/manifest.xml", manifest)
     return path

@@ -331,21 +331,9 @@ def test_bad_pptx_files(tmp_path: Path) -> None:
 def test_new_formats_are_discovered_and_uploadable(tmp_path: Path) -> None:
     from assistant.app.ui.uploads import UPLOAD_TYPES  # imports Gradio (seconds): only here
 
-    names = ["a.doc", "b.WPS", "c.rtf", "d.odt", "e.xlsx", "f.pptx", "g.xls"]
+    names = ["a.doc", "b.WPS", "c.rtf", "d.odt", "e.xlsx", "f.pptx", "g.xls", "h.ppt"]
     for name in names:
         (tmp_path / name).write_bytes(b"x")
     found, skipped = discover([tmp_path])
     assert [p.name for p in found] == names and skipped == []
-    assert {".doc", ".wps", ".rtf", ".odt", ".xls", ".xlsx", ".pptx"} <= set(UPLOAD_TYPES)
-
-
-def test_a_ppt_is_refused_with_how_to_convert_it(tmp_path: Path) -> None:
-    from assistant.app.ui.uploads import upload_rejection
-
-    old_deck = tmp_path / "汇报.PPT"
-    old_deck.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 1024)
-    how = "PowerPoint 97–2003 .ppt is not supported; save it as .pptx in PowerPoint or WPS, then upload again"
-    assert discover([tmp_path]) == ([], [(old_deck, how)])
-    assert load_error(old_deck) == how
-    kind, reason = upload_rejection(old_deck.name, 1024, max_mb=50)
-    assert kind == "type" and "请在 PowerPoint 或 WPS 中另存为 .pptx 后重新上传" in reason and how in reason
+    assert {".doc", ".wps", ".rtf", ".odt", ".xls", ".xlsx", ".ppt", ".pptx"} <= set(UPLOAD_TYPES)

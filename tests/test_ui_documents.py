@@ -7,6 +7,7 @@ import shutil
 
 import pytest
 from conftest import CORPUS, HashEmbedder, models_dir
+from office_files import needs_impress
 
 from tests.test_ui import ARTIFACTS, WAIT_MS, browser, launch_app  # noqa: F401 (fixtures used by name)
 
@@ -112,23 +113,26 @@ def test_browser_delete_asks_first_and_cancel_keeps_the_file(documents_app, brow
         context.close()
 
 
-def test_browser_upload_reads_an_xls_and_says_how_to_convert_a_ppt(documents_app, browser, tmp_path):  # noqa: F811
-    from office_files import duty_workbook_xls
+@needs_impress
+def test_browser_upload_reads_an_xls_and_a_ppt(documents_app, browser, tmp_path):  # noqa: F811
+    from office_files import deck, duty_workbook_xls, soffice_convert
     from playwright.sync_api import expect
 
     kb, url, folder = documents_app
     workbook = duty_workbook_xls(tmp_path / "值班.xls")
-    old_deck = tmp_path / "旧汇报.ppt"
-    old_deck.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 1024)  # refused by its name alone
+    soffice_convert(
+        "ppt", tmp_path, deck(tmp_path / "旧汇报.pptx")
+    )  # PowerPoint 97–2003, written by LibreOffice Impress
     context, page = _open_tab(browser, url, {"width": 1400, "height": 1000})
     try:
-        page.locator("#upload input[type=file]").set_input_files([str(workbook), str(old_deck)])
+        page.locator("#upload input[type=file]").set_input_files([str(workbook), str(tmp_path / "旧汇报.ppt")])
         expect(page.locator("#upload")).to_contain_text(re.compile(r"旧汇报\s*\.ppt"))
         page.locator("#ingest").click()
         results = page.locator("#ingest-results")
-        expect(results.get_by_role("row").filter(has_text="旧汇报.ppt")).to_contain_text("另存为 .pptx 后重新上传")
+        expect(results.get_by_role("row").filter(has_text="旧汇报.ppt")).to_contain_text("已添加 added")
         expect(results.get_by_role("row").filter(has_text="值班.xls")).to_contain_text("已添加 added")
         expect(page.locator("#documents")).to_contain_text("2024年春节值班安排")
+        expect(page.locator("#documents")).to_contain_text("2024年安全生产工作汇报")
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "ui-upload-xls-ppt.png"), full_page=True)
     finally:

@@ -176,7 +176,7 @@ class Indexer:
             try:
                 terms_before = set(self.tokenizer.terms)
                 changed = False
-                # .doc/.wps/.rtf/.odt are converted by LibreOffice several per start, not one start per file.
+                # .doc/.wps/.rtf/.odt/.ppt are converted by LibreOffice several per start, not one start per file.
                 # Files read wait in `pending` and are embedded together (see prepared.ENCODE_BATCH_TEXTS),
                 # then written one by one, each as index_documents writes it.
                 pending: list[Prepared] = []

@@ -1,4 +1,4 @@
-"""Read .txt/.md/.docx/.pdf/.ofd/.html, office (.doc/.wps/.rtf/.odt/.xls/.xlsx/.pptx) and scanned image files into raw text parts, with clear reasons when a file cannot be read."""
+"""Read .txt/.md/.docx/.pdf/.ofd/.html, office (.doc/.wps/.rtf/.odt/.xls/.xlsx/.ppt/.pptx) and scanned image files into raw text parts, with clear reasons when a file cannot be read."""
 
 from __future__ import annotations
 
@@ -17,15 +17,17 @@ from ingest.loaders.base import (
     check_file,
     read_file,
 )
+from ingest.loaders.batch import preconverted
 from ingest.loaders.discover import discover, unsupported_reason
 from ingest.loaders.docx import load_docx
 from ingest.loaders.encoding import decode_bytes
 from ingest.loaders.html import load_html
 from ingest.loaders.image import load_image
-from ingest.loaders.legacy import load_legacy, preconverted
+from ingest.loaders.legacy import load_legacy
 from ingest.loaders.ocr import OcrOptions
 from ingest.loaders.ofd import load_ofd
 from ingest.loaders.pdf import load_pdf
+from ingest.loaders.ppt import load_ppt
 from ingest.loaders.pptx import load_pptx
 from ingest.loaders.text import load_text
 from ingest.loaders.xls import load_xls
@@ -96,6 +98,8 @@ def load(
         return load_xlsx(source, data, max_uncompressed_bytes)
     if fmt == "pptx":
         return load_pptx(source, data, max_uncompressed_bytes)
+    if fmt == "ppt":
+        return load_ppt(source, data, max_uncompressed_bytes)
     if fmt == "image":
         return load_image(source, data, ocr or OcrOptions())
     return load_html(source, data)

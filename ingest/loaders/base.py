@@ -10,7 +10,7 @@ from pathlib import Path
 
 SUPPORTED_SUFFIXES = frozenset(
     {".txt", ".md", ".markdown", ".docx", ".pdf", ".ofd", ".html", ".htm"}
-    | {".doc", ".wps", ".rtf", ".odt", ".xls", ".xlsx", ".pptx"}  # office formats (issue 14 §2)
+    | {".doc", ".wps", ".rtf", ".odt", ".xls", ".xlsx", ".ppt", ".pptx"}  # office formats (issue 14 §2)
 )
 # Scanned pages as image files, read by OCR (ingest/loaders/image.py).
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff"})
@@ -30,13 +30,15 @@ FORMAT_BY_SUFFIX = {
     ".ofd": "ofd",
     ".html": "html",
     ".htm": "html",
-    # Office formats (issue 14 §2): .doc/.wps/.rtf/.odt through LibreOffice, .xls xlrd, .xlsx openpyxl, .pptx python-pptx.
+    # Office formats (issue 14 §2): .doc/.wps/.rtf/.odt through LibreOffice (Writer), .xls xlrd, .xlsx openpyxl,
+    # .pptx python-pptx, .ppt through LibreOffice Impress to .pptx.
     ".doc": "doc",
     ".wps": "wps",
     ".rtf": "rtf",
     ".odt": "odt",
     ".xls": "xls",
     ".xlsx": "xlsx",
+    ".ppt": "ppt",
     ".pptx": "pptx",
     **dict.fromkeys(IMAGE_SUFFIXES, "image"),
 }
@@ -51,7 +53,7 @@ class Part:
     """A piece of a document's text in reading order (a PDF page, or the whole text)."""
 
     text: str  # raw extracted text of this part (uncleaned)
-    page: int | None  # 1-based page number for PDF, OFD and image parts (slide number for .pptx), else None
+    page: int | None  # 1-based page number for PDF, OFD and image parts (slide number for .ppt/.pptx), else None
 
 
 @dataclass(frozen=True)
@@ -59,9 +61,9 @@ class RawDocument:
     """What a loader extracted from one file, before any cleaning."""
 
     source: Path  # absolute resolved path
-    format: str  # "txt" | "md" | "docx" | "pdf" | "ofd" | "html" | "image" | "doc" | "wps" | "rtf" | "odt" | "xls" | "xlsx" | "pptx"
+    format: str  # "txt" | "md" | "docx" | "pdf" | "ofd" | "html" | "image" | "doc" | "wps" | "rtf" | "odt" | "xls" | "xlsx" | "ppt" | "pptx"
     title: str | None  # from the file's own metadata or headings, never the file name
-    parts: list[Part]  # text in reading order; pdf, ofd: one Part per page; pptx: per slide; others: one Part
+    parts: list[Part]  # text in reading order; pdf, ofd: one Part per page; ppt, pptx: per slide; others: one Part
     encoding: str | None  # detected encoding for txt/md/html, else None
     warnings: tuple[str, ...] = ()  # read, but not all of it (e.g. OCR page limit, unreadable lines dropped)
 

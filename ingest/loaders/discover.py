@@ -10,17 +10,11 @@ from pathlib import Path
 from ingest.loaders.base import SUPPORTED_SUFFIXES
 
 _SUPPORTED_LIST = ", ".join(sorted(SUPPORTED_SUFFIXES))
-# Old formats with a one-step fix: saying it helps more than the list of supported suffixes.
-RESAVE_FIRST = {
-    ".ppt": "PowerPoint 97–2003 .ppt is not supported; save it as .pptx in PowerPoint or WPS, then upload again"
-}
 
 
 def unsupported_reason(path: Path) -> str:
-    """The user-facing reason a file with this suffix is not loaded: what to do, or else the supported suffixes."""
+    """The user-facing reason a file with this suffix is not loaded, with the supported suffixes."""
     suffix = path.suffix
-    if suffix.lower() in RESAVE_FIRST:
-        return RESAVE_FIRST[suffix.lower()]
     what = f"unsupported format {suffix.lower()}" if suffix else "unsupported format: no file extension"
     return f"{what} (supported: {_SUPPORTED_LIST})"
 

@@ -8,30 +8,18 @@ encrypted one only as "could not be loaded".
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
-import hashlib
 import io
 import struct
 import zipfile
-from collections import OrderedDict, deque
-from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from ingest.loaders.archive import check_zip
-from ingest.loaders.base import (
-    DEFAULT_MAX_BYTES,
-    DEFAULT_MAX_UNCOMPRESSED_BYTES,
-    FORMAT_BY_SUFFIX,
-    LoadError,
-    RawDocument,
-    read_file,
-)
+from ingest.loaders.base import LoadError, RawDocument
+from ingest.loaders.batch import convert_file
 from ingest.loaders.docx import load_docx
 from ingest.loaders.html import load_html
-from ingest.loaders.soffice import convert_to_docx
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -44,10 +32,6 @@ _F_ENCRYPTED = 0x0100
 _F_OBFUSCATED = 0x8000
 
 _LABELS = {"doc": "Word 97–2003 .doc", "wps": "WPS .wps", "rtf": ".rtf", "odt": ".odt"}
-# Files per LibreOffice start inside `preconverted`: one start (~2.5 s) then ~0.1 s a file, while
-# the converted .docx files wait in memory until loaded.
-BATCH_SIZE = 20
-BATCH_BYTES = 64 * 1024 * 1024
 _RESAVE = "open it in Word/WPS and save it as .docx"
 _PASSWORD = (
     "the document is password-protected; open it in Word/WPS with its password, remove the password and save a copy"
@@ -73,10 +57,35 @@ def open_compound_file(data: bytes, label: str, resave: str, password: str) -> A
     return ole
 
 
-def _ole_word_document(data: bytes, label: str) -> bool:
-    """Check an OLE (compound file) document: refuse password-protected ones; True if it holds a Word body."""
+# The stream that holds each Office 97–2003 body: what a file holding it is, and the suffix that reads it.
+OFFICE_BODIES = {
+    "WordDocument": ("a Word 97–2003 document", ".doc"),
+    "Workbook": ("an Excel 97–2003 workbook", ".xls"),
+    "Book": ("an Excel 5/95 workbook", ".xls"),
+    "PowerPoint Document": ("a PowerPoint 97–2003 deck", ".ppt"),
+}
+
+
+def renamed_office_file(ole: Any, named: str) -> str | None:
+    """What to tell of a compound file named `named` (".xls") that holds another Office body, else None.
+
+    E.g. "the file is a Word 97–2003 document named .xls; rename it .doc".
+    """
+    for stream, (what, suffix) in OFFICE_BODIES.items():
+        if suffix != named and ole.exists(stream):
+            return f"the file is {what} named {named}; rename it {suffix}"
+    return None
+
+
+def _ole_word_document(data: bytes, fmt: str) -> bool:
+    """Check an OLE (compound file) document: refuse password-protected ones, and an Excel or PowerPoint
+    file named .doc; True if it holds a Word body."""
+    label = _LABELS[fmt]
     with open_compound_file(data, label, _RESAVE, _PASSWORD) as ole:
         if not ole.exists("WordDocument"):
+            renamed = renamed_office_file(ole, ".doc") if fmt == "doc" else None
+            if renamed:
+                raise LoadError(f"not a Word document: {renamed}")
             return False
         try:
             fib = ole.openstream("WordDocument").read(12)
@@ -117,7 +126,7 @@ def _precheck(path: Path, data: bytes, fmt: str, max_uncompressed_bytes: int) ->
             return replace(load_html(path, data), format=fmt)
         if data.startswith(OLE_MAGIC):
             # A .wps without a Word body may be an older WPS or Microsoft Works file: let LibreOffice try.
-            if not _ole_word_document(data, label) and fmt == "doc":
+            if not _ole_word_document(data, fmt) and fmt == "doc":
                 raise LoadError(
                     f"not a Word document: the file is an Office compound file without a Word body "
                     f"(perhaps an Excel or PowerPoint file renamed .doc); {_RESAVE}"
@@ -140,106 +149,6 @@ def _precheck(path: Path, data: bytes, fmt: str, max_uncompressed_bytes: int) ->
     return None
 
 
-class _Batch:
-    """Files queued for conversion: the first one loaded converts itself and the next queued ones in one start."""
-
-    def __init__(self, paths: Iterable[Path], max_bytes: int, max_uncompressed_bytes: int) -> None:
-        self.queue = deque(_resolved(p) for p in paths if FORMAT_BY_SUFFIX.get(p.suffix.lower()) in _LABELS)
-        self.queued = set(self.queue)  # membership without walking the queue (folders of thousands)
-        self.max_bytes = max_bytes
-        self.max_uncompressed_bytes = max_uncompressed_bytes
-        self.done: OrderedDict[str, bytes | str] = OrderedDict()  # content sha256 -> .docx or reason
-        self.starts = 0  # LibreOffice starts, for tests and logs
-
-    def _pop(self) -> Path:
-        path = self.queue.popleft()
-        self.queued.discard(path)
-        return path
-
-    def _next_inputs(self, room: int, taken: set[str], used: int) -> list[tuple[str, str, bytes]]:
-        """Up to `room` queued files that LibreOffice must convert, read and checked as load() would.
-
-        Stops before the batch's bytes (`used` so far) would pass BATCH_BYTES: they are all in memory at once.
-        """
-        inputs: list[tuple[str, str, bytes]] = []
-        while self.queue and len(inputs) < room:
-            try:
-                size = self.queue[0].stat().st_size
-            except OSError:
-                size = 0  # read_file below reports nothing; load() will
-            if used + size > BATCH_BYTES:
-                break
-            path = self._pop()
-            fmt = FORMAT_BY_SUFFIX[path.suffix.lower()]
-            try:
-                data = read_file(path, self.max_bytes)
-                if _precheck(path, data, fmt, self.max_uncompressed_bytes) is not None:
-                    continue
-            except (LoadError, OSError):
-                continue  # load() reports it when its turn comes
-            key = hashlib.sha256(data).hexdigest()
-            if key not in taken and key not in self.done:
-                taken.add(key)
-                inputs.append((key, path.suffix, data))
-                used += len(data)
-        return inputs
-
-    def convert(self, path: Path, data: bytes) -> bytes | str:
-        key = hashlib.sha256(data).hexdigest()
-        if path in self.queued:
-            # The files queued before it were skipped by the caller (already indexed): never convert them.
-            while self._pop() != path:
-                pass
-        if key in self.done:
-            return self.done[key]
-        suffix = path.suffix or ".doc"
-        inputs = [(key, suffix, data), *self._next_inputs(BATCH_SIZE - 1, {key}, len(data))]
-        self.starts += 1
-        try:
-            results = convert_to_docx([(s, d) for _, s, d in inputs])
-        except LoadError:
-            if len(inputs) == 1:
-                raise
-            # One file may have hung or crashed LibreOffice: this file alone decides its own fate.
-            self.starts += 1
-            return convert_to_docx([(suffix, data)])[0]
-        for (k, _, _), result in zip(inputs, results):
-            self.done[k] = result  # kept after use too: a copy of the same file may come later
-        while len(self.done) > 2 * BATCH_SIZE:  # converted files the caller skipped (unchanged) must not pile up
-            self.done.popitem(last=False)
-        return results[0]
-
-
-def _resolved(path: Path) -> Path:
-    try:
-        return path.resolve()
-    except OSError:
-        return path.absolute()
-
-
-_BATCH: contextvars.ContextVar[_Batch | None] = contextvars.ContextVar("assistant_soffice_batch", default=None)
-
-
-@contextlib.contextmanager
-def preconverted(
-    paths: Iterable[Path],
-    *,
-    max_bytes: int = DEFAULT_MAX_BYTES,
-    max_uncompressed_bytes: int = DEFAULT_MAX_UNCOMPRESSED_BYTES,
-) -> Iterator[_Batch]:
-    """Within this block, load() converts the .doc/.wps/.rtf/.odt among `paths` BATCH_SIZE per LibreOffice start.
-
-    Loading them one by one otherwise starts LibreOffice for each (~2.5 s). Files are converted
-    when the first of a batch is loaded, in the order given, so a caller that skips some (already
-    indexed) wastes only their share of a start. Only this thread (context) sees the batch.
-    """
-    token = _BATCH.set(_Batch(paths, max_bytes, max_uncompressed_bytes))
-    try:
-        yield _BATCH.get()  # type: ignore[misc]
-    finally:
-        _BATCH.reset(token)
-
-
 def load_legacy(path: Path, data: bytes, fmt: str, max_uncompressed_bytes: int) -> RawDocument:
     """Build the raw document of a .doc, .wps, .rtf or .odt file from its bytes.
 
@@ -250,11 +159,7 @@ def load_legacy(path: Path, data: bytes, fmt: str, max_uncompressed_bytes: int) 
     raw = _precheck(path, data, fmt, max_uncompressed_bytes)
     if raw is not None:
         return raw
-    batch = _BATCH.get()
-    if batch is not None:
-        converted = batch.convert(_resolved(path), data)
-    else:
-        converted = convert_to_docx([(path.suffix or f".{fmt}", data)])[0]
+    converted = convert_file(path, data, fmt, _precheck)
     if isinstance(converted, str):
         raise LoadError(f"cannot read this {label}: {converted} (damaged or password-protected); {_RESAVE}")
     try:

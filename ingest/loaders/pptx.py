@@ -7,10 +7,14 @@ from pathlib import Path
 
 from ingest.loaders.archive import check_zip
 from ingest.loaders.base import WS, LoadError, Part, RawDocument, real_title
-from ingest.loaders.legacy import OLE_MAGIC
+from ingest.loaders.legacy import OLE_MAGIC, open_compound_file, renamed_office_file
 from ingest.loaders.tabular import cell_text, header_row, row_text
 
 _RESAVE = "open it in PowerPoint/WPS and save it again as .pptx"
+_PASSWORD = (
+    "the presentation is password-protected; open it in PowerPoint/WPS with its password, "
+    "remove the password and save a copy"
+)
 NOTES_LABEL = "备注："  # speaker notes often hold the spoken detail a slide only lists
 
 
@@ -73,10 +77,12 @@ def _slide_text(slide: object, number: int) -> str:
 def load_pptx(path: Path, data: bytes, max_uncompressed_bytes: int) -> RawDocument:
     """Build the raw document of a .pptx deck: one part per slide that has text, numbered as in the deck."""
     if data.startswith(OLE_MAGIC):
-        raise LoadError(
-            "the presentation is password-protected or an old PowerPoint 97–2003 .ppt renamed .pptx; "
-            "open it in PowerPoint/WPS, remove the password and save it as .pptx"
-        )
+        # PowerPoint keeps a password-protected .pptx in a compound file; an old .ppt renamed .pptx is one too.
+        with open_compound_file(data, ".pptx", _RESAVE, _PASSWORD) as ole:
+            renamed = renamed_office_file(ole, ".pptx")
+        if renamed:
+            raise LoadError(f"not a .pptx: {renamed}")
+        raise LoadError(f"not a valid .pptx: the file is an Office compound file without a presentation; {_RESAVE}")
     check_zip(data, max_uncompressed_bytes, ".pptx", ("ppt/presentation.xml", "PowerPoint presentation"), _RESAVE)
     import pptx
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ingest.loaders.base import LoadError, RawDocument, real_title
 from ingest.loaders.html import load_html
-from ingest.loaders.legacy import OLE_MAGIC, ZIP_MAGIC, looks_like_html, open_compound_file
+from ingest.loaders.legacy import OLE_MAGIC, ZIP_MAGIC, looks_like_html, open_compound_file, renamed_office_file
 from ingest.loaders.tabular import Merge, SheetSections
 from ingest.loaders.xlsx import load_xlsx
 
@@ -35,13 +35,9 @@ def _check_compound_file(data: bytes) -> str | None:
     """Refuse what is not an Excel workbook inside the compound file; return its metadata title, if any."""
     with open_compound_file(data, ".xls", _RESAVE, _PASSWORD) as ole:
         if not any(ole.exists(name) for name in _WORKBOOK_STREAMS):
-            if ole.exists("WordDocument"):
-                raise LoadError("not an Excel workbook: the file is a Word 97–2003 document named .xls; rename it .doc")
-            if ole.exists("PowerPoint Document"):
-                raise LoadError(
-                    "not an Excel workbook: the file is a PowerPoint 97–2003 deck named .xls; "
-                    "save it as .pptx in PowerPoint or WPS, then upload again"
-                )
+            renamed = renamed_office_file(ole, ".xls")
+            if renamed:
+                raise LoadError(f"not an Excel workbook: {renamed}")
             raise LoadError(f"not a valid .xls: the compound file holds no workbook (damaged?); {_RESAVE}")
         try:
             metadata = ole.get_metadata()

@@ -167,9 +167,7 @@ def knowledge_tab(
             uploads = gr.File(
                 label="上传文件 Upload files",
                 file_count="multiple",
-                # .ppt is let through so the results can say how to convert it: Gradio itself would drop
-                # it with a bare "invalid file type" (upload_rejection refuses it either way).
-                file_types=[*UPLOAD_TYPES, ".ppt"],
+                file_types=list(UPLOAD_TYPES),
                 type="filepath",
                 elem_id="upload",
             )

@@ -7,11 +7,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from ingest.loaders.discover import RESAVE_FIRST
-
 UPLOAD_TYPES = (
     *(".txt", ".md", ".docx", ".pdf", ".ofd", ".html", ".htm"),
-    *(".doc", ".wps", ".rtf", ".odt", ".xls", ".xlsx", ".pptx"),  # office formats (issue 14 §2)
+    *(".doc", ".wps", ".rtf", ".odt", ".xls", ".xlsx", ".ppt", ".pptx"),  # office formats (issue 14 §2)
     *(".png", ".jpg", ".jpeg", ".tif", ".tiff"),  # scanned pages, read by OCR
 )
 RESULT_HEADERS = ["文件 File", "结果 Result", "说明 Details"]
@@ -46,11 +44,6 @@ def upload_rejection(name: str, size: int, max_mb: int) -> tuple[str, str] | Non
     if not name or name.startswith("."):
         return "name", "文件名无效 invalid file name"
     suffix = Path(name).suffix.lower()
-    if suffix == ".ppt":
-        return (
-            "type",
-            f"不支持 PowerPoint 97–2003 的 .ppt 格式：请在 PowerPoint 或 WPS 中另存为 .pptx 后重新上传。 {RESAVE_FIRST[suffix]}.",
-        )
     if suffix not in UPLOAD_TYPES:
         return "type", f"不支持的格式（支持 {' '.join(UPLOAD_TYPES)}） unsupported format"
     if size > max_mb * 1024 * 1024:
