@@ -23,6 +23,15 @@ _FORMATS = ("PNG", "JPEG", "TIFF", "BMP", "GIF")
 _JBIG2_MAGIC = b"\x97JB2\r\n\x1a\n"
 _JBIG2_NAMES = (".jb2", ".jbig2", ".gbig2")
 _JBIG2_FORMATS = frozenset({"JB2", "JBIG2", "GBIG2"})
+# Bytes that start like an image format yet cannot be opened are a damaged image, not a foreign file.
+_SIGNATURES = (
+    (b"\x89PNG", "PNG"),
+    (b"\xff\xd8", "JPEG"),
+    (b"II*\x00", "TIFF"),
+    (b"MM\x00*", "TIFF"),
+    (b"BM", "BMP"),
+    (b"GIF8", "GIF"),
+)
 _PX_PER_MM = RENDER_DPI / 25.4  # the page picture has the resolution PDF pages are rendered at for OCR
 
 # Reads a member of the zip: its bytes, or None when the package has no such member.
@@ -214,6 +223,9 @@ def _decode(data: bytes, media: Media, target: tuple[int, int], budget: int) -> 
             image.draft("L", target)  # a JPEG is decoded at a reduced scale when the page needs fewer pixels
             image.load()
     except UnidentifiedImageError:
+        kind = next((k for magic, k in _SIGNATURES if data.startswith(magic)), None)
+        if kind is not None:  # the right signature, then nothing Pillow can make sense of
+            raise PageProblem(f"the image {name} is damaged (a {kind} header that cannot be read)") from None
         raise PageProblem(f"the image {name} is not a PNG, JPEG, TIFF, BMP or GIF image") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise PageProblem(f"the image {name} is too large ({exc}); scan at 300 dpi or less") from None
