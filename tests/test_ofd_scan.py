@@ -214,9 +214,13 @@ def test_mixed_ofd_with_ocr_off_keeps_the_text_page_and_names_the_scanned_one(tm
 def test_page_limit_and_progress_count_scanned_pages_and_skipped_images_are_never_opened(tmp_path, engine) -> None:
     members = scanned_ofd_members([marked_page(), text_layer(TEXT_PAGE), marked_page(), marked_page()])
     del members["Doc_0/Res/image_3.png"]  # over the limit: never looked at, so no complaint about it
+    last = members["Doc_0/Pages/Page_3/Content.xml"]  # ...but its stamped page number is kept, as on a PDF page
+    members["Doc_0/Pages/Page_3/Content.xml"] = last.replace(
+        b"</ofd:Layer>", text_layer("— 4 —").encode() + b"</ofd:Layer>"
+    )
     seen: list[tuple[int, int]] = []
     doc = load(write(tmp_path, members), ocr=OcrOptions(max_pages=2, progress=lambda d, t: seen.append((d, t))))
-    assert [p.page for p in doc.parts] == [1, 2, 3] and len(engine.images) == 2
+    assert [p.page for p in doc.parts] == [1, 2, 3, 4] and doc.parts[3].text == "— 4 —" and len(engine.images) == 2
     assert seen == [(1, 2), (2, 2)]
     (limit,) = [w for w in doc.warnings if "page limit" in w]
     assert "page 4" in limit and "ASSISTANT_OCR_MAX_PAGES" in limit

@@ -220,6 +220,8 @@ def _read_scans(
     notes: list[str] = []
     for scan in scans:
         if file_ocr.over_limit(scan.number):  # counted in the page-limit warning; its images are never decoded
+            if scan.thin.strip():
+                parts.append(Part(scan.thin, scan.number))
             continue
         media, problems = dict(shared), list(shared_problems)
         for root, loc in scan.layers:
