@@ -1,4 +1,4 @@
-"""Scanned-page fixtures: known Chinese text drawn with the WenQuanYi font, as a scanner would deliver it."""
+"""Scanned-page fixtures: known Chinese text drawn with the WenQuanYi font, as a scanner would deliver it (image, PDF, OFD)."""
 
 from __future__ import annotations
 
@@ -104,3 +104,73 @@ def char_accuracy(expected: str, got: str) -> float:
             cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
         prev = cur
     return max(0.0, 1.0 - prev[-1] / len(a))
+
+
+OFD_NS = "http://www.ofdspec.org/2016"
+
+
+def scanned_ofd_members(pages: list[Image.Image | str], *, title: str = "扫描件", dpi: int = 150) -> dict[str, bytes]:
+    """The parts of an OFD (GB/T 33190) as a scanner writes it, by zip path.
+
+    OFD.xml → Doc_0/Document.xml (pages, DocumentRes.xml) → Doc_0/Pages/Page_N/Content.xml, where an image
+    page draws one ImageObject over its whole PhysicalBox; its ResourceID names a MultiMedia in
+    Doc_0/DocumentRes.xml (BaseLoc "Res") whose MediaFile is Doc_0/Res/image_N.png. A str page is the XML of
+    a text page's TextObjects instead (for documents mixing text and scanned pages).
+    """
+    members = {
+        "OFD.xml": (
+            f'<?xml version="1.0" encoding="UTF-8"?><ofd:OFD xmlns:ofd="{OFD_NS}" Version="1.0" DocType="OFD">'
+            f"<ofd:DocBody><ofd:DocInfo><ofd:DocID>scan</ofd:DocID><ofd:Title>{title}</ofd:Title></ofd:DocInfo>"
+            "<ofd:DocRoot>Doc_0/Document.xml</ofd:DocRoot></ofd:DocBody></ofd:OFD>"
+        ).encode()
+    }
+    media: list[str] = []
+    for i, page in enumerate(pages):
+        if isinstance(page, str):
+            area, layer = "", page
+        else:
+            w, h = (round(n * 25.4 / dpi, 3) for n in page.size)  # pixels at `dpi` → millimetres
+            rid = 1000 + i
+            area = f"<ofd:Area><ofd:PhysicalBox>0 0 {w} {h}</ofd:PhysicalBox></ofd:Area>"
+            layer = (
+                f'<ofd:ImageObject ID="{2000 + i}" Boundary="0 0 {w} {h}" CTM="{w} 0 0 {h} 0 0" ResourceID="{rid}"/>'
+            )
+            media.append(
+                f'<ofd:MultiMedia ID="{rid}" Type="Image" Format="PNG"><ofd:MediaFile>image_{i}.png</ofd:MediaFile>'
+                "</ofd:MultiMedia>"
+            )
+            buf = io.BytesIO()
+            page.save(buf, format="PNG")
+            members[f"Doc_0/Res/image_{i}.png"] = buf.getvalue()
+        members[f"Doc_0/Pages/Page_{i}/Content.xml"] = (
+            f'<?xml version="1.0" encoding="UTF-8"?><ofd:Page xmlns:ofd="{OFD_NS}">{area}<ofd:Content>'
+            f'<ofd:Layer ID="{3000 + i}">{layer}</ofd:Layer></ofd:Content></ofd:Page>'
+        ).encode()
+    page_refs = "".join(f'<ofd:Page ID="{10 + i}" BaseLoc="Pages/Page_{i}/Content.xml"/>' for i in range(len(pages)))
+    members["Doc_0/Document.xml"] = (
+        f'<?xml version="1.0" encoding="UTF-8"?><ofd:Document xmlns:ofd="{OFD_NS}"><ofd:CommonData>'
+        "<ofd:MaxUnitID>9999</ofd:MaxUnitID><ofd:PageArea><ofd:PhysicalBox>0 0 210 297</ofd:PhysicalBox></ofd:PageArea>"
+        "<ofd:DocumentRes>DocumentRes.xml</ofd:DocumentRes>"
+        f"</ofd:CommonData><ofd:Pages>{page_refs}</ofd:Pages></ofd:Document>"
+    ).encode()
+    members["Doc_0/DocumentRes.xml"] = (
+        f'<?xml version="1.0" encoding="UTF-8"?><ofd:Res xmlns:ofd="{OFD_NS}" BaseLoc="Res">'
+        f"<ofd:MultiMedias>{''.join(media)}</ofd:MultiMedias></ofd:Res>"
+    ).encode()
+    return members
+
+
+def zip_members(members: dict[str, bytes]) -> bytes:
+    """A zip of the given members (an OFD package)."""
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buf.getvalue()
+
+
+def scanned_ofd(pages: list[Image.Image | str], **kwargs) -> bytes:
+    """An OFD whose image pages are scans (see scanned_ofd_members)."""
+    return zip_members(scanned_ofd_members(pages, **kwargs))

@@ -71,7 +71,7 @@ class Indexer:
         return hashlib.sha1(key.encode()).hexdigest()[:8]
 
     def file_tag(self, path: Path) -> str:
-        """The pipeline tag of one file; a PDF's or image's also names the OCR settings, so changing them re-reads those."""
+        """The pipeline tag of one file; a PDF's, OFD's or image's also names the OCR settings, so changing them re-reads those."""
         ocr = f"-ocr{self.settings.ocr_max_pages if self.settings.ocr else 0}"
         return self.pipeline_tag + (ocr if path.suffix.lower() in SCANNABLE_SUFFIXES else "")
 

@@ -64,7 +64,7 @@ def load(
         path: The file to load.
         max_bytes: Refuse files larger than this, before reading them.
         max_uncompressed_bytes: Refuse zip-based files (.docx, .ofd, .xlsx, .pptx, .odt) that would unpack to more than this.
-        ocr: Whether and how far scanned PDF pages and image files are OCR'd (default: on, 50 pages a file).
+        ocr: Whether and how far scanned PDF and OFD pages and image files are OCR'd (default: on, 50 pages a file).
 
     Returns:
         The extracted text with its source, format, title and detected encoding.
@@ -89,7 +89,7 @@ def load(
     if fmt == "pdf":
         return load_pdf(source, data, ocr)
     if fmt == "ofd":
-        return load_ofd(source, data, max_uncompressed_bytes)
+        return load_ofd(source, data, max_uncompressed_bytes, ocr)
     if fmt in ("doc", "wps", "rtf", "odt"):
         return load_legacy(source, data, fmt, max_uncompressed_bytes)
     if fmt == "xls":

@@ -15,7 +15,7 @@ SUPPORTED_SUFFIXES = frozenset(
 # Scanned pages as image files, read by OCR (ingest/loaders/image.py).
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff"})
 SUPPORTED_SUFFIXES |= IMAGE_SUFFIXES
-SCANNABLE_SUFFIXES = IMAGE_SUFFIXES | {".pdf"}  # what OCR settings change the reading of
+SCANNABLE_SUFFIXES = IMAGE_SUFFIXES | {".pdf", ".ofd"}  # what OCR settings change the reading of
 
 MB = 1024 * 1024
 DEFAULT_MAX_BYTES = 50 * MB

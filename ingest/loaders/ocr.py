@@ -25,7 +25,11 @@ MIN_CONFIDENCE = 0.85
 # A rendered page whose darkest and lightest pixels differ less than this is blank: no engine call.
 BLANK_RANGE = 24
 # PDF pages are rendered at this resolution: what office scanners default to; 三号 body text is then ~33 px.
+# Scanned OFD pages are drawn from their images at the same resolution.
 RENDER_DPI = 150
+# A page with an image and fewer characters of text than this is a scan with a stamp, page number or
+# scanner watermark in its text layer ("扫描全能王"): it is OCR'd, and the text layer kept only if OCR finds nothing.
+THIN_TEXT = 20
 
 # Called as progress(done, total) after each OCR'd page of a file.
 PageProgress = Callable[[int, int], None]
@@ -63,10 +67,19 @@ class FileOcr:
     skipped: list[int] = field(default_factory=list)  # page numbers over the limit
     seconds: float = 0.0
 
-    def read_page(self, number: int, image: Image.Image) -> str | None:
-        """The text of page `number` (1-based), or None when the file's page limit is reached."""
+    def over_limit(self, number: int) -> bool:
+        """Whether page `number` comes after the file's page limit (it is then counted as skipped).
+
+        Ask before building a page's image: a page over the limit is not worth decoding.
+        """
         if self.done >= self.options.max_pages:
             self.skipped.append(number)
+            return True
+        return False
+
+    def read_page(self, number: int, image: Image.Image) -> str | None:
+        """The text of page `number` (1-based), or None when the file's page limit is reached."""
+        if self.over_limit(number):
             return None
         started = time.perf_counter()
         engine = get_engine(self.options.engine)  # loaded on the first page that needs it, then kept

@@ -8,13 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from ingest.loaders.base import LoadError, Part, RawDocument, real_title
-from ingest.loaders.ocr import OFF_HINT, RENDER_DPI, FileOcr, OcrOptions, is_blank, page_list
+from ingest.loaders.ocr import OFF_HINT, RENDER_DPI, THIN_TEXT, FileOcr, OcrOptions, is_blank, page_list
 
 logger = logging.getLogger(__name__)
-
-# A page with an image and fewer characters of text than this is a scan with a stamp, page number or
-# scanner watermark in its text layer ("扫描全能王"): it is OCR'd, and the text layer kept only if OCR finds nothing.
-THIN_TEXT = 20
 
 
 def has_image(page: Any) -> bool:
