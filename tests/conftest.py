@@ -39,6 +39,24 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
+def make_passage(text: str, doc: str = "d1", dense: float = 0.9, section: str = ""):
+    """A retrieved passage of `text` for answering tests (one chunk of document `doc`)."""
+    from assistant.results import Passage
+
+    return Passage(
+        text=text,
+        title="标题",
+        source="/x.txt",
+        section=section,
+        start=0,
+        end=len(text),
+        score=1.0,
+        chunk_id=f"c-{doc}",
+        doc_id=doc,
+        dense=dense,
+    )
+
+
 def free_port() -> int:
     """A TCP port on loopback that nothing listens on right now."""
     with socket.socket() as s:

@@ -1,12 +1,12 @@
 """Answerability: answer types, values of the asked kind, partial answers and headings (no model needed)."""
 
 import pytest
+from conftest import make_passage
 
 from assistant.answering.answer_types import AnswerType, answer_type, asks_recurring, has_value
 from assistant.answering.evidence import Outcome, Thresholds, content_concepts, decide, judge
 from assistant.answering.extractive import ExtractiveAnswerer
 from assistant.answering.sentences import is_heading_like
-from assistant.results import Passage
 from assistant.retrieval.query import Concept, Query
 
 THRESHOLDS = Thresholds(evidence_floor=0.3, unseen_share=0.6, unseen_penalty=0.0, sentence_floor=0.0)
@@ -96,19 +96,7 @@ def test_question_forms_are_not_content():
     assert [c.label for c in content_concepts(concepts)] == ["第一议题", "制度"]
 
 
-def passage(text, doc="d1", dense=0.9, section=""):
-    return Passage(
-        text=text,
-        title="标题",
-        source="/x.txt",
-        section=section,
-        start=0,
-        end=len(text),
-        score=1.0,
-        chunk_id=f"c-{doc}",
-        doc_id=doc,
-        dense=dense,
-    )
+passage = make_passage
 
 
 def query(text, *terms, weight=3.0):

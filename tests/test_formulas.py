@@ -1,11 +1,11 @@
 """A question asking what a numbered formula (“三个马上”, 六地, 五廉) consists of is answered only by text that spells it out."""
 
 import pytest
+from conftest import make_passage
 
 from assistant.answering.evidence import Outcome, Thresholds, judge
 from assistant.answering.extractive import ExtractiveAnswerer
 from assistant.answering.formulas import asked_formula, spelled_out
-from assistant.results import Passage
 from assistant.retrieval.query import Concept, Query
 
 # Sentences as the sample corpus writes them.
@@ -85,26 +85,11 @@ def test_itemised_work_after_a_formula_without_a_count_does_not_spell_it_out():
     assert formula is not None and not spelled_out(formula, NAMED_ONLY)
 
 
-def _passage(text):
-    return Passage(
-        text=text,
-        title="标题",
-        source="/x.txt",
-        section="",
-        start=0,
-        end=len(text),
-        score=1.0,
-        chunk_id="c1",
-        doc_id="d1",
-        dense=0.9,
-    )
-
-
 def test_the_answer_to_a_named_only_formula_is_partial_and_says_its_contents_are_not_stated():
     thresholds = Thresholds(evidence_floor=0.3, unseen_share=0.6, unseen_penalty=0.0, sentence_floor=0.0)
     terms = ["秘书八处", "三个马上"]
     q = Query("秘书八处落实的“三个马上”具体指什么？", "zh", terms, [Concept(t, (t,), 3.0) for t in terms])
-    p = _passage(NAMED_ONLY)
+    p = make_passage(NAMED_ONLY)
     assert judge(q, [p], 5.5, thresholds).outcome is Outcome.PARTIAL
     answer = ExtractiveAnswerer(thresholds=thresholds, unseen_idf=lambda: 5.5).answer(q, [p])
     assert answer.partial and not answer.refused and answer.missing == ["具体内容"]

@@ -1,11 +1,11 @@
 """A request for new writing ("帮我起草一份…", "Draft a …") is declined plainly, not answered with loosely related quotes."""
 
 import pytest
+from conftest import make_passage
 
 from assistant.answering.evidence import Outcome, Thresholds, judge
 from assistant.answering.extractive import ExtractiveAnswerer
 from assistant.answering.requests import asks_to_draft
-from assistant.results import Passage
 from assistant.retrieval.query import Concept, Query
 
 
@@ -41,18 +41,7 @@ def test_questions_about_writing_are_not_requests_for_it(question):
 
 def test_a_drafting_request_is_declined_with_its_reason_and_the_nearest_passages_shown_as_such():
     text = "按照起草前必开审题会、初稿完成后必开推稿会、会议召开后必开总结会的“三必开”原则，做好会议纪要服务工作。"
-    p = Passage(
-        text=text,
-        title="标题",
-        source="/x.txt",
-        section="",
-        start=0,
-        end=len(text),
-        score=1.0,
-        chunk_id="c1",
-        doc_id="d1",
-        dense=0.95,
-    )
+    p = make_passage(text, dense=0.95)
     terms = ["起草", "会议纪要"]
     q = Query("请帮我起草一份会议纪要", "zh", terms, [Concept(t, (t,), 3.0) for t in terms])
     thresholds = Thresholds(evidence_floor=0.3, unseen_share=0.6, unseen_penalty=0.0, sentence_floor=0.0)

@@ -105,10 +105,12 @@ def looks_like_html(data: bytes) -> bool:
     return head.startswith((b"<!doctype html", b"<html", b"<?xml")) and b"<html" in data[:4096].lower()
 
 
-def _zip_is_docx(data: bytes) -> bool:
+def zip_holds(data: bytes, member: str) -> bool:
+    """Whether the bytes are a readable zip holding `member`: a .docx (word/document.xml), .xlsx or .pptx saved
+    under an Office 97–2003 name."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            return "word/document.xml" in archive.namelist()
+            return member in archive.namelist()
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
         return False
 
@@ -120,7 +122,7 @@ def _precheck(path: Path, data: bytes, fmt: str, max_uncompressed_bytes: int) ->
     """
     label = _LABELS[fmt]
     if fmt in ("doc", "wps"):
-        if data.startswith(ZIP_MAGIC) and _zip_is_docx(data):
+        if data.startswith(ZIP_MAGIC) and zip_holds(data, "word/document.xml"):
             return replace(load_docx(path, data, max_uncompressed_bytes), format=fmt)
         if looks_like_html(data):
             return replace(load_html(path, data), format=fmt)

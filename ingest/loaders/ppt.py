@@ -8,15 +8,13 @@ cannot read, password-protected or not.
 
 from __future__ import annotations
 
-import io
 import struct
-import zipfile
 from dataclasses import replace
 from pathlib import Path
 
 from ingest.loaders.base import LoadError, RawDocument
 from ingest.loaders.batch import convert_file
-from ingest.loaders.legacy import OLE_MAGIC, ZIP_MAGIC, open_compound_file, renamed_office_file
+from ingest.loaders.legacy import OLE_MAGIC, ZIP_MAGIC, open_compound_file, renamed_office_file, zip_holds
 from ingest.loaders.pptx import load_pptx
 from ingest.loaders.soffice import find_soffice, impress_installed
 
@@ -31,14 +29,6 @@ _PASSWORD = (
 # encrypted (RC4 CryptoAPI) and to 0xE391C05F when not.
 _CURRENT_USER_TYPE = 0x0FF6
 _ENCRYPTED_TOKEN = 0xF3D1C4DF
-
-
-def _zip_is_pptx(data: bytes) -> bool:
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            return "ppt/presentation.xml" in archive.namelist()
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
-        return False
 
 
 def _check_compound_file(data: bytes) -> None:
@@ -66,7 +56,7 @@ def _precheck(path: Path, data: bytes, fmt: str, max_uncompressed_bytes: int) ->
     Returns None when the file is to be converted by LibreOffice.
     """
     if data.startswith(ZIP_MAGIC):
-        if _zip_is_pptx(data):
+        if zip_holds(data, "ppt/presentation.xml"):
             return replace(load_pptx(path, data, max_uncompressed_bytes), format=fmt)
         raise LoadError(
             "not a PowerPoint deck: the file is a zip archive without a presentation "

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import datetime
 import io
-import zipfile
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
 from ingest.loaders.base import LoadError, RawDocument, real_title
 from ingest.loaders.html import load_html
-from ingest.loaders.legacy import OLE_MAGIC, ZIP_MAGIC, looks_like_html, open_compound_file, renamed_office_file
+from ingest.loaders.legacy import (
+    OLE_MAGIC,
+    ZIP_MAGIC,
+    looks_like_html,
+    open_compound_file,
+    renamed_office_file,
+    zip_holds,
+)
 from ingest.loaders.tabular import Merge, SheetSections
 from ingest.loaders.xlsx import load_xlsx
 
@@ -21,14 +27,6 @@ _PASSWORD = (
 )
 # Excel 97 and later keep the workbook in a "Workbook" stream, Excel 5/95 in "Book".
 _WORKBOOK_STREAMS = ("Workbook", "Book")
-
-
-def _zip_is_xlsx(data: bytes) -> bool:
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            return "xl/workbook.xml" in archive.namelist()
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
-        return False
 
 
 def _check_compound_file(data: bytes) -> str | None:
@@ -96,7 +94,7 @@ def load_xls(path: Path, data: bytes, max_uncompressed_bytes: int) -> RawDocumen
     as what it is; the format recorded stays "xls".
     """
     if data.startswith(ZIP_MAGIC):
-        if not _zip_is_xlsx(data):
+        if not zip_holds(data, "xl/workbook.xml"):
             raise LoadError(
                 "not an Excel workbook: the file is a zip archive without a workbook "
                 f"(perhaps a .docx or .pptx renamed .xls); {_RESAVE}"
