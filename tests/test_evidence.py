@@ -467,3 +467,11 @@ def test_a_question_asking_on_which_day_needs_a_day_not_a_year():
     assert judge(q, [year_only], UNSEEN, THRESHOLDS).outcome is Outcome.PARTIAL
     dated = passage("3月15日，市委办公厅印发机关党建工作要点，推动各支部落实。")
     assert judge(q, [dated], UNSEEN, THRESHOLDS).outcome is Outcome.ANSWER
+
+
+def test_a_figure_with_the_asked_measure_word_must_still_stand_near_what_was_counted():
+    q = query("省委办公厅的保密专题培训一年办几次？", "保密专题培训")
+    text = "每季度召开一次保密管理员例会、定期开展保密专题培训和保密工作经验交流会，互学互鉴。"
+    assert judge(q, [passage(text)], UNSEEN, THRESHOLDS).outcome is Outcome.PARTIAL
+    stated = "省委办公厅每年开展两次保密专题培训，互学互鉴。"
+    assert judge(q, [passage(stated)], UNSEEN, THRESHOLDS).outcome is Outcome.ANSWER

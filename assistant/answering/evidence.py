@@ -78,6 +78,7 @@ _EN_QUESTION_FORM = frozenset(
 # Characters either side of the asked value's head word where its figure must stand, when the question gives no
 # measure word ("How many members…"). 6 of 0/4/6/8/12 on the 251 calibration questions (bench/answerability's loss).
 HEAD_WINDOW = 6
+HEAD_WINDOW_WITH_UNIT = 12
 
 
 def _around(text: str, words: tuple[str, ...], width: int) -> list[str]:
@@ -277,9 +278,11 @@ def judge(
         about = [text for text in about if any(a in text for a in head.alternatives)]
     unit = asked_unit(query.text)
     recurring = asks_recurring(query.text)
-    if head is not None and kind is AnswerType.NUMBER and unit is None and HEAD_WINDOW:
-        # "How many members…", "经费是多少": with no measure word to pair with, the figure must stand by the head.
-        about = [w for text in about for w in _around(text, head.alternatives, HEAD_WINDOW)]
+    if head is not None and kind is AnswerType.NUMBER and HEAD_WINDOW:
+        # "How many members…", "经费是多少": with no measure word to pair with, the figure must stand by the head;
+        # with one, a little further ("每季度召开一次保密管理员例会" does not say how often 培训 is held).
+        width = HEAD_WINDOW if unit is None else HEAD_WINDOW_WITH_UNIT
+        about = [w for text in about for w in _around(text, head.alternatives, width)]
     day = kind is AnswerType.DATE and not recurring and asks_day(query.text)
     typed_ok = kind is AnswerType.OTHER or any(
         (has_day(text) if day else has_value(kind, text, unit, recurring))
