@@ -475,3 +475,11 @@ def test_a_figure_with_the_asked_measure_word_must_still_stand_near_what_was_cou
     assert judge(q, [passage(text)], UNSEEN, THRESHOLDS).outcome is Outcome.PARTIAL
     stated = "省委办公厅每年开展两次保密专题培训，互学互鉴。"
     assert judge(q, [passage(stated)], UNSEEN, THRESHOLDS).outcome is Outcome.ANSWER
+
+
+def test_the_asked_value_must_come_from_the_office_the_question_names_when_its_documents_came_back():
+    q = query("市委办公厅的在职党员“双报到”是到哪个社区报到的？", "市委办公厅", "双报到", "报到")
+    own = passage("市委办公厅认真落实在职党员“双报到”要求，组织党员干部下沉一线开展志愿服务。", doc="d1")
+    other = passage("市政府办公室认真落实在职党员“双报到”制度，与南河道社区建立了常态化对接机制。", doc="d2")
+    assert judge(q, [own, other], UNSEEN, THRESHOLDS, own={0}).outcome is Outcome.PARTIAL
+    assert judge(q, [own, other], UNSEEN, THRESHOLDS).outcome is Outcome.ANSWER  # no office named: any passage

@@ -67,6 +67,7 @@ def test_a_formula_whose_contents_the_documents_give_is_spelled_out(question):
         "秘书八处认真落实了哪几项要求？",  # the question's own 哪几
         "“三个马上”是哪个处室落实的？",  # asks who, not what it consists of
         "What are the 13 categories of posts?",  # a bare figure, unquoted
+        "各单位在落实“三会一课”方面分别有哪些做法？",  # asks how it is carried out, not what it consists of
     ],
 )
 def test_questions_that_ask_no_formulas_contents_are_not_held_to_one(question):

@@ -241,10 +241,13 @@ def judge(
     thresholds: Thresholds,
     top: int = 3,
     background: float | None = None,
+    own: set[int] | None = None,
 ) -> Judgement:
     """Decide whether the passages answer the question fully, partly or not at all.
 
     `background`: the question's similarity to ordinary writing (background.Background.similarity), when known.
+    `own`: the indexes of the passages from the office the question names, when it names one and any came back —
+    the asked value must be stated there ("市委办公厅…到哪个社区报到" is not answered by 市政府办公室's 南河道社区).
     """
     kind = answer_type(query.text)
     concepts = content_concepts(query.concepts)
@@ -261,13 +264,13 @@ def judge(
         # nor does e5 placing the short question as near everyday writing as the passages (margin .001).
         share = 0.0
     scored = [
-        (coverage(concepts, f"{p.section}\n{p.text[s:e]}"), p.text[s:e])
-        for p in passages[:top]
+        (coverage(concepts, f"{p.section}\n{p.text[s:e]}"), p.text[s:e], i)
+        for i, p in enumerate(passages[:top])
         for s, e in split_sentences(p.text)
     ]
-    best = max((c for c, _ in scored), default=0.0)
+    best = max((c for c, _, _ in scored), default=0.0)
     # The sentences about the question: a value may sit in a sentence that leaves the office's name implicit.
-    about = [text for c, text in scored if best > 0 and c >= 0.6 * best]
+    about = [text for c, text, i in scored if best > 0 and c >= 0.6 * best and (not own or i in own)]
     # "What allowance do the advisers receive?", "哪家公司开发的？": a fact asked for by name is stated with its own
     # words or values; sentences about the subject without them do not say it.
     slot = asked_fact(query.text)

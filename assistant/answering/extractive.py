@@ -111,10 +111,16 @@ class ExtractiveAnswerer:
         self.new_source_score = new_source_score  # the same, for the retrieval score of a new source's passage
         self.background = background  # a question's similarity to ordinary writing (background.Background)
 
+    def _offices(self, passages: list[Passage]) -> dict[str, str | None]:
+        """Each passage's document's issuing office, looked up once (a registry read and a scan of its opening)."""
+        return {doc_id: self.office_of(doc_id) for doc_id in dict.fromkeys(p.doc_id for p in passages)}
+
     def judge(self, query: Query, passages: list[Passage]) -> Judgement:
         """Whether the passages answer the question fully, partly or not at all (see evidence.judge)."""
         background = self.background(query.text) if self.background is not None and passages else None
-        return judge(query, passages, self.unseen_idf(), self.thresholds, background=background)
+        named = named_offices(query.text)
+        own = own_office_passages(passages, self._offices(passages), named) if named else set()
+        return judge(query, passages, self.unseen_idf(), self.thresholds, background=background, own=own)
 
     def _select(
         self,
@@ -204,8 +210,7 @@ class ExtractiveAnswerer:
         quoted = quoted_terms(question)
         candidates = _on_focus(candidates, passages, quoted)
         on_quoted = bool(quoted) and all(_carries(s, passages, quoted) for s in candidates)
-        # Each document's issuing office, looked up once per answer (a registry read and a scan of its opening).
-        offices = {doc_id: self.office_of(doc_id) for doc_id in dict.fromkeys(p.doc_id for p in passages)}
+        offices = self._offices(passages)
         each = subjects(question)
         if not each:  # "A和B分别…" is answered per subject below; one office named is the question's own
             candidates = _on_office(candidates, passages, offices, named_offices(question))
@@ -344,21 +349,24 @@ def _with_context(
     return out
 
 
+def own_office_passages(passages: list[Passage], offices: dict[str, str | None], named: list[str]) -> set[int]:
+    """The indexes of the passages from documents of an office the question names (empty when it names none).
+    A branch belongs to its office (市政府办公室 ⊂ 市政府办公室党总支)."""
+    keys = [office_key(n) for n in named]
+    return {
+        i
+        for i, p in enumerate(passages)
+        if (office := offices.get(p.doc_id)) is not None and any(k in office_key(office) for k in keys)
+    }
+
+
 def _on_office(
     candidates: list[Sentence], passages: list[Passage], offices: dict[str, str | None], named: list[str]
 ) -> list[Sentence]:
     """The candidates from documents of the office the question names, when any are: "市委办公厅第三党支部的
-    书记…" is not answered from 市政府办公室党总支's report. A branch belongs to its office (市政府办公室 ⊂
-    市政府办公室党总支)."""
-    if not named:
-        return candidates
-    keys = [office_key(n) for n in named]
-
-    def own(s: Sentence) -> bool:
-        office = offices.get(passages[s.passage].doc_id)
-        return office is not None and any(k in office_key(office) for k in keys)
-
-    kept = [s for s in candidates if own(s)]
+    书记…" is not answered from 市政府办公室党总支's report."""
+    own = own_office_passages(passages, offices, named)
+    kept = [s for s in candidates if s.passage in own]
     return kept or candidates
 
 
