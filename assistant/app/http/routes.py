@@ -26,7 +26,7 @@ FILTERS_HELP = (
     " undated documents are left out); a bad key or date is a 422"
 )
 FILTERS_EXAMPLE = {"office": "市委办公厅", "doc_type": "经验材料"}
-KB_HELP = "the knowledge base to use (GET /v1/models lists those served to you); default: the server's first"
+KB_HELP = "the knowledge base (GET /v1/models lists those served to you); default: the first served one you may use"
 
 
 class AskRequest(BaseModel):

@@ -66,13 +66,14 @@ class Service:
         return [name for name in self.shelf.names if ANY_KB in allowed or name in allowed]
 
     def open(self, request: Request, name: str | None, code: str = "unknown_kb") -> tuple[str, Any]:
-        """(name, knowledge base) of the one the request names (None: the default), once the request may use it.
+        """(name, knowledge base) of the one the request names, once the request may use it; None names the first
+        served one the caller's key or user opens (the server's default when it opens that).
 
         Raises:
             ApiError: 404 `code` for a knowledge base this server does not serve (the message lists those the
                 caller may use), 401/403 as `ApiKeys.check` for one the caller's key or role does not open.
         """
-        name = name or self.kb_name
+        name = name or next(iter(self.visible(request)), self.kb_name)
         if name not in self.shelf:
             served = ", ".join(self.visible(request)) or "none that you may use"
             raise ApiError(
