@@ -281,7 +281,9 @@ def build_app(
     max_files = max_upload_files or first.settings.max_upload_files
     with gr.Blocks(title="办公文档问答 · Office document Q&A", analytics_enabled=False) as app:
         saved = ChatHistory(first, access)  # conversations, feedback, export, regenerate (history.py)
-        session = gr.State(empty_session())
+        # Already in the default knowledge base: restoring a conversation there then leaves the session as it is,
+        # so no save runs at load (a change event waiting behind a slow one replaces it: Gradio's "always_last").
+        session = gr.State(empty_session(access.shelf.default))
         saved.sidebar()
         picker = _header(warning, access)
         with gr.Tabs():

@@ -65,11 +65,12 @@ class ChatHistory:
         """The conversation list with new, rename and delete (a sidebar the user can fold away)."""
         # The browser remembers who it is and which conversation is open, encrypted with a key kept in the store,
         # so a reload, and a server restart, open the same conversation again.
-        # One key per server (its default knowledge base's name, as before there was a choice); "kb" is the knowledge
-        # base of the open conversation (absent in a state saved before: the default).
+        # The key names the knowledge base of a server of one, as before there was a choice; a server of several
+        # does not name its default: every browser is sent the key, also one whose user may not read that one.
+        # "kb" is the open conversation's knowledge base (absent in a state saved before: the default).
         self.browser = gr.BrowserState(
             {"user": "", "conversation": "", "kb": ""},
-            storage_key=f"office-assistant-{self.default}",
+            storage_key=f"office-assistant-{'kbs' if self.access.several else self.default}",
             secret=self.store.secret(),
         )
         self.ident = gr.State({"user": "", "conversation": "", "kb": ""})
