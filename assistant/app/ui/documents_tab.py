@@ -297,6 +297,10 @@ def knowledge_tab(
     # The picker changes when the page has loaded the user's conversation (and with it the knowledge base), when
     # the user switches, and when a conversation of another knowledge base is opened.
     picker.change(show_kb, [session], [*listing, *controls], **private)
+    if not access.several:
+        # One knowledge base is known before the conversation is: the controls show as soon as the page loads,
+        # not after it, so a file chosen at once is not shown by a control that is still hidden.
+        app.load(show_kb, [session], [*listing, *controls], **private)
 
 
 __all__ = [
