@@ -282,14 +282,14 @@ def test_conversations_are_kept_with_their_knowledge_base_and_reopen_there(chat)
     assert picker["value"] == "hr" and picker["choices"] == ["finance", "hr"] and picker["visible"] is True
     ident, _ = _answer_in(history, ident, opened[5], "年休假几天？")
     assert ident["kb"] == "hr" and ident["conversation"]
-    assert [c.title for c in history._store("hr").conversations("both")] == ["年休假几天？"]
-    assert history._store("finance").conversations("both") == []
+    assert [c.title for c in history.store_of("hr").conversations("both")] == ["年休假几天？"]
+    assert history.store_of("finance").conversations("both") == []
 
     switched = history.switch(ident, "finance")  # a new conversation in finance
     assert switched[0] == {"user": "both", "conversation": "", "kb": "finance"} and switched[4] == []
     assert session_kb(switched[5]) == "finance" and switched[-1]["value"] == "finance"
     fin_ident, _ = _answer_in(history, switched[0], switched[5], "差旅费怎么报销？")
-    listing = history._choices("both")
+    listing = history.start_new(fin_ident)[2]["choices"]  # the list as the page gets it
     assert [label for label, _ in listing] == ["【finance】差旅费怎么报销？", "【hr】年休假几天？"]
     assert parse_entry(listing[1][1]) == ("hr", ident["conversation"])
 
@@ -312,7 +312,7 @@ def test_conversations_are_kept_with_their_knowledge_base_and_reopen_there(chat)
     # An answer settling after a switch is not saved into the other knowledge base's conversation.
     late = with_turn(empty_session("hr"), "", None, [{"role": "user", "content": "q"}, {"role": "assistant"}])
     assert history.sync(switched[0], late)[0]["__type__"] == "update"
-    assert [c.title for c in history._store("finance").conversations("both")] == ["差旅费怎么报销？"]
+    assert [c.title for c in history.store_of("finance").conversations("both")] == ["差旅费怎么报销？"]
 
 
 # -- what the knowledge bases of one process share ------------------------------------------------------
@@ -332,8 +332,8 @@ def test_local_chats_of_one_model_share_one_server_and_queue(monkeypatch, tmp_pa
             self.stopped = True
 
     monkeypatch.setattr(local_llm, "LocalServer", FakeServer)
+    # A model path of this test's own: no other test's running server can be shared.
     monkeypatch.setattr(local_llm, "local_model_path", lambda settings: tmp_path / "model.gguf")
-    monkeypatch.setattr(local_llm.LocalChat, "_running", {})
     settings = Settings.load(tmp_path, env={})
     first, second = local_llm.LocalChat.start(settings), local_llm.LocalChat.start(settings.replace(kb="hr"))
     assert len(started) == 1 and first.server is second.server and first.queue is second.queue

@@ -56,7 +56,7 @@ class ChatHistory:
         self.default = self.access.shelf.default
         self._stores: dict[str, ConversationStore] = {}
         self._stores_lock = threading.Lock()
-        self.store = self._store(self.default)  # also keeps the key of the browsers' saved state
+        self.store = self.store_of(self.default)  # also keeps the key of the browsers' saved state
         # Exported files are written here and handed to Gradio, which serves files under the temp folder.
         self.exports = Path(tempfile.mkdtemp(prefix="assistant-exports-"))
 
@@ -105,7 +105,8 @@ class ChatHistory:
             self.close_comment = gr.Button("关闭 Close", size="sm", scale=1, elem_id="feedback-close")
 
     # -- helpers --------------------------------------------------------------------------------
-    def _store(self, kb: str) -> ConversationStore:
+    def store_of(self, kb: str) -> ConversationStore:
+        """The conversations of knowledge base `kb` (opened once)."""
         with self._stores_lock:
             if kb not in self._stores:
                 self._stores[kb] = open_store(self.access.shelf.get(kb).settings.kb_dir)
@@ -120,7 +121,7 @@ class ChatHistory:
         if not user:
             return []
         names = self.access.readable(user)
-        found = [(c.updated, kb, c) for kb in names for c in self._store(kb).conversations(user)]
+        found = [(c.updated, kb, c) for kb in names for c in self.store_of(kb).conversations(user)]
         found.sort(key=lambda item: item[0], reverse=True)
         return [(f"【{kb}】{c.title}" if len(names) > 1 else c.title, entry_of(kb, c.id)) for _, kb, c in found]
 
@@ -147,7 +148,7 @@ class ChatHistory:
         """(ident, browser, list, title, chatbot, session, sources, regenerate, docx, md, knowledge-base picker) for a
         conversation of knowledge base `kb` ("" with no conversation and no knowledge base the user may read)."""
         ident = {"user": user, "conversation": conversation, "kb": kb}
-        store = self._store(kb) if conversation else None
+        store = self.store_of(kb) if conversation else None
         turns = store.turns(user, conversation) if store else []
         chat, session = [], empty_session(kb)
         for turn in turns:
@@ -202,7 +203,7 @@ class ChatHistory:
             # conversation of the other knowledge base.
             log.info("an answer from %r arrived after the switch to %r; not saved", session_kb(session), kb)
             return (gr.update(),) * 7
-        store = self._store(kb)
+        store = self.store_of(kb)
         if n == 0:
             # The chat was emptied: a new conversation (saved with its first answer), unless the open one has no
             # turns left in the store either (its only answer is being regenerated): then the answer goes there.
@@ -280,7 +281,7 @@ class ChatHistory:
             gr.Warning("请先提问：对话在第一个回答后保存，之后才能重命名。Ask a question first: a conversation is saved with its first answer.")  # fmt: skip
             return gr.update(), gr.update()
         try:
-            renamed = self._store(self._kb(ident)).rename(user, conversation, title)
+            renamed = self.store_of(self._kb(ident)).rename(user, conversation, title)
         except AssistantError as exc:
             gr.Warning(str(exc))
             return gr.update(), gr.update()
@@ -290,7 +291,7 @@ class ChatHistory:
         user, conversation = ident.get("user") or "", ident.get("conversation") or ""
         try:
             if conversation:
-                self._store(self._kb(ident)).delete(user, conversation)
+                self.store_of(self._kb(ident)).delete(user, conversation)
         except AssistantError as exc:
             gr.Warning(str(exc))
         gr.Info("对话已删除。The conversation was deleted.")
@@ -307,7 +308,7 @@ class ChatHistory:
                 raise AssistantError(
                     "这个对话还没有保存，请稍后再评价。The conversation is not saved yet; rate it again."
                 )
-            item = self._store(self._kb(ident)).rate(user, conversation, index // 2, "up" if evt.liked else "down")
+            item = self.store_of(self._kb(ident)).rate(user, conversation, index // 2, "up" if evt.liked else "down")
         except AssistantError as exc:
             gr.Warning(str(exc))
             return gr.update(), gr.update(), gr.update()
@@ -318,7 +319,7 @@ class ChatHistory:
     def add_comment(self, ident: dict, rated: dict, comment: str) -> tuple:
         rated = rated if isinstance(rated, dict) else {}
         try:
-            store = self._store(rated.get("kb") or self._kb(ident))
+            store = self.store_of(rated.get("kb") or self._kb(ident))
             store.comment(ident.get("user") or "", int(rated.get("id") or 0), comment)
         except AssistantError as exc:
             gr.Warning(str(exc))
@@ -339,7 +340,7 @@ class ChatHistory:
         user, conversation = ident.get("user") or "", ident.get("conversation") or ""
         if conversation:
             try:
-                self._store(self._kb(ident)).drop_last(user, conversation)
+                self.store_of(self._kb(ident)).drop_last(user, conversation)
             except AssistantError as exc:
                 log.warning("cannot drop the last turn: %s", exc)
         searched = session["searched"][:-1] if last else session["searched"]
