@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import logging
-import re
-import shutil
-import tempfile
 import threading
-import time
 import uuid
-from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
 from assistant.app.shelf import Shelf
+from assistant.app.ui.exports import ExportFiles
 from assistant.app.ui.kb_picker import KbAccess, NotReadable
 from assistant.app.ui.render import sources_html
 from assistant.app.ui.session import (
@@ -26,7 +22,6 @@ from assistant.app.ui.session import (
     session_kb,
     with_turn,
 )
-from assistant.conversations.export import docx_bytes, markdown_of
 from assistant.conversations.store import ConversationStore, Turn, open_store
 from assistant.errors import AssistantError
 
@@ -57,8 +52,7 @@ class ChatHistory:
         self._stores: dict[str, ConversationStore] = {}
         self._stores_lock = threading.Lock()
         self.store = self.store_of(self.default)  # also keeps the key of the browsers' saved state
-        # Exported files are written here and handed to Gradio, which serves files under the temp folder.
-        self.exports = Path(tempfile.mkdtemp(prefix="assistant-exports-"))
+        self.exports = ExportFiles()  # the files of the export buttons
 
     # -- the page ------------------------------------------------------------------------------
     def sidebar(self) -> None:
@@ -125,25 +119,6 @@ class ChatHistory:
         found.sort(key=lambda item: item[0], reverse=True)
         return [(f"【{kb}】{c.title}" if len(names) > 1 else c.title, entry_of(kb, c.id)) for _, kb, c in found]
 
-    def _export_files(self, answer: dict[str, Any] | None) -> tuple[Any, Any]:
-        if not answer:
-            return gr.update(value=None, interactive=False), gr.update(value=None, interactive=False)
-        self._forget_old_exports()
-        folder = self.exports / uuid.uuid4().hex
-        folder.mkdir()
-        stem = re.sub(r'[\\/:*?"<>|\s]+', "_", answer.get("question", ""))[:24].strip("_") or "answer"
-        word, md = folder / f"答案_{stem}.docx", folder / f"答案_{stem}.md"
-        word.write_bytes(docx_bytes(answer))
-        md.write_text(markdown_of(answer), encoding="utf-8")
-        return gr.update(value=str(word), interactive=True), gr.update(value=str(md), interactive=True)
-
-    def _forget_old_exports(self, older_than: float = 3600.0) -> None:
-        # Every answer gets its files ready for the buttons; a browser fetches them soon or not at all.
-        cutoff = time.time() - older_than
-        for folder in self.exports.iterdir():
-            if folder.is_dir() and folder.stat().st_mtime < cutoff:
-                shutil.rmtree(folder, ignore_errors=True)
-
     def _opened(self, user: str, conversation: str, kb: str) -> tuple:
         """(ident, browser, list, title, chatbot, session, sources, regenerate, docx, md, knowledge-base picker) for a
         conversation of knowledge base `kb` ("" with no conversation and no knowledge base the user may read)."""
@@ -169,7 +144,7 @@ class ChatHistory:
             session,
             session["sources"][-1] if turns and session["sources"][-1] else sources_html(None),
             gr.update(interactive=bool(turns)),
-            *self._export_files(last),
+            *self.exports.buttons(last),
             self.access.picker_update(user, kb or None),
         )
 
@@ -214,7 +189,7 @@ class ChatHistory:
                 conversation = ""
             ident = {"user": user, "conversation": conversation, "kb": kb}
             return (ident, ident, gr.update(choices=self._choices(user), value=None), "", gr.update(interactive=False),
-                    *self._export_files(None))  # fmt: skip
+                    *self.exports.buttons(None))  # fmt: skip
         answers = session.get("answers") or []
         messages = session.get("messages") or []
         try:
@@ -249,7 +224,7 @@ class ChatHistory:
         title = store.get(user, conversation).title if conversation != was_open else gr.update()
         last = answers[n - 1] if len(answers) >= n else None
         return (ident, ident, gr.update(choices=self._choices(user), value=entry_of(kb, conversation)), title,
-                gr.update(interactive=True), *self._export_files(last))  # fmt: skip
+                gr.update(interactive=True), *self.exports.buttons(last))  # fmt: skip
 
     def open(self, ident: dict, entry: str | None) -> tuple:
         """A conversation picked in the list: opened in its knowledge base (the chat switches to it)."""
@@ -358,7 +333,7 @@ class ChatHistory:
         index = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
         answers = (session or {}).get("answers") or []
         if isinstance(index, int) and 0 <= index // 2 < len(answers) and answers[index // 2]:
-            return self._export_files(answers[index // 2])
+            return self.exports.buttons(answers[index // 2])
         return gr.update(), gr.update()
 
     # -- events ---------------------------------------------------------------------------------
