@@ -123,13 +123,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", parents=[common], help="start the browser chat")
     p.add_argument("--host", default=None)
     p.add_argument("--port", type=int, default=None)
-    p.add_argument(
-        "--kbs",
-        default=None,
-        metavar="NAMES",
-        help="knowledge bases to serve, comma-separated, or '*' for every one under home; the chat gets a 知识库 "
-        "picker (default: $ASSISTANT_SERVE_KBS, else just --kb)",
-    )
+    p.add_argument("--kbs", metavar="NAMES", help="knowledge bases to serve: a,b or '*' (default $ASSISTANT_SERVE_KBS)")
 
     p = sub.add_parser(
         "config", parents=[common], help="print the effective settings and where each came from (secrets masked)"
@@ -350,8 +344,7 @@ def _serve(args: argparse.Namespace) -> int:
     from assistant.settings import Settings
 
     overrides = {"kb": args.kb} if args.kb else {}
-    if args.kbs is not None:
-        overrides["serve_kbs"] = args.kbs
+    overrides |= {"serve_kbs": args.kbs} if args.kbs is not None else {}
     serve(Shelf.open(Settings.load(args.home, **overrides)), host=args.host, port=args.port)
     return 0
 
