@@ -35,3 +35,13 @@ class ExportError(AssistantError):
 
 class AuditError(AssistantError):
     """The audit log cannot be opened, read or exported as asked (bad date, unknown file type)."""
+
+
+class UnknownKnowledgeBase(AssistantError):
+    """A request names a knowledge base the server does not serve (or one the caller may not read)."""
+
+    def __init__(self, name: str, served: list[str]):
+        shown = ", ".join(served) if served else "none"
+        super().__init__(f"there is no knowledge base {name!r} here; served: {shown}")
+        self.name = name
+        self.served = served

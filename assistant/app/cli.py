@@ -123,6 +123,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", parents=[common], help="start the browser chat")
     p.add_argument("--host", default=None)
     p.add_argument("--port", type=int, default=None)
+    p.add_argument("--kbs", metavar="NAMES", help="knowledge bases to serve: a,b or '*' (default $ASSISTANT_SERVE_KBS)")
 
     p = sub.add_parser(
         "config", parents=[common], help="print the effective settings and where each came from (secrets masked)"
@@ -338,9 +339,13 @@ def _feedback(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from assistant.app.shelf import Shelf
     from assistant.app.ui import serve
+    from assistant.settings import Settings
 
-    serve(_open(args), host=args.host, port=args.port)
+    overrides = {"kb": args.kb} if args.kb else {}
+    overrides |= {"serve_kbs": args.kbs} if args.kbs is not None else {}
+    serve(Shelf.open(Settings.load(args.home, **overrides)), host=args.host, port=args.port)
     return 0
 
 

@@ -9,7 +9,7 @@ import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from assistant.errors import ModelError
 from assistant.models.chat import OpenAIChat
@@ -218,12 +218,27 @@ class LocalServer:
 
 
 class LocalChat(OpenAIChat):
-    """The bundled (or configured) GGUF as a chat model: an OpenAI client that owns its in-process server.
+    """The bundled (or configured) GGUF as a chat model: an OpenAI client of an in-process server.
 
     `queue` gives answers their turns: the server has one slot, so one answer is written at a time.
+    Chats started with the same model and server settings share one server and one queue (knowledge
+    bases served side by side each open their own chat): a second server would double the memory and
+    write two answers at once on the same cores. The last chat closed stops the server.
     """
 
-    def __init__(self, server: LocalServer, *, timeout: float, temperature: float, max_waiting: int = 4):
+    # (model, threads, context, max waiting) -> the server, its queue and how many chats use it; one per process.
+    _running: ClassVar[dict[tuple, tuple[LocalServer, GenerationQueue, int]]] = {}
+    _running_lock = threading.Lock()
+
+    def __init__(
+        self,
+        server: LocalServer,
+        *,
+        timeout: float,
+        temperature: float,
+        max_waiting: int = 4,
+        queue: GenerationQueue | None = None,
+    ):
         super().__init__(
             server.base_url,
             "local",
@@ -234,22 +249,38 @@ class LocalChat(OpenAIChat):
             hint="the local model server stopped; restart the assistant, or answer with --mode extractive",
         )
         self.server = server
-        self.queue = GenerationQueue(max_waiting)
+        self.queue = queue or GenerationQueue(max_waiting)
+        self._key: tuple | None = None  # the shared server's key (start); None: this chat owns its server
+        self._closed = False
 
     @classmethod
     def start(cls, settings: Settings) -> LocalChat:
-        """Start the local model's server as the settings say and return its chat client."""
-        server = LocalServer(local_model_path(settings), threads=settings.llm_threads, context=settings.llm_context)
-        return cls(
-            server,
-            timeout=settings.llm_timeout,
-            temperature=settings.llm_temperature,
-            max_waiting=settings.llm_max_waiting,
-        )
+        """A chat of the local model's server as the settings say, starting the server unless one runs already."""
+        gguf = local_model_path(settings)
+        key = (str(gguf), settings.llm_threads, settings.llm_context, settings.llm_max_waiting)
+        with cls._running_lock:
+            if key in cls._running:
+                server, queue, chats = cls._running[key]
+            else:
+                server = LocalServer(gguf, threads=settings.llm_threads, context=settings.llm_context)
+                queue, chats = GenerationQueue(settings.llm_max_waiting), 0
+            cls._running[key] = (server, queue, chats + 1)
+        chat = cls(server, timeout=settings.llm_timeout, temperature=settings.llm_temperature, queue=queue)
+        chat._key = key
+        return chat
 
     def close(self) -> None:
-        """Close the HTTP client, then stop the server."""
+        """Close the HTTP client, then stop the server unless another chat still uses it."""
         super().close()
+        if self._closed:
+            return  # closing twice must not count twice: the server may be another chat's too
+        self._closed = True
+        if self._key is not None:
+            with self._running_lock:
+                server, queue, chats = self._running.pop(self._key)
+                if chats > 1:
+                    self._running[self._key] = (server, queue, chats - 1)
+                    return
         self.server.stop()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import permutations
@@ -36,6 +37,7 @@ WORD_COVER = 0.5
 SINGLE_DOMINANCE = 3.0
 #: Official English of office terms (批示 "written instruction", 市委 "city Party committee"), CC-CEDICT's format.
 OFFICE_TERMS = Path(__file__).with_name("office_terms.u8")
+COMPOUND_KEYS = 8  # vocabularies whose compounds are kept: more knowledge bases than a server usually serves
 
 
 def stem(word: str) -> str:
@@ -132,7 +134,8 @@ class Dictionary:
         self._index: dict[str, dict[str, float]] | None = None
         self._phrases: dict[str, dict[str, float]] = {}
         self._senses: dict[str, set[str]] = {}  # headword -> the words of its short glosses
-        self._compounds: tuple[object, Compounds] | None = None
+        # One entry per knowledge base asking (a server of several shares one dictionary), the latest last.
+        self._compounds: OrderedDict[object, Compounds] = OrderedDict()
         self._lock = threading.Lock()
 
     @classmethod
@@ -190,12 +193,14 @@ class Dictionary:
         """The knowledge base's words the dictionary lacks (编发, 提醒单), as the glosses of their parts.
 
         Keyed by an English word of a part's glosses. Computed once per `key` (the keyword
-        index's signature): a new vocabulary replaces the old one.
+        index's signature) and kept for the COMPOUND_KEYS latest keys: knowledge bases served side by side
+        share the dictionary, and a new vocabulary of one replaces its old one as the oldest falls out.
         """
         self.index  # noqa: B018 - the glosses are read with the index
         with self._lock:
-            if self._compounds is not None and self._compounds[0] == key:
-                return self._compounds[1]
+            if key in self._compounds:
+                self._compounds.move_to_end(key)
+                return self._compounds[key]
             by_word: Compounds = {}
             for word in vocabulary:
                 if not 2 <= len(word) <= 4 or word in self._senses or not re.fullmatch(r"[\u4e00-\u9fff]+", word):
@@ -206,7 +211,9 @@ class Dictionary:
                 meanings = [self._senses[p] for p in parts]
                 for english in set().union(*meanings):
                     by_word.setdefault(english, []).append((word, parts, meanings))
-            self._compounds = (key, by_word)
+            self._compounds[key] = by_word
+            while len(self._compounds) > COMPOUND_KEYS:
+                self._compounds.popitem(last=False)
             return by_word
 
     def concepts(

@@ -16,14 +16,15 @@ from assistant.app.http.openai_compat import openai_router
 from assistant.app.http.routes import api_router
 from assistant.app.http.service import Service
 from assistant.app.http.settings import ApiSettings
+from assistant.app.shelf import Shelf
 from assistant.app.trusted_proxy import TrustedProxy
-from assistant.conversations.audit import open_audit
 
 API_PREFIXES = ("/api/", "/v1/")
 UPLOAD_PATH = "/api/v1/documents"
 DESCRIPTION = """Ask the knowledge base from other programs. Answers carry [n] markers resolved by `citations`.
 
-* `/api/v1/…`: the assistant's own routes (ask, retrieve, documents, stats, health).
+* `/api/v1/…`: the assistant's own routes (ask, retrieve, documents, stats, health); `kb` names the knowledge
+  base (a JSON field, or a query parameter), default the server's first.
 * `/v1/chat/completions`, `/v1/models`: OpenAI-compatible; the knowledge base's name is the `model`.
 
 When the server sets `ASSISTANT_API_KEYS`, send `Authorization: Bearer KEY`. Errors are
@@ -82,10 +83,10 @@ def create_api(
     accounts: Accounts | None = None,
     proxy: TrustedProxy | None = None,
 ) -> FastAPI:
-    """The API app for an open knowledge base, its docs at /docs (mount the chat on it afterwards).
+    """The API app for open knowledge bases, its docs at /docs (mount the chat on it afterwards).
 
     Args:
-        kb: an open Assistant.
+        kb: an open Assistant, or a Shelf of several (requests choose one by name; the first is the default).
         settings: the API's settings (default: ApiSettings.load(), i.e. the ASSISTANT_ environment).
         ui_login: the chat requires a login; without API keys the API then refuses every request.
         max_upload_mb / max_upload_files: upload limits (default: the knowledge base's settings).
@@ -93,13 +94,14 @@ def create_api(
         proxy: the sign-in proxy's user header (trusted_user_header): the users it names need no password.
     """
     settings = settings or ApiSettings.load()
+    shelf = kb if isinstance(kb, Shelf) else Shelf.of(kb)
+    first = shelf.get()  # the limits are settings of the server, the same in every knowledge base
     service = Service(
-        kb=kb,
+        shelf=shelf,
         keys=ApiKeys(settings.api_keys.get_secret_value(), ui_login=ui_login, accounts=accounts, proxy=proxy),
         max_request_kb=settings.max_request_kb,
-        max_upload_mb=max_upload_mb or kb.settings.max_upload_mb,
-        max_upload_files=max_upload_files or kb.settings.max_upload_files,
-        audit=open_audit(kb.settings.kb_dir),
+        max_upload_mb=max_upload_mb or first.settings.max_upload_mb,
+        max_upload_files=max_upload_files or first.settings.max_upload_files,
     )
     app = FastAPI(
         title="Office document assistant API",

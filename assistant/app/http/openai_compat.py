@@ -15,7 +15,6 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import iterate_in_threadpool
 
-from assistant.app.http.auth import ANY_KB
 from assistant.app.http.errors import ApiError, error_body, status_of
 from assistant.app.http.routes import FILTERS_EXAMPLE, FILTERS_HELP, Mode
 from assistant.app.http.service import Service
@@ -137,12 +136,10 @@ async def _until_gone(events: Iterator[str], stop: Stop, request: Request) -> As
 def openai_router(service: Service) -> APIRouter:
     """The OpenAI-compatible routes (plain `def` handlers: FastAPI runs them off the event loop)."""
     router = APIRouter(prefix="/v1", tags=["OpenAI-compatible"], max_body_size=service.max_request_bytes)
-    kb = service.kb
 
-    @router.get("/models", summary="The knowledge bases this key may ask, one model each")
+    @router.get("/models", summary="The served knowledge bases this key or user may ask, one model each")
     def models(request: Request) -> dict[str, Any]:
-        allowed = service.allowed(request)
-        names = [service.kb_name] if ANY_KB in allowed or service.kb_name in allowed else []
+        names = service.visible(request)
         created = int(time.time())
         return {
             "object": "list",
@@ -155,16 +152,10 @@ def openai_router(service: Service) -> APIRouter:
         response_model=None,
     )
     def chat_completions(body: ChatRequest, request: Request) -> dict[str, Any] | StreamingResponse:
-        if body.model != service.kb_name:
-            raise ApiError(
-                404,
-                "model_not_found",
-                f"there is no knowledge base {body.model!r} here; use {service.kb_name!r} as the model (GET /v1/models)",
-            )
-        service.authorize(request, body.model)
+        name, kb = service.open(request, body.model, code="model_not_found")  # the model is the knowledge base
         question, history = question_and_history(body.messages)
-        service.record(request, "ask", [question], via="openai")
-        base = _completion_base(body.model)
+        service.record(request, name, "ask", [question], via="openai")
+        base = _completion_base(name)
         stop = Stop()
         pieces = kb.stream(
             question,

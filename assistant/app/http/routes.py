@@ -7,7 +7,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile
+from fastapi import APIRouter, File, Query, Request, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.app.http.errors import ApiError
@@ -26,6 +26,7 @@ FILTERS_HELP = (
     " undated documents are left out); a bad key or date is a 422"
 )
 FILTERS_EXAMPLE = {"office": "市委办公厅", "doc_type": "经验材料"}
+KB_HELP = "the knowledge base (GET /v1/models lists those served to you); default: the first served one you may use"
 
 
 class AskRequest(BaseModel):
@@ -42,6 +43,7 @@ class AskRequest(BaseModel):
     k: int | None = Field(default=None, ge=1, le=50, description="passages to answer from (default: top_k)")
     mode: Mode | None = Field(default=None, description="answer mode (default: the server's answer_mode)")
     filters: dict[str, Any] | None = Field(default=None, description=FILTERS_HELP, examples=[FILTERS_EXAMPLE])
+    kb: str | None = Field(default=None, description=KB_HELP, examples=["default"])
 
 
 class RetrieveRequest(BaseModel):
@@ -50,6 +52,7 @@ class RetrieveRequest(BaseModel):
     question: str = Field(examples=["保密工作怎么抓？"])
     k: int | None = Field(default=None, ge=1, le=50, description="passages to return (default: top_k)")
     filters: dict[str, Any] | None = Field(default=None, description=FILTERS_HELP, examples=[FILTERS_EXAMPLE])
+    kb: str | None = Field(default=None, description=KB_HELP)
 
 
 class ExportRequest(BaseModel):
@@ -66,6 +69,7 @@ class ExportRequest(BaseModel):
     k: int | None = Field(default=None, ge=1, le=50)
     mode: Mode | None = None
     filters: dict[str, Any] | None = Field(default=None, description=FILTERS_HELP)
+    kb: str | None = Field(default=None, description=KB_HELP + " (with `question`)")
 
 
 EXPORT_TYPES = {
@@ -99,7 +103,7 @@ def _resolve_sources(kb: Any, wanted: list[str]) -> list[str]:
     return resolved
 
 
-def _save_uploads(service: Service, files: list[UploadFile]) -> tuple[list[Path], list[list[str]]]:
+def _save_uploads(service: Service, kb: Any, files: list[UploadFile]) -> tuple[list[Path], list[list[str]]]:
     """Check the files as the browser chat does and copy the accepted ones to <kb_dir>/uploads under their names.
 
     Returns the saved paths and the rejected files as [name, reason]. A file over the size limit
@@ -124,7 +128,7 @@ def _save_uploads(service: Service, files: list[UploadFile]) -> tuple[list[Path]
     if not accepted:
         reasons = "; ".join(f"{n}: {r}" for n, r in rejected)
         raise ApiError(422, "nothing_to_ingest", f"no file could be ingested ({reasons})")
-    folder = Path(service.kb.settings.kb_dir) / "uploads"
+    folder = Path(kb.settings.kb_dir) / "uploads"
     folder.mkdir(parents=True, exist_ok=True)
     saved = []
     for name, upload in accepted.items():
@@ -137,22 +141,18 @@ def _save_uploads(service: Service, files: list[UploadFile]) -> tuple[list[Path]
 
 
 def api_router(service: Service) -> APIRouter:
-    """The /api/v1 routes of one knowledge base (handlers are plain `def`: FastAPI runs them off the event loop)."""
+    """The /api/v1 routes; each takes the knowledge base as `kb` (a JSON field, or a query parameter on the others).
 
-    def authorized(request: Request) -> None:
-        service.authorize(request)
-
-    router = APIRouter(
-        prefix="/api/v1",
-        tags=["knowledge base"],
-        dependencies=[Depends(authorized)],
-        max_body_size=service.max_request_bytes,
-    )
-    kb = service.kb
+    Handlers are plain `def`: FastAPI runs them off the event loop. Who may use which knowledge base is checked
+    in each handler, once it knows the knowledge base (the key itself is checked before, by the Gate).
+    """
+    router = APIRouter(prefix="/api/v1", tags=["knowledge base"], max_body_size=service.max_request_bytes)
+    kb_query = Query(None, description=KB_HELP)
 
     @router.post("/ask", summary="Answer a question with [n] citations (the same JSON as Gradio's /ask)")
     def ask(body: AskRequest, request: Request) -> dict[str, Any]:
-        service.record(request, "ask", [body.question])
+        name, kb = service.open(request, body.kb)
+        service.record(request, name, "ask", [body.question])
         answer = kb.ask(body.question, k=body.k, history=_history(body.history), mode=body.mode, filters=body.filters)
         return answer_dict(answer)
 
@@ -163,6 +163,7 @@ def api_router(service: Service) -> APIRouter:
         responses={200: {"content": {t: {} for t, _ in EXPORT_TYPES.values()}}},
     )
     def export(body: ExportRequest, request: Request) -> Response:
+        name, kb = service.open(request, body.kb)
         if (body.answer is None) == (body.question is None):
             raise ApiError(
                 422,
@@ -177,22 +178,24 @@ def api_router(service: Service) -> APIRouter:
             except TypeError as exc:
                 raise ApiError(422, "invalid_answer", f"`answer` is not an answer of POST /api/v1/ask ({exc})") from exc
         else:
-            service.record(request, "ask", [body.question or ""])
+            service.record(request, name, "ask", [body.question or ""])
             answer = kb.ask(
                 body.question or "", k=body.k, history=_history(body.history), mode=body.mode, filters=body.filters
             )
-        media, name = EXPORT_TYPES[body.format]
+        media, file_name = EXPORT_TYPES[body.format]
         data = docx_bytes(answer) if body.format == "docx" else markdown_of(answer).encode("utf-8")
-        return Response(data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+        return Response(data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{file_name}"'})
 
     @router.post("/retrieve", summary="The k best passages for a question, best first")
-    def retrieve(body: RetrieveRequest) -> dict[str, Any]:
+    def retrieve(body: RetrieveRequest, request: Request) -> dict[str, Any]:
+        _, kb = service.open(request, body.kb)
         passages = kb.retrieve(body.question, k=body.k, filters=body.filters)
         return {"question": body.question, "passages": [asdict(p) for p in passages]}
 
     @router.get("/documents", summary="The indexed documents (articles of a compilation separately)")
-    def documents() -> dict[str, Any]:
-        return {"documents": [asdict(d) for d in kb.documents()]}
+    def documents(request: Request, kb: str | None = kb_query) -> dict[str, Any]:
+        _, opened = service.open(request, kb)
+        return {"documents": [asdict(d) for d in opened.documents()]}
 
     @router.post(
         "/documents",
@@ -200,30 +203,44 @@ def api_router(service: Service) -> APIRouter:
         max_body_size=service.max_upload_bytes,
     )
     def upload(
-        request: Request, files: list[UploadFile] = File(..., description="one or more documents")
+        request: Request,
+        files: list[UploadFile] = File(..., description="one or more documents"),
+        kb: str | None = kb_query,
     ) -> dict[str, Any]:
-        service.require(request, "upload", "uploading files")
-        saved, rejected = _save_uploads(service, files)
-        service.record(request, "upload", [path.name for path in saved])
-        report = kb.ingest(saved)
+        name, opened = service.open(request, kb)
+        service.require(request, name, "upload", "uploading files")
+        saved, rejected = _save_uploads(service, opened, files)
+        service.record(request, name, "upload", [path.name for path in saved])
+        report = opened.ingest(saved)
         return {**to_jsonable(report), "rejected": rejected}
 
     @router.delete("/documents", summary="Remove documents by source path (or by a file name only one source has)")
     def delete(
-        request: Request, source: list[str] = Query(..., description="source path, repeatable")
+        request: Request,
+        source: list[str] = Query(..., description="source path, repeatable"),
+        kb: str | None = kb_query,
     ) -> dict[str, Any]:
-        service.require(request, "upload", "deleting files")
-        deleted = kb.delete(_resolve_sources(kb, source))
-        service.record(request, "delete", [Path(s).name for s in deleted])
+        name, opened = service.open(request, kb)
+        service.require(request, name, "upload", "deleting files")
+        deleted = opened.delete(_resolve_sources(opened, source))
+        service.record(request, name, "delete", [Path(s).name for s in deleted])
         return {"deleted": deleted}
 
     @router.get("/stats", summary="Counts and sizes of the knowledge base")
-    def stats() -> dict[str, Any]:
-        return dict(kb.stats())
+    def stats(request: Request, kb: str | None = kb_query) -> dict[str, Any]:
+        _, opened = service.open(request, kb)
+        return dict(opened.stats())
 
-    @router.get("/health", summary="The server is up and the knowledge base is open")
-    def health() -> dict[str, Any]:
-        return {"status": "ok", "kb": service.kb_name, "documents": len(kb.documents()), "answer_mode": kb.answer_mode}
+    @router.get("/health", summary="The server is up and the knowledge base is open (`kbs`: those served to you)")
+    def health(request: Request, kb: str | None = kb_query) -> dict[str, Any]:
+        name, opened = service.open(request, kb)
+        return {
+            "status": "ok",
+            "kb": name,
+            "documents": len(opened.documents()),
+            "answer_mode": opened.answer_mode,
+            "kbs": service.visible(request),
+        }
 
     @router.get(
         "/audit",
@@ -233,9 +250,11 @@ def api_router(service: Service) -> APIRouter:
         request: Request,
         since: str | None = Query(None, description="first day, YYYY-MM-DD (inclusive)"),
         until: str | None = Query(None, description="last day, YYYY-MM-DD (inclusive)"),
+        kb: str | None = kb_query,
     ) -> dict[str, Any]:
+        name, _ = service.open(request, kb)
         if service.keys.accounts is not None:
-            service.require(request, "admin", "reading the audit log")
+            service.require(request, name, "admin", "reading the audit log")
         elif not service.keys.enabled:
             raise ApiError(
                 403,
@@ -244,13 +263,13 @@ def api_router(service: Service) -> APIRouter:
                 "administrator can set ASSISTANT_API_KEYS, or read it on the server with "
                 "`python -m assistant audit export FILE.csv`",
             )
-        if service.audit is None:
+        if not service.audited:
             raise ApiError(404, "no_audit_log", "this server keeps no audit log")
         try:
-            entries = service.audit.entries(since, until)
+            entries = service.shelf.audit(name).entries(since, until)
         except AuditError as exc:
             raise ApiError(422, "invalid_date", str(exc)) from exc
-        return {"kb": service.kb_name, "entries": [asdict(e) for e in entries]}
+        return {"kb": name, "entries": [asdict(e) for e in entries]}
 
     return router
 

@@ -1,4 +1,4 @@
-"""What every route needs: the open knowledge base, the API keys and the size limits."""
+"""What every route needs: the served knowledge bases, the API keys and the size limits."""
 
 from __future__ import annotations
 
@@ -8,27 +8,32 @@ from typing import Any
 
 from fastapi import Request
 
-from assistant.app.http.auth import ApiKeys, Caller
+from assistant.app.http.auth import ANY_KB, ApiKeys, Caller
 from assistant.app.http.errors import ApiError
-from assistant.conversations.audit import AuditLog
+from assistant.app.shelf import Shelf
 
 MB = 1024 * 1024
 
 
 @dataclass(frozen=True)
 class Service:
-    """The knowledge base the server answers from, who may use it, and how much a request may carry."""
+    """The knowledge bases the server answers from, who may use which, and how much a request may carry."""
 
-    kb: Any  # an open assistant.Assistant
+    shelf: Shelf
     keys: ApiKeys
     max_request_kb: int = 1024
     max_upload_mb: int = 50
     max_upload_files: int = 20
-    audit: AuditLog | None = None  # where asks, uploads and deletes are recorded (None: nowhere)
+    audited: bool = True  # asks, uploads and deletes are written to each knowledge base's audit log
+
+    @property
+    def kb(self) -> Any:
+        """The default knowledge base (the one a request naming none gets)."""
+        return self.shelf.get()
 
     @property
     def kb_name(self) -> str:
-        return str(self.kb.settings.kb)
+        return self.shelf.default
 
     @property
     def max_request_bytes(self) -> int:
@@ -51,28 +56,49 @@ class Service:
         """Who the request says it is (its Authorization header, and a trusted proxy's user header)."""
         return self.keys.caller(request.headers, request.client)
 
-    def authorize(self, request: Request, kb: str | None = None) -> None:
-        """Raise ApiError unless the request's key opens knowledge base `kb` (default: the open one)."""
-        self.keys.check(self.caller(request), kb or self.kb_name)
-
     def allowed(self, request: Request) -> set[str]:
         """The knowledge bases the request's key opens ({"*"} = all); raises ApiError for a bad key."""
         return self.keys.knowledge_bases(self.caller(request))
 
-    def require(self, request: Request, role: str, what: str) -> None:
-        """Raise ApiError 403 unless the request holds `role` (or higher) in this knowledge base (see ApiKeys.may)."""
-        if not self.keys.may(self.caller(request), self.kb_name, role):
+    def visible(self, request: Request) -> list[str]:
+        """The served knowledge bases the request's key or user opens, the default first."""
+        allowed = self.allowed(request)
+        return [name for name in self.shelf.names if ANY_KB in allowed or name in allowed]
+
+    def open(self, request: Request, name: str | None, code: str = "unknown_kb") -> tuple[str, Any]:
+        """(name, knowledge base) of the one the request names, once the request may use it; None names the first
+        served one the caller's key or user opens (the server's default when it opens that).
+
+        Raises:
+            ApiError: 404 `code` for a knowledge base this server does not serve (the message lists those the
+                caller may use), 401/403 as `ApiKeys.check` for one the caller's key or role does not open.
+        """
+        name = name or next(iter(self.visible(request)), self.kb_name)
+        if name not in self.shelf:
+            served = ", ".join(self.visible(request)) or "none that you may use"
+            raise ApiError(
+                404,
+                code,
+                f"there is no knowledge base {name!r} here; served: {served} (GET /v1/models lists them; name one as "
+                "`kb`, or as the `model` of /v1/chat/completions)",
+            )
+        self.keys.check(self.caller(request), name)
+        return name, self.shelf.get(name)
+
+    def require(self, request: Request, kb: str, role: str, what: str) -> None:
+        """Raise ApiError 403 unless the request holds `role` (or higher) in knowledge base `kb` (see ApiKeys.may)."""
+        if not self.keys.may(self.caller(request), kb, role):
             raise ApiError(
                 403,
                 "role_required",
-                f"{what} needs the role {role!r} (or higher) in the knowledge base {self.kb_name!r}; ask the "
-                f"administrator (python -m assistant users add NAME --role {role} --kb {self.kb_name})",
+                f"{what} needs the role {role!r} (or higher) in the knowledge base {kb!r}; ask the "
+                f"administrator (python -m assistant users add NAME --role {role} --kb {kb})",
             )
 
-    def record(self, request: Request, action: str, details: Iterable[str], via: str = "api") -> None:
-        """Write the request's action to the audit log: its key (or "anonymous"), this knowledge base, each detail."""
-        if self.audit is not None:
-            self.audit.record_many(self.keys.who(self.caller(request)), self.kb_name, action, details, via)
+    def record(self, request: Request, kb: str, action: str, details: Iterable[str], via: str = "api") -> None:
+        """Write the request's action to knowledge base `kb`'s audit log: its key or user (or "anonymous"), each detail."""
+        if self.audited:
+            self.shelf.audit(kb).record_many(self.keys.who(self.caller(request)), kb, action, details, via)
 
 
 __all__ = ["MB", "Service"]

@@ -13,9 +13,11 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 import gradio as gr  # noqa: E402  (the environment variable must be set first)
 
 from assistant.accounts import Accounts  # noqa: E402
+from assistant.app.shelf import Shelf  # noqa: E402
 from assistant.app.ui.assets import PAGE_CSS, SCROLL_TO_CHAT_JS, SOURCES_JS  # noqa: E402
 from assistant.app.ui.documents_tab import knowledge_tab  # noqa: E402
 from assistant.app.ui.history import ChatHistory, empty_session  # noqa: E402
+from assistant.app.ui.kb_picker import KbAccess  # noqa: E402
 from assistant.app.ui.modes import default_mode, mode_statuses, unusable_html, usable_choices  # noqa: E402
 from assistant.app.ui.render import SOURCES_CSS, answer_dict, esc, sources_html  # noqa: E402
 from assistant.app.ui.respond import (  # noqa: E402
@@ -24,8 +26,9 @@ from assistant.app.ui.respond import (  # noqa: E402
     make_stop_request,
     show_turn,
 )
+from assistant.app.ui.session import session_kb  # noqa: E402
 from assistant.app.ui.status import Runs  # noqa: E402
-from assistant.conversations.audit import AuditLog, login_of, open_audit  # noqa: E402
+from assistant.conversations.audit import login_of  # noqa: E402
 from assistant.errors import AssistantError  # noqa: E402
 from assistant.results import Answer  # noqa: E402
 
@@ -58,17 +61,23 @@ def _constant(value: str) -> Callable[[], str]:
     return lambda: value
 
 
-def _api_ask(kb: Any, audit: AuditLog) -> Callable[..., dict]:
+def _api_ask(access: KbAccess) -> Callable[..., dict]:
     """The /ask API handler (its name, signature and docstring describe the endpoint)."""
 
-    def api_ask(question: str, k: int = 0, mode: str = "", request: gr.Request | None = None) -> dict:
+    def api_ask(question: str, k: int = 0, mode: str = "", kb: str = "", request: gr.Request | None = None) -> dict:
         """Answer a question from the documents: text with [n] markers, refused flag, citations.
 
         `mode` picks the answerer (extractive, local, openai, ollama); empty = the configured default.
+        `kb` names the knowledge base (empty = the server's first one you may read).
         """
-        audit.record(login_of(request), str(kb.settings.kb), "ask", question, via="gradio-api")
         try:
-            answer = ask_kb(kb, question, k or None, mode or None)
+            asked = access.kb(kb, login_of(request))
+        except AssistantError as exc:
+            raise gr.Error(str(exc)) from exc
+        name = str(asked.settings.kb)
+        access.audit(name).record(login_of(request), name, "ask", question, via="gradio-api")
+        try:
+            answer = ask_kb(asked, question, k or None, mode or None)
         except AssistantError as exc:
             raise gr.Error(str(exc)) from exc
         return answer_dict(answer)
@@ -77,14 +86,16 @@ def _api_ask(kb: Any, audit: AuditLog) -> Callable[..., dict]:
 
 
 # -- the page -----------------------------------------------------------------------------------
-def _header(warning: str | None) -> None:
-    """The title, and the warning (if any) above everything else."""
-    gr.Markdown(
-        "## 办公文档问答助手 · Office document Q&A\n"
-        "答案只来自知识库中的文件，每句话都标注来源 [n]。"
-        "Answers come only from the documents in the knowledge base; every statement cites its source [n].",
-        elem_id="app-header",
-    )
+def _header(warning: str | None, access: KbAccess) -> gr.Dropdown:
+    """The title with the knowledge-base picker beside it, and the warning (if any) above everything else."""
+    with gr.Row(equal_height=True, elem_id="app-top"):
+        gr.Markdown(
+            "## 办公文档问答助手 · Office document Q&A\n"
+            "答案只来自知识库中的文件，每句话都标注来源 [n]。"
+            "Answers come only from the documents in the knowledge base; every statement cites its source [n].",
+            elem_id="app-header",
+        )
+        picker = access.picker()
     if warning:
         gr.HTML(
             f'<div class="ui-warning" role="alert">⚠ {esc(warning)}</div>',
@@ -93,13 +104,20 @@ def _header(warning: str | None) -> None:
             js_on_load=None,
             elem_id="warning",
         )
+    return picker
 
 
-def _filter_controls(kb: Any) -> list[gr.components.Component]:
-    """Office, 文种 and date range the answer may come from (choices: what the documents print; any may be typed)."""
+def _filter_choices(kb: Any) -> tuple[list[str], list[str]]:
+    """The offices and 文种 the documents of a knowledge base print."""
     docs = kb.documents()
-    offices = sorted({d.office for d in docs if d.office})
-    types = sorted({d.doc_type for d in docs if d.doc_type})
+    return sorted({d.office for d in docs if d.office}), sorted({d.doc_type for d in docs if d.doc_type})
+
+
+def _filter_controls(kb: Any | None) -> list[gr.components.Component]:
+    """Office, 文种 and date range the answer may come from (choices: what the documents print; any may be typed).
+
+    `kb` None (several knowledge bases): no choices until the page knows which one it shows."""
+    offices, types = _filter_choices(kb) if kb is not None else ([], [])
     gr.Markdown("只在这些文件中查找 Only search documents of:")
     with gr.Row():
         office = gr.Dropdown(
@@ -135,8 +153,9 @@ def _mode_picker(kb: Any, app: gr.Blocks) -> gr.Radio:
     return answer_mode
 
 
-def _chat_tab(kb: Any, app: gr.Blocks, session: gr.State, saved: ChatHistory, audit: AuditLog) -> None:
+def _chat_tab(access: KbAccess, app: gr.Blocks, session: gr.State, saved: ChatHistory, picker: gr.Dropdown) -> None:
     """The chat tab (conversation, status, question box, examples, settings; sources beside it) and its events."""
+    kb = access.shelf.get()  # the settings are the server's, the same in every knowledge base
     default_k = max(1, min(10, kb.settings.top_k))
     with gr.Tab("问答 Chat", id="chat"):
         with gr.Row(equal_height=False):
@@ -175,7 +194,7 @@ def _chat_tab(kb: Any, app: gr.Blocks, session: gr.State, saved: ChatHistory, au
                         1, 10, value=default_k, step=1, label="检索段落数 Passages to use (top k)", elem_id="top-k"
                     )
                     answer_mode = _mode_picker(kb, app)
-                    limits = _filter_controls(kb)
+                    limits = _filter_controls(None if access.several else kb)
             with gr.Column(scale=2, min_width=320, elem_id="sources-column"):
                 gr.HTML(
                     '<div id="sources-bar"><h3>来源 Sources</h3>'
@@ -194,7 +213,7 @@ def _chat_tab(kb: Any, app: gr.Blocks, session: gr.State, saved: ChatHistory, au
                 )
 
     runs = Runs()
-    respond = make_responder(kb, runs, audit)
+    respond = make_responder(kb, runs, access=access)
     private: dict[str, Any] = {"api_visibility": "private"}
     inputs = [question, chatbot, session, top_k, answer_mode, *limits]
     outputs = [question, chatbot, session, sources, status, send, stop]
@@ -211,7 +230,7 @@ def _chat_tab(kb: Any, app: gr.Blocks, session: gr.State, saved: ChatHistory, au
         answering.append(event)
         return event
 
-    saved.attach(chatbot, session, sources, question, ask_again)
+    saved.attach(chatbot, session, sources, question, ask_again, picker)
     # After an answer, or after a stop: the page's final state, Send back. Its outputs are all the answer's
     # (the question box too), so none keeps the mark Gradio puts on the outputs of a cancelled event.
     for event in answering:
@@ -223,6 +242,17 @@ def _chat_tab(kb: Any, app: gr.Blocks, session: gr.State, saved: ChatHistory, au
     # written: the run stops and its handler returns. (Not cancels=: under load a cancel sent with the click
     # could land after the next question was sent, and drop that one; seen in tests/test_ui_history.py.)
     saved.new.click(make_stop_request(runs), None, None, queue=False, **private)
+    picker.input(make_stop_request(runs), None, None, queue=False, **private)  # switching starts a new conversation
+
+    def filter_choices(session: dict | None, request: gr.Request):
+        try:
+            offices, types = _filter_choices(access.kb(session_kb(session), login_of(request)))
+        except AssistantError:
+            offices, types = [], []
+        return gr.update(choices=offices, value=None), gr.update(choices=types, value=None)
+
+    # Another knowledge base prints other offices and 文种: the filters offer its own, and drop the old choice.
+    picker.change(filter_choices, [session], limits[:2], **private)
 
 
 def build_app(
@@ -232,36 +262,35 @@ def build_app(
     max_upload_files: int | None = None,
     warning: str | None = None,
     accounts: Accounts | None = None,
+    shelf: Shelf | None = None,
 ) -> gr.Blocks:
     """The Gradio app for a knowledge base: chat with sources, knowledge-base tab, and the /ask API.
 
     Args:
-        kb: an open Assistant.
+        kb: an open Assistant (not used when `shelf` is given).
         max_upload_mb: largest file accepted for upload (default settings.max_upload_mb).
         max_upload_files: most files per upload (default settings.max_upload_files).
         warning: a notice shown at the top of the page (e.g. the server is exposed without a password).
-        accounts: the users file; uploads and deletions then need the role "upload" (or "admin") here.
+        accounts: the users file: a user sees the knowledge bases where their role is read or higher, and uploads
+            and deletions need the role "upload" (or "admin") in the one shown.
+        shelf: several knowledge bases: a 知识库 picker lists those the user may read (hidden when only one).
     """
-    max_mb = max_upload_mb or kb.settings.max_upload_mb
-    max_files = max_upload_files or kb.settings.max_upload_files
-    audit = open_audit(kb.settings.kb_dir)  # questions, uploads and deletes, with the login name
-    may_change = None
-    if accounts is not None:
-        users = accounts
-
-        def may_change(request: Any) -> bool:
-            return users.may(login_of(request), str(kb.settings.kb), "upload")
-
+    access = KbAccess(shelf or Shelf.of(kb), accounts)
+    first = access.shelf.get()
+    max_mb = max_upload_mb or first.settings.max_upload_mb
+    max_files = max_upload_files or first.settings.max_upload_files
     with gr.Blocks(title="办公文档问答 · Office document Q&A", analytics_enabled=False) as app:
-        session = gr.State(empty_session())
-        saved = ChatHistory(kb)  # conversations, feedback, export, regenerate (history.py)
+        saved = ChatHistory(first, access)  # conversations, feedback, export, regenerate (history.py)
+        # Already in the default knowledge base: restoring a conversation there then leaves the session as it is,
+        # so no save runs at load (a change event waiting behind a slow one replaces it: Gradio's "always_last").
+        session = gr.State(empty_session(access.shelf.default))
         saved.sidebar()
-        _header(warning)
+        picker = _header(warning, access)
         with gr.Tabs():
-            _chat_tab(kb, app, session, saved, audit)
+            _chat_tab(access, app, session, saved, picker)
             saved.restore_on(app)
-            knowledge_tab(kb, app, max_mb, max_files, audit, may_change)
-        gr.api(_api_ask(kb, audit), api_name="ask")
+            knowledge_tab(access, app, max_mb, max_files, session, picker)
+        gr.api(_api_ask(access), api_name="ask")
     return app
 
 

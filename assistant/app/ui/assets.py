@@ -38,6 +38,10 @@ PAGE_CSS = f"""
   #app-header h2 {{ font-size: 0.95rem !important; line-height: 1.3; }}
   #sources-head {{ top: -8px; }}
   #app-header p {{ display: none; }}
+  /* The title keeps its one line; the knowledge-base picker goes under it, across the page. */
+  #app-top {{ flex-wrap: wrap !important; gap: 4px !important; }}
+  #app-top > #app-header, #app-top > .form:has(#kb-picker) {{ flex: 1 1 100% !important; min-width: 100% !important; }}
+  #kb-picker {{ padding: 6px 10px !important; flex-grow: 1 !important; width: 100% !important; }}
   #sources-column {{ position: fixed !important; left: 0; right: 0; bottom: 0; height: 78vh; z-index: 1000;
                      margin: 0 !important; padding: 8px 12px 16px; overflow-y: auto;
                      background: var(--background-fill-primary); box-shadow: 0 -6px 24px rgba(0,0,0,.25);

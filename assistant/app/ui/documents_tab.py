@@ -8,9 +8,11 @@ from typing import Any
 
 import gradio as gr
 
+from assistant.app.ui.kb_picker import KbAccess
 from assistant.app.ui.render import chat_text, display_title, esc
+from assistant.app.ui.session import session_kb
 from assistant.app.ui.uploads import RESULT_HEADERS, RESULT_LABELS, UPLOAD_TYPES, ingest_uploads
-from assistant.conversations.audit import AuditLog, login_of
+from assistant.conversations.audit import login_of
 from assistant.errors import AssistantError
 
 DOCUMENTS_CSS = """
@@ -102,6 +104,17 @@ def documents_html(kb: Any) -> str:
     return f'<table class="docs"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>'
 
 
+def documents_heading(kb: Any) -> str:
+    """The heading over the document list: which knowledge base, and how much it holds (its stats)."""
+    docs = kb.documents()
+    files, chunks = len({d.source for d in docs}), sum(d.n_chunks for d in docs)
+    name = str(kb.settings.kb)
+    return (
+        f"#### 知识库「{chat_text(name)}」中的文件 Documents in {chat_text(name)}\n"
+        f"{files} 个文件 files · {len(docs)} 篇文档 documents · {chunks} 个片段 chunks"
+    )
+
+
 def delete_question(kb: Any, sources: Sequence[str] | None) -> str:
     """What the confirmation asks before deleting: the files by name, and how many documents go with them."""
     labels = dict((source, label) for label, source in source_choices(kb))
@@ -144,19 +157,18 @@ NO_RIGHT = (
 
 
 def knowledge_tab(
-    kb: Any,
-    app: gr.Blocks,
-    max_mb: int,
-    max_files: int,
-    audit: AuditLog | None = None,
-    may_change: Callable[[Any], bool] | None = None,
+    access: KbAccess, app: gr.Blocks, max_mb: int, max_files: int, session: Any, picker: Any, audited: bool = True
 ) -> None:
-    """The knowledge-base tab (uploads, the document list, deletion) and its events; uploads and deletions are
-    written to `audit` if given, with the login name.
+    """The knowledge-base tab (uploads, the document list, deletion) and its events, for the knowledge base of the
+    chat's `session` (shown again whenever `picker`, the knowledge-base dropdown, changes); uploads and deletions are
+    written to that knowledge base's audit log (unless not `audited`), with the login name.
 
-    With `may_change`, the upload and delete controls are shown only to a user it allows (checked when the page
-    loads), and a click is refused when it says no (the events can be sent without the page)."""
-    everyone = may_change is None  # without accounts, everyone may change files
+    With a users file, the upload and delete controls are shown only to a user whose role there allows them, and a
+    click is refused when it does not (the events can be sent without the page)."""
+    everyone = access.accounts is None  # without accounts, everyone may change files
+    # Several knowledge bases: nothing of any is in the page as built (every browser gets it, whoever logs in);
+    # the list is filled once the page knows whose knowledge base it shows.
+    first = None if access.several else access.shelf.get()
     with gr.Tab("知识库 Knowledge base", id="kb"):
         read_only = gr.Markdown(READ_ONLY, visible=False, elem_id="read-only")
         with gr.Column(visible=everyone, elem_id="upload-area") as upload_area:
@@ -185,13 +197,17 @@ def knowledge_tab(
                 elem_id="ingest-results",
                 wrap=True,
             )
-        gr.Markdown("#### 知识库中的文件 Documents in the knowledge base")
+        heading = gr.Markdown(documents_heading(first) if first else "", elem_id="documents-heading")
         documents = gr.HTML(
-            documents_html(kb), css_template=DOCUMENTS_CSS, js_on_load=None, elem_id="documents", padding=False
+            documents_html(first) if first else "",
+            css_template=DOCUMENTS_CSS,
+            js_on_load=None,
+            elem_id="documents",
+            padding=False,
         )
         with gr.Row(visible=everyone, elem_id="delete-area") as delete_area:
             to_delete = gr.Dropdown(
-                choices=source_choices(kb),
+                choices=source_choices(first) if first else [],
                 multiselect=True,
                 scale=4,
                 label="从知识库删除 Remove from the knowledge base",
@@ -205,27 +221,47 @@ def knowledge_tab(
                 cancel = gr.Button("取消 Cancel", variant="secondary", elem_id="delete-no")
         delete_summary = gr.Markdown(elem_id="delete-summary")
 
-    def refresh_docs():
-        return documents_html(kb), gr.update(choices=source_choices(kb), value=[])
+    def kb_of(session: dict | None, request: gr.Request | None) -> Any:
+        """The session's knowledge base, if the user may read it (AssistantError otherwise)."""
+        return access.kb(session_kb(session), login_of(request))
 
-    def ask_first(chosen):
+    def may_change(kb: Any, request: gr.Request | None) -> bool:
+        return access.may(login_of(request), str(kb.settings.kb), "upload")
+
+    def refresh_docs(session: dict | None, request: gr.Request):
+        try:
+            kb = kb_of(session, request)
+        except AssistantError as exc:
+            return chat_text(str(exc)), "", gr.update(choices=[], value=[])
+        return documents_heading(kb), documents_html(kb), gr.update(choices=source_choices(kb), value=[])
+
+    def ask_first(chosen, session: dict | None, request: gr.Request):
         if not chosen:
             return gr.update(visible=False), "", "请先选择要删除的文件。Choose the files to delete first."
-        return gr.update(visible=True), delete_question(kb, chosen), ""
+        return gr.update(visible=True), delete_question(kb_of(session, request), chosen), ""
 
-    def record(request: gr.Request | None, action: str, names: list[str]) -> None:
-        if audit is not None:
-            audit.record_many(login_of(request), str(kb.settings.kb), action, names, via="chat")
+    def record(kb: Any, request: gr.Request | None, action: str, names: list[str]) -> None:
+        if audited:
+            name = str(kb.settings.kb)
+            access.audit(name).record_many(login_of(request), name, action, names, via="chat")
 
-    def run_delete(chosen, request: gr.Request):
-        if may_change is not None and not may_change(request):
-            return (gr.update(visible=False), NO_RIGHT.format(what="删除", what_en="delete"), *refresh_docs())
-        message = delete_sources(kb, chosen, lambda removed: record(request, "delete", [Path(s).name for s in removed]))
-        return (gr.update(visible=False), message, *refresh_docs())
+    def run_delete(chosen, session: dict | None, request: gr.Request):
+        kb = kb_of(session, request)
+        if not may_change(kb, request):
+            return (
+                gr.update(visible=False),
+                NO_RIGHT.format(what="删除", what_en="delete"),
+                *refresh_docs(session, request),
+            )
+        message = delete_sources(
+            kb, chosen, lambda removed: record(kb, request, "delete", [Path(s).name for s in removed])
+        )
+        return (gr.update(visible=False), message, *refresh_docs(session, request))
 
-    def run_ingest(files, request: gr.Request, progress=gr.Progress()):  # noqa: B008 (how Gradio injects a progress bar)
-        if may_change is not None and not may_change(request):
-            return NO_RIGHT.format(what="上传", what_en="upload"), [], *refresh_docs(), None
+    def run_ingest(files, session: dict | None, request: gr.Request, progress=gr.Progress()):  # noqa: B008 (how Gradio injects a progress bar)
+        kb = kb_of(session, request)
+        if not may_change(kb, request):
+            return NO_RIGHT.format(what="上传", what_en="upload"), [], *refresh_docs(session, request), None
         progress(0, desc="准备导入 Preparing…")
 
         def step(done: int, total: int, source: str) -> None:
@@ -234,34 +270,42 @@ def knowledge_tab(
 
         try:
             summary, rows = ingest_uploads(kb, files, max_mb=max_mb, max_files=max_files, progress=step)
-            record(request, "upload", [row[0] for row in rows if row[1] != RESULT_LABELS["rejected"]])
+            record(kb, request, "upload", [row[0] for row in rows if row[1] != RESULT_LABELS["rejected"]])
         except AssistantError as exc:
             summary, rows = f"导入失败 Ingestion failed：{exc}", []
-        return summary, rows, *refresh_docs(), None
+        return summary, rows, *refresh_docs(session, request), None
+
+    def show_kb(session: dict | None, request: gr.Request):
+        """Another knowledge base is shown: its documents, and the controls the user's role there allows."""
+        try:
+            allowed = may_change(kb_of(session, request), request)
+        except AssistantError:
+            allowed = False
+        shown = gr.update(visible=allowed)
+        return (*refresh_docs(session, request), shown, shown, shown, shown, gr.update(visible=not allowed), "", [])
 
     private: dict[str, Any] = {"api_visibility": "private"}
-    ingest_button.click(run_ingest, [uploads], [ingest_summary, ingest_table, documents, to_delete, uploads], **private)
-    refresh.click(refresh_docs, None, [documents, to_delete], **private)
-    delete_button.click(ask_first, [to_delete], [confirm_box, confirm_text, delete_summary], **private)
+    listing = [heading, documents, to_delete]
+    ingest_button.click(run_ingest, [uploads, session], [ingest_summary, ingest_table, *listing, uploads], **private)
+    refresh.click(refresh_docs, [session], listing, **private)
+    delete_button.click(ask_first, [to_delete, session], [confirm_box, confirm_text, delete_summary], **private)
     cancel.click(lambda: gr.update(visible=False), None, confirm_box, **private)
-    confirm.click(run_delete, [to_delete], [confirm_box, delete_summary, documents, to_delete], **private)
-    app.load(refresh_docs, None, [documents, to_delete], **private)
-    if may_change is not None:
-        allowed_to = may_change  # the closure below sees this name as never None
-
-        def show_controls(request: gr.Request):
-            allowed = allowed_to(request)
-            shown = gr.update(visible=allowed)
-            return shown, shown, shown, shown, gr.update(visible=not allowed)
-
-        controls = [upload_area, ingest_button, ingest_area, delete_area, read_only]
-        app.load(show_controls, None, controls, **private)
+    confirm.click(run_delete, [to_delete, session], [confirm_box, delete_summary, *listing], **private)
+    controls = [upload_area, ingest_button, ingest_area, delete_area, read_only, ingest_summary, ingest_table]
+    # The picker changes when the page has loaded the user's conversation (and with it the knowledge base), when
+    # the user switches, and when a conversation of another knowledge base is opened.
+    picker.change(show_kb, [session], [*listing, *controls], **private)
+    if not access.several:
+        # One knowledge base is known before the conversation is: the controls show as soon as the page loads,
+        # not after it, so a file chosen at once is not shown by a control that is still hidden.
+        app.load(show_kb, [session], [*listing, *controls], **private)
 
 
 __all__ = [
     "NO_RIGHT",
     "READ_ONLY",
     "delete_question",
+    "documents_heading",
     "delete_sources",
     "documents_html",
     "knowledge_tab",

@@ -8,7 +8,7 @@ from typing import Any
 
 import gradio as gr
 
-from assistant.app.ui.history import empty_session, message_text, with_turn
+from assistant.app.ui.kb_picker import KbAccess
 from assistant.app.ui.modes import MODEL_UNAVAILABLE, MODEL_UNAVAILABLE_EN
 from assistant.app.ui.render import (
     answer_message,
@@ -20,6 +20,7 @@ from assistant.app.ui.render import (
     sources_link,
     turn_panel,
 )
+from assistant.app.ui.session import empty_session, message_text, session_kb, with_turn
 from assistant.app.ui.status import STOPPED_NOTE, STOPPED_NOTE_EN, Runs, status_text
 from assistant.conversations.audit import AuditLog, login_of
 from assistant.errors import AssistantError, ModelError, QuestionError, SettingsError
@@ -47,10 +48,14 @@ def _busy(running: bool) -> tuple[dict, dict]:
     return gr.update(visible=not running), gr.update(visible=running)
 
 
-def make_responder(kb: Any, runs: Runs, audit: AuditLog | None = None) -> Callable[..., Iterator[tuple]]:
+def make_responder(
+    kb: Any, runs: Runs, audit: AuditLog | None = None, access: KbAccess | None = None
+) -> Callable[..., Iterator[tuple]]:
     """The answer handler; yields (question box, chat, session, sources, status, send, stop).
 
     Every question asked (typed, an example, regenerated) goes through it, and is written to `audit` if given.
+    With `access` (several knowledge bases), each question goes to its session's knowledge base, once the user
+    may read it there, and is written to that knowledge base's audit log; `kb` and `audit` are then not used.
     """
 
     def respond(
@@ -70,14 +75,23 @@ def make_responder(kb: Any, runs: Runs, audit: AuditLog | None = None) -> Callab
         history = list(history or [])
         session = session or empty_session()
         question = (question or "").strip()
-        mode = mode or kb.settings.answer_mode
         keep = gr.update()
         if not question:
             gr.Warning("请输入问题。Type a question first.")
             yield keep, history, session, keep, "", *_busy(False)
             return
-        if audit is not None:
-            audit.record(login_of(request), str(kb.settings.kb), "ask", question, via="chat")
+        asked, log_to = kb, audit
+        if access is not None:
+            try:
+                asked = access.kb(session_kb(session), login_of(request))
+            except AssistantError as exc:  # the user may no longer read it (a role removed since the page loaded)
+                gr.Warning(str(exc))
+                yield keep, history, session, keep, "", *_busy(False)
+                return
+            log_to = access.audit(str(asked.settings.kb))
+        mode = mode or asked.settings.answer_mode
+        if log_to is not None:
+            log_to.record(login_of(request), str(asked.settings.kb), "ask", question, via="chat")
         english = is_english(question)
         turn = len(session["sources"])
         history.append({"role": "user", "content": chat_text(question)})
@@ -90,7 +104,7 @@ def make_responder(kb: Any, runs: Runs, audit: AuditLog | None = None) -> Callab
         try:
             try:
                 run.start(
-                    lambda on_stage: kb.stream(
+                    lambda on_stage: asked.stream(
                         question,
                         history=searched,
                         mode=mode,
@@ -127,7 +141,7 @@ def make_responder(kb: Any, runs: Runs, audit: AuditLog | None = None) -> Callab
                 # The details (settings, addresses) are for the administrator's log, not the chat.
                 log.warning("chat model %r failed, answering extractively: %s", mode, exc)
                 note = f"**⚠ {MODEL_UNAVAILABLE_EN if english else MODEL_UNAVAILABLE}**"
-                answer = kb.ask(question, history=searched, mode="extractive", k=int(k), filters=filters)
+                answer = asked.ask(question, history=searched, mode="extractive", k=int(k), filters=filters)
         except QuestionError as exc:  # the question itself (or a filter) is wrong: the message says how
             history[-1] = {"role": "assistant", "content": f"**⚠ {chat_text(str(exc))}**"}
             run.final = (history, with_turn(session, "", None, history), keep)
@@ -142,7 +156,7 @@ def make_responder(kb: Any, runs: Runs, audit: AuditLog | None = None) -> Callab
             return
         if answer is None:  # stopped: settle() shows the stopped turn
             return
-        panel = sources_html(answer, kb.document_text)
+        panel = sources_html(answer, asked.document_text)
         message = cite_links(answer_message(answer, question), turn, (c.n for c in answer.citations))
         if note:
             message = f"{note}\n\n{message}"

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from assistant.accounts import Accounts
+from assistant.app.shelf import Shelf
 from assistant.app.trusted_proxy import TrustedProxy
 from assistant.app.ui.app import build_app
 from assistant.errors import AssistantError
@@ -32,10 +33,12 @@ class ServerOptions:
     kb: str = "default"
     trusted_user_header: str = ""
     trusted_proxies: str = "127.0.0.1"
+    kbs: tuple[str, ...] = ()  # the served knowledge bases (empty: just `kb`)
 
     @classmethod
-    def from_settings(cls, settings: Any) -> ServerOptions:
+    def from_settings(cls, settings: Any, kbs: tuple[str, ...] = ()) -> ServerOptions:
         return cls(
+            kbs=kbs,
             host=settings.host,
             port=settings.port,
             user=settings.ui_user,
@@ -49,12 +52,20 @@ class ServerOptions:
         )
 
     @property
+    def served(self) -> tuple[str, ...]:
+        return self.kbs or (self.kb,)
+
+    def may_enter(self, name: str) -> bool:
+        """Whether user `name` may read one of the served knowledge bases (with a users file), so may log in."""
+        return self.accounts is not None and any(self.accounts.may(name, kb, "read") for kb in self.served)
+
+    @property
     def auth(self) -> tuple[str, str] | Callable[[str, str], bool] | None:
-        """Gradio's login: the one user and password, or (with a users file) any user with a role in this
-        knowledge base; None: no login."""
+        """Gradio's login: the one user and password, or (with a users file) any user with a role of read or higher
+        in one of the served knowledge bases; None: no login."""
         accounts = self.accounts
         if accounts is not None:
-            return lambda name, password: accounts.check(name, password) and accounts.may(name, self.kb, "read")
+            return lambda name, password: accounts.check(name, password) and self.may_enter(name)
         return (self.user, self.password) if self.user else None
 
     @functools.cached_property
@@ -63,10 +74,10 @@ class ServerOptions:
         return TrustedProxy.from_settings(self)
 
     def proxy_login(self, request: Any) -> str | None:
-        """Gradio's `auth_dependency` when a proxy signs users in: the user its header names, if they have a role in
-        this knowledge base; None (Gradio answers 401) for anyone else, also for a request not from the proxy."""
+        """Gradio's `auth_dependency` when a proxy signs users in: the user its header names, if they may read one of
+        the served knowledge bases; None (Gradio answers 401) for anyone else, also for a request not from the proxy."""
         name = self.proxy.user(request.headers, request.client) if self.proxy is not None else None
-        return name if name and self.accounts is not None and self.accounts.may(name, self.kb, "read") else None
+        return name if name and self.may_enter(name) else None
 
     @functools.cached_property
     def accounts(self) -> Accounts | None:
@@ -107,17 +118,20 @@ def server_app(kb: Any, *, warning: str | None = None, api_settings: Any = None,
     """One ASGI app: the HTTP API (/api/v1, /v1, /docs) with the browser chat mounted at /.
 
     Gradio runs on FastAPI, so the chat is mounted onto the API's FastAPI app (`gr.mount_gradio_app`)
-    and one server, one port, serves both.
+    and one server, one port, serves both. `kb`: an open Assistant (its settings' serve_kbs are opened
+    beside it, sharing its embedding model) or a Shelf.
     """
     import gradio as gr
 
     from assistant.app.http import create_api
 
-    options = ServerOptions.from_settings(kb.settings)
+    shelf = kb if isinstance(kb, Shelf) else Shelf.open(kb.settings, first=kb)
+    first = shelf.get()
+    options = ServerOptions.from_settings(first.settings, tuple(shelf.names))
     accounts = options.accounts
     auth = options.auth
-    api = create_api(kb, api_settings, ui_login=auth is not None, accounts=accounts, proxy=options.proxy)
-    blocks = build_app(kb, warning=warning, accounts=accounts)
+    api = create_api(shelf, api_settings, ui_login=auth is not None, accounts=accounts, proxy=options.proxy)
+    blocks = build_app(first, warning=warning, accounts=accounts, shelf=shelf)
     blocks.queue(default_concurrency_limit=2)
     mount_kwargs.setdefault("max_file_size", f"{options.max_upload_mb}mb")  # a hard cap on top of our own check
     mount_kwargs.setdefault("ssr_mode", False)
@@ -131,7 +145,7 @@ def server_app(kb: Any, *, warning: str | None = None, api_settings: Any = None,
 
 
 def serve(kb: Any, host: str | None = None, port: int | None = None, **mount_kwargs: Any) -> None:
-    """Start the browser chat and the HTTP API for a knowledge base (blocks until stopped).
+    """Start the browser chat and the HTTP API for a knowledge base, or a Shelf of several (blocks until stopped).
 
     Binds 127.0.0.1:7860 unless told otherwise (arguments, then settings.host/port, i.e.
     ASSISTANT_HOST/ASSISTANT_PORT). settings.ui_user and ui_password turn on a login;
@@ -141,7 +155,9 @@ def serve(kb: Any, host: str | None = None, port: int | None = None, **mount_kwa
 
     from assistant.app.http import ApiSettings, api_exposure_warning
 
-    options = ServerOptions.from_settings(kb.settings)
+    shelf = kb if isinstance(kb, Shelf) else Shelf.open(kb.settings, first=kb)
+    kb = shelf.get()  # the server's settings and chat model are the default knowledge base's (all share them)
+    options = ServerOptions.from_settings(kb.settings, tuple(shelf.names))
     host = host or options.host
     port = port or options.port
     api_settings = ApiSettings.load()
@@ -162,9 +178,10 @@ def serve(kb: Any, host: str | None = None, port: int | None = None, **mount_kwa
                 "questions will be answered extractively until it is fixed",
                 file=sys.stderr,
             )
-    app = server_app(kb, warning=warning, api_settings=api_settings, **mount_kwargs)
+    app = server_app(shelf, warning=warning, api_settings=api_settings, **mount_kwargs)
     shown = f"[{host}]" if ":" in host else host
     print(f"Chat at http://{shown}:{port}/ ; HTTP API at http://{shown}:{port}/api/v1 and /v1 (docs: /docs)")
+    print(f"Knowledge bases: {', '.join(shelf.names)} (default {shelf.default})")
     # A short graceful shutdown: open chat streams would otherwise hold Ctrl-C up.
     # Behind a sign-in proxy the user header is believed by the connection's own address, so uvicorn must not put
     # X-Forwarded-For's client address in its place (it does for connections from 127.0.0.1 by default).
