@@ -483,3 +483,9 @@ def test_the_asked_value_must_come_from_the_office_the_question_names_when_its_d
     other = passage("市政府办公室认真落实在职党员“双报到”制度，与南河道社区建立了常态化对接机制。", doc="d2")
     assert judge(q, [own, other], UNSEEN, THRESHOLDS, own={0}).outcome is Outcome.PARTIAL
     assert judge(q, [own, other], UNSEEN, THRESHOLDS).outcome is Outcome.ANSWER  # no office named: any passage
+
+
+def test_an_office_passage_past_the_ones_read_does_not_empty_the_sentences_checked():
+    q = query("市政府办公室与哪个社区建立了对接机制？", "市政府办公室", "社区", "对接机制")
+    read = passage("市政府办公室与南河道社区建立了常态化对接机制。", doc="d2")
+    assert judge(q, [read], UNSEEN, THRESHOLDS, top=1, own={3}).outcome is Outcome.ANSWER

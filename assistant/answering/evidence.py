@@ -270,6 +270,7 @@ def judge(
     ]
     best = max((c for c, _, _ in scored), default=0.0)
     # The sentences about the question: a value may sit in a sentence that leaves the office's name implicit.
+    own = {i for i in own or () if i < top}  # the office's passages among those read here; none: every passage
     about = [text for c, text, i in scored if best > 0 and c >= 0.6 * best and (not own or i in own)]
     # "What allowance do the advisers receive?", "哪家公司开发的？": a fact asked for by name is stated with its own
     # words or values; sentences about the subject without them do not say it.
