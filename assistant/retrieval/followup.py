@@ -178,7 +178,7 @@ def _cut_frame(run: str) -> list[tuple[str, bool]]:
 def _names_actor(body: str, question: str) -> bool:
     """True for a Chinese question with a subject of its own: an office that acts, or a titled document
     (《保守国家秘密法》; `body` is the question without punctuation, so the title is looked for in `question`)."""
-    return bool(_ZH_ACTOR.search(body) or _QUOTED.search(body) or re.search(r"《[^》]+》", question))
+    return bool(_ZH_ACTOR.search(body) or re.search(r"《[^》]+》", question))
 
 
 def _dropped_subject(body: str) -> bool:
