@@ -69,6 +69,7 @@ class Assistant:
         self.index = Indexer(settings, self.registry, self.store, self.embedder)
         self.supersession = Supersession(self.registry.documents, self.registry.chunk_signature)
         self.dictionary = Dictionary.bundled()  # parsed lazily, on the first English question
+        self.background = Background(self.embedder, settings.models_dir / "background")
         self.answerer = ExtractiveAnswerer(
             thresholds=Thresholds.of(settings),
             unseen_idf=lambda: self.index.bm25.term_idf("\uffff"),
@@ -77,7 +78,7 @@ class Assistant:
             # Only the opening is read: an answer asks for the office of each sentence it considers.
             office_of=lambda doc_id: issuing_office(self.registry.document_text(doc_id, SCAN_CHARS) or ""),
             span_similarity=lambda question, passages: self.retriever.span_similarities(question, passages),
-            background=Background(self.embedder, settings.models_dir / "background").similarity,
+            background=self.background.similarity,
         )
         self._chat_models: dict[str, ChatModel] = {}  # built on first use, one per mode
         self._chat_lock = threading.Lock()

@@ -6,6 +6,7 @@ import functools
 import ipaddress
 import logging
 import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -178,6 +179,9 @@ def serve(kb: Any, host: str | None = None, port: int | None = None, **mount_kwa
                 "questions will be answered extractively until it is fixed",
                 file=sys.stderr,
             )
+    # The ordinary-writing passages' vectors (answering/background.py) are encoded on first use, ~7 s on a fresh
+    # home: encode them now, beside the start-up, so the first question does not wait (later starts read the cache).
+    threading.Thread(target=kb.background.vectors, name="background-vectors", daemon=True).start()
     app = server_app(shelf, warning=warning, api_settings=api_settings, **mount_kwargs)
     shown = f"[{host}]" if ":" in host else host
     print(f"Chat at http://{shown}:{port}/ ; HTTP API at http://{shown}:{port}/api/v1 and /v1 (docs: /docs)")
