@@ -489,3 +489,12 @@ def test_an_office_passage_past_the_ones_read_does_not_empty_the_sentences_check
     q = query("市政府办公室与哪个社区建立了对接机制？", "市政府办公室", "社区", "对接机制")
     read = passage("市政府办公室与南河道社区建立了常态化对接机制。", doc="d2")
     assert judge(q, [read], UNSEEN, THRESHOLDS, top=1, own={3}).outcome is Outcome.ANSWER
+
+
+def test_a_figure_asked_by_a_generic_word_belongs_to_the_thing_named_before_it():
+    q = query("出差住宿费每天的标准是多少？", "出差", "住宿费", "每天", "标准")
+    text = "第二条 工作人员出差，住宿费在标准限额内凭发票据实报销，处级及以下人员每人每天不超过450元。"
+    assert judge(q, [passage(text)], UNSEEN, THRESHOLDS).outcome is Outcome.ANSWER
+    unstated = "第二条 工作人员出差，住宿费在标准限额内凭发票据实报销。"
+    j = judge(q, [passage(unstated)], UNSEEN, THRESHOLDS)
+    assert j.outcome is Outcome.PARTIAL and j.missing == ["具体金额"]

@@ -137,6 +137,10 @@ def asked_unit(question: str) -> str | None:
     return m.group(1) if m else None
 
 
+# Words that say what kind of figure is asked, not what it is the figure of: the head is another word when there is one.
+GENERIC_HEADS = frozenset("标准 数量 数额 金额 额度 规模 上限 下限 限额 总数 总额 数目 数字".split())
+
+
 def asked_head(question: str, concepts: list[Concept], kind: AnswerType) -> Concept | None:
     """The content word the asked value belongs to: 经费 in "经费是多少", 分值 in "各占多少分值".
 
@@ -155,7 +159,7 @@ def asked_head(question: str, concepts: list[Concept], kind: AnswerType) -> Conc
         return None
     qs, qe = spans[0]
     lowered = question.lower()
-    best: tuple[int, int, Concept] | None = None
+    best: tuple[bool, int, int, Concept] | None = None
     for c in concepts:
         at = lowered.find(c.label.lower())
         if at < 0:
@@ -164,9 +168,11 @@ def asked_head(question: str, concepts: list[Concept], kind: AnswerType) -> Conc
         if qs <= at < qe:
             continue  # part of the question word itself
         distance, side = (qs - end, 1) if end <= qs else (at - qe, 0)
-        if best is None or (distance, side) < best[:2]:
-            best = (distance, side, c)
-    return best[2] if best else None
+        # "住宿费每天的标准是多少": 标准 says the figure is a limit, 住宿费 what it is the limit of.
+        generic = c.label in GENERIC_HEADS
+        if best is None or (generic, distance, side) < (best[0], *best[1:3]):
+            best = (generic, distance, side, c)
+    return best[3] if best else None
 
 
 # "由谁带班？" is answered by a post ("由办公室副主任带班"); "书记是谁？" asks for the person holding one.
@@ -228,7 +234,7 @@ FACT_SLOTS = (
         "money",
         re.compile(
             # not "spend" or "value of": "spend their study time", "the value of Party building" ask no amount
-            rf"{_MONEY_WORDS}|多少钱|花了多少|\b(?:budgets?|costs?|salar(?:y|ies)|wages?|allowances?|subsid(?:y|ies)"
+            rf"{_MONEY_WORDS}|(?:住宿|伙食|交通|差旅|会议|培训|办公|补助|通讯|餐|会|学|电|水|话)费|多少钱|花了多少|\b(?:budgets?|costs?|salar(?:y|ies)|wages?|allowances?|subsid(?:y|ies)"
             r"|fees?|prices?|funding|bonus(?:es)?|expenditures?|how much money)\b",
             re.I,
         ),
