@@ -17,7 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from assistant.answering.evidence import Thresholds
-from assistant.answering.extractive import FRAMING, ExtractiveAnswerer, shown
+from assistant.answering.extractive import ExtractiveAnswerer, shown
+from assistant.answering.framing import FRAMING
 from assistant.api import Assistant
 from assistant.errors import QuestionError
 from assistant.results import Answer, Passage

@@ -50,3 +50,15 @@ def test_a_drafting_request_is_declined_with_its_reason_and_the_nearest_passages
     answer = ExtractiveAnswerer(thresholds=thresholds, unseen_idf=lambda: 5.5).answer(q, [p])
     assert answer.refused and answer.citations == [] and answer.nearest == [p]
     assert answer.text.startswith("我只能根据知识库中的文件回答问题") and "不能代写" in answer.text
+
+
+@pytest.mark.parametrize(
+    "question, opening",
+    [("谢谢", "不客气"), ("Thanks!", "You're welcome"), ("好的", "好的。"), ("OK", "OK.")],
+)
+def test_a_courtesy_turn_gets_a_courteous_reply_not_a_refusal_with_passages(question, opening):
+    p = make_passage("市委办公厅认真落实在职党员“双报到”要求，组织党员干部下沉一线开展志愿服务。")
+    thresholds = Thresholds(evidence_floor=0.3, unseen_share=0.6, unseen_penalty=0.0, sentence_floor=0.0)
+    q = Query(question, "en" if question.isascii() else "zh", [], [])
+    answer = ExtractiveAnswerer(thresholds=thresholds, unseen_idf=lambda: 5.5).answer(q, [p])
+    assert answer.text.startswith(opening) and answer.citations == [] and not answer.nearest

@@ -10,9 +10,11 @@ from dataclasses import replace
 from assistant.answering.answer_types import AnswerType, asked_unit, has_value
 from assistant.answering.context import context_spans
 from assistant.answering.evidence import Judgement, Outcome, Thresholds, judge
+from assistant.answering.framing import FRAMING
 from assistant.answering.sentences import Sentence, SpanSimilarity, candidate_sentences, meaning_scores
 from assistant.results import Answer, Citation, Passage, Statement
 from assistant.retrieval.decompose import subjects
+from assistant.retrieval.followup import is_courtesy
 from assistant.retrieval.query import Query
 from assistant.text import question_language
 from ingest.metadata import named_offices, office_key
@@ -55,30 +57,6 @@ MEANING_WEIGHT = 0.0
 #: usually about something else (on the calibration questions and the development set, 27 % of such sentences
 #: were in a gold passage, against 86 % of first picks). bench/answer_select.py chose it on the calibration questions.
 NEW_SOURCE_SCORE = 0.9
-
-FRAMING = {
-    "zh": {
-        "lead": "根据知识库中的文件：",
-        "refusal": "知识库中没有找到能回答这个问题的内容。",
-        "nearest": "以下是最接近的段落，仅供参考，它们并不回答这个问题：",
-        "partial": "文件提到了{subject}，但没有写明{missing}。",
-        "subject_absent": "{subject}：文件中没有找到相关内容。",
-        "drafting": "我只能根据知识库中的文件回答问题并标明出处，不能代写文稿、纪要或方案。"
-        "可以问文件里写了什么，例如“机关是怎样落实在职党员双报到制度的？”",
-        "unclear": "这个问题没有说明要问什么内容，请把问题说完整，例如“机关是怎样落实在职党员双报到制度的？”",
-    },
-    "en": {
-        "lead": "According to the documents (quoted in the original Chinese):",
-        "refusal": "The knowledge base does not contain an answer to this question.",
-        "nearest": "The nearest passages, for reference only — they do not answer the question:",
-        "partial": "The documents mention {subject}, but do not state {missing}.",
-        "subject_absent": "{subject}: the documents say nothing about this.",
-        "drafting": "I answer questions from the documents, citing them; I cannot draft documents, minutes or "
-        "plans. Ask what the documents say, for example “How do offices run the 双报到 system?”",
-        "unclear": "The question does not say what it is about; please ask it in full, for example "
-        "“How do offices run the 双报到 system?”",
-    },
-}
 
 
 class ExtractiveAnswerer:
@@ -195,6 +173,10 @@ class ExtractiveAnswerer:
         words = FRAMING[lang]
         judgement = judgement or self.judge(query, passages)
         evidence = judgement.evidence
+        if is_courtesy(question):
+            thanks = re.search(r"谢|thank|thx", question, re.I)
+            text = words["courtesy"] if thanks else words["ready"]
+            return Answer(question=question, text=text, refused=True, evidence=0.0)
         if judgement.no_subject:
             return Answer(question=question, text=words["unclear"], refused=True, evidence=0.0)
         if judgement.drafting:

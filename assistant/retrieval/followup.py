@@ -130,6 +130,11 @@ _EN_POINTING = re.compile(
 )
 
 
+def is_courtesy(question: str) -> bool:
+    """True for a turn of courtesy only ("谢谢", "Thanks!", "好的"): it asks nothing and continues no topic."""
+    return bool(_COURTESY.match(question.strip()))
+
+
 def _strip_zh_stop(text: str) -> str:
     for word in _ZH_STOP:
         text = text.replace(word, " ")
@@ -274,7 +279,7 @@ def rewrite_followup(question: str, history_questions: Sequence[str]) -> str:
     """
     question = question.strip()
     previous = next((h.strip() for h in reversed(history_questions) if h and h.strip()), "")
-    if not question or not previous or _COURTESY.match(question):
+    if not question or not previous or is_courtesy(question):
         return question
     terms = _split_terms(previous)
     frame = [t for t, is_frame in terms if is_frame]
