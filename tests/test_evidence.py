@@ -350,6 +350,13 @@ def test_a_figure_answers_how_many_only_when_it_stands_by_what_was_counted():
             "违反保密“九严禁”的干部，视情节给予警告或记过处分。",
             "具体处理方式",
         ),
+        (
+            "安洪涛接受的是哪家报纸的采访？",
+            ("安洪涛", "接受", "采访"),
+            "日前，市委常务副秘书长安洪涛在接受本报记者采访时说，要抓好党建。",
+            "日前，市委常务副秘书长安洪涛在接受大同日报记者采访时说，要抓好党建。",
+            "具体媒体",
+        ),
     ],
 )
 def test_a_fact_asked_for_by_name_needs_a_sentence_that_states_it(question, terms, without, with_it, missing):

@@ -252,6 +252,17 @@ FACT_SLOTS = (
         {"zh": "联系方式", "en": "the contact details"},
     ),
     FactSlot(
+        "outlet",
+        re.compile(
+            r"哪家(?:媒体|报纸|报社|电视台)|(?:什么|哪个|哪份)(?:报纸|报|媒体|电视台)|报社|\b(?:which|what) (?:newspaper|paper|outlet|"
+            r"media|TV station|magazine)s?\b|\bnewspaper\b",
+            re.I,
+        ),
+        # a named paper or station, not "本报记者"
+        re.compile(r"[\u4e00-\u9fff]{2,8}(?:日报|晚报|时报|报社|电视台|广播电台|新闻网)|《[^》]{1,12}报》"),
+        {"zh": "具体媒体", "en": "the newspaper or outlet"},
+    ),
+    FactSlot(
         "organisation",
         re.compile(
             r"哪家|哪所|(?:什么|哪个|哪些)(?:公司|企业|大学|高校|学校|学院|厂家|厂商)|供应商|承建|中标|开发商"
