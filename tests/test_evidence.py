@@ -26,6 +26,8 @@ UNSEEN = 5.5
         ("机关是怎样落实在职党员“双报到”制度的？", AnswerType.OTHER),
         ("How many members does the team have?", AnswerType.NUMBER),
         ("When did the partnership begin?", AnswerType.DATE),
+        ("Who runs the alliance, and when was it set up?", AnswerType.DATE),
+        ("How is confidentiality handled for trainees when they leave their posts?", AnswerType.OTHER),
         ("Who gave the lecture?", AnswerType.PERSON),
     ],
 )
@@ -466,6 +468,12 @@ def test_a_short_question_quoting_a_term_the_passages_use_is_not_refused_for_its
     assert judge(q, [passage(text, dense=0.868)], UNSEEN, floors).outcome is Outcome.ANSWER
     unquoted = query("六地指哪些？", "六地")
     assert judge(unquoted, [passage(text, dense=0.868)], UNSEEN, floors).outcome is Outcome.REFUSE
+
+
+def test_a_vague_since_is_no_answer_to_when():
+    q = query("“忠诚铸魂·匠心服务”品牌是哪一年创建的？", "忠诚铸魂·匠心服务", "品牌", "创建")
+    vague = passage("创建“忠诚铸魂·匠心服务”党建品牌以来，机关党建质量不断提升。")
+    assert judge(q, [vague], UNSEEN, THRESHOLDS).outcome is Outcome.PARTIAL
 
 
 def test_a_question_asking_on_which_day_needs_a_day_not_a_year():

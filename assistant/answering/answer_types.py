@@ -37,7 +37,13 @@ _TYPE_PATTERNS_ZH = (
     (AnswerType.NUMBER, re.compile(r"多少|(?<!哪)几(?![乎何])|多大|多高|多重|比例|百分之")),
 )
 _TYPE_PATTERNS_EN = (
-    (AnswerType.DATE, re.compile(r"\bwhen\b|\b(?:which|what) (?:year|date|day|month)\b|\bsince when\b", re.I)),
+    # "When did …", "… and when was it set up?", not the clause of "How is it handled when they leave?"
+    (
+        AnswerType.DATE,
+        re.compile(
+            r"^\W*when\b|(?:,|\band|\bor)\s+when\b|\b(?:which|what) (?:year|date|day|month)\b|\bsince when\b", re.I
+        ),
+    ),
     (
         AnswerType.DURATION,
         re.compile(r"\bhow long\b|\bhow often\b|\bhow many (?:days|years|months|weeks|hours)\b", re.I),
@@ -58,8 +64,8 @@ _VALUE = {
         r"|半年|全年|当天|当日"
     ),
     AnswerType.DATE: re.compile(
+        # not "近年来" or a bare "以来" ("主题教育开展以来"): they say since when, vaguely, not when
         r"\d{4}年|\d{1,2}月|\d{1,2}日|[一二三四五六七八九十]+月|今年|去年|前年|年初|年底|年中|上半年|下半年"
-        r"|近年来|以来"
     ),
     # A name: "张某", "王xx" (masked as the documents do), "xx同志", "李明同志" (not 全体同志), or a name
     # after its post, as reports introduce people: "市委常务副秘书长安洪涛在…", "四级调研员施艳辉至今…".
