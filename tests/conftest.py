@@ -114,6 +114,17 @@ class HashEmbedder:
         return self.encode_passages(texts)
 
 
+@pytest.fixture
+def fresh_kb(tmp_path, e5_embedder):
+    """An empty knowledge base in tmp_path/home on the real model (shared), closed after the test."""
+    from assistant.api import Assistant
+    from assistant.settings import Settings
+
+    kb = Assistant(Settings.load(tmp_path / "home", models=str(models_dir())), embedder=e5_embedder)
+    yield kb
+    kb.close()
+
+
 @pytest.fixture(scope="session")
 def e5_embedder():
     """The real multilingual-e5-small, built from the PyPI packages and loaded once per test run."""

@@ -277,30 +277,22 @@ def test_libreoffice_does_not_fetch_what_a_ppt_links_to(tmp_path: Path) -> None:
 
 
 @needs_impress
-def test_ppt_answers_questions_with_slide_citations_in_a_real_knowledge_base(ppt_files, tmp_path, e5_embedder) -> None:
-    from conftest import models_dir
-
-    from assistant.api import Assistant
-    from assistant.settings import Settings
-
+def test_ppt_answers_questions_with_slide_citations_in_a_real_knowledge_base(ppt_files, tmp_path, fresh_kb) -> None:
     folder = tmp_path / "docs"
     folder.mkdir()
     shutil.copy(ppt_files["ppt"], folder / "汇报.ppt")
-    kb = Assistant(Settings.load(tmp_path / "home", models=str(models_dir())), embedder=e5_embedder)
-    try:
-        report = kb.ingest([folder])
-        assert report.failed == [] and [Path(s).name for s in report.added] == ["汇报.ppt"]
-        (doc,) = kb.documents()
-        assert doc.title == "2024年安全生产工作汇报"
+    kb = fresh_kb
+    report = kb.ingest([folder])
+    assert report.failed == [] and [Path(s).name for s in report.added] == ["汇报.ppt"]
+    (doc,) = kb.documents()
+    assert doc.title == "2024年安全生产工作汇报"
 
-        # The rate is only in the speaker notes of slide 2.
-        answer = kb.ask("隐患整改率达到了多少？")
-        assert not answer.refused
-        cited = [c for c in answer.citations if "91.8%" in c.quote]
-        assert cited and all(c.source.endswith("汇报.ppt") and c.page == 2 for c in cited)
+    # The rate is only in the speaker notes of slide 2.
+    answer = kb.ask("隐患整改率达到了多少？")
+    assert not answer.refused
+    cited = [c for c in answer.citations if "91.8%" in c.quote]
+    assert cited and all(c.source.endswith("汇报.ppt") and c.page == 2 for c in cited)
 
-        answer = kb.ask("西湖区发现了多少处隐患？")
-        assert not answer.refused
-        assert any("西湖区" in c.quote and "12" in c.quote and c.page == 2 for c in answer.citations)
-    finally:
-        kb.close()
+    answer = kb.ask("西湖区发现了多少处隐患？")
+    assert not answer.refused
+    assert any("西湖区" in c.quote and "12" in c.quote and c.page == 2 for c in answer.citations)

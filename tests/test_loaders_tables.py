@@ -259,28 +259,20 @@ def test_a_word_file_named_xls_and_a_password_protected_xls_are_refused_with_wha
 
 
 @pytest.mark.e2e
-def test_xls_answers_questions_in_a_real_knowledge_base(tmp_path: Path, e5_embedder) -> None:
-    from conftest import models_dir
-
-    from assistant.api import Assistant
-    from assistant.settings import Settings
-
+def test_xls_answers_questions_in_a_real_knowledge_base(tmp_path: Path, fresh_kb) -> None:
     folder = tmp_path / "docs"
     folder.mkdir()
     duty_workbook_xls(folder / "值班.xls")
-    kb = Assistant(Settings.load(tmp_path / "home", models=str(models_dir())), embedder=e5_embedder)
-    try:
-        report = kb.ingest([folder])
-        assert report.failed == [] and [Path(s).name for s in report.added] == ["值班.xls"]
-        (doc,) = kb.documents()
-        assert doc.title == "2024年春节值班安排"
-        answer = kb.ask("李四春节值班几天？")
-        assert not answer.refused
-        assert any("李四" in c.quote and "2.5" in c.quote and c.source.endswith("值班.xls") for c in answer.citations)
-        answer = kb.ask("市应急管理局的电话是多少？")
-        assert not answer.refused and any("0571-12345678" in c.quote for c in answer.citations)
-    finally:
-        kb.close()
+    kb = fresh_kb
+    report = kb.ingest([folder])
+    assert report.failed == [] and [Path(s).name for s in report.added] == ["值班.xls"]
+    (doc,) = kb.documents()
+    assert doc.title == "2024年春节值班安排"
+    answer = kb.ask("李四春节值班几天？")
+    assert not answer.refused
+    assert any("李四" in c.quote and "2.5" in c.quote and c.source.endswith("值班.xls") for c in answer.citations)
+    answer = kb.ask("市应急管理局的电话是多少？")
+    assert not answer.refused and any("0571-12345678" in c.quote for c in answer.citations)
 
 
 # --------------------------------------------------------------------------- .pptx

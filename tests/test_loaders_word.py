@@ -253,32 +253,24 @@ def test_a_hanging_converter_is_killed_at_the_time_limit(tmp_path: Path, monkeyp
 
 
 @needs_soffice
-def test_doc_and_xlsx_answer_questions_in_a_real_knowledge_base(word_files, tmp_path: Path, e5_embedder) -> None:
-    from conftest import models_dir
-
-    from assistant.api import Assistant
-    from assistant.settings import Settings
-
+def test_doc_and_xlsx_answer_questions_in_a_real_knowledge_base(word_files, tmp_path: Path, fresh_kb) -> None:
     folder = tmp_path / "docs"
     folder.mkdir()
     shutil.copy(word_files["doc"], folder / "通知.doc")
     duty_workbook(folder / "值班.xlsx")
-    kb = Assistant(Settings.load(tmp_path / "home", models=str(models_dir())), embedder=e5_embedder)
-    try:
-        report = kb.ingest([folder])
-        assert report.failed == [] and sorted(Path(s).name for s in report.added) == ["值班.xlsx", "通知.doc"]
-        formats = {Path(d.source).suffix: d for d in kb.documents()}
-        assert formats[".doc"].title == TITLE and formats[".xlsx"].title == "2024年春节值班安排"
+    kb = fresh_kb
+    report = kb.ingest([folder])
+    assert report.failed == [] and sorted(Path(s).name for s in report.added) == ["值班.xlsx", "通知.doc"]
+    formats = {Path(d.source).suffix: d for d in kb.documents()}
+    assert formats[".doc"].title == TITLE and formats[".xlsx"].title == "2024年春节值班安排"
 
-        # Only the .doc knows who leads the inspection; only the workbook knows 李四's days on duty.
-        answer = kb.ask("安全生产检查组的组长是谁？")
-        assert not answer.refused
-        cited = [c for c in answer.citations if c.source.endswith("通知.doc")]
-        assert cited and any("王建国" in c.quote for c in cited)
+    # Only the .doc knows who leads the inspection; only the workbook knows 李四's days on duty.
+    answer = kb.ask("安全生产检查组的组长是谁？")
+    assert not answer.refused
+    cited = [c for c in answer.citations if c.source.endswith("通知.doc")]
+    assert cited and any("王建国" in c.quote for c in cited)
 
-        answer = kb.ask("李四春节值班几天？")
-        assert not answer.refused
-        cited = [c for c in answer.citations if c.source.endswith("值班.xlsx")]
-        assert cited and any("李四" in c.quote and "2.5" in c.quote for c in cited)
-    finally:
-        kb.close()
+    answer = kb.ask("李四春节值班几天？")
+    assert not answer.refused
+    cited = [c for c in answer.citations if c.source.endswith("值班.xlsx")]
+    assert cited and any("李四" in c.quote and "2.5" in c.quote for c in cited)

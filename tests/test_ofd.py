@@ -167,24 +167,16 @@ def test_an_ofd_zip_bomb_is_refused_before_parsing(tmp_path):
 
 
 @pytest.mark.e2e
-def test_an_ofd_notice_is_ingested_and_answers_with_its_page(tmp_path, e5_embedder):
-    from conftest import models_dir
-
-    from assistant.api import Assistant
-    from assistant.settings import Settings
-
+def test_an_ofd_notice_is_ingested_and_answers_with_its_page(tmp_path, fresh_kb):
     folder = tmp_path / "docs"
     folder.mkdir()
     notice(folder)
-    kb = Assistant(Settings.load(tmp_path / "home", models=str(models_dir())), embedder=e5_embedder)
-    try:
-        report = kb.ingest([folder])
-        assert len(report.added) == 1 and not report.failed
-        answer = kb.ask("节假日期间由谁带班？")
-        assert not answer.refused and not answer.partial  # a post answers "由谁"
-        cited = [c for c in answer.citations if "办公室副主任带班" in c.quote]
-        assert cited and cited[0].page == 1 and cited[0].source.endswith("值班通知.ofd")
-        answer = kb.ask("值班人员遇到重大突发事件要怎么做？")
-        assert any(c.page == 2 and "第一时间报告" in c.quote for c in answer.citations)
-    finally:
-        kb.close()
+    kb = fresh_kb
+    report = kb.ingest([folder])
+    assert len(report.added) == 1 and not report.failed
+    answer = kb.ask("节假日期间由谁带班？")
+    assert not answer.refused and not answer.partial  # a post answers "由谁"
+    cited = [c for c in answer.citations if "办公室副主任带班" in c.quote]
+    assert cited and cited[0].page == 1 and cited[0].source.endswith("值班通知.ofd")
+    answer = kb.ask("值班人员遇到重大突发事件要怎么做？")
+    assert any(c.page == 2 and "第一时间报告" in c.quote for c in answer.citations)
