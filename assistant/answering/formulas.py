@@ -21,14 +21,15 @@ _NUMERAL = "一二两三四五六七八九十百"
 _NUMERAL_RUN = re.compile(rf"[{_NUMERAL}\d]+")
 _QUOTES = re.compile(r"[“”\"‘’'「」『』]")
 # After the numerals: a date or time (2023年, 3月, 8点) or a rank or round (二级局, 五届, 一线, 三次), not a formula.
-_DATE_UNIT = re.compile(r"[年月日号岁点时分级届次期批轮线层]")
+_NOT_A_FORMULA_AFTER = re.compile(r"[年月日号岁点时分级届次期批轮线层]")
 # Where a quoted or named formula's words end in a question: the words that ask about it.
 _QUESTION_TAIL = re.compile(r"具体|分别|包括|包含|是|指|有哪|都有|的内容|哪|什么|[？?，,。\s(（]")
 _SIBLING = re.compile(r"[二两三四五六七八九十\d]")  # a numeral (not 一, which starts ordinary words) in a list item
 # A Chinese character bound to a numeral before it, as in a name (秘书八处); 的, 是, 和 … only lead up to a formula.
 _BOUND_BEFORE = re.compile(r"(?![的是和与及、在了对把将按照以])[\u4e00-\u9fff]")
 _SENTENCE_END = re.compile(r"[。！？；]")
-_ENUMERATION = re.compile(r"、|”“|’‘|\s和\s?|和(?=\S{2,6}[”’])")
+# Items of a list in the quote-free text (_plain turns "”“" between quoted items into "、").
+_ENUMERATION = re.compile(r"、")
 # Right after the formula (its noun, a closing quote and a comma allowed between): the explanation begins.
 _EXPLAINED_AFTER = re.compile(
     r"^[\u4e00-\u9fff]{0,4}[，,]?\s*(?:即|是指|指的是|就是|：|:|包括|分别是|具体是|主要是|——|（|\()"
@@ -65,7 +66,7 @@ def asked_formula(question: str, passages_text: str) -> Formula | None:
     for m in sorted(runs, key=lambda m: not _quoted(question, plain_question[m.start() : m.start() + 2])):
         start, end = m.span()
         before = plain_question[start - 1] if start else ""
-        if (before and before in "第哪几每") or _DATE_UNIT.match(plain_question, end):
+        if (before and before in "第哪几每") or _NOT_A_FORMULA_AFTER.match(plain_question, end):
             continue
         if not m.group().isdigit() and _BOUND_BEFORE.match(before) and not _quoted(question, m.group()):
             continue  # 秘书八处, 市委五届: a Chinese numeral inside a name (figures stand apart: 市委办公厅13类岗位)
