@@ -9,30 +9,13 @@ from pathlib import Path
 
 import pytest
 from conftest import HashEmbedder, models_dir
+from ocr_samples import ACCURACY, NOTICE, SECOND, needs_font
 
-from bench.ocr_pages import char_accuracy, font_path, image_pdf, lines_per_page, multipage_tiff, render_page
+from bench.ocr_pages import char_accuracy, image_pdf, lines_per_page, multipage_tiff, render_page
 from ingest.loaders import LoadError, OcrOptions, load
 from ingest.loaders.ocr_engine import Box
 from ingest.loaders.ocr_fix import fix_doc_numbers, normalise_line
 from ingest.loaders.ocr_layout import reading_order
-
-needs_font = pytest.mark.skipif(font_path() is None, reason="no WenQuanYi font (apt-get install fonts-wqy-microhei)")
-
-NOTICE = [
-    "上海市人民政府办公厅文件",
-    "沪府办发〔2023〕12号",
-    "关于做好元旦春节期间安全生产工作的通知",
-    "各区人民政府，市政府各委、办、局：",
-    "节日期间各单位要落实领导带班和值班制度。",
-]
-SECOND = [
-    "二、加强值班值守",
-    "值班人员遇到突发事件要第一时间报告。",
-    "联系电话：021-63211234。",
-]
-# Character accuracy required. These short pages come back with at most a character or two wrong (the
-# noisy SECOND loses its leading "二、", 0.953); bench/ocr_bench.py measures ~0.997 on full corpus pages.
-ACCURACY = 0.95
 
 
 def scanned_lines(lines: list[str], **kwargs) -> bytes:

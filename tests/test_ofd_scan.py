@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import HashEmbedder, models_dir
+from ocr_samples import ACCURACY, NOTICE, SECOND, needs_font
 from PIL import Image, ImageDraw
 
 from bench.ocr_pages import (
     MARGIN,
     char_accuracy,
-    font_path,
     render_page,
     scanned_ofd,
     scanned_ofd_members,
@@ -23,18 +23,7 @@ from ingest.loaders import LoadError, OcrOptions, load
 from ingest.loaders.ocr_engine import Box
 from ingest.loaders.ofd_images import Media, Placement, draw_page
 
-needs_font = pytest.mark.skipif(font_path() is None, reason="no WenQuanYi font (apt-get install fonts-wqy-microhei)")
-
-NOTICE = [
-    "上海市人民政府办公厅文件",
-    "沪府办发〔2023〕12号",
-    "关于做好元旦春节期间安全生产工作的通知",
-    "各区人民政府，市政府各委、办、局：",
-    "节日期间各单位要落实领导带班和值班制度。",
-]
-SECOND = ["二、加强值班值守", "值班人员遇到突发事件要第一时间报告。", "联系电话：021-63211234。"]
 TEXT_PAGE = "第一页有文字层：会议定于十二月五日召开，请各单位按时参加。"
-ACCURACY = 0.95  # as tests/test_ocr.py: a character or two wrong on these short pages at most
 
 
 def slip(lines: list[str], noise: bool = False) -> Image.Image:
