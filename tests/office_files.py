@@ -144,16 +144,19 @@ def load_error(path: Path) -> str:
     return str(info.value)
 
 
+# The OpenDocument namespaces the hostile .odt and .odp below use.
+_ODF_NAMESPACES = (
+    'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+    'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
+    'xmlns:draw="urn:oasis:names:tc:opendocument:xmlns:drawing:1.0" '
+    'xmlns:svg="urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0" xmlns:xlink="http://www.w3.org/1999/xlink"'
+)
+
+
 def odt_linking_an_image(path: Path, url: str) -> Path:
     """A hostile .odt: one paragraph and an image that LibreOffice would fetch from `url` while loading."""
-    ns = (
-        'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
-        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
-        'xmlns:draw="urn:oasis:names:tc:opendocument:xmlns:drawing:1.0" '
-        'xmlns:svg="urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0" xmlns:xlink="http://www.w3.org/1999/xlink"'
-    )
     content = (
-        f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {ns} office:version="1.2"><office:body>'
+        f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {_ODF_NAMESPACES} office:version="1.2"><office:body>'
         f'<office:text><text:p>{LEADER}<draw:frame draw:name="i1" svg:width="2cm" svg:height="2cm">'
         f'<draw:image xlink:href="{url}" xlink:type="simple" xlink:show="embed" xlink:actuate="onLoad"/>'
         "</draw:frame></text:p></office:text></office:body></office:document-content>"
@@ -252,14 +255,8 @@ def deck(path: Path) -> Path:
 
 def odp_linking_an_image(path: Path, url: str) -> Path:
     """A hostile presentation (.odp, for LibreOffice to save as .ppt): one slide of text and an image linked from `url`."""
-    ns = (
-        'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
-        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
-        'xmlns:draw="urn:oasis:names:tc:opendocument:xmlns:drawing:1.0" '
-        'xmlns:svg="urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0" xmlns:xlink="http://www.w3.org/1999/xlink"'
-    )
     content = (
-        f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {ns} office:version="1.2"><office:body>'
+        f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {_ODF_NAMESPACES} office:version="1.2"><office:body>'
         '<office:presentation><draw:page draw:name="p1">'
         f'<draw:frame svg:x="1cm" svg:y="1cm" svg:width="20cm" svg:height="2cm"><draw:text-box><text:p>{LEADER}</text:p>'
         '</draw:text-box></draw:frame><draw:frame svg:x="1cm" svg:y="5cm" svg:width="4cm" svg:height="4cm">'
