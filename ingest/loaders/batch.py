@@ -53,9 +53,8 @@ class Batch:
         self.queued = {p for queue in self.queues.values() for p in queue}  # membership without walking a queue
         self.max_bytes = max_bytes
         self.max_uncompressed_bytes = max_uncompressed_bytes
-        self.done: OrderedDict[str, bytes | str] = (
-            OrderedDict()
-        )  # target and content sha256 -> converted file or reason
+        # target and content sha256 -> converted file or reason
+        self.done: OrderedDict[str, bytes | str] = OrderedDict()
         self.starts = 0  # LibreOffice starts, for tests and logs
 
     def _pop(self, queue: deque[Path]) -> Path:
