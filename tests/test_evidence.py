@@ -154,7 +154,7 @@ def test_a_question_about_something_the_documents_never_name_sharing_one_word_wi
     assert judge(q, [p], UNSEEN, loose).outcome is Outcome.REFUSE
     # Two words of the documents around the foreign one: the question may well be about them.
     update = Concept("database", ("数据库",), 3.0)
-    q2 = Query("How do I renew the database for my passport?", "en", ["更新", "数据库"], [renew, update, passport])
+    q2 = Query("How is the database of passport holders renewed?", "en", ["更新", "数据库"], [renew, update, passport])
     assert judge(q2, [p], UNSEEN, loose).outcome is not Outcome.REFUSE
     # A question all of whose words the documents use is never refused by this rule ("什么是双报到？").
     q3 = query("什么是双报到？", "双报到")

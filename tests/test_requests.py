@@ -5,7 +5,7 @@ from conftest import make_passage
 
 from assistant.answering.evidence import Outcome, Thresholds, judge
 from assistant.answering.extractive import ExtractiveAnswerer
-from assistant.answering.requests import asks_to_draft
+from assistant.answering.requests import asks_about_self, asks_to_draft
 from assistant.retrieval.query import Concept, Query
 
 
@@ -62,3 +62,34 @@ def test_a_courtesy_turn_gets_a_courteous_reply_not_a_refusal_with_passages(ques
     q = Query(question, "en" if question.isascii() else "zh", [], [])
     answer = ExtractiveAnswerer(thresholds=thresholds, unseen_idf=lambda: 5.5).answer(q, [p])
     assert answer.text.startswith(opening) and answer.citations == [] and not answer.nearest
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What's a good structure for a weekly work report to my section chief?",
+        "我该怎么跟领导请假？",
+        "How do I write a strong cover letter for an administrative assistant post?",
+        "我的公积金怎么提取？",
+    ],
+)
+def test_questions_about_the_user_s_own_life_are_recognised_and_refused(question):
+    assert asks_about_self(question)
+    q = Query(question, "zh", ["领导"], [Concept("领导", ("领导",), 3.0)])
+    loose = Thresholds(evidence_floor=0.0, unseen_share=1.1, unseen_penalty=0.0, sentence_floor=0.0)
+    assert judge(q, [make_passage("领导干部带头落实。", dense=0.95)], 5.5, loose).outcome is Outcome.REFUSE
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "我想了解机关怎样落实双报到",
+        "Can you tell me how offices run the 双报到 system?",
+        "I remember a short slogan about the two ends and the middle; what is it?",
+        "创城有我学雷锋活动是哪天举办的？",
+        "自我革命是什么意思？",
+        "请问我省的保密工作有哪些要求？",
+    ],
+)
+def test_asking_in_the_first_person_about_the_documents_is_not_about_the_user(question):
+    assert not asks_about_self(question)

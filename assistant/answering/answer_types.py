@@ -31,7 +31,9 @@ _TYPE_PATTERNS_ZH = (
     ),
     (
         AnswerType.PLACE,
-        re.compile(r"哪里|哪儿|什么地方|哪个(?:城市|村|省|县|区|地方|社区|乡|镇|国家)|在哪(?![几些一])"),
+        re.compile(
+            r"哪里|哪儿|什么地方|(?:哪几?[个条座所]|哪些)(?:城市|村|省|县|区|地方|社区|乡|镇|国家|路|道路|街道|街)|在哪(?![几些一])"
+        ),
     ),
     # 哪几项 / 哪九条 ask for a list, not a count.
     (AnswerType.NUMBER, re.compile(r"多少|(?<!哪)几(?![乎何])|多大|多高|多重|比例|百分之")),
@@ -123,8 +125,13 @@ MISSING_WORDS = {
 }
 
 
+# "中心工作在哪里就覆盖到哪里": "wherever … there", a saying, not a question about a place.
+_WHEREVER = re.compile(r"哪(?:里|儿)就.{0,12}?哪(?:里|儿)")
+
+
 def answer_type(question: str) -> AnswerType:
     """The kind of value the question asks for (OTHER for how/what/list/yes-no questions)."""
+    question = _WHEREVER.sub("", question)
     for kind, pattern in (*_TYPE_PATTERNS_ZH, *_TYPE_PATTERNS_EN):
         if pattern.search(question):
             return kind
@@ -155,12 +162,7 @@ def asked_head(question: str, concepts: list[Concept], kind: AnswerType) -> Conc
     """
     if kind is AnswerType.OTHER:
         return None
-    spans = [
-        m.span()
-        for k, pattern in (*_TYPE_PATTERNS_ZH, *_TYPE_PATTERNS_EN)
-        if k is kind
-        for m in pattern.finditer(question)
-    ]
+    spans = question_word_spans(question, kind)
     if not spans:
         return None
     qs, qe = spans[0]
@@ -190,6 +192,61 @@ def person_by_post(question: str, text: str) -> bool:
     return bool(_POST.search(text)) and not _POST.search(question)
 
 
+# "哪一年部署的", "what year": a year ("2023年"), not "今年" or "去年" of an undated report, nor one the documents mask
+# ("20xx年": they withhold it).
+_ASKS_YEAR = re.compile(r"哪一?年|何年|\b(?:what|which|in what) year\b", re.I)
+_YEAR = re.compile(r"\d{4}\s*年|[〇零一二三四五六七八九]{4}年")
+
+
+def asks_year(question: str) -> bool:
+    """True when the question asks in which year something happened, so "今年" does not answer it."""
+    return bool(_ASKS_YEAR.search(question))
+
+
+def has_year(text: str) -> bool:
+    """True when `text` names a year ("2023年", "二〇二三年"), the answer to asks_year's questions."""
+    return bool(_YEAR.search(text))
+
+
+# "How long does each session run?", "培训要多长时间？": the length of something, which "每周" does not give; "多久召开
+# 一次", "how often" ask how often, which it does.
+_ASKS_LENGTH = re.compile(r"\bhow long\b|多长时间|多久|多少(?:天|小时|分钟)|几(?:天|个小时|小时|分钟)")
+_ASKS_FREQUENCY = re.compile(r"一次|频次|频率|每隔|多久开|\bhow often\b|\bhow frequently\b|\bhow many times\b", re.I)
+
+
+def asks_length(question: str) -> bool:
+    """True when a duration question asks how long something lasts, not how often it happens."""
+    return bool(_ASKS_LENGTH.search(question)) and not _ASKS_FREQUENCY.search(question)
+
+
+_EVERY = re.compile(r"每(?:年|月|周|天|日|季度|半年)")
+
+
+def question_word_spans(question: str, kind: AnswerType) -> list[tuple[int, int]]:
+    """Where the question words of `kind` stand in the question ("哪个社区" of "…到哪个社区报到")."""
+    return [
+        m.span()
+        for k, pattern in (*_TYPE_PATTERNS_ZH, *_TYPE_PATTERNS_EN)
+        if k is kind
+        for m in pattern.finditer(question)
+    ]
+
+
+def without_question_terms(text: str, question: str, concepts: list[Concept], kind: AnswerType) -> str:
+    """`text` with the question's own words and figures masked: a value the question already states does not
+    answer it ("Which village is the 包联帮扶村…" is not answered by "包联帮扶村", nor "那563件…涉及哪些领域" by 563).
+    The question word's own noun (社区 of "哪个社区") stays, so "南河道社区" still answers."""
+    spans = question_word_spans(question, kind)
+    for c in sorted(concepts, key=lambda c: -len(c.label)):
+        at = question.find(c.label)
+        if len(c.label) < 2 or at < 0 or any(s <= at < e for s, e in spans):
+            continue
+        text = text.replace(c.label, "□")
+    for figure in re.findall(r"\d+", question):
+        text = re.sub(rf"(?<!\d){figure}(?!\d)", "□", text)
+    return text
+
+
 # "哪天开的", "几月几日", "what date": a day, not "今年" or "以来".
 _ASKS_DAY = re.compile(r"哪一?天|几月几[日号]|几号|\bwhat date\b|\bwhich day\b(?! of the week)|\bon what day\b", re.I)
 _DAY = re.compile(r"\d{1,2}\s*[日号]|[一二三四五六七八九十]{1,3}[日号]|\d{1,2}/\d{1,2}|当天|当日|次日|同日")
@@ -205,9 +262,11 @@ def has_day(text: str) -> bool:
     return bool(_DAY.search(text))
 
 
-def has_value(kind: AnswerType, text: str, unit: str | None = None, recurring: bool = False) -> bool:
+def has_value(
+    kind: AnswerType, text: str, unit: str | None = None, recurring: bool = False, length: bool = False
+) -> bool:
     """True when `text` holds a value of the asked kind (always True for OTHER); with `recurring`, a date may be a
-    day of the week or a recurring time.
+    day of the week or a recurring time; with `length`, a duration must be a length ("两天"), not "每周".
 
     With `unit`, a number must come with that measure word ("3名", "十余名"), so a sentence
     with some other figure does not pass for the answer to "几名".
@@ -220,6 +279,8 @@ def has_value(kind: AnswerType, text: str, unit: str | None = None, recurring: b
         return True
     if kind is AnswerType.NUMBER:
         text = _NOT_A_COUNT.sub("", text)  # "2022年" or "第3" is when or which, not how many
+    if kind is AnswerType.DURATION and length:
+        text = _EVERY.sub("", text)
     return bool(_VALUE[kind].search(text))
 
 
@@ -290,6 +351,22 @@ FACT_SLOTS = (
         ),
         re.compile(r"学历|学位|博士|硕士|本科|大专|研究生|学士|毕业于|职称|专业"),
         {"zh": "学历或专业", "en": "the qualifications"},
+    ),
+    FactSlot(
+        "score",
+        re.compile(
+            r"及格|分数线|合格线|多少分|几分|满分|得分|\b(?:pass(?:ing)? (?:mark|score|grade)|scores?|marks)\b", re.I
+        ),
+        re.compile(rf"{_NUMERAL}\s*分(?!之|钟|别|析|工|类|管|批|层|解)|及格|合格线|分数线"),
+        {"zh": "具体分数", "en": "the score"},
+    ),
+    FactSlot(
+        "post",
+        re.compile(
+            r"(?:什么|哪个|何)职务|职务是|职位|职级|担任什么|\b(?:job title|position|rank)\b|\bwhat post\b", re.I
+        ),
+        re.compile(_POST.pattern + r"|调研员|科员|干事|委员|主席|秘书|馆长|院长|队长|专员|职务|职级"),
+        {"zh": "具体职务", "en": "the post"},
     ),
     FactSlot(
         "sanction",

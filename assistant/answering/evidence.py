@@ -26,14 +26,20 @@ from assistant.answering.answer_types import (
     asked_head,
     asked_unit,
     asks_day,
+    asks_length,
     asks_recurring,
+    asks_year,
     has_day,
     has_value,
+    has_year,
     person_by_post,
+    without_question_terms,
 )
 from assistant.answering.formulas import MISSING as FORMULA_MISSING
 from assistant.answering.formulas import asked_formula, spelled_out
-from assistant.answering.requests import asks_to_draft
+from assistant.answering.names import MISSING as NAME_MISSING
+from assistant.answering.names import asks_name, names_something
+from assistant.answering.requests import asks_about_self, asks_to_draft
 from assistant.answering.subject import (
     is_stray,
     names_a_thing,
@@ -180,6 +186,7 @@ class Judgement:
     margin: float = 1.0  # best passage's similarity minus the question's similarity to ordinary writing
     vouched: bool = False  # the question quotes terms the passages use
     drafting: bool = False  # the question asks for new writing ("帮我起草一份…"), not what the documents say
+    personal: bool = False  # the question is about the user's own life or work ("my section chief…")
 
 
 def unseen_share(concepts: list[Concept], unseen_idf: float) -> float:
@@ -203,6 +210,7 @@ def decide(
     margin: float = 1.0,
     vouched: bool = False,
     drafting: bool = False,
+    personal: bool = False,
 ) -> Outcome:
     """The outcome for the measured signals (see the module docstring); `stray` is `is_stray`'s verdict.
 
@@ -212,9 +220,10 @@ def decide(
     `margin` is `dense` minus the question's similarity to ordinary writing (background.py). `vouched`: the
     question quotes terms the passages use ("“六地”指哪些？"), which says more than e5 does about so short a question,
     so neither the dense floor nor the margin refuses it. `drafting`: the question asks for new writing
-    (requests.asks_to_draft), which no passage can back.
+    (requests.asks_to_draft), which no passage can back. `personal`: the question is about the user's own life or
+    work (requests.asks_about_self), which no passage can know.
     """
-    if drafting:
+    if drafting or personal:
         return Outcome.REFUSE
     if evidence - thresholds.unseen_penalty * share < thresholds.evidence_floor or share >= thresholds.unseen_share:
         return Outcome.REFUSE
@@ -288,15 +297,29 @@ def judge(
         width = HEAD_WINDOW if unit is None else HEAD_WINDOW_WITH_UNIT
         about = [w for text in about for w in _around(text, head.alternatives, width)]
     day = kind is AnswerType.DATE and not recurring and asks_day(query.text)
+    year = kind is AnswerType.DATE and not recurring and not day and asks_year(query.text)
+    length = kind is AnswerType.DURATION and asks_length(query.text)
+    # A value the question already states ("Which village is the 包联帮扶村…") does not answer it.
+    values = (
+        [without_question_terms(text, query.text, concepts, kind) for text in about]
+        if kind is AnswerType.PLACE
+        else about
+    )
     typed_ok = kind is AnswerType.OTHER or any(
-        (has_day(text) if day else has_value(kind, text, unit, recurring))
+        (has_day(text) if day else has_year(text) if year else has_value(kind, text, unit, recurring, length))
         or (kind is AnswerType.PERSON and person_by_post(query.text, text))
-        for text in about
+        for text in values
+    )
+    # "市直党性教育基地叫什么名字？": a name answers, not the words of the question.
+    name_ok = (
+        kind is not AnswerType.OTHER
+        or not asks_name(query.text)
+        or any(names_something(without_question_terms(t, query.text, concepts, kind)) for t in about)
     )
     # "“三个马上”具体指什么？": documents name such formulas far more often than they spell them out.
     formula = asked_formula(query.text, words)
     formula_ok = formula is None or spelled_out(formula, words)
-    typed_ok = typed_ok and slot_ok and formula_ok
+    typed_ok = typed_ok and slot_ok and formula_ok and name_ok
     # What a partial answer says the documents mention: things before actions ("the confidentiality adviser", not
     # "receive"), the more specific first.
     treated = [c for c in concepts if any(a in words for a in c.alternatives) and c.weight < unseen_idf - 1e-6]
@@ -316,6 +339,7 @@ def judge(
         margin,
         vouched := quoted_terms_found(query.text, words),
         drafting := asks_to_draft(query.text),
+        personal := asks_about_self(query.text),
     )
     missing: list[str] = []
     if outcome is Outcome.PARTIAL:
@@ -324,6 +348,8 @@ def judge(
             missing = [slot.missing[query.language]]
         elif not formula_ok:
             missing = [FORMULA_MISSING[query.language]]
+        elif not name_ok:
+            missing = [NAME_MISSING[query.language]]
         else:
             missing = [MISSING_WORDS[query.language][kind]] if not typed_ok else absent[:2]
     subject = list(dict.fromkeys(widened(w, query.text, words) for w in outermost(subject)[:2]))
@@ -343,4 +369,5 @@ def judge(
         margin=margin,
         vouched=vouched,
         drafting=drafting,
+        personal=personal,
     )

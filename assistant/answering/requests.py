@@ -22,3 +22,24 @@ def asks_to_draft(question: str) -> bool:
     such requests are declined with a plain word, in every answer mode, instead of a pile of loosely related quotes.
     """
     return bool(_DRAFT.search(question.strip()))
+
+
+# Ways of asking that put the user in the sentence without being about the user: "我想了解…", "tell me…", "I remember…".
+_ASKING_FRAME = re.compile(
+    r"我(?:想|要|希望)(?:了解|知道|问|请教|查|看)|(?:告诉|帮|给|替|为|请教|问)我|我(?:记得|听说|看到|看过|读到|注意到)"
+    r"|自我|我[国省市区县党]|有我"
+    r"|\b(?:tell|show|give|remind|help) me\b|\bI(?:'d| would)? (?:like|want) to (?:know|learn|ask|understand)\b"
+    r"|\bI (?:remember|recall|heard|read|saw|think|believe|wonder)\b|\bcan I ask\b|\bmay I ask\b|\bfor me\b",
+    re.I,
+)
+_FIRST_PERSON = re.compile(r"我|\b(?:I|I'm|I've|I'd|my|me|mine|myself)\b", re.I)
+
+
+def asks_about_self(question: str) -> bool:
+    """True when the question is about the user's own life or work ("办公室新来的同事不怎么说话，怎么跟他搞好关系？",
+    "What's a good structure for a weekly report to my section chief?"), which the documents cannot know.
+
+    On the calibration questions of bench/answerability (971), 73 far-off questions speak in the first person and
+    two others do, both in a way _ASKING_FRAME sets aside ("I remember a short slogan…", "创城有我").
+    """
+    return bool(_FIRST_PERSON.search(_ASKING_FRAME.sub(" ", question)))

@@ -1,0 +1,30 @@
+"""Questions that ask what something is called ("叫什么名字", "题目是什么"), and whether a text names something."""
+
+from __future__ import annotations
+
+import re
+
+MISSING = {"zh": "具体名称", "en": "the name"}  # what a partial answer says the documents do not state
+
+# "市直党性教育基地叫什么名字？", "专题党课的题目是什么？", "what is it called": a name or a title answers it.
+_ASKS_NAME = re.compile(
+    r"叫什么(?:名字|名称)?|(?:名字|名称|题目|标题|全称|主题)(?:是|叫)什么|什么(?:名字|名称|题目|标题)"
+    r"|\bwhat(?:'s| is| was) (?:it|the \w+(?: \w+)?) called\b|\bwhat(?:'s| is| was) the (?:name|title)\b|\b(?:name|title) of\b",
+    re.I,
+)
+# A name as documents write one: quoted (“清廉大同”), a title (《…》), or a place or body with its proper name
+# (集宁战役纪念馆, 南河道社区).
+_NAME = re.compile(
+    r"“[^”]{2,30}”|《[^》]{2,40}》|\"[^\"]{2,30}\""
+    r"|[\u4e00-\u9fff]{2,8}(?:纪念馆|博物馆|展览馆|基地|中心|社区|村|街道|学院|党校|公园|广场|大厦|宾馆|酒店)"
+)
+
+
+def asks_name(question: str) -> bool:
+    """True when the question asks what something is called ("叫什么名字", "题目是什么", "what is it called")."""
+    return bool(_ASKS_NAME.search(question))
+
+
+def names_something(text: str) -> bool:
+    """True when `text` holds a name or a title (see _NAME); pass it with the question's own words masked."""
+    return bool(_NAME.search(text))

@@ -1,0 +1,91 @@
+"""The asked value must be one the passages state: a year, a length, a name, a score, a post — not the question's own words."""
+
+import pytest
+from conftest import make_passage
+
+from assistant.answering.answer_types import AnswerType, answer_type, asks_length, asks_year
+from assistant.answering.evidence import Outcome, Thresholds, judge
+from assistant.answering.extractive import ExtractiveAnswerer
+from assistant.retrieval.query import Concept, Query
+
+THRESHOLDS = Thresholds(evidence_floor=0.3, unseen_share=0.6, unseen_penalty=0.0, sentence_floor=0.0)
+UNSEEN = 5.5
+
+
+def query(text: str, *words: str, language: str = "zh") -> Query:
+    return Query(text, language, list(words), [Concept(w, (w,), 3.0) for w in words])
+
+
+def outcome(q: Query, text: str) -> Outcome:
+    return judge(q, [make_passage(text)], UNSEEN, THRESHOLDS).outcome
+
+
+def test_which_year_needs_a_year_not_this_year():
+    q = query("“深化基层党建亮晒比行动”是市委在哪一年部署的？", "深化基层党建亮晒比行动", "部署")
+    assert outcome(q, "今年以来，认真落实市委部署的“深化基层党建亮晒比行动”。") is Outcome.PARTIAL
+    assert outcome(q, "2021年，认真落实市委部署的“深化基层党建亮晒比行动”。") is Outcome.ANSWER
+    # A year the documents mask is one they withhold.
+    assert outcome(q, "20xx年，认真落实市委部署的“深化基层党建亮晒比行动”。") is Outcome.PARTIAL
+    assert asks_year("In which year was the database set up?") and not asks_year("什么时候开始的？")
+
+
+def test_how_long_needs_a_length_not_how_often():
+    q = query("跟班学习人员一般在省委办公厅跟班多长时间？", "跟班", "学习", "人员")
+    assert outcome(q, "跟班学习人员每年轮换，每周参加一次学习。") is Outcome.PARTIAL
+    assert outcome(q, "跟班学习人员跟班时间一般为6个月。") is Outcome.ANSWER
+    # "多久召开一次" asks how often: "每季度" answers it.
+    assert not asks_length("保密例会多久召开一次？") and not asks_length("How often is it held?")
+    often = query("保密管理员例会多久召开一次？", "保密", "管理员", "例会")
+    assert outcome(often, "每季度召开一次保密管理员例会。") is Outcome.ANSWER
+
+
+def test_a_place_the_question_already_names_does_not_answer_which_place():
+    q = query("与市委办公室开展联合主题党日的包联帮扶村是哪个村？", "包联帮扶村", "主题党日", "联合")
+    assert outcome(q, "与包联帮扶村开展联合主题党日活动。") is Outcome.PARTIAL
+    assert outcome(q, "与包联帮扶村东关村开展联合主题党日活动。") is Outcome.ANSWER
+    # The question word's own noun stays: "南河道社区" answers "哪个社区".
+    c = query("市政府办公室党员到哪个社区报到？", "市政府办公室", "社区", "报到")
+    assert outcome(c, "市政府办公室党员到南河道社区报到。") is Outcome.ANSWER
+
+
+def test_which_roads_is_a_place_question():
+    assert answer_type("督促解决的中心城区道路项目，具体是哪几条路？") is AnswerType.PLACE
+    q = query("督促解决的中心城区道路项目，具体是哪几条路？", "督促", "中心城区道路", "项目")
+    assert outcome(q, "督促解决中心城区道路项目等困难问题。") is Outcome.PARTIAL
+    # "…在哪里就覆盖到哪里" is a saying, not a question about a place.
+    assert answer_type("中心工作在哪里就覆盖到哪里，要做到哪三个“全”？") is AnswerType.OTHER
+
+
+def test_what_is_it_called_needs_a_name_not_the_question_s_words():
+    q = query("市委办公厅参观的市直党性教育基地叫什么名字？", "市委办公厅", "参观", "市直党性教育基地")
+    answerer = ExtractiveAnswerer(thresholds=THRESHOLDS, unseen_idf=lambda: UNSEEN)
+    partial = answerer.answer(q, [make_passage("市委办公厅组织党员干部参观市直党性教育基地。")])
+    assert partial.partial and partial.missing == ["具体名称"] and "没有写明具体名称" in partial.text
+    named = "市委办公厅组织党员干部参观市直党性教育基地集宁战役纪念馆。"
+    assert outcome(q, named) is Outcome.ANSWER
+    brand = query("党总支创建的党建品牌叫什么名字？", "党总支", "创建", "党建品牌")
+    assert outcome(brand, "大力创建“忠诚铸魂·匠心服务”党建品牌。") is Outcome.ANSWER
+
+
+@pytest.mark.parametrize(
+    "question, words, silent, stating",
+    [
+        (
+            "保密知识测试的及格线是多少分？",
+            ("保密", "知识", "测试"),
+            "每年组织保密知识测试。",
+            "每年组织保密知识测试，80分及格。",
+        ),
+        (
+            "What's 花木嵯's job title?",
+            ("花木嵯",),
+            "省委办公厅综合一处党支部花木嵯说，要学深悟透。",
+            "省委办公厅综合一处副处长花木嵯说，要学深悟透。",
+        ),
+    ],
+)
+def test_a_score_or_a_post_asked_for_must_be_stated(question, words, silent, stating):
+    language = "en" if question.isascii() or "What" in question else "zh"
+    q = query(question, *words, language=language)
+    assert outcome(q, silent) is Outcome.PARTIAL
+    assert outcome(q, stating) is Outcome.ANSWER
