@@ -13,8 +13,8 @@ from assistant.answering.evidence import Judgement, Outcome, Thresholds, judge
 from assistant.answering.framing import FRAMING
 from assistant.answering.sentences import Sentence, SpanSimilarity, candidate_sentences, meaning_scores
 from assistant.results import Answer, Citation, Passage, Statement
+from assistant.retrieval.courtesy import is_courtesy
 from assistant.retrieval.decompose import subjects
-from assistant.retrieval.followup import is_courtesy
 from assistant.retrieval.query import Query
 from assistant.text import question_language
 from ingest.metadata import named_offices, office_key

@@ -5,17 +5,19 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-import jieba
+from assistant.answering.subject import names_a_thing
+from assistant.retrieval.courtesy import is_courtesy, without_lead_filler
+from assistant.retrieval.subject_words import (
+    continues_without_subject,
+    only_everyday_words,
+    own_subject,
+    specific_word,
+    strip_question_words,
+)
 
 _QUOTED = re.compile(r"[“\"「『‘']([^”\"」』’']{1,20})[”\"」』’']")
 _TOKEN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[A-Za-z][A-Za-z0-9'’-]*|\d+")
-_CJK_PAIR = re.compile(r"[\u4e00-\u9fff]{2}")
 _PUNCT = re.compile(r"[\s，。！？；：、,.!?;:()（）《》<>\[\]【】“”\"'‘’…—-]+")
-# Question words and particles: they say how something is asked, not what about.
-_ZH_STOP = tuple(
-    "是怎样 是如何 怎么样 怎样 怎么说 怎么 如何 是什么 什么 哪些 哪个 哪里 哪家 哪所 哪位 哪一 哪年 哪天 哪种 哪类 是谁 谁 "
-    "为什么 是否 多少 多久 多长 请问 请 一下 的 了 吗 呢 吧 啊".split()
-)
 # Words that frame a question ("how do offices implement …") rather than name its topic: a
 # follow-up such as "那保密工作呢？" keeps the frame and swaps the topic.
 _ZH_FRAME = tuple(
@@ -25,12 +27,30 @@ _ZH_FRAME = tuple(
     ).split()
 )
 _ZH_PRONOUN = tuple(
-    "它们 它的 它 他们 她们 他 她 其中 其 这个 这些 这项 这种 这一 这方面 该 上述 此 那个 那些 这位 那位 这名 这份 这是 那是".split()
+    "它们 它的 它 他们 她们 他 她 其中 其 这个 这些 这项 这种 这一 这方面 该 上述 此 那个 那些 这位 那位 这名 这份 这是 那是 "
+    "里面 里头 里边 文里 上面 前面 刚才 刚刚".split()
 )
 # Pointers that refer back wherever they stand ("遇到重大文稿任务时他们会怎么做？"), in a question naming no actor.
-_ZH_POINTER_ANYWHERE = ("他们", "她们", "它们", "它", "这位", "那位", "上述", "其中")
+_ZH_POINTER_ANYWHERE = (
+    "他们",
+    "她们",
+    "它们",
+    "它",
+    "这位",
+    "那位",
+    "上述",
+    "其中",
+    "这些",
+    "那些",
+    "刚才",
+    "刚刚",
+    "上面的",
+)
+# "负责这块工作的同志", "上岗前那一步": a demonstrative with its measure word points at what was discussed ("这次去云南"
+# is the user's own occasion, not one discussed: 次 is left out).
+_ZH_DEMONSTRATIVE = re.compile(r"[这那]一?[块步项件条个种类点些份篇位名届批]")
 # "文稿服务质量又是怎么提升的？": 又 asks the same again of what was just discussed.
-_ZH_AGAIN = re.compile(r"又(?:是|有|如何|怎么|怎样|在|作出|做了|要|该|能|会|采取)")
+_ZH_AGAIN = re.compile(r"又(?:是|有|如何|怎么|怎样|在|作出|做了|要|该|能|会|采取|写|办|开展|推出|出台|建立|取得)")
 # "这个周末", "这几年": a demonstrative that points at a time, not at what was discussed.
 _ZH_TIME_AFTER_PRONOUN = ("周末", "星期", "礼拜", "月", "年", "几年", "几天", "时候", "阵子", "学期")
 # A question that opens with one of these, or with a bare verb in the past ("派出了…"), has dropped its subject:
@@ -57,7 +77,7 @@ _ZH_CONTINUING = (
 )
 # "第三个具体是什么意思？", "最后一条呢？": the n-th of what was just listed.
 _ZH_ORDINAL = re.compile(
-    r"^(?:第[一二三四五六七八九十\d]+|最后一|前[两二三四五]|后[两二三四五])(?:个|条|项|点|种|类|句|部分)"
+    r"^(?:第[一二三四五六七八九十\d]+|最后一|前[两二三四五]|后[两二三四五])(?:个|条|项|点|种|类|句|部分|道|要|步|招|批|轮|阶段|方面|层)"
 )
 _ZH_VERB_PAST = re.compile(r"^(?!为了|除了|到了)[\u4e00-\u9fff]{1,2}了")
 # Who acts in office questions: with one of these named, the question has a subject of its own.
@@ -86,14 +106,23 @@ _EN_FRAME = frozenset(
         "practice practices experience requirements"
     ).split()
 )
-# "Thanks!", "好的": courtesy, not a question about anything said before (nor about anything at all).
-_COURTESY = re.compile(
-    r"^\W*(?:thanks?(?: you)?(?: (?:so|very) much)?|thx|ok(?:ay)?|great|got it|cool|perfect|nice|good|bye|goodbye|hi|hello"
-    r"|谢谢(?:你|您)?|多谢|感谢|好的?|好吧|明白了?|知道了|收到|嗯+|再见|你好|您好)\W*$",
+# "What time is it in London?", "How far is it to …": an "it" that stands for nothing said before.
+_EN_EXPLETIVE_IT = re.compile(
+    r"\b(?:time|far|cold|hot|warm|late|day|date|weather(?: like)?) is it\b"
+    r"|\b(?:is|will) it (?:going to |gonna )?(?:rain|snow|be (?:hot|cold|warm|sunny|windy|cloudy|rainy))\b",
     re.I,
 )
-# "What time is it in London?", "How far is it to …": an "it" that stands for nothing said before.
-_EN_EXPLETIVE_IT = re.compile(r"\b(?:time|far|cold|hot|warm|late|day|date|weather(?: like)?) is it\b", re.I)
+# "how many did they set up?": a pronoun as the subject of its own clause points back even when the question names
+# a thing ("the five-good branches") as the object.
+_EN_SUBJECT_PRONOUN = re.compile(
+    r"\b(?:do|does|did|have|has|had|are|were|will|would|can|could|should)\s+(?:they|he|she)\b"
+    # "Which one of them…", "translate that answer", "the last one you mentioned": the list or the reply just given
+    r"|\b(?:one|some|all|each|any|none|both|either|neither|which|most|many|two|three) of (?:them|these|those)\b"
+    r"|\b(?:that|this|your|the last|the previous|the above) (?:answer|reply|response|list|summary)\b|\bthe above\b",
+    re.I,
+)
+# "个人方面呢，有没有人获奖？": "and as for X?" then the question about it.
+_ZH_ELLIPSIS_CLAUSE = re.compile(r"^[^，,。？?]{1,8}呢[，,]")
 _EN_SWAP = re.compile(r"^\s*(?:and\s+)?(?:what|how)\s+about\s+(.*)$|^\s*and\s+(.*)$|^\s*what\s+of\s+(.*)$", re.I)
 # Discourse openers: "that" in "that reminds me" or "by the way" refers to no earlier topic.
 _EN_OPENER = re.compile(
@@ -130,20 +159,9 @@ _EN_POINTING = re.compile(
 )
 
 
-def is_courtesy(question: str) -> bool:
-    """True for a turn of courtesy only ("谢谢", "Thanks!", "好的"): it asks nothing and continues no topic."""
-    return bool(_COURTESY.match(question.strip()))
-
-
-def _strip_zh_stop(text: str) -> str:
-    for word in _ZH_STOP:
-        text = text.replace(word, " ")
-    return text
-
-
 def _content(text: str) -> str:
     """The words of a question without punctuation, question words and particles."""
-    return _PUNCT.sub("", _strip_zh_stop(text))
+    return _PUNCT.sub("", strip_question_words(text))
 
 
 def _split_terms(text: str) -> list[tuple[str, bool]]:
@@ -155,7 +173,7 @@ def _split_terms(text: str) -> list[tuple[str, bool]]:
         if i % 2 == 1:
             terms.append((piece.strip(), False))
             continue
-        for token in _TOKEN.findall(_strip_zh_stop(piece)):
+        for token in _TOKEN.findall(strip_question_words(piece)):
             if token[0].isascii():
                 low = token.lower()
                 if low not in _EN_STOP:
@@ -180,10 +198,17 @@ def _cut_frame(run: str) -> list[tuple[str, bool]]:
     return [(run, False)] if run else []
 
 
-def _names_actor(body: str, question: str) -> bool:
-    """True for a Chinese question with a subject of its own: an office that acts, or a titled document
-    (《保守国家秘密法》; `body` is the question without punctuation, so the title is looked for in `question`)."""
-    return bool(_ZH_ACTOR.search(body) or re.search(r"《[^》]+》", question))
+# A quoted saying (“他山之石，可以攻玉”) is a subject of its own; a short quoted term (“微调研”) may be one the last answer used.
+_SAYING_CHARS = 6
+
+
+def _names_actor(body: str, question: str, previous: str = "") -> bool:
+    """True for a Chinese question with a subject of its own: an office that acts, a titled document
+    (《保守国家秘密法》; `body` is the question without punctuation, so the title is looked for in `question`), or a
+    quoted phrase the last question did not use ("“他山之石，可以攻玉”出自哪里？")."""
+    if _ZH_ACTOR.search(body) or re.search(r"《[^》]+》", question):
+        return True
+    return any(len(term) >= _SAYING_CHARS and term not in previous for term in _QUOTED.findall(question))
 
 
 def _dropped_subject(body: str) -> bool:
@@ -199,42 +224,16 @@ def _dropped_subject(body: str) -> bool:
 def _points_back(body: str, previous_topic: list[str]) -> bool:
     """True for a Chinese question that points back (他们, 又是…) or goes on with the last topic: "调研地点一般选在
     什么样的地方？" after a question about 调研. A far-off question shares no specific word with it."""
-    if any(p in body for p in _ZH_POINTER_ANYWHERE) or _ZH_AGAIN.search(body):
+    pointers = [(m.start(), m.group()) for m in _ZH_DEMONSTRATIVE.finditer(body)]
+    pointers += [(at, p) for p in _ZH_POINTER_ANYWHERE if (at := body.find(p)) >= 0]
+    if _ZH_AGAIN.search(body) or any(not body[at + len(p) :].startswith(_ZH_TIME_AFTER_PRONOUN) for at, p in pointers):
         return True
-    if any(len(t) >= 2 and t in body for t in previous_topic):
+    if any(len(t) >= 2 and t in body and names_a_thing(t) for t in previous_topic):
         return False  # "双报到是什么？" after a question about 双报到 names that topic itself
+    if own_subject(body, " ".join(previous_topic)):
+        return False  # "数据库索引为什么能加快查询？" after one on 涉密人员管理数据库 shares a word but asks of its own
     pairs = {t[i : i + 2] for t in previous_topic for i in range(len(t) - 1)}
-    return any(pair in body for pair in pairs if _specific_word(pair))
-
-
-# A word this common in jieba's dictionary (工作 66k, 学习 13k, 活动 28k) is shared by questions on anything; 调研 (605),
-# 保密 (675) and 文稿 (115) carry a topic on. "工作日怎么请假？" after a question on 保密工作 is a new question.
-_COMMON_WORD_FREQ = 1500
-
-
-# A word at least this common (一般, 时间, 每月 1,307, 最近) is one a question on anything uses: a short question made only
-# of such words that asks for a figure, a length of time or a date ("一般要多长时间？", "每月几天？", "最近一次是哪年？")
-# names nothing to search and goes on with the last one. One that asks what or how ("明天天气怎么样？", "今天吃什么？")
-# is a question of its own on something else.
-_EVERYDAY_WORD_FREQ = 1000
-_SHORT_QUESTION_CHARS = 8
-_ASKS_A_VALUE = re.compile(r"几|多少|多久|多长|哪年|哪一年|哪天|哪一天|何时|什么时候")
-
-
-def _only_everyday_words(body: str) -> bool:
-    """True for a short Chinese question asking for a value in everyday words and question forms only (see above)."""
-    if len(body) > _SHORT_QUESTION_CHARS or re.search(r"[A-Za-z0-9]", body) or not _ASKS_A_VALUE.search(body):
-        return False
-    jieba.dt.check_initialized()
-    words = [w for w in jieba.lcut(_strip_zh_stop(body)) if len(w.strip()) >= 2]
-    return all(jieba.dt.FREQ.get(w, 0) >= _EVERYDAY_WORD_FREQ for w in words)
-
-
-def _specific_word(pair: str) -> bool:
-    """True for a two-character Chinese word of the dictionary that is not an everyday one."""
-    jieba.dt.check_initialized()  # the dictionary loads on first use
-    freq = jieba.dt.FREQ.get(pair, 0)
-    return bool(_CJK_PAIR.fullmatch(pair)) and 0 < freq < _COMMON_WORD_FREQ
+    return any(pair in body for pair in pairs if specific_word(pair))
 
 
 def _swap_topic_zh(question: str) -> str | None:
@@ -277,10 +276,19 @@ def rewrite_followup(question: str, history_questions: Sequence[str]) -> str:
     Returns:
         The text to search: the question itself, or its key terms joined by spaces.
     """
-    question = question.strip()
+    typed = question.strip()
     previous = next((h.strip() for h in reversed(history_questions) if h and h.strip()), "")
-    if not question or not previous or is_courtesy(question):
-        return question
+    if not typed or not previous or is_courtesy(typed):
+        return typed
+    question = without_lead_filler(typed)
+    if is_courtesy(question):  # "好的，谢谢！"
+        return typed
+    searched = _rewrite(question, previous)
+    return typed if searched == question else searched
+
+
+def _rewrite(question: str, previous: str) -> str:
+    """rewrite_followup for a question without courtesy or filler before it."""
     terms = _split_terms(previous)
     frame = [t for t, is_frame in terms if is_frame]
     topic = [t for t, is_frame in terms if not is_frame]
@@ -311,12 +319,18 @@ def rewrite_followup(question: str, history_questions: Sequence[str]) -> str:
             or (len(words) <= 8 and (_EN_PRONOUN_WORD.search(asked) or _EN_POINTING.search(asked)))
             # "What do they do when one division is overloaded?": longer, but naming no actor of its own.
             or (len(words) <= 14 and not _EN_ACTOR.search(asked) and _EN_PRONOUN_WORD.search(asked))
+            or _EN_SUBJECT_PRONOUN.search(asked)
         ):
             refers_back = True
     else:
         body = _PUNCT.sub("", question)
-        pronoun = next((p for p in _ZH_PRONOUN if body.startswith(p)), "")
-        if (
+        # "“他山之石，可以攻玉”出自哪里？": a quotation opening with 他 is no pronoun.
+        pronoun = (
+            "" if question.startswith(("“", '"', "「")) else next((p for p in _ZH_PRONOUN if body.startswith(p)), "")
+        )
+        if _ZH_ELLIPSIS_CLAUSE.match(question):
+            refers_back = True
+        elif (
             pronoun
             and not body.startswith(("此外", "其他", "其实"))
             and not body[len(pronoun) :].startswith(_ZH_TIME_AFTER_PRONOUN)
@@ -332,8 +346,11 @@ def rewrite_followup(question: str, history_questions: Sequence[str]) -> str:
                     content = content.replace(word, "")
                 if len(content) <= 2:  # "具体怎么做的？", "有哪些成效？": nothing of its own to search
                     refers_back = True
-                elif not _names_actor(body, question) and (
-                    _dropped_subject(body) or _points_back(body, topic) or _only_everyday_words(body)
+                elif not _names_actor(body, question, previous) and (
+                    _dropped_subject(body)
+                    or _points_back(body, topic)
+                    or only_everyday_words(body)
+                    or continues_without_subject(body, previous)
                 ):
                     refers_back = True
 
