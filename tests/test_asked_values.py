@@ -89,3 +89,42 @@ def test_a_score_or_a_post_asked_for_must_be_stated(question, words, silent, sta
     q = query(question, *words, language=language)
     assert outcome(q, silent) is Outcome.PARTIAL
     assert outcome(q, stating) is Outcome.ANSWER
+
+
+@pytest.mark.parametrize(
+    "question, kind",
+    [
+        ("市委办公厅这几年办理的领导批示件和公文一共有多少？", AnswerType.NUMBER),  # 这几年 is when, not how long
+        ("省政府办公厅的“四讲”活动，分别让哪些人讲什么？", AnswerType.OTHER),  # groups answer it, not names
+        ("Under whose guidance did the office carry out the campaign?", AnswerType.OTHER),  # a body answers it
+        ("Whose idea was the alliance?", AnswerType.PERSON),
+    ],
+)
+def test_question_words_that_ask_for_something_else(question, kind):
+    assert answer_type(question) is kind
+
+
+def test_n_big_things_count_them():
+    q = query("今年市政府办公室绘制了几条重点产业链的图谱？", "市政府办公室", "绘制", "重点产业链", "图谱")
+    assert outcome(q, "服务市政府绘制九大重点产业链图谱。") is Outcome.ANSWER
+    assert outcome(q, "服务市政府绘制重点产业链图谱，召开大会部署。") is Outcome.PARTIAL
+
+
+def test_a_masked_name_after_a_post_is_no_name():
+    q = query("说“三多一高”的那位秘书长叫什么名字？", "三多一高", "秘书长")
+    assert outcome(q, "省委常委、秘书长xx开门见山：保密工作“三多一高”。") is Outcome.PARTIAL
+    assert outcome(q, "省委常委、秘书长王xx开门见山：保密工作“三多一高”。") is Outcome.ANSWER
+
+
+def test_a_time_answers_how_often_though_no_passage_names_the_action_asked_about():
+    # "怎么安排的，多久一次？": 安排 is nowhere, "每月" is the answer.
+    q = query("党支部政治理论学习日是怎么安排的，多久一次？", "党支部", "政治理论学习日", "安排")
+    assert outcome(q, "建立党支部政治理论学习日制度，每月相对固定1天。") is Outcome.ANSWER
+    # A figure is not so freed: "一共查出多少人？" with no passage saying 查出 is not answered by another figure.
+    n = query("专项清理一共查出多少人？", "专项清理", "查出")
+    assert outcome(n, "开展违规入股企业专项清理，覆盖32个单位。") is Outcome.PARTIAL
+
+
+def test_a_bare_newspaper_in_a_who_question_does_not_ask_which_newspaper():
+    q = query("Which official was interviewed by the newspaper about clean offices?", "清廉", language="en")
+    assert outcome(q, "市委常务副秘书长安洪涛在接受采访时说，要以清廉机关建设为抓手。") is Outcome.ANSWER

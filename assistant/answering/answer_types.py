@@ -23,11 +23,13 @@ class AnswerType(enum.Enum):
 # Order matters: the first match wins (哪一年 is a date, not a number; 多长时间 a duration).
 _TYPE_PATTERNS_ZH = (
     (AnswerType.DATE, re.compile(r"何时|什么时候|哪一年|哪年|哪一天|哪天|几月|几号|哪个月|什么时间|何年")),
-    (AnswerType.DURATION, re.compile(r"多久|多长时间|多长|几天|几年|几个月|多少天|多少年|多少个月|期限")),
+    # "这几年…一共有多少" asks how many, over the last few years
+    (AnswerType.DURATION, re.compile(r"多久|多长时间|多长|几天|(?<![这近前])几年|几个月|多少天|多少年|多少个月|期限")),
     # "支部书记叫什么名字" asks for a person; "品牌叫什么名字" does not: the word before it decides.
     (
         AnswerType.PERSON,
-        re.compile(r"谁|哪位|哪个人|哪些人|什么人|姓名|(?:书记|主任|长|负责人|同志|委员|员|人)叫(?:什么|啥)(?:名字)?"),
+        # not 哪些人: "分别让哪些人讲" is answered by groups (党员干部, 青年干部), not names
+        re.compile(r"谁|哪位|哪个人|什么人|姓名|(?:书记|主任|长|负责人|同志|委员|员|人)叫(?:什么|啥)(?:名字)?"),
     ),
     (
         AnswerType.PLACE,
@@ -50,7 +52,15 @@ _TYPE_PATTERNS_EN = (
         AnswerType.DURATION,
         re.compile(r"\bhow long\b|\bhow often\b|\bhow many (?:days|years|months|weeks|hours)\b", re.I),
     ),
-    (AnswerType.PERSON, re.compile(r"\bwho\b|\bwhom\b|\bwhose\b|\bwhich (?:person|leader|official)\b", re.I)),
+    # "Under whose guidance…" is answered by a body (the inspection group), not a person
+    (
+        AnswerType.PERSON,
+        re.compile(
+            r"\bwho\b|\bwhom\b|\bwhose\b(?! (?:guidance|leadership|direction|supervision|auspices))"
+            r"|\bwhich (?:person|leader|official)\b",
+            re.I,
+        ),
+    ),
     (AnswerType.PLACE, re.compile(r"\bwhere\b|\b(?:which|what) (?:city|village|province|county|place)\b", re.I)),
     (AnswerType.NUMBER, re.compile(r"\bhow (?:many|much)\b|\bwhat (?:percentage|proportion|share|amount)\b", re.I)),
 )
@@ -72,7 +82,8 @@ _VALUE = {
     # A name: "张某", "王xx" (masked as the documents do), "xx同志", "李明同志" (not 全体同志), or a name
     # after its post, as reports introduce people: "市委常务副秘书长安洪涛在…", "四级调研员施艳辉至今…".
     AnswerType.PERSON: re.compile(
-        r"[\u4e00-\u9fff](?:某|xx|XX|\*\*)|(?:xx|XX|\*\*)同志|(?<![体位名些])[\u4e00-\u9fff]{2,3}同志"
+        # (not a post masked: "秘书长xx" withholds the name)
+        r"[\u4e00-\u9fff](?<![长任记员委部席理])(?:某|xx|XX|\*\*)|(?:xx|XX|\*\*)同志|(?<![体位名些])[\u4e00-\u9fff]{2,3}同志"
         r"|(?:主任|书记|处长|局长|厅长|秘书长|部长|科长|组长|调研员|科员|干事|主席|院长|馆长|队长)"
         r"[王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚"
         r"卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵钱严覃武戴莫孔汤温康施"
@@ -140,7 +151,7 @@ def answer_type(question: str) -> AnswerType:
 
 # "几名", "多少本", "多少个": the measure word the asked number must come with.
 _ASKED_UNIT = re.compile(
-    r"(?:几|多少)(个|名|人|项|次|篇|件|条|类|场|批|家|所|本|支|期|届|处|户|元|位|种|份|起|套|台|间|天|年|月)"
+    r"(?:(?<![这近前])几|多少)(个|名|人|项|次|篇|件|条|类|场|批|家|所|本|支|期|届|处|户|元|位|种|份|起|套|台|间|天|年|月)"
 )
 
 
@@ -232,17 +243,20 @@ def question_word_spans(question: str, kind: AnswerType) -> list[tuple[int, int]
     ]
 
 
-def without_question_terms(text: str, question: str, concepts: list[Concept], kind: AnswerType) -> str:
+def without_question_terms(
+    text: str, question: str, concepts: list[Concept], kind: AnswerType, words: bool = True
+) -> str:
     """`text` with the question's own words and figures masked: a value the question already states does not
     answer it ("Which village is the 包联帮扶村…" is not answered by "包联帮扶村", nor "那563件…涉及哪些领域" by 563).
-    The question word's own noun (社区 of "哪个社区") stays, so "南河道社区" still answers."""
+    The question word's own noun (社区 of "哪个社区") stays, so "南河道社区" still answers. With `words` False, only
+    the figures are masked (a post or a measure word the question names is part of the answer: "处长王某", "54名")."""
     spans = question_word_spans(question, kind)
-    for c in sorted(concepts, key=lambda c: -len(c.label)):
+    for c in sorted(concepts, key=lambda c: -len(c.label)) if words else ():
         at = question.find(c.label)
         if len(c.label) < 2 or at < 0 or any(s <= at < e for s, e in spans):
             continue
         text = text.replace(c.label, "□")
-    for figure in re.findall(r"\d+", question):
+    for figure in re.findall(r"\d+", question):  # "那563件…": the question's own figure
         text = re.sub(rf"(?<!\d){figure}(?!\d)", "□", text)
     return text
 
@@ -274,7 +288,8 @@ def has_value(
     if kind is AnswerType.OTHER:
         return True
     if unit and kind in (AnswerType.NUMBER, AnswerType.DURATION):
-        return bool(re.search(rf"{_NUMERAL}(?:余|多)?(?:个)?{unit}", text))
+        # "九大重点产业链" counts them as well as "9条" does
+        return bool(re.search(rf"{_NUMERAL}(?:余|多)?(?:个)?{unit}|{_NUMERAL}大(?!会|型|学|概|约|力|批|幅|多)", text))
     if kind is AnswerType.DATE and recurring and _RECURRING.search(text):
         return True
     if kind is AnswerType.NUMBER:
@@ -321,8 +336,9 @@ FACT_SLOTS = (
     FactSlot(
         "outlet",
         re.compile(
+            # not a bare "newspaper": "Which official was interviewed by the newspaper?" asks who
             r"哪家(?:媒体|报纸|报社|电视台)|(?:什么|哪个|哪份)(?:报纸|报|媒体|电视台)|报社|\b(?:which|what) (?:newspaper|paper|outlet|"
-            r"media|TV station|magazine)s?\b|\bnewspaper\b",
+            r"media|TV station|magazine)s?\b",
             re.I,
         ),
         # a named paper or station, not "本报记者"

@@ -286,6 +286,15 @@ def judge(
     slot = asked_fact(query.text)
     slot_ok = slot is None or any(slot.stated.search(text) for text in about)
     head = asked_head(query.text, concepts, kind)
+    if (
+        head is not None
+        and kind in (AnswerType.DATE, AnswerType.DURATION)
+        and not any(a in words for a in head.alternatives)
+        and not names_a_thing((head.alternatives or (head.label,))[0])
+    ):
+        # "怎么安排的，多久一次？": a time ("每月") answers it though no passage says 安排. Not so for a figure or a name
+        # ("一共查出多少人？" with no passage saying 查出: a figure of something else is no answer).
+        head = None
     if head is not None:
         # The value must sit with what it is the value of: a figure next to 经费, not any figure nearby.
         about = [text for text in about if any(a in text for a in head.alternatives)]
@@ -300,11 +309,7 @@ def judge(
     year = kind is AnswerType.DATE and not recurring and not day and asks_year(query.text)
     length = kind is AnswerType.DURATION and asks_length(query.text)
     # A value the question already states ("Which village is the 包联帮扶村…") does not answer it.
-    values = (
-        [without_question_terms(text, query.text, concepts, kind) for text in about]
-        if kind is AnswerType.PLACE
-        else about
-    )
+    values = [without_question_terms(text, query.text, concepts, kind, kind is AnswerType.PLACE) for text in about]
     typed_ok = kind is AnswerType.OTHER or any(
         (has_day(text) if day else has_year(text) if year else has_value(kind, text, unit, recurring, length))
         or (kind is AnswerType.PERSON and person_by_post(query.text, text))
