@@ -187,6 +187,23 @@ def test_page_limit_reads_the_first_pages_and_warns_about_the_rest(tmp_path: Pat
 
 
 @needs_font
+def test_scanned_pdf_pages_over_the_limit_are_not_even_rendered(
+    tmp_path: Path, fake_engine: FakeEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A 1,000-page scan with the default limit of 50 should not render 950 pages only to skip them.
+    import pypdfium2 as pdfium
+
+    rendered: list[int] = []
+    render = pdfium.PdfPage.render
+    monkeypatch.setattr(pdfium.PdfPage, "render", lambda page, **kw: rendered.append(1) or render(page, **kw))
+    path = tmp_path / "long.pdf"
+    path.write_bytes(image_pdf([render_page([f"第{i}页"]) for i in range(1, 5)]))
+    doc = load(path, ocr=OcrOptions(max_pages=2))
+    assert [p.page for p in doc.parts] == [1, 2] and fake_engine.calls == 2 and len(rendered) == 2
+    assert "pages 3, 4" in next(w for w in doc.warnings if "page limit" in w)
+
+
+@needs_font
 def test_low_confidence_lines_are_dropped_and_counted(tmp_path: Path, fake_engine: FakeEngine) -> None:
     path = tmp_path / "scan.png"
     path.write_bytes(scanned_lines(["任意"]))

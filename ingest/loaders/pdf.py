@@ -74,6 +74,15 @@ def load_pdf(path: Path, data: bytes, ocr: OcrOptions | None = None) -> RawDocum
             scanned.append(index + 1)
             if text.strip():
                 thin[index + 1] = text
+    try:
+        metadata = reader.metadata
+        title = real_title(metadata.title if metadata is not None else None, path)
+    except Exception:  # noqa: BLE001 - broken /Info should not lose the body text
+        title = None
+    page_count = len(pages)
+    # pypdf keeps a copy of the file and every image stream its text pass resolved: let them go before OCR, which
+    # renders from the bytes with pdfium (a long scan's peak memory is several times its size otherwise).
+    del pages, reader
     warnings: tuple[str, ...] = ()
     if scanned and ocr.enabled:
         ocr_parts, warnings = ocr_pages(path, data, scanned, ocr)
@@ -85,7 +94,7 @@ def load_pdf(path: Path, data: bytes, ocr: OcrOptions | None = None) -> RawDocum
         if parts:
             warnings = (f"{page_list(scanned)}: scanned, not read because OCR is off; {OFF_HINT}",)
     if not parts:
-        if failed and len(failed) == len(pages):
+        if failed and len(failed) == page_count:
             raise LoadError("corrupt PDF: text could not be extracted from any page; get a fresh copy of the file")
         if not ocr.enabled:
             raise LoadError(f"PDF has no text layer (scanned?) and OCR is turned off; {OFF_HINT}")
@@ -93,12 +102,6 @@ def load_pdf(path: Path, data: bytes, ocr: OcrOptions | None = None) -> RawDocum
             "PDF has no text layer and OCR found no text on its pages (blank, or a scan too faint or small to read); "
             "scan it again at 200–300 dpi, or use a PDF with selectable text"
         )
-
-    try:
-        metadata = reader.metadata
-        title = real_title(metadata.title if metadata is not None else None, path)
-    except Exception:  # noqa: BLE001 - broken /Info should not lose the body text
-        title = None
     return RawDocument(path, "pdf", title, parts, None, warnings)
 
 
@@ -114,6 +117,8 @@ def ocr_pages(path: Path, data: bytes, numbers: list[int], options: OcrOptions) 
     try:
         file_ocr = FileOcr(path, options, total=len(numbers))
         for number in numbers:
+            if file_ocr.over_limit(number):
+                continue  # counted in the page-limit warning; not worth rendering
             try:
                 page = document[number - 1]
                 image = page.render(scale=RENDER_DPI / 72, grayscale=True).to_pil()
