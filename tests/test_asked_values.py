@@ -63,6 +63,9 @@ def test_what_is_it_called_needs_a_name_not_the_question_s_words():
     assert partial.partial and partial.missing == ["具体名称"] and "没有写明具体名称" in partial.text
     named = "市委办公厅组织党员干部参观市直党性教育基地集宁战役纪念馆。"
     assert outcome(q, named) is Outcome.ANSWER
+    # A quoted name elsewhere in the sentence ("政治体检") is not the base's name.
+    far = "市委办公厅常态化开展“政治体检”，组织党员干部参观市直党性教育基地。"
+    assert outcome(q, far) is Outcome.PARTIAL
     brand = query("党总支创建的党建品牌叫什么名字？", "党总支", "创建", "党建品牌")
     assert outcome(brand, "大力创建“忠诚铸魂·匠心服务”党建品牌。") is Outcome.ANSWER
 

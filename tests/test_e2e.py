@@ -120,6 +120,33 @@ def test_two_subjects_are_answered_each_in_the_order_asked(corpus_kb):
     assert all("市委办公厅" not in c.quote for c in answer.citations)
 
 
+def test_a_courtesy_turn_after_a_question_is_answered_courteously_and_searches_nothing(corpus_kb):
+    for turn, opening in (
+        ("辛苦了，先这样。", "好的。"),
+        ("Thanks, that's helpful.", "You're welcome"),
+        ("谢谢！", "不客气"),
+    ):
+        answer = corpus_kb.ask(turn, history=[SHUANG])
+        assert answer.text.startswith(opening) and not answer.citations and not answer.nearest
+        assert answer.searched in ("", turn)  # not merged with 双报到
+    # A question after a courtesy word is still a question, and a follow-up to the last one.
+    answer = corpus_kb.ask("好的，那保密工作呢？", history=[SHUANG])
+    assert not answer.refused and "保密" in answer.searched
+
+
+def test_a_name_the_documents_do_not_give_is_a_partial_answer_naming_what_is_missing(corpus_kb):
+    answer = corpus_kb.ask("市委办公厅组织党员干部职工参观的市直党性教育基地叫什么名字？")
+    assert answer.partial and not answer.refused and answer.missing == ["具体名称"]
+    assert "没有写明具体名称" in answer.text and answer.citations
+    named = corpus_kb.ask("市政府办公室党总支创建的党建品牌叫什么名字？")
+    assert not named.partial and not named.refused and "忠诚铸魂" in named.text
+
+
+def test_a_question_about_the_user_s_own_work_is_refused(corpus_kb):
+    answer = corpus_kb.ask("What's a good structure for a weekly work report to my section chief?")
+    assert answer.refused and not answer.citations
+
+
 def test_conversation_edge_cases(corpus_kb):
     # Nothing to search for and no conversation: ask for the whole question, quote nothing.
     answer = corpus_kb.ask("这个呢？")

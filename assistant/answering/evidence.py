@@ -38,7 +38,7 @@ from assistant.answering.answer_types import (
 from assistant.answering.formulas import MISSING as FORMULA_MISSING
 from assistant.answering.formulas import asked_formula, spelled_out
 from assistant.answering.names import MISSING as NAME_MISSING
-from assistant.answering.names import asks_name, names_something
+from assistant.answering.names import around_thing, asks_name, named_thing, names_something
 from assistant.answering.requests import asks_about_self, asks_to_draft
 from assistant.answering.subject import (
     is_stray,
@@ -319,7 +319,11 @@ def judge(
     name_ok = (
         kind is not AnswerType.OTHER
         or not asks_name(query.text)
-        or any(names_something(without_question_terms(t, query.text, concepts, kind)) for t in about)
+        or any(
+            names_something(without_question_terms(stretch, query.text, concepts, kind))
+            for t in about
+            for stretch in around_thing(t, named_thing(query.text, concepts))
+        )
     )
     # "“三个马上”具体指什么？": documents name such formulas far more often than they spell them out.
     formula = asked_formula(query.text, words)

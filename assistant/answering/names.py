@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from assistant.retrieval.query import Concept
+
 MISSING = {"zh": "具体名称", "en": "the name"}  # what a partial answer says the documents do not state
 
 # "市直党性教育基地叫什么名字？", "专题党课的题目是什么？", "what is it called": a name or a title answers it.
@@ -28,3 +30,29 @@ def asks_name(question: str) -> bool:
 def names_something(text: str) -> bool:
     """True when `text` holds a name or a title (see _NAME); pass it with the question's own words masked."""
     return bool(_NAME.search(text))
+
+
+# Characters either side of the named thing where its name must stand ("“忠诚铸魂·匠心服务”党建品牌").
+NAME_WINDOW = 12
+
+
+def named_thing(question: str, concepts: list[Concept]) -> Concept | None:
+    """The thing whose name is asked: the concept standing nearest before "叫什么名字" (党建品牌 in "…党建品牌叫什么名字")."""
+    m = _ASKS_NAME.search(question)
+    if m is None:
+        return None
+    lowered = question.lower()
+    before = [
+        (m.start() - (at + len(c.label)), c) for c in concepts if 0 <= (at := lowered.find(c.label.lower())) < m.start()
+    ]
+    return min(before, key=lambda pair: pair[0])[1] if before else None
+
+
+def around_thing(text: str, thing: Concept | None) -> list[str]:
+    """The stretches of `text` within NAME_WINDOW characters of the thing named; all of `text` when it is not there."""
+    spans = [
+        text[max(0, m.start() - NAME_WINDOW) : m.end() + NAME_WINDOW]
+        for a in (thing.alternatives if thing else ())
+        for m in re.finditer(re.escape(a), text)
+    ]
+    return spans or [text]
