@@ -12,7 +12,7 @@ BENCH = Path(__file__).resolve().parent.parent / "bench"
 TRAINING = "市委办公厅线上线下一共培训了多少人次？"
 RULES = "《省委办公厅保密工作规定》主要规定了什么？"
 # The labelled sets read while the rules were written (a set written blind joins once it has been reported).
-READ_SETS = ("", "_heldout", "_fresh", *(f"_fresh{n}" for n in range(2, 10)))
+READ_SETS = ("", "_heldout", "_fresh", *(f"_fresh{n}" for n in range(2, 11)))
 
 
 @pytest.mark.parametrize(
@@ -31,6 +31,11 @@ READ_SETS = ("", "_heldout", "_fresh", *(f"_fresh{n}" for n in range(2, 10)))
         ("And the five-good branches, how many did they set up?", ["What is the 四个合格 standard?"]),
         ("Which one of them is connected to Lei Feng?", ["What volunteer services does the office run?"]),
         ("Can you translate that answer into English?", [TRAINING]),
+        ("Can you sum that up in English for me?", [TRAINING]),
+        ("Which one covers logistics?", ["What are the three work groups of the office?"]),
+        ("Tell me more about the urging step.", ["How does the office supervise tasks?"]),
+        ("每一级分别是谁？", ["保密责任分几级？"]),
+        ("为啥大家管它叫冷部门？", ["省委办公厅的保密办是做什么的？"]),
     ],
 )
 def test_a_question_that_needs_its_history_is_searched_with_it(question, history):
@@ -47,6 +52,9 @@ def test_a_question_that_needs_its_history_is_searched_with_it(question, history
         ("Is it going to rain in Datong tomorrow?", ["What is the 清廉大同 campaign?"]),
         ("这次去云南旅游，丽江和大理哪个更值得去？", [TRAINING]),  # the user's own trip
         ("现在几点了？", [RULES]),
+        # 它 after the office or the quoted name it stands for, in the same question
+        ("市委办公室提出的“三个零”原则是什么，它适用于哪些工作环节？", [TRAINING]),
+        ("Who is An Wei at the provincial government general office, and what does he say about archives?", [RULES]),
     ],
 )
 def test_a_complete_question_is_searched_as_typed(question, history):
@@ -62,13 +70,18 @@ def test_courtesy_turns_continue_nothing(turn):
     assert rewrite_followup(turn, [TRAINING]) == turn
 
 
+def test_a_courtesy_turn_in_the_history_is_passed_over_for_the_question_before_it():
+    searched = rewrite_followup("那保密工作呢？", ["机关是怎样落实在职党员“双报到”制度的？", "谢谢！"])
+    assert searched.startswith("保密工作") and "机关" in searched
+
+
 @pytest.mark.parametrize("turn", ["好的，那年轻干部呢？", "Thanks. What about the budget?", "谢谢，双报到是什么？"])
 def test_a_question_after_a_courtesy_word_is_no_courtesy(turn):
     assert not is_courtesy(turn)
 
 
 def test_the_labelled_conversations_read_while_writing_the_rules_stay_right():
-    # bench/followups*.jsonl (582 pairs, every set read after its blind report): a change that breaks the rules
+    # bench/followups*.jsonl (642 pairs, every set read after its blind report): a change that breaks the rules
     # somewhere shows here; python -m bench.followups --set … prints which.
     items = [
         json.loads(line)
@@ -79,4 +92,4 @@ def test_the_labelled_conversations_read_while_writing_the_rules_stay_right():
     right = sum(
         (rewrite_followup(i["question"], i["history"]) != i["question"].strip()) == i["followup"] for i in items
     )
-    assert len(items) >= 580 and right / len(items) >= 0.97, f"{right}/{len(items)}"
+    assert len(items) >= 640 and right / len(items) >= 0.97, f"{right}/{len(items)}"

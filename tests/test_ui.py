@@ -156,6 +156,20 @@ def test_refusal_panel_labels_the_nearest_passages_as_not_answering():
     assert "明天北京会下雨吗？" in out and "src-searched" not in out and "检索内容" not in out
 
 
+def test_a_courtesy_reply_is_shown_plainly_not_as_a_refusal_with_passages():
+    from assistant.answering.framing import FRAMING
+
+    reply = Answer(
+        question="辛苦了，先这样。", text=FRAMING["zh"]["courtesy"], refused=True, searched="辛苦了，先这样。"
+    )
+    assert answer_message(reply, reply.question) == FRAMING["zh"]["courtesy"]  # no ⚠, no "nearest passages"
+    panel = sources_html(reply, lambda _: None)
+    assert "src-refusal" not in panel and "cites no documents" in panel
+    # A refusal that found nothing at all is still one.
+    none = Answer(question="明天北京会下雨吗？", text=FRAMING["zh"]["refusal"], refused=True)
+    assert answer_message(none, none.question).startswith("> **⚠") and "src-refusal" in sources_html(none)
+
+
 def test_sources_panel_says_what_was_searched_only_for_a_rewritten_follow_up():
     answer = Answer(
         question="那保密工作呢？", text="根据知识库中的文件：", refused=False, searched="保密工作 机关 落实"

@@ -174,7 +174,7 @@ class ExtractiveAnswerer:
         judgement = judgement or self.judge(query, passages)
         evidence = judgement.evidence
         if is_courtesy(question):
-            thanks = re.search(r"谢|thank|thx", question, re.I)
+            thanks = re.search(r"谢|辛苦|thank|thx|appreciat", question, re.I)
             text = words["courtesy"] if thanks else words["ready"]
             return Answer(question=question, text=text, refused=True, evidence=0.0)
         if judgement.no_subject:

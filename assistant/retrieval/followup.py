@@ -118,9 +118,14 @@ _EN_SUBJECT_PRONOUN = re.compile(
     r"\b(?:do|does|did|have|has|had|are|were|will|would|can|could|should)\s+(?:they|he|she)\b"
     # "Which one of them…", "translate that answer", "the last one you mentioned": the list or the reply just given
     r"|\b(?:one|some|all|each|any|none|both|either|neither|which|most|many|two|three) of (?:them|these|those)\b"
-    r"|\b(?:that|this|your|the last|the previous|the above) (?:answer|reply|response|list|summary)\b|\bthe above\b",
+    r"|\b(?:that|this|your|the last|the previous|the above) (?:answer|reply|response|list|summary)\b|\bthe above\b"
+    # "Which one covers logistics?", "Tell me more about the urging step."
+    r"|\bwhich ones?\b|^\W*(?:(?:can you |please )?tell me more|say more|more (?:on|about)|elaborate|go on)\b"
+    r"|\b(?:sum|summari[sz]e|translate|rephrase|simplify|shorten)\s+(?:that|this|it)\b",
     re.I,
 )
+# "为啥大家管它叫冷部门？": pointers that stand for what was discussed even in a question naming an office.
+_ZH_STRONG_POINTER = ("它", "上述", "刚才", "刚刚")
 # "个人方面呢，有没有人获奖？": "and as for X?" then the question about it.
 _ZH_ELLIPSIS_CLAUSE = re.compile(r"^[^，,。？?]{1,8}呢[，,]")
 _EN_SWAP = re.compile(r"^\s*(?:and\s+)?(?:what|how)\s+about\s+(.*)$|^\s*and\s+(.*)$|^\s*what\s+of\s+(.*)$", re.I)
@@ -153,7 +158,8 @@ _EN_ACTOR = re.compile(
 # "When was that database built?", "Can you explain that in English?": "that"/"this" after a verb or a
 # preposition points back (a determiner, or the object itself); after a noun it is relative ("measures that…").
 _EN_POINTING = re.compile(
-    r"\b(?:is|was|are|were|did|does|do|about|of|in|for|from|on|with|at|to|by|explain|describe|repeat|expand)"
+    r"\b(?:is|was|are|were|did|does|do|about|of|in|for|from|on|with|at|to|by|explain|describe|repeat|expand"
+    r"|sum|summari[sz]e|translate|rephrase|simplify|shorten|clarify)"
     rf"\s+(?:that|this|these|those)\b(?!\s+(?:the|a|an|it|there|is|was|are|were|{_EN_TIME})\b)",
     re.I,
 )
@@ -200,6 +206,26 @@ def _cut_frame(run: str) -> list[tuple[str, bool]]:
 
 # A quoted saying (“他山之石，可以攻玉”) is a subject of its own; a short quoted term (“微调研”) may be one the last answer used.
 _SAYING_CHARS = 6
+
+
+def _strong_pointer(body: str, question: str) -> bool:
+    """True for a Chinese question with 它 / 上述 / 刚才 that no office or quoted name comes before ("为啥大家管它叫
+    冷部门？"); after one it stands for that ("市委办公室提出的“三个零”原则是什么，它适用于…")."""
+    at = min((i for p in _ZH_STRONG_POINTER if (i := body.find(p)) >= 0), default=-1)
+    if at < 0:
+        return False
+    named_before = _ZH_ACTOR.search(body[:at]) or re.search(r"[“《\"]", question[: question.find(body[at])])
+    return not named_before
+
+
+def _pronoun_points_back(asked: str) -> bool:
+    """True for an English question whose subject pronoun, "which one" or opener points at what was discussed —
+    not a "he" or "she" for a person the question names first ("Who is An Wei …, and what does he say …?")."""
+    m = _EN_SUBJECT_PRONOUN.search(asked)
+    if m is None:
+        return False
+    named_before = re.search(r"\b[A-Z][a-z]+\s+[A-Z][a-z]+\b", asked[: m.start()])
+    return not (named_before and re.search(r"\b(?:he|she)\b", m.group(), re.I))
 
 
 def _names_actor(body: str, question: str, previous: str = "") -> bool:
@@ -277,7 +303,8 @@ def rewrite_followup(question: str, history_questions: Sequence[str]) -> str:
         The text to search: the question itself, or its key terms joined by spaces.
     """
     typed = question.strip()
-    previous = next((h.strip() for h in reversed(history_questions) if h and h.strip()), "")
+    # "谢谢" between two questions continues nothing: the one before it is the last question.
+    previous = next((h.strip() for h in reversed(history_questions) if h and h.strip() and not is_courtesy(h)), "")
     if not typed or not previous or is_courtesy(typed):
         return typed
     question = without_lead_filler(typed)
@@ -319,7 +346,7 @@ def _rewrite(question: str, previous: str) -> str:
             or (len(words) <= 8 and (_EN_PRONOUN_WORD.search(asked) or _EN_POINTING.search(asked)))
             # "What do they do when one division is overloaded?": longer, but naming no actor of its own.
             or (len(words) <= 14 and not _EN_ACTOR.search(asked) and _EN_PRONOUN_WORD.search(asked))
-            or _EN_SUBJECT_PRONOUN.search(asked)
+            or _pronoun_points_back(asked)
         ):
             refers_back = True
     else:
@@ -328,7 +355,7 @@ def _rewrite(question: str, previous: str) -> str:
         pronoun = (
             "" if question.startswith(("“", '"', "「")) else next((p for p in _ZH_PRONOUN if body.startswith(p)), "")
         )
-        if _ZH_ELLIPSIS_CLAUSE.match(question):
+        if _ZH_ELLIPSIS_CLAUSE.match(question) or _strong_pointer(body, question):
             refers_back = True
         elif (
             pronoun

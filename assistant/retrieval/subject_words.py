@@ -68,12 +68,13 @@ _COMMON_WORD_FREQ = 1500
 
 
 # A word at least this common (一般, 时间, 每月 1,307, 最近) is one a question on anything uses: a short question made only
-# of such words that asks for a figure, a length of time or a date ("一般要多长时间？", "每月几天？", "最近一次是哪年？")
+# of such words that asks for a figure, a length of time, a date or a person ("一般要多长时间？", "每月几天？", "最近一次是哪年？",
+# "每一级分别是谁？")
 # names nothing to search and goes on with the last one. One that asks what or how ("明天天气怎么样？", "今天吃什么？")
 # is a question of its own on something else.
 _EVERYDAY_WORD_FREQ = 1000
 _SHORT_QUESTION_CHARS = 8
-_ASKS_A_VALUE = re.compile(r"几|多少|多久|多长|哪年|哪一年|哪天|哪一天|何时|什么时候")
+_ASKS_A_VALUE = re.compile(r"几|多少|多久|多长|哪年|哪一年|哪天|哪一天|何时|什么时候|谁")
 
 
 def only_everyday_words(body: str) -> bool:

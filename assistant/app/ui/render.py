@@ -10,6 +10,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from assistant.answering.framing import FRAMING
 from assistant.results import Answer, Citation, Passage
 from assistant.text import is_english  # one rule for the language of a question, as the answer uses
 
@@ -120,7 +121,10 @@ def sources_html(
     parts.append(f'<div class="src-for">问题 Question：{esc(answer.question)}</div>')
     if answer.searched and answer.searched.strip() != answer.question.strip():
         parts.append(f'<div class="src-searched">检索内容 Searched：{esc(answer.searched)}</div>')
-    if answer.refused:
+    if _a_reply_only(answer):
+        # "谢谢", "这个呢？": a reply about the conversation, not a search that found nothing.
+        parts.append('<div class="src-empty">这条回复没有引用文件。 · This reply cites no documents.</div>')
+    elif answer.refused:
         parts.append(
             '<div class="src-refusal" role="note"><b>⚠ 知识库中没有找到答案 · No answer in the documents</b><br>'
             "以下是最接近的段落，仅供参考，<b>它们并不回答这个问题</b>。"
@@ -244,6 +248,15 @@ def chat_text(text: str) -> str:
     return _MD_ORDERED.sub(lambda m: m.group(1) + "\\" + m.group(2), escaped)
 
 
+# The answerer's replies about the conversation itself: nothing was looked for in the documents.
+_REPLIES = frozenset(words[key] for words in FRAMING.values() for key in ("courtesy", "ready", "unclear"))
+
+
+def _a_reply_only(answer: Answer) -> bool:
+    """True for a reply about the conversation ("不客气…", "请把问题说完整…"), not a search that found nothing."""
+    return answer.refused and answer.text in _REPLIES and not answer.nearest
+
+
 def answer_message(answer: Answer, asked: str) -> str:
     """The chat message of an answer: what was searched, then the text with its [n] markers."""
     english = is_english(asked)
@@ -252,7 +265,9 @@ def answer_message(answer: Answer, asked: str) -> str:
         label = "Searched for" if english else "检索内容"
         lines.append(f"*{label}：{chat_text(answer.searched)}*")
         lines.append("")
-    if answer.refused:
+    if _a_reply_only(answer):
+        lines.append(chat_text(answer.text))  # a courtesy or a request to finish the question: no warning needed
+    elif answer.refused:
         # A block quote sets a refusal apart from answers; the nearest passages go to the panel.
         head = answer.text.split("\n", 1)[0]
         lines.append(f"> **⚠ {chat_text(head)}**")
