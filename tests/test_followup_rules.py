@@ -12,7 +12,7 @@ BENCH = Path(__file__).resolve().parent.parent / "bench"
 TRAINING = "市委办公厅线上线下一共培训了多少人次？"
 RULES = "《省委办公厅保密工作规定》主要规定了什么？"
 # The labelled sets read while the rules were written (a set written blind joins once it has been reported).
-READ_SETS = ("", "_heldout", "_fresh", *(f"_fresh{n}" for n in range(2, 11)))
+READ_SETS = ("", "_heldout", "_fresh", *(f"_fresh{n}" for n in range(2, 12)))
 
 
 @pytest.mark.parametrize(
@@ -36,6 +36,9 @@ READ_SETS = ("", "_heldout", "_fresh", *(f"_fresh{n}" for n in range(2, 11)))
         ("Tell me more about the urging step.", ["How does the office supervise tasks?"]),
         ("每一级分别是谁？", ["保密责任分几级？"]),
         ("为啥大家管它叫冷部门？", ["省委办公厅的保密办是做什么的？"]),
+        ("用中文再说一遍", ["How do offices run the 双报到 system?"]),
+        ("再精简一点，三句话说完", [TRAINING]),
+        ("What was that section chief's main takeaway from organising the expo?", ["Who organised the expo?"]),
     ],
 )
 def test_a_question_that_needs_its_history_is_searched_with_it(question, history):
@@ -52,6 +55,7 @@ def test_a_question_that_needs_its_history_is_searched_with_it(question, history
         ("Is it going to rain in Datong tomorrow?", ["What is the 清廉大同 campaign?"]),
         ("这次去云南旅游，丽江和大理哪个更值得去？", [TRAINING]),  # the user's own trip
         ("现在几点了？", [RULES]),
+        ("帮我把“党建引领、支部统筹”翻译成英文", [TRAINING]),  # translates its own quoted phrase
         # 它 after the office or the quoted name it stands for, in the same question
         ("市委办公室提出的“三个零”原则是什么，它适用于哪些工作环节？", [TRAINING]),
         ("Who is An Wei at the provincial government general office, and what does he say about archives?", [RULES]),
@@ -81,7 +85,7 @@ def test_a_question_after_a_courtesy_word_is_no_courtesy(turn):
 
 
 def test_the_labelled_conversations_read_while_writing_the_rules_stay_right():
-    # bench/followups*.jsonl (642 pairs, every set read after its blind report): a change that breaks the rules
+    # bench/followups*.jsonl (702 pairs, every set read after its blind report): a change that breaks the rules
     # somewhere shows here; python -m bench.followups --set … prints which.
     items = [
         json.loads(line)
@@ -92,4 +96,4 @@ def test_the_labelled_conversations_read_while_writing_the_rules_stay_right():
     right = sum(
         (rewrite_followup(i["question"], i["history"]) != i["question"].strip()) == i["followup"] for i in items
     )
-    assert len(items) >= 640 and right / len(items) >= 0.97, f"{right}/{len(items)}"
+    assert len(items) >= 700 and right / len(items) >= 0.97, f"{right}/{len(items)}"

@@ -124,6 +124,11 @@ _EN_SUBJECT_PRONOUN = re.compile(
     r"|\b(?:sum|summari[sz]e|translate|rephrase|simplify|shorten)\s+(?:that|this|it)\b",
     re.I,
 )
+# "用中文再说一遍", "再精简一点": asks for the last answer again, in other words.
+_ZH_SAY_AGAIN = re.compile(
+    r"再(?:说|讲|解释|概括|总结|精简|简单|简短|详细|通俗)|(?:说|讲)一遍|(?:用|换成|翻译成)(?:中文|英文|英语|汉语)"
+    r"|(?:简短|精简|简单|通俗|详细)(?:一点|一些|些)"
+)
 # "为啥大家管它叫冷部门？": pointers that stand for what was discussed even in a question naming an office.
 _ZH_STRONG_POINTER = ("它", "上述", "刚才", "刚刚")
 # "个人方面呢，有没有人获奖？": "and as for X?" then the question about it.
@@ -216,6 +221,12 @@ def _strong_pointer(body: str, question: str) -> bool:
         return False
     named_before = _ZH_ACTOR.search(body[:at]) or re.search(r"[“《\"]", question[: question.find(body[at])])
     return not named_before
+
+
+def _says_again(body: str, question: str) -> bool:
+    """True for a request to say the last answer again in other words ("用中文再说一遍"), not to translate a phrase the
+    question quotes itself ("帮我把“党建引领”翻译成英文")."""
+    return bool(_ZH_SAY_AGAIN.search(body)) and not _QUOTED.search(question)
 
 
 def _pronoun_points_back(asked: str) -> bool:
@@ -345,7 +356,11 @@ def _rewrite(question: str, previous: str) -> str:
             or (len(words) <= 2 and not re.search(r"[\u4e00-\u9fff]", asked))  # "Who is 赵志权?" names its own subject
             or (len(words) <= 8 and (_EN_PRONOUN_WORD.search(asked) or _EN_POINTING.search(asked)))
             # "What do they do when one division is overloaded?": longer, but naming no actor of its own.
-            or (len(words) <= 14 and not _EN_ACTOR.search(asked) and _EN_PRONOUN_WORD.search(asked))
+            or (
+                len(words) <= 14
+                and not _EN_ACTOR.search(asked)
+                and (_EN_PRONOUN_WORD.search(asked) or _EN_POINTING.search(asked))
+            )
             or _pronoun_points_back(asked)
         ):
             refers_back = True
@@ -355,7 +370,7 @@ def _rewrite(question: str, previous: str) -> str:
         pronoun = (
             "" if question.startswith(("“", '"', "「")) else next((p for p in _ZH_PRONOUN if body.startswith(p)), "")
         )
-        if _ZH_ELLIPSIS_CLAUSE.match(question) or _strong_pointer(body, question):
+        if _ZH_ELLIPSIS_CLAUSE.match(question) or _strong_pointer(body, question) or _says_again(body, question):
             refers_back = True
         elif (
             pronoun
