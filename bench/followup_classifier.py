@@ -1,0 +1,91 @@
+"""A learned follow-up decision measured beside the rules: e5 question vectors and logistic regression, sets left out in turn.
+
+Usage: python -m bench.followup_classifier [--test bench/followups_fresh11.jsonl] [--unseen FILE …] [--c 3]
+Needs the e5 model (scripts/start.sh prepares it). Trains on the labelled follow-up sets read while the rules were written
+(bench/followups*.jsonl but --test and the still unread --unseen sets), prints the accuracy of leaving each set out in turn, then trains on all of them and
+compares the rules, the classifier and the rules overridden where the classifier is confident on --test. scikit-learn
+comes with sentence-transformers. The rules are not retrained here, so on the sets they were written from they look better
+than they would on new ones: only --test, chosen before it is read, compares the two fairly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+
+from assistant import Assistant
+from assistant.retrieval.followup import rewrite_followup
+
+BENCH = Path(__file__).resolve().parent
+
+
+def read(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def features(embedder, items: list[dict]) -> np.ndarray:
+    """The question's e5 query vector, its cosine to the last question asked, and its length."""
+    questions = embedder.encode_queries([i["question"] for i in items])
+    previous = embedder.encode_queries([i["history"][-1] for i in items])
+    cosine = (questions * previous).sum(1, keepdims=True)
+    length = np.array([[len(i["question"]) / 40] for i in items])
+    return np.hstack([questions, cosine, length])
+
+
+def report(name: str, predicted: np.ndarray, labels: np.ndarray) -> str:
+    right = int((predicted == labels).sum())
+    return (
+        f"{name}: {right}/{len(labels)} = {right / len(labels):.3f}; follow-ups {int((predicted & labels).sum())}/"
+        f"{int(labels.sum())}, complete kept {int((~predicted & ~labels).sum())}/{int((~labels).sum())}"
+    )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--test", default="bench/followups_fresh11.jsonl")
+    ap.add_argument(
+        "--unseen", nargs="*", default=["bench/followups_fresh12.jsonl"], help="blind sets not to train on (nor test)"
+    )
+    ap.add_argument("--c", type=float, default=3.0, help="inverse regularisation strength")
+    args = ap.parse_args()
+    test_path = Path(args.test).resolve()
+    left_alone = {test_path, *(Path(u).resolve() for u in args.unseen)}
+    sets = {p.name: read(p) for p in sorted(BENCH.glob("followups*.jsonl")) if p.resolve() not in left_alone}
+    embedder = Assistant.open(None).embedder
+    vectors = {name: features(embedder, items) for name, items in sets.items()}
+    labels = {name: np.array([i["followup"] for i in items]) for name, items in sets.items()}
+    right = total = 0
+    for held in sets:
+        model = LogisticRegression(C=args.c, max_iter=3000).fit(
+            np.vstack([v for n, v in vectors.items() if n != held]),
+            np.concatenate([y for n, y in labels.items() if n != held]),
+        )
+        hits = int((model.predict(vectors[held]) == labels[held]).sum())
+        right, total = right + hits, total + len(labels[held])
+        print(f"left out {held}: {hits}/{len(labels[held])} = {hits / len(labels[held]):.3f}")
+    print(f"sets left out in turn: {right}/{total} = {right / total:.3f}\n")
+    model = LogisticRegression(C=args.c, max_iter=3000).fit(
+        np.vstack(list(vectors.values())), np.concatenate(list(labels.values()))
+    )
+    test = read(test_path)
+    truth = np.array([i["followup"] for i in test])
+    chance = model.predict_proba(features(embedder, test))[:, 1]
+    rules = np.array([rewrite_followup(i["question"], i["history"]) != i["question"].strip() for i in test])
+    print(f"{test_path.name} ({len(test)} pairs), trained on the {total} others:")
+    print(report("rules", rules, truth))
+    print(report("classifier", chance >= 0.5, truth))
+    print(
+        report(
+            "rules unless the classifier is sure (p < .1 or > .9)",
+            np.where((chance < 0.1) | (chance > 0.9), chance >= 0.5, rules),
+            truth,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
