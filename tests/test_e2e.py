@@ -122,7 +122,7 @@ def test_two_subjects_are_answered_each_in_the_order_asked(corpus_kb):
 
 def test_a_courtesy_turn_after_a_question_is_answered_courteously_and_searches_nothing(corpus_kb):
     for turn, opening in (
-        ("辛苦了，先这样。", "好的。"),
+        ("辛苦了，先这样。", "不客气"),
         ("Thanks, that's helpful.", "You're welcome"),
         ("谢谢！", "不客气"),
     ):
