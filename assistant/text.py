@@ -10,6 +10,8 @@ from pathlib import Path
 CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 LATIN_LETTER = re.compile(r"[A-Za-z]")
 LATIN_WORD = re.compile(r"[A-Za-z]+")
+# Spaces and punctuation, Chinese and Western: what separates a question's words.
+PUNCT = re.compile(r"[\s，。！？；：、,.!?;:()（）《》<>\[\]【】“”\"'‘’…—-]+")
 
 
 def question_language(question: str) -> str:

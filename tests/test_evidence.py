@@ -390,7 +390,7 @@ def test_an_english_question_asking_for_a_named_fact_is_partial_when_no_sentence
     ],
 )
 def test_words_that_only_look_like_a_named_fact_ask_for_none(question):
-    from assistant.answering.answer_types import asked_fact
+    from assistant.answering.fact_slots import asked_fact
 
     assert asked_fact(question) is None
 

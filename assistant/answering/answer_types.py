@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import enum
 import re
-from dataclasses import dataclass
 
 from assistant.retrieval.query import Concept
 
@@ -65,14 +64,14 @@ _TYPE_PATTERNS_EN = (
     (AnswerType.NUMBER, re.compile(r"\bhow (?:many|much)\b|\bwhat (?:percentage|proportion|share|amount)\b", re.I)),
 )
 
-_NUMERAL = r"(?:\d+(?:\.\d+)?|[一二两三四五六七八九十百千万]+)"
+NUMERAL = r"(?:\d+(?:\.\d+)?|[一二两三四五六七八九十百千万]+)"
 _VALUE = {
     AnswerType.NUMBER: re.compile(
-        rf"\d|{_NUMERAL}(?:余|多)?(?:个|名|人|项|次|篇|件|条|类|场|批|家|所|本|支|期|届|处|户|元|"
+        rf"\d|{NUMERAL}(?:余|多)?(?:个|名|人|项|次|篇|件|条|类|场|批|家|所|本|支|期|届|处|户|元|"
         r"万|亿|位|种|大|年|天|月|份|起|套|门|台|间|栋|张|%)"
     ),
     AnswerType.DURATION: re.compile(
-        rf"{_NUMERAL}(?:余|多)?(?:个)?(?:天|日|周|月|年|小时|分钟|季度)|每(?:年|月|周|天|日|季度|半年)"
+        rf"{NUMERAL}(?:余|多)?(?:个)?(?:天|日|周|月|年|小时|分钟|季度)|每(?:年|月|周|天|日|季度|半年)"
         r"|半年|全年|当天|当日"
     ),
     AnswerType.DATE: re.compile(
@@ -116,7 +115,7 @@ def asks_recurring(question: str) -> bool:
 
 
 # Figures that date or order something: no answer to "how many".
-_NOT_A_COUNT = re.compile(r"(?:\d{2}|[xX*]{2})(?:\d{2}|[xX*]{2})年|\d{1,2}月|\d{1,2}日|第\s*" + _NUMERAL)
+_NOT_A_COUNT = re.compile(r"(?:\d{2}|[xX*]{2})(?:\d{2}|[xX*]{2})年|\d{1,2}月|\d{1,2}日|第\s*" + NUMERAL)
 
 MISSING_WORDS = {
     "zh": {
@@ -195,12 +194,12 @@ def asked_head(question: str, concepts: list[Concept], kind: AnswerType) -> Conc
 
 
 # "由谁带班？" is answered by a post ("由办公室副主任带班"); "书记是谁？" asks for the person holding one.
-_POST = re.compile(r"副?(?:主任|书记|处长|局长|厅长|秘书长|部长|科长|组长|市长|县长|负责人)")
+POST = re.compile(r"副?(?:主任|书记|处长|局长|厅长|秘书长|部长|科长|组长|市长|县长|负责人)")
 
 
 def person_by_post(question: str, text: str) -> bool:
     """True when `text` names a post and the question asks who does something, not who holds that post."""
-    return bool(_POST.search(text)) and not _POST.search(question)
+    return bool(POST.search(text)) and not POST.search(question)
 
 
 # "哪一年部署的", "what year": a year ("2023年"), not "今年" or "去年" of an undated report, nor one the documents mask
@@ -289,7 +288,7 @@ def has_value(
         return True
     if unit and kind in (AnswerType.NUMBER, AnswerType.DURATION):
         # "九大重点产业链" counts them as well as "9条" does
-        return bool(re.search(rf"{_NUMERAL}(?:余|多)?(?:个)?{unit}|{_NUMERAL}大(?!会|型|学|概|约|力|批|幅|多)", text))
+        return bool(re.search(rf"{NUMERAL}(?:余|多)?(?:个)?{unit}|{NUMERAL}大(?!会|型|学|概|约|力|批|幅|多)", text))
     if kind is AnswerType.DATE and recurring and _RECURRING.search(text):
         return True
     if kind is AnswerType.NUMBER:
@@ -297,108 +296,3 @@ def has_value(
     if kind is AnswerType.DURATION and length:
         text = _EVERY.sub("", text)
     return bool(_VALUE[kind].search(text))
-
-
-@dataclass(frozen=True)
-class FactSlot:
-    """A fact a question asks for by name — a budget, a phone number, which company — that documents state only
-    with its own words or values: when no sentence about the question has them, the documents do not say it."""
-
-    name: str
-    asked: re.Pattern[str]  # the question asks for this fact
-    stated: re.Pattern[str]  # a sentence that states it
-    missing: dict[str, str]  # what a partial answer says is not stated, per language
-
-
-_MONEY_WORDS = r"预算|经费|费用|资金|工资|薪酬|薪资|薪水|补贴|津贴|补助|奖金|价格|金额|成本|报酬|开支"
-FACT_SLOTS = (
-    FactSlot(
-        "money",
-        re.compile(
-            # not "spend" or "value of": "spend their study time", "the value of Party building" ask no amount
-            rf"{_MONEY_WORDS}|(?:住宿|伙食|交通|差旅|会议|培训|办公|补助|通讯|餐|会|学|电|水|话)费|多少钱|花了多少|\b(?:budgets?|costs?|salar(?:y|ies)|wages?|allowances?|subsid(?:y|ies)"
-            r"|fees?|prices?|funding|bonus(?:es)?|expenditures?|how much money)\b",
-            re.I,
-        ),
-        re.compile(rf"\d\s*(?:万|亿)?元|[一二两三四五六七八九十百千万亿]元|{_MONEY_WORDS}"),
-        {"zh": "具体金额", "en": "the amount"},
-    ),
-    FactSlot(
-        "contact",
-        re.compile(
-            r"电话|手机号|号码|邮箱|电子邮件|地址|网址|传真|联系方式|热线|\b(?:phone|telephone|e-?mail|website|fax"
-            r"|hotline|contact (?:number|details|information)|(?:postal|mailing|office) address|what is the address)\b",
-            re.I,
-        ),
-        re.compile(r"\d{3,4}[-－]\d{7,8}|1\d{10}|@|www\.|电话|手机|邮箱|网址|传真|热线|地址|联系方式"),
-        {"zh": "联系方式", "en": "the contact details"},
-    ),
-    FactSlot(
-        "outlet",
-        re.compile(
-            # not a bare "newspaper": "Which official was interviewed by the newspaper?" asks who
-            r"哪家(?:媒体|报纸|报社|电视台)|(?:什么|哪个|哪份)(?:报纸|报|媒体|电视台)|报社|\b(?:which|what) (?:newspaper|paper|outlet|"
-            r"media|TV station|magazine)s?\b",
-            re.I,
-        ),
-        # a named paper or station, not "本报记者"
-        re.compile(r"[\u4e00-\u9fff]{2,8}(?:日报|晚报|时报|报社|电视台|广播电台|新闻网)|《[^》]{1,12}报》"),
-        {"zh": "具体媒体", "en": "the newspaper or outlet"},
-    ),
-    FactSlot(
-        "organisation",
-        re.compile(
-            r"哪家|哪所|(?:什么|哪个|哪些)(?:公司|企业|大学|高校|学校|学院|厂家|厂商)|供应商|承建|中标|开发商"
-            r"|\b(?:which|what) (?:\w+ )?(?:company|companies|firms?|vendors?|suppliers?|universit(?:y|ies)"
-            r"|schools?|colleges?|contractors?|banks?)\b",
-            re.I,
-        ),
-        re.compile(r"公司|集团|企业|大学|高校|学院|校|厂|银行|研究院|研究所"),  # 校: 党校, 学校
-        {"zh": "具体单位", "en": "the organisation"},
-    ),
-    FactSlot(
-        "qualification",
-        re.compile(
-            r"学历|学位|(?:什么|哪个|所学)专业|毕业(?:于|院校|学校)|职称"
-            # "to what degree" asks how far, not for a diploma
-            r"|(?<!to )\bwhat degrees?\b|\b(?:academic|university|bachelor'?s?|master'?s?) degrees?\b|\bdegrees? in\b"
-            r"|\b(?:qualifications?|majored|major in|graduated from|diplomas?|academic background)\b",
-            re.I,
-        ),
-        re.compile(r"学历|学位|博士|硕士|本科|大专|研究生|学士|毕业于|职称|专业"),
-        {"zh": "学历或专业", "en": "the qualifications"},
-    ),
-    FactSlot(
-        "score",
-        re.compile(
-            r"及格|分数线|合格线|多少分|几分|满分|得分|\b(?:pass(?:ing)? (?:mark|score|grade)|scores?|marks)\b", re.I
-        ),
-        re.compile(rf"{_NUMERAL}\s*分(?!之|钟|别|析|工|类|管|批|层|解)|及格|合格线|分数线"),
-        {"zh": "具体分数", "en": "the score"},
-    ),
-    FactSlot(
-        "post",
-        re.compile(
-            r"(?:什么|哪个|何)职务|职务是|职位|职级|担任什么|\b(?:job title|position|rank)\b|\bwhat post\b", re.I
-        ),
-        re.compile(_POST.pattern + r"|调研员|科员|干事|委员|主席|秘书|馆长|院长|队长|专员|职务|职级"),
-        {"zh": "具体职务", "en": "the post"},
-    ),
-    FactSlot(
-        "sanction",
-        re.compile(
-            r"处分|处罚|罚款|惩罚|惩处|追责|\b(?:penalt(?:y|ies)|punish(?:ed|ment|ments)?|sanctions?"
-            r"|disciplinary (?:action|measures?)|fined)\b",
-            re.I,
-        ),
-        re.compile(
-            r"处分|处罚|罚款|惩罚|惩处|警告|记过|降级|撤职|开除|问责|追究|追责|通报批评|诫勉|一票否决|取消.{0,8}资格"
-        ),
-        {"zh": "具体处理方式", "en": "the penalty"},
-    ),
-)
-
-
-def asked_fact(question: str) -> FactSlot | None:
-    """The named fact the question asks for (a budget, a phone number, which company…), or None."""
-    return next((slot for slot in FACT_SLOTS if slot.asked.search(question)), None)

@@ -22,7 +22,6 @@ from assistant.answering.answer_types import (
     MISSING_WORDS,
     AnswerType,
     answer_type,
-    asked_fact,
     asked_head,
     asked_unit,
     asks_day,
@@ -35,6 +34,7 @@ from assistant.answering.answer_types import (
     person_by_post,
     without_question_terms,
 )
+from assistant.answering.fact_slots import asked_fact
 from assistant.answering.formulas import MISSING as FORMULA_MISSING
 from assistant.answering.formulas import asked_formula, spelled_out
 from assistant.answering.names import MISSING as NAME_MISSING

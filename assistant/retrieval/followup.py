@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from assistant.answering.subject import names_a_thing
 from assistant.retrieval.courtesy import is_courtesy, without_lead_filler
+from assistant.retrieval.followup_en import english_followup
 from assistant.retrieval.subject_words import (
     continues_without_subject,
     only_everyday_words,
@@ -14,10 +15,10 @@ from assistant.retrieval.subject_words import (
     specific_word,
     strip_question_words,
 )
+from assistant.text import PUNCT
 
 _QUOTED = re.compile(r"[“\"「『‘']([^”\"」』’']{1,20})[”\"」』’']")
 _TOKEN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[A-Za-z][A-Za-z0-9'’-]*|\d+")
-_PUNCT = re.compile(r"[\s，。！？；：、,.!?;:()（）《》<>\[\]【】“”\"'‘’…—-]+")
 # Words that frame a question ("how do offices implement …") rather than name its topic: a
 # follow-up such as "那保密工作呢？" keeps the frame and swaps the topic.
 _ZH_FRAME = tuple(
@@ -106,24 +107,6 @@ _EN_FRAME = frozenset(
         "practice practices experience requirements"
     ).split()
 )
-# "What time is it in London?", "How far is it to …": an "it" that stands for nothing said before.
-_EN_EXPLETIVE_IT = re.compile(
-    r"\b(?:time|far|cold|hot|warm|late|day|date|weather(?: like)?) is it\b"
-    r"|\b(?:is|will) it (?:going to |gonna )?(?:rain|snow|be (?:hot|cold|warm|sunny|windy|cloudy|rainy))\b",
-    re.I,
-)
-# "how many did they set up?": a pronoun as the subject of its own clause points back even when the question names
-# a thing ("the five-good branches") as the object.
-_EN_SUBJECT_PRONOUN = re.compile(
-    r"\b(?:do|does|did|have|has|had|are|were|will|would|can|could|should)\s+(?:they|he|she)\b"
-    # "Which one of them…", "translate that answer", "the last one you mentioned": the list or the reply just given
-    r"|\b(?:one|some|all|each|any|none|both|either|neither|which|most|many|two|three) of (?:them|these|those)\b"
-    r"|\b(?:that|this|your|the last|the previous|the above) (?:answer|reply|response|list|summary)\b|\bthe above\b"
-    # "Which one covers logistics?", "Tell me more about the urging step."
-    r"|\bwhich ones?\b|^\W*(?:(?:can you |please )?tell me more|say more|more (?:on|about)|elaborate|go on)\b"
-    r"|\b(?:sum|summari[sz]e|translate|rephrase|simplify|shorten)\s+(?:that|this|it)\b",
-    re.I,
-)
 # "用中文再说一遍", "再精简一点": asks for the last answer again, in other words.
 _ZH_SAY_AGAIN = re.compile(
     r"再(?:说|讲|解释|概括|总结|精简|简单|简短|详细|通俗)|(?:说|讲)一遍|(?:用|换成|翻译成)(?:中文|英文|英语|汉语)"
@@ -133,46 +116,11 @@ _ZH_SAY_AGAIN = re.compile(
 _ZH_STRONG_POINTER = ("它", "上述", "刚才", "刚刚")
 # "个人方面呢，有没有人获奖？": "and as for X?" then the question about it.
 _ZH_ELLIPSIS_CLAUSE = re.compile(r"^[^，,。？?]{1,8}呢[，,]")
-_EN_SWAP = re.compile(r"^\s*(?:and\s+)?(?:what|how)\s+about\s+(.*)$|^\s*and\s+(.*)$|^\s*what\s+of\s+(.*)$", re.I)
-# Discourse openers: "that" in "that reminds me" or "by the way" refers to no earlier topic.
-_EN_OPENER = re.compile(
-    r"^\s*(?:(?:that|this|which) reminds me|by the way|btw|anyway|oh|ok(?:ay)?|well|also|one more thing)\b[\s,.:;!-]*",
-    re.I,
-)
-# "this weekend", "that year": a demonstrative that points at a time, not at what was discussed.
-_EN_TIME = r"(?:year|years|week|weekend|month|morning|afternoon|evening|time|days|summer|winter|spring|autumn)"
-_EN_PRONOUN_WORD = re.compile(
-    rf"\b(?:it|its|they|their|them|he|she|his|her|him)\b|\b(?:this|these|those)\b(?!\s+{_EN_TIME}\b)"
-    r"|\bthe (?:former|latter|same)\b|\bthe (?:last|first|second|third|fourth|fifth|next|other) (?:one|item|point)s?\b"
-    # "What was carried out there?": the place just discussed, not "is there" or "there are".
-    r"|(?<!\bis )(?<!\bare )(?<!\bwas )(?<!\bwere )\bthere\b(?!\s+(?:is|are|was|were|be|been|has|have|will)\b)",
-    re.I,
-)
-_EN_PRONOUN = re.compile(
-    rf"^\s*(?:and\s+)?(it|its|it's|they|their|them|this|that|these|those)\b(?!\s+{_EN_TIME}\b)", re.I
-)
-# Who acts in an English office question: with one of these (or a Chinese or quoted name) it has a subject of its own.
-_EN_ACTOR = re.compile(
-    r"\b(?:offices?|departments?|agenc(?:y|ies)|committees?|governments?|branch(?:es)?|organs?|organi[sz]ations?"
-    r"|alliance|bureau|ministry)\b|[\u4e00-\u9fff]|[“\"'‘][^”\"'’]+[”\"'’]"
-    # a name (Paris, Outlook) past the first word, or the "it" of "is it true that …", "It is …" (not "how it is
-    # applied", which points back)
-    r"|(?<=\s)(?-i:(?!Party\b)[A-Z][a-z])|\bis it (?:true|possible|necessary|normal|legal|ok|okay)\b|^\W*it(?:'s| is| was)\b",
-    re.I,
-)
-# "When was that database built?", "Can you explain that in English?": "that"/"this" after a verb or a
-# preposition points back (a determiner, or the object itself); after a noun it is relative ("measures that…").
-_EN_POINTING = re.compile(
-    r"\b(?:is|was|are|were|did|does|do|about|of|in|for|from|on|with|at|to|by|explain|describe|repeat|expand"
-    r"|sum|summari[sz]e|translate|rephrase|simplify|shorten|clarify)"
-    rf"\s+(?:that|this|these|those)\b(?!\s+(?:the|a|an|it|there|is|was|are|were|{_EN_TIME})\b)",
-    re.I,
-)
 
 
 def _content(text: str) -> str:
     """The words of a question without punctuation, question words and particles."""
-    return _PUNCT.sub("", strip_question_words(text))
+    return PUNCT.sub("", strip_question_words(text))
 
 
 def _split_terms(text: str) -> list[tuple[str, bool]]:
@@ -229,16 +177,6 @@ def _says_again(body: str, question: str) -> bool:
     return bool(_ZH_SAY_AGAIN.search(body)) and not _QUOTED.search(question)
 
 
-def _pronoun_points_back(asked: str) -> bool:
-    """True for an English question whose subject pronoun, "which one" or opener points at what was discussed —
-    not a "he" or "she" for a person the question names first ("Who is An Wei …, and what does he say …?")."""
-    m = _EN_SUBJECT_PRONOUN.search(asked)
-    if m is None:
-        return False
-    named_before = re.search(r"\b[A-Z][a-z]+\s+[A-Z][a-z]+\b", asked[: m.start()])
-    return not (named_before and re.search(r"\b(?:he|she)\b", m.group(), re.I))
-
-
 def _names_actor(body: str, question: str, previous: str = "") -> bool:
     """True for a Chinese question with a subject of its own: an office that acts, a titled document
     (《保守国家秘密法》; `body` is the question without punctuation, so the title is looked for in `question`), or a
@@ -275,7 +213,7 @@ def _points_back(body: str, previous_topic: list[str]) -> bool:
 
 def _swap_topic_zh(question: str) -> str | None:
     """The new topic of a "那X呢？" follow-up, or None when the question is not of that shape."""
-    rest = _PUNCT.sub(" ", question).strip()
+    rest = PUNCT.sub(" ", question).strip()
     lead = ""
     while True:  # "那么，还有…" carries several lead words
         word = next((w for w in _ZH_SWAP_LEAD if rest.startswith(w)), "")
@@ -341,31 +279,9 @@ def _rewrite(question: str, previous: str) -> str:
     new_topic: str | None = None
     refers_back = False
     if english:
-        asked = _EN_OPENER.sub("", question)  # "That reminds me, how long…": the opener points at nothing
-        asked = _EN_EXPLETIVE_IT.sub(" ", asked)
-        m = _EN_SWAP.match(asked)
-        words = re.findall(r"[A-Za-z']+", asked)
-        if m and (len(words) <= 8 or not _EN_ACTOR.search(asked)):
-            # "And the next item, 以行动践廉?" swaps the topic; "And what are the 'five nots' the 市政府办公室 asks of
-            # its staff?" is a whole question of its own.
-            new_topic = _PUNCT.sub(" ", next(g for g in m.groups() if g is not None)).strip()
-            if _EN_PRONOUN.match(new_topic) or not new_topic:
-                refers_back, new_topic = True, None
-        elif (
-            _EN_PRONOUN.match(asked)
-            or (len(words) <= 2 and not re.search(r"[\u4e00-\u9fff]", asked))  # "Who is 赵志权?" names its own subject
-            or (len(words) <= 8 and (_EN_PRONOUN_WORD.search(asked) or _EN_POINTING.search(asked)))
-            # "What do they do when one division is overloaded?": longer, but naming no actor of its own.
-            or (
-                len(words) <= 14
-                and not _EN_ACTOR.search(asked)
-                and (_EN_PRONOUN_WORD.search(asked) or _EN_POINTING.search(asked))
-            )
-            or _pronoun_points_back(asked)
-        ):
-            refers_back = True
+        new_topic, refers_back = english_followup(question)
     else:
-        body = _PUNCT.sub("", question)
+        body = PUNCT.sub("", question)
         # "“他山之石，可以攻玉”出自哪里？": a quotation opening with 他 is no pronoun.
         pronoun = (
             "" if question.startswith(("“", '"', "「")) else next((p for p in _ZH_PRONOUN if body.startswith(p)), "")
