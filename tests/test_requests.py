@@ -93,3 +93,15 @@ def test_questions_about_the_user_s_own_life_are_recognised_and_refused(question
 )
 def test_asking_in_the_first_person_about_the_documents_is_not_about_the_user(question):
     assert not asks_about_self(question)
+
+
+def test_a_question_under_a_standard_the_documents_never_name_is_refused():
+    from assistant.answering.subject import names_unknown_code
+
+    question = "What are the standard page margins for Chinese official documents under GB/T 9704?"
+    assert names_unknown_code(question, "公文格式规范，按照要求排版。")
+    assert not names_unknown_code(question, "按照GB/T 9704—2012《党政机关公文格式》排版。")
+    assert not names_unknown_code("What did the 2022 report say?", "")  # a year is no code
+    q = Query(question, "en", ["公文"], [Concept("documents", ("公文",), 3.0)])
+    loose = Thresholds(evidence_floor=0.0, unseen_share=1.1, unseen_penalty=0.0, sentence_floor=0.0)
+    assert judge(q, [make_passage("公文格式规范，按照要求排版。", dense=0.95)], 5.5, loose).outcome is Outcome.REFUSE

@@ -43,6 +43,7 @@ from assistant.answering.requests import asks_about_self, asks_to_draft
 from assistant.answering.subject import (
     is_stray,
     names_a_thing,
+    names_unknown_code,
     outermost,
     own_terms_found,
     quoted_terms_found,
@@ -334,7 +335,7 @@ def judge(
     treated = [c for c in concepts if any(a in words for a in c.alternatives) and c.weight < unseen_idf - 1e-6]
     subject = [c.label for c in sorted(treated, key=lambda c: (not names_a_thing(c.alternatives[0]), -c.weight))]
     absent = [c.label for c in sorted(concepts, key=lambda c: -c.weight) if not any(a in words for a in c.alternatives)]
-    stray = is_stray(concepts, words, unseen_idf)
+    stray = is_stray(concepts, words, unseen_idf) or names_unknown_code(query.text, words)
     margin = 1.0 if background is None or own_terms else evidence.dense - background
     outcome = decide(
         evidence.score if passages else 0.0,

@@ -72,3 +72,15 @@ def names_a_thing(word: str) -> bool:
     compounds it cuts (保密员 = 保密 + 员, 双报到), which is what documents "mention"."""
     pieces = list(jieba.posseg.cut(word))
     return len(pieces) != 1 or pieces[0].flag == "vn" or pieces[0].flag[0] not in "vdauprcmq"
+
+
+# A standard, a regulation's code or an RFC: "GB/T 9704", "ISO 27001", "RFC 2616", "JGJ 16".
+_CODE = re.compile(
+    r"\b(?:GB(?:/T|/Z)?|ISO(?:/IEC)?|IEC|RFC|JGJ|DB\d{2}(?:/T)?|HJ|YY|GA)\s*[-/ ]?\s*(\d{2,6}(?:[.-]\d+)?)", re.I
+)
+
+
+def names_unknown_code(question: str, passages_text: str) -> bool:
+    """True when the question names a standard or code ("under GB/T 9704") whose number no passage holds: a question
+    about that standard, which the documents do not treat, however close its other words come."""
+    return any(m.group(1) not in passages_text for m in _CODE.finditer(question))
