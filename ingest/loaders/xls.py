@@ -40,7 +40,7 @@ def _excel95_gbk(stream: bytes) -> bool:
 
     Some old non-Excel writers did that; xlrd, like LibreOffice, then shows mojibake ("²¿ÃÅ" for 部门) or fails on
     bytes cp1252 lacks. Taken as GBK only when every 8-bit string with a high byte decodes as GBK and most of its
-    non-ASCII characters are in GB2312 (both bytes 0xA1-0xFE): Western text with accents (é, ü) never is.
+    non-ASCII characters are in GB2312 (both bytes 0xA1-0xFE): Western text with accents (é, ü) practically never is.
     """
     if len(stream) < 6 or struct.unpack_from("<HxxH", stream) != (_BOF, 0x0500):
         return False  # not the BOF of a BIFF5/BIFF7 workbook (BIFF8 strings are Unicode)
