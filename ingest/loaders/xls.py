@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import struct
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -28,30 +29,85 @@ _PASSWORD = (
 # Excel 97 and later keep the workbook in a "Workbook" stream, Excel 5/95 in "Book".
 _WORKBOOK_STREAMS = ("Workbook", "Book")
 
+# BIFF5 records ([MS-XLS] 2.3) whose 8-bit strings are in the workbook's code page: BOUNDSHEET (sheet name,
+# 1-byte length at 6), LABEL and RSTRING (cell text, 2-byte length at 6); CODEPAGE names that code page.
+_BOF, _CODEPAGE, _BOUNDSHEET, _LABEL, _RSTRING = 0x0809, 0x0042, 0x0085, 0x0204, 0x00D6
+_WESTERN = (None, 1252)  # no CODEPAGE record (xlrd then reads Latin-1) or Windows Western
 
-def _check_compound_file(data: bytes) -> str | None:
-    """Refuse what is not an Excel workbook inside the compound file; return its metadata title, if any."""
+
+def _excel95_gbk(stream: bytes) -> bool:
+    """Whether an Excel 5/95 stream announces a Western code page (or none) but holds GBK (Chinese) strings.
+
+    Some old non-Excel writers did that; xlrd, like LibreOffice, then shows mojibake ("²¿ÃÅ" for 部门) or fails on
+    bytes cp1252 lacks. Taken as GBK only when every 8-bit string with a high byte decodes as GBK and most of its
+    non-ASCII characters are in GB2312 (both bytes 0xA1-0xFE): Western text with accents (é, ü) practically never is.
+    """
+    if len(stream) < 6 or struct.unpack_from("<HxxH", stream) != (_BOF, 0x0500):
+        return False  # not the BOF of a BIFF5/BIFF7 workbook (BIFF8 strings are Unicode)
+    codepage, texts, pos = None, [], 0
+    while pos + 4 <= len(stream):
+        rid, size = struct.unpack_from("<HH", stream, pos)
+        body, pos = stream[pos + 4 : pos + 4 + size], pos + 4 + size
+        if rid == _CODEPAGE and size >= 2:
+            codepage = struct.unpack_from("<H", body)[0]
+        elif rid == _BOUNDSHEET and size >= 7:
+            texts.append(body[7 : 7 + body[6]])
+        elif rid in (_LABEL, _RSTRING) and size >= 8:
+            texts.append(body[8 : 8 + struct.unpack_from("<H", body, 6)[0]])
+    if codepage not in _WESTERN:
+        return False
+    chinese = other = 0
+    for raw in texts:
+        if raw.isascii():
+            continue
+        try:
+            text = raw.decode("gbk")
+        except UnicodeDecodeError:
+            return False
+        for ch in text:
+            if not ch.isascii():
+                try:
+                    ch.encode("gb2312")
+                    chinese += 1
+                except UnicodeEncodeError:
+                    other += 1
+    return chinese > 0 and chinese >= 2 * other
+
+
+def _check_compound_file(data: bytes) -> tuple[str | None, str | None]:
+    """Refuse what is not an Excel workbook inside the compound file.
+
+    Returns:
+        The metadata title, if any, and the encoding to read 8-bit strings in when the workbook's own code page
+        is wrong ("gbk" for GBK text under a Western code page, see _excel95_gbk), else None.
+    """
     with open_compound_file(data, ".xls", _RESAVE, _PASSWORD) as ole:
         if not any(ole.exists(name) for name in _WORKBOOK_STREAMS):
             renamed = renamed_office_file(ole, ".xls")
             if renamed:
                 raise LoadError(f"not an Excel workbook: {renamed}")
             raise LoadError(f"not a valid .xls: the compound file holds no workbook (damaged?); {_RESAVE}")
+        encoding = None
+        if ole.exists("Book") and not ole.exists("Workbook"):
+            try:
+                encoding = "gbk" if _excel95_gbk(ole.openstream("Book").read()) else None
+            except Exception:  # noqa: BLE001 - a damaged stream: xlrd gives the reason below
+                pass
         try:
             metadata = ole.get_metadata()
         except Exception:  # noqa: BLE001 - damaged properties cost the title only, never the text
-            return None
+            return None, encoding
     title = metadata.title
     if isinstance(title, bytes):
         # The summary's strings are in its own code page (Excel: the system's, e.g. 936 for GBK; LibreOffice:
         # 65001), stored as a signed 16-bit number.
         codepage = (metadata.codepage or 1252) & 0xFFFF
-        encoding = {65001: "utf-8", 1200: "utf-16-le"}.get(codepage, f"cp{codepage}")
+        title_encoding = {65001: "utf-8", 1200: "utf-16-le"}.get(codepage, f"cp{codepage}")
         try:
-            title = title.decode(encoding).rstrip("\0")
+            title = title.decode(title_encoding).rstrip("\0")
         except (LookupError, UnicodeDecodeError):
-            return None
-    return title
+            return None, encoding
+    return title, encoding
 
 
 def _cell_value(kind: int, value: object, datemode: int) -> object:
@@ -104,14 +160,21 @@ def load_xls(path: Path, data: bytes, max_uncompressed_bytes: int) -> RawDocumen
         return replace(load_html(path, data), format="xls")
     if not data.startswith(OLE_MAGIC):
         raise LoadError(f"not a valid .xls: the file is not an Excel workbook (unknown content); {_RESAVE}")
-    metadata_title = real_title(_check_compound_file(data), path)
+    title, encoding = _check_compound_file(data)
+    metadata_title = real_title(title, path)
     import xlrd
 
     try:
         # formatting_info: without it xlrd does not report merged ranges. Its messages go to a buffer,
-        # not to stdout, which is the CLI's output.
+        # not to stdout, which is the CLI's output. An Excel 5/95 workbook's 8-bit strings are decoded from its
+        # CODEPAGE record (936: GBK) unless that is shown wrong.
         book = xlrd.open_workbook(
-            file_contents=data, formatting_info=True, on_demand=True, logfile=io.StringIO(), ragged_rows=True
+            file_contents=data,
+            formatting_info=True,
+            on_demand=True,
+            logfile=io.StringIO(),
+            ragged_rows=True,
+            encoding_override=encoding,
         )
     except xlrd.XLRDError as exc:
         if "encrypted" in str(exc):
