@@ -1,4 +1,4 @@
-"""Excel 97–2003 .xls workbooks, read with xlrd into the same sheet sections and labelled rows as a .xlsx."""
+"""Excel .xls workbooks (97–2003, and 5/95 with its code page), read with xlrd into the same sections and labelled rows as a .xlsx."""
 
 from __future__ import annotations
 
