@@ -89,6 +89,9 @@ def test_questions_about_the_user_s_own_life_are_recognised_and_refused(question
         "创城有我学雷锋活动是哪天举办的？",
         "自我革命是什么意思？",
         "请问我省的保密工作有哪些要求？",
+        "我们机关怎么落实双报到？",
+        "What should I know about the 双报到 system?",
+        "Where can I find the rules on confidentiality training?",
     ],
 )
 def test_asking_in_the_first_person_about_the_documents_is_not_about_the_user(question):

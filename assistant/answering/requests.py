@@ -29,7 +29,10 @@ _ASKING_FRAME = re.compile(
     r"我(?:想|要|希望)(?:了解|知道|问|请教|查|看)|(?:告诉|帮|给|替|为|请教|问)我|我(?:记得|听说|看到|看过|读到|注意到)"
     r"|自我|我[国省市区县党]|有我"
     r"|\b(?:tell|show|give|remind|help) me\b|\bI(?:'d| would)? (?:like|want) to (?:know|learn|ask|understand)\b"
-    r"|\bI (?:remember|recall|heard|read|saw|think|believe|wonder)\b|\bcan I ask\b|\bmay I ask\b|\bfor me\b",
+    r"|\bI (?:remember|recall|heard|read|saw|think|believe|wonder)\b|\b(?:can|may) I ask\b|\bfor me\b"
+    r"|\b(?:should|do|can|could|would) I (?:know|find|read|look up|learn)\b|\bI(?:'m| am) (?:looking for|asking about)\b"
+    # "我们机关怎么落实双报到？": the user's office asks what the documents say, as any office would
+    r"|我们|咱们",
     re.I,
 )
 _FIRST_PERSON = re.compile(r"我|\b(?:I|I'm|I've|I'd|my|me|mine|myself)\b", re.I)
