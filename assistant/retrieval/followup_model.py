@@ -41,7 +41,8 @@ def _bigram_set(text: str) -> set[str]:
 
 
 def rewrite_with_model(chat, question: str, history_questions: Sequence[str], *, max_tokens: int = 64) -> str:
-    """A follow-up rewritten by the chat model (prompt `rewrite`), checked; the rule-based rewrite otherwise.
+    """A follow-up rewritten by the chat model (prompt `rewrite`), checked; the rule-based rewrite otherwise. Whether
+    the question is a follow-up at all is the rules' decision, as in extractive mode.
 
     The model's rewrite is used only when it reads as one question built from the conversation's
     own words (a small model sometimes answers instead of rewriting, or drifts off topic).
@@ -53,6 +54,10 @@ def rewrite_with_model(chat, question: str, history_questions: Sequence[str], *,
     if not question or not history:
         return question
     fallback = rewrite_followup(question, history)
+    if fallback == question:
+        # Every mode takes the same decision: a question the rules find complete ("市委办公厅2023年的预算是多少？" after
+        # another) is searched as typed; the model only words the follow-ups.
+        return question
     messages = render("rewrite", history="\n".join(f"用户：{h}" for h in history), question=question)
     reply = chat.complete(messages, max_tokens=max_tokens)
     lines = [line for line in reply.strip().splitlines() if line.strip()]
