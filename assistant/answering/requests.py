@@ -39,10 +39,11 @@ _FIRST_PERSON = re.compile(r"我|\b(?:I|I'm|I've|I'd|my|me|mine|myself)\b", re.I
 
 
 def asks_about_self(question: str) -> bool:
-    """True when the question is about the user's own life or work ("办公室新来的同事不怎么说话，怎么跟他搞好关系？",
-    "What's a good structure for a weekly report to my section chief?"), which the documents cannot know.
+    """True when the question is about the user's own life or work ("我该怎么跟领导请假？", "What's a good structure
+    for a weekly report to my section chief?"), which the documents cannot know.
 
-    On the calibration questions of bench/answerability (971), 73 far-off questions speak in the first person and
-    two others do, both in a way _ASKING_FRAME sets aside ("I remember a short slogan…", "创城有我").
+    On the 1,091 calibration questions of bench/answerability, 67 far-off questions, one answerable and one
+    near-domain one use the first person; this is true of 54 far-off ones and of neither other ("I remember a short
+    slogan…", "创城有我" are set aside by _ASKING_FRAME).
     """
     return bool(_FIRST_PERSON.search(_ASKING_FRAME.sub(" ", question)))
