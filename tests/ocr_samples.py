@@ -23,3 +23,18 @@ SECOND = [
 # Character accuracy required. These short pages come back with at most a character or two wrong (the
 # noisy SECOND loses its leading "二、", 0.953); bench/ocr_bench.py measures ~0.997 on full corpus pages.
 ACCURACY = 0.95
+
+
+def ingest_scan_and_ask(kb, folder, name: str, data: bytes) -> None:
+    """Ingest a two-page scan (NOTICE, then SECOND) into `kb` and check, as a user would, that per-page OCR progress
+    reaches the caller and that the answer to SECOND's question cites page 2 of that file."""
+    folder.mkdir()
+    (folder / name).write_bytes(data)
+    progress: list[str] = []
+    report = kb.ingest([folder], progress=lambda done, total, source: progress.append(source))
+    assert len(report.added) == 1 and not report.failed, report
+    assert any("OCR page 2 of 2" in s for s in progress)  # per-page progress reaches the caller
+    answer = kb.ask("值班人员遇到突发事件要怎么做？")
+    assert not answer.refused
+    cited = [c for c in answer.citations if "第一时间报告" in c.quote]
+    assert cited and cited[0].page == 2 and cited[0].source.endswith(name)

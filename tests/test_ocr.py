@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from conftest import HashEmbedder, models_dir
-from ocr_samples import ACCURACY, NOTICE, SECOND, needs_font
+from ocr_samples import ACCURACY, NOTICE, SECOND, ingest_scan_and_ask, needs_font
 
 from bench.ocr_pages import char_accuracy, image_pdf, lines_per_page, multipage_tiff, render_page
 from ingest.loaders import LoadError, OcrOptions, load
@@ -396,15 +396,5 @@ def test_mixed_pdf_reads_text_pages_as_text_and_ocrs_the_scanned_one(tmp_path: P
 @needs_font
 @pytest.mark.e2e
 def test_a_scanned_pdf_is_ingested_and_answers_from_its_scanned_page(tmp_path: Path, fresh_kb) -> None:
-    folder = tmp_path / "docs"
-    folder.mkdir()
-    (folder / "值班通知.pdf").write_bytes(image_pdf([render_page(NOTICE), render_page(SECOND, noise=True)]))
-    pages: list[str] = []
-    kb = fresh_kb
-    report = kb.ingest([folder], progress=lambda done, total, source: pages.append(source))
-    assert len(report.added) == 1 and not report.failed, report
-    assert any("OCR page 2 of 2" in s for s in pages)  # per-page progress reaches the caller
-    answer = kb.ask("值班人员遇到突发事件要怎么做？")
-    assert not answer.refused
-    cited = [c for c in answer.citations if "第一时间报告" in c.quote]
-    assert cited and cited[0].page == 2 and cited[0].source.endswith("值班通知.pdf")
+    scan = image_pdf([render_page(NOTICE), render_page(SECOND, noise=True)])
+    ingest_scan_and_ask(fresh_kb, tmp_path / "docs", "值班通知.pdf", scan)

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import HashEmbedder, models_dir
-from ocr_samples import ACCURACY, NOTICE, SECOND, needs_font
+from ocr_samples import ACCURACY, NOTICE, SECOND, ingest_scan_and_ask, needs_font
 from PIL import Image, ImageDraw
 
 from bench.ocr_pages import (
@@ -360,18 +360,7 @@ def test_a_mixed_ofd_reads_its_text_page_as_text_and_ocrs_its_scanned_page_in_or
 @needs_font
 @pytest.mark.e2e
 def test_a_scanned_ofd_is_ingested_and_answers_from_its_scanned_page(tmp_path: Path, fresh_kb) -> None:
-    folder = tmp_path / "docs"
-    folder.mkdir()
-    (folder / "值班通知.ofd").write_bytes(scanned_ofd([slip(NOTICE), slip(SECOND)]))
-    progress: list[str] = []
-    kb = fresh_kb
-    report = kb.ingest([folder], progress=lambda done, total, source: progress.append(source))
-    assert len(report.added) == 1 and not report.failed, report
-    assert any("OCR page 2 of 2" in s for s in progress)  # per-page progress reaches the caller
-    answer = kb.ask("值班人员遇到突发事件要怎么做？")
-    assert not answer.refused
-    cited = [c for c in answer.citations if "第一时间报告" in c.quote]
-    assert cited and cited[0].page == 2 and cited[0].source.endswith("值班通知.ofd")
+    ingest_scan_and_ask(fresh_kb, tmp_path / "docs", "值班通知.ofd", scanned_ofd([slip(NOTICE), slip(SECOND)]))
 
 
 def test_the_builder_writes_the_standards_structure() -> None:

@@ -65,13 +65,15 @@ _TYPE_PATTERNS_EN = (
 )
 
 NUMERAL = r"(?:\d+(?:\.\d+)?|[一二两三四五六七八九十百千万]+)"
+# "每周", "每季度": how often, which answers "多久一次" but not "how long" (asks_length)
+_EVERY = re.compile(r"每(?:年|月|周|天|日|季度|半年)")
 _VALUE = {
     AnswerType.NUMBER: re.compile(
         rf"\d|{NUMERAL}(?:余|多)?(?:个|名|人|项|次|篇|件|条|类|场|批|家|所|本|支|期|届|处|户|元|"
         r"万|亿|位|种|大|年|天|月|份|起|套|门|台|间|栋|张|%)"
     ),
     AnswerType.DURATION: re.compile(
-        rf"{NUMERAL}(?:余|多)?(?:个)?(?:天|日|周|月|年|小时|分钟|季度)|每(?:年|月|周|天|日|季度|半年)"
+        rf"{NUMERAL}(?:余|多)?(?:个)?(?:天|日|周|月|年|小时|分钟|季度)|{_EVERY.pattern}"
         r"|半年|全年|当天|当日"
     ),
     AnswerType.DATE: re.compile(
@@ -227,9 +229,6 @@ _ASKS_FREQUENCY = re.compile(r"一次|频次|频率|每隔|多久开|\bhow often
 def asks_length(question: str) -> bool:
     """True when a duration question asks how long something lasts, not how often it happens."""
     return bool(_ASKS_LENGTH.search(question)) and not _ASKS_FREQUENCY.search(question)
-
-
-_EVERY = re.compile(r"每(?:年|月|周|天|日|季度|半年)")
 
 
 def question_word_spans(question: str, kind: AnswerType) -> list[tuple[int, int]]:

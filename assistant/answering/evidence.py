@@ -317,15 +317,14 @@ def judge(
         for text in values
     )
     # "市直党性教育基地叫什么名字？": a name answers, not the words of the question.
-    name_ok = (
-        kind is not AnswerType.OTHER
-        or not asks_name(query.text)
-        or any(
+    name_ok = kind is not AnswerType.OTHER or not asks_name(query.text)
+    if not name_ok:
+        thing = named_thing(query.text, concepts)
+        name_ok = any(
             names_something(without_question_terms(stretch, query.text, concepts, kind))
             for t in about
-            for stretch in around_thing(t, named_thing(query.text, concepts))
+            for stretch in around_thing(t, thing)
         )
-    )
     # "“三个马上”具体指什么？": documents name such formulas far more often than they spell them out.
     formula = asked_formula(query.text, words)
     formula_ok = formula is None or spelled_out(formula, words)
