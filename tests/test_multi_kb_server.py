@@ -16,7 +16,7 @@ import pytest
 from assistant.accounts import Accounts
 from assistant.conversations.audit import open_audit
 from tests.conftest import ROOT, free_port, models_dir
-from tests.test_ui import ARTIFACTS, WAIT_MS, browser  # noqa: F401 (a fixture used by name)
+from tests.test_ui import ARTIFACTS, WAIT_MS, browser, log_in  # noqa: F401 (a fixture used by name)
 
 pytestmark = pytest.mark.e2e
 
@@ -143,17 +143,6 @@ def _absent(text: str, *words: str) -> None:
         assert at < 0, f"{word!r} is in the page: …{text[max(0, at - 200) : at + 100]}…"
 
 
-def _log_in(browser, url: str, name: str, password: str, width: int):  # noqa: F811
-    context = browser.new_context(viewport={"width": width, "height": 1000}, locale="zh-CN")
-    page = context.new_page()
-    page.set_default_timeout(WAIT_MS)
-    page.goto(url)
-    page.locator("input").nth(0).fill(name)
-    page.locator("input[type=password]").fill(password)
-    page.locator("input[type=password]").press("Enter")
-    return page
-
-
 def _ask(page, question: str, cited: str) -> None:
     from playwright.sync_api import expect
 
@@ -185,7 +174,7 @@ def _documents(page) -> str:
 def test_a_user_of_both_switches_and_each_answer_cites_the_chosen_knowledge_base(served, browser):  # noqa: F811
     from playwright.sync_api import expect
 
-    page = _log_in(browser, f"{served.url}/", "both", "pw-both", 1400)
+    page = log_in(browser, f"{served.url}/", "both", "pw-both", 1400)
     try:
         picker = page.locator("#kb-picker")
         expect(picker).to_be_visible()
@@ -236,7 +225,7 @@ def test_a_user_of_both_switches_and_each_answer_cites_the_chosen_knowledge_base
     finally:
         page.context.close()
 
-    phone = _log_in(browser, f"{served.url}/", "both", "pw-both", 390)
+    phone = log_in(browser, f"{served.url}/", "both", "pw-both", 390)
     try:
         expect(phone.locator("#kb-picker")).to_be_visible()
         expect(phone.locator("#conv-new")).not_to_be_in_viewport(timeout=WAIT_MS)  # the list folds away on a phone
@@ -262,7 +251,7 @@ def test_a_user_of_both_switches_and_each_answer_cites_the_chosen_knowledge_base
 def test_a_user_of_one_knowledge_base_sees_no_switcher_and_nothing_of_the_other(served, browser):  # noqa: F811
     from playwright.sync_api import expect
 
-    page = _log_in(browser, f"{served.url}/", "onlyhr", "pw-hr", 1400)
+    page = log_in(browser, f"{served.url}/", "onlyhr", "pw-hr", 1400)
     try:
         expect(page.locator("#conv-new")).to_be_visible()
         docs = _documents(page)  # filled once the page knows the user: hr's

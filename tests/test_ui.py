@@ -38,6 +38,18 @@ WAIT_MS = 90_000  # an answer takes ~1 s; the first question of a process also l
 SHUANG = "机关是怎样落实在职党员“双报到”制度的？"
 
 
+def log_in(browser, url: str, name: str, password: str, width: int = 1400):
+    """A new browser context logged in as `name` at `url`, on the chat tab (close its context when done)."""
+    context = browser.new_context(viewport={"width": width, "height": 1000}, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(WAIT_MS)
+    page.goto(url)
+    page.locator("input").nth(0).fill(name)
+    page.locator("input[type=password]").fill(password)
+    page.locator("input[type=password]").press("Enter")  # the button says 登录 or Login by the browser's locale
+    return page
+
+
 # -- follow-up rewriting ------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("question", "history", "expected"),

@@ -9,7 +9,7 @@ from assistant.accounts import Accounts
 from assistant.app.ui.app import build_app
 from assistant.app.ui.server import ServerOptions
 from assistant.conversations.audit import open_audit
-from tests.test_ui import WAIT_MS, browser  # noqa: F401 (a fixture used by name)
+from tests.test_ui import WAIT_MS, browser, log_in  # noqa: F401 (a fixture used by name)
 
 pytestmark = pytest.mark.e2e
 
@@ -46,13 +46,7 @@ def accounts_app(tmp_path_factory):
 
 def _log_in(browser, url, name, password, width=1400):  # noqa: F811
     """A new browser context logged in as `name`, on the knowledge-base tab (close its context when done)."""
-    context = browser.new_context(viewport={"width": width, "height": 1000}, locale="zh-CN")
-    page = context.new_page()
-    page.set_default_timeout(WAIT_MS)
-    page.goto(url)
-    page.locator("input").nth(0).fill(name)
-    page.locator("input[type=password]").fill(password)
-    page.locator("input[type=password]").press("Enter")  # the button says 登录 or Login by the browser's locale
+    page = log_in(browser, url, name, password, width)
     page.get_by_role("tab", name="知识库 Knowledge base").click()
     return page
 
