@@ -128,6 +128,7 @@ class Answer:
     generated: str = ""  # the chat model's raw reply, before citations were verified
     partial: bool = False  # the documents treat the subject but do not state what was asked
     missing: list[str] = field(default_factory=list)  # when partial: what the documents do not state
+    fallback: str = ""  # "extractive": the chat model's reply could not be verified; `text` quotes the documents
 
 
 @dataclass

@@ -94,6 +94,7 @@ def main() -> None:
             "supported": round(metrics.supported_share, 3),
             "citation_precision": round(metrics.citation_precision, 3),
             "false_refusals": f"{metrics.false_refusals}/{metrics.answerable}",
+            "quoted_instead": f"{metrics.fallbacks}/{metrics.answerable}",
             "near_refused": f"{metrics.near_refused[0]}/{metrics.near_refused[1]}",
             "unanswerable_refused": round(metrics.refusal_accuracy, 3),
             "first_word_p50_s": round(metrics.first_token_p50_ms / 1000, 1),

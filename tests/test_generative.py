@@ -14,6 +14,7 @@ import sys
 import pytest
 from conftest import ROOT, free_port, models_dir
 
+from assistant.answering.generative import QUOTED_INSTEAD
 from assistant.answering.grounding import UNVERIFIED
 from assistant.errors import ModelError
 from assistant.models.chat import BackendError
@@ -56,6 +57,16 @@ class Inventing(Counting):
     def stream(self, messages, *, max_tokens):
         yield from super().stream(messages, max_tokens=max_tokens)
         yield self.INVENTED + "[1]"
+
+
+class Unverifiable(Counting):
+    """A reply with nothing the passages support, as the 0.5B writes when it restates an English question."""
+
+    REPLY = "Offices run the system in many ways."
+
+    def stream(self, messages, *, max_tokens):
+        self.calls += 1
+        yield self.REPLY
 
 
 @pytest.fixture
@@ -126,6 +137,17 @@ def test_an_invented_sentence_is_flagged_as_unsupported(corpus_kb, local_chat):
     assert Inventing.INVENTED + UNVERIFIED["zh"] in answer.text  # flagged where it stands, its [1] removed
     assert not answer.refused and answer.citations  # the model's own supported sentences stay cited
     assert all(c.statement != Inventing.INVENTED for c in answer.citations)
+    _check_citations(corpus_kb, answer)
+
+
+def test_an_unverifiable_reply_to_an_answerable_question_shows_the_documents_own_sentences(corpus_kb, local_chat):
+    corpus_kb._chat_models["local"] = Unverifiable(local_chat)
+    answer = corpus_kb.ask(SHUANG, mode="local")
+    assert not answer.refused and answer.fallback == "extractive" and answer.mode == "local"
+    assert answer.text.startswith(QUOTED_INSTEAD["zh"])  # said to be quotes, not the model's words
+    assert answer.generated == Unverifiable.REPLY and answer.citations
+    extractive = corpus_kb.ask(SHUANG, mode="extractive")
+    assert answer.text.endswith(extractive.text)
     _check_citations(corpus_kb, answer)
 
 

@@ -541,6 +541,15 @@ def test_answer_message_flags_unsupported_sentences_and_unverified_refusals():
     assert "1 sentence(s) not supported" in answer_message(answer, "a question")
     refused = Answer(question="q", text="知识库中没有找到能回答这个问题的内容。", refused=True, generated="乙。")
     assert "无法在文件中找到依据" in answer_message(refused, "问题")
+    quoted = Answer(
+        question="q",
+        text="模型给出的回答无法在文件中找到依据，因此不予采用；以下是文件原文摘录：\n甲。[1]",
+        refused=False,
+        generated="乙。",
+        fallback="extractive",
+    )
+    message = answer_message(quoted, "问题")
+    assert message.startswith("> **ⓘ 模型给出的回答无法在文件中找到依据") and message.endswith("\n\n甲。\\[1\\]")
 
 
 @pytest.mark.e2e  # real Chroma

@@ -24,6 +24,11 @@ NOT_VERIFIED = {
     "zh": "模型给出的回答无法在文件中找到依据，因此不予采用。",
     "en": "The model's answer could not be verified against the documents, so it is not shown.",
 }
+QUOTED_INSTEAD = {
+    "zh": "模型给出的回答无法在文件中找到依据，因此不予采用；以下是文件原文摘录：",
+    "en": "The model's answer could not be verified against the documents, so it is not shown; "
+    "these are the documents' own sentences:",
+}
 
 
 def focus(passage: Passage, query: Query, max_chars: int) -> Passage:
@@ -189,12 +194,17 @@ class GenerativeAnswerer:
             reply, shown, self.embedder, language=query.language, question=query.text, concepts=self.concepts
         )
         if not grounded.citations:
-            answer = refusal(query.text, passages, evidence.score, query.language)
-            answer.text = (
-                answer.text.replace("\n", f"\n{NOT_VERIFIED[query.language]}\n", 1)
-                if "\n" in answer.text
-                else f"{answer.text}\n{NOT_VERIFIED[query.language]}"
-            )
+            # The gate judged that the documents answer, so their own sentences are shown, marked as quotes:
+            # an unverifiable reply (a small model answering in English, or repeating the question) is no
+            # reason to withhold what the extractive answerer found.
+            answer = extract or self.gate.answer(query, passages, judgement)
+            if answer.refused:
+                answer = refusal(query.text, passages, evidence.score, query.language)
+                first, _, rest = answer.text.partition("\n")
+                answer.text = "\n".join(filter(None, [first, NOT_VERIFIED[query.language], rest]))
+            else:
+                answer.text = f"{QUOTED_INSTEAD[query.language]}\n{answer.text}"
+                answer.fallback = "extractive"
             answer.unsupported = grounded.unsupported
         else:
             answer = Answer(

@@ -63,6 +63,7 @@ class AnswerMetrics:
     citation_precision: float = 0.0  # share of citations whose passage contains the question's gold text
     refusal_accuracy: float = 0.0  # unanswerable questions refused
     false_refusals: int = 0  # answerable questions refused
+    fallbacks: int = 0  # answerable questions whose model reply failed verification, answered by quotes instead
     near_refused: tuple[int, int] = (0, 0)  # near-domain unanswerable questions (kind "near"): refused, total
     latency_p50_ms: float = 0.0
     latency_p95_ms: float = 0.0
@@ -96,6 +97,7 @@ def evaluate_answers(
         if item["answerable"]:
             metrics.answerable += 1
             metrics.false_refusals += int(answer.refused)
+            metrics.fallbacks += int(bool(answer.fallback))
             if key:
                 coverages.append(0.0 if answer.refused else sum(k in answer.text for k in key) / len(key))
             for c in answer.citations:
@@ -116,6 +118,7 @@ def evaluate_answers(
                 "question": item["question"],
                 "answerable": item["answerable"],
                 "refused": answer.refused,
+                "fallback": answer.fallback,
                 "text": answer.text,
                 "generated": answer.generated,
                 "statements": [(s.text, s.supported, round(s.support, 3)) for s in answer.statements],
@@ -377,6 +380,7 @@ def format_report(report: EvalReport) -> str:
             f"  answer-key coverage {a.key_coverage:.3f}, sentences supported {a.supported_share:.3f}, "
             f"citation precision {a.citation_precision:.3f}",
             f"  refusal accuracy {a.refusal_accuracy:.3f}, false refusals {a.false_refusals}/{a.answerable}, "
+            f"quoted instead of an unverified reply {a.fallbacks}/{a.answerable}, "
             f"latency p50 {a.latency_p50_ms:.0f} ms, p95 {a.latency_p95_ms:.0f} ms",
             f"  near-domain refused {a.near_refused[0]}/{a.near_refused[1]}; answers the model wrote: "
             f"first word p50 {a.first_token_p50_ms:.0f} ms, full answer p50 {a.generated_p50_ms:.0f} ms",

@@ -291,6 +291,12 @@ def answer_message(answer: Answer, asked: str) -> str:
                     else "最接近的段落列在“来源”中，仅供参考，它们并不回答这个问题。"
                 )
             )
+    elif answer.fallback:
+        # The model's reply was not verified; what follows is the extractive answer, and must read as quotes.
+        head, _, rest = answer.text.partition("\n")
+        lines.append(f"> **ⓘ {chat_text(head)}**")
+        lines.append("")
+        lines.append(chat_text(rest))
     elif answer.partial:
         # Set apart like a refusal, but with its citations: the documents say something, not the asked fact.
         head, _, rest = answer.text.partition("\n")
@@ -321,6 +327,7 @@ def answer_dict(answer: Answer) -> dict[str, Any]:
         "refused": answer.refused,
         "partial": answer.partial,
         "missing": answer.missing,
+        "fallback": answer.fallback,
         "citations": [asdict(c) for c in answer.citations],
         "nearest": [asdict(p) for p in answer.nearest],
         "searched": answer.searched,
