@@ -27,6 +27,7 @@ from assistant.retrieval.crosslingual import Dictionary
 from assistant.retrieval.decompose import interleave, subquestions
 from assistant.retrieval.filters import Filters, allowed_documents, nothing_matched
 from assistant.retrieval.followup import rewrite_followup
+from assistant.retrieval.followup_learned import LearnedFollowups
 from assistant.retrieval.followup_model import previous_questions, rewrite_with_model
 from assistant.retrieval.hybrid import Retriever
 from assistant.retrieval.query import Query, analyse, checked_question
@@ -80,6 +81,9 @@ class Assistant:
             span_similarity=lambda question, passages: self.retriever.span_similarities(question, passages),
             background=self.background.similarity,
         )
+        # Whether a question needs its history: the classifier trained for this embedding model, nudged by the
+        # rules (None for another embedding model: the rules decide alone).
+        self.followups = LearnedFollowups.for_embedder(self.embedder)
         self._chat_models: dict[str, ChatModel] = {}  # built on first use, one per mode
         self._chat_lock = threading.Lock()
         if chat_model is not None:
@@ -234,21 +238,23 @@ class Assistant:
     def standalone(self, question: str, history: Sequence | None = None, mode: str | None = None) -> str:
         """The question rewritten to stand alone, given the earlier questions of the conversation.
 
-        Extractive mode rewrites by rules; the chat-model modes ask the model (prompt `rewrite`)
+        Whether it needs the history at all is decided alike in every mode (`self.followups`, nudged by the
+        rules). Extractive mode rewrites by rules; the chat-model modes ask the model (prompt `rewrite`)
         and keep its rewrite only when it passes a sanity check. Without history: the question.
         """
         earlier = previous_questions(history)
         if not earlier:
             return question
         mode = check_mode(mode or self.answer_mode)
+        judge = self.followups.needs_history if self.followups else None
         if mode == "extractive":
-            return rewrite_followup(question, earlier)
+            return rewrite_followup(question, earlier, judge)
         try:
-            return rewrite_with_model(self.chat_model(mode), question, earlier)
+            return rewrite_with_model(self.chat_model(mode), question, earlier, judge=judge)
         except (BackendError, ModelError, SettingsError):
             # The chat model is down or not set up: rewrite by rules, so that a question retrieval
             # refuses still needs no model; an answerable one reports the error when generating.
-            return rewrite_followup(question, earlier)
+            return rewrite_followup(question, earlier, judge)
 
     def ask(
         self,

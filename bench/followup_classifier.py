@@ -1,11 +1,13 @@
 """A learned follow-up decision measured beside the rules: e5 question vectors and logistic regression, sets left out in turn.
 
-Usage: python -m bench.followup_classifier [--test bench/followups_fresh11.jsonl] [--unseen FILE …] [--c 3]
+Usage: python -m bench.followup_classifier [--test bench/followups_fresh12.jsonl] [--unseen FILE …] [--c 3] [--save]
 Needs the e5 model (scripts/start.sh prepares it). Trains on the labelled follow-up sets read while the rules were written
 (bench/followups*.jsonl but --test and the still unread --unseen sets), prints the accuracy of leaving each set out in turn, then trains on all of them and
 compares the rules, the classifier and the rules overridden where the classifier is confident on --test. scikit-learn
 comes with sentence-transformers. The rules are not retrained here, so on the sets they were written from they look better
 than they would on new ones: only --test, chosen before it is read, compares the two fairly.
+--save trains on every read set, --test included, and writes the weights the product uses
+(assistant/retrieval/followup_weights.json).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from sklearn.linear_model import LogisticRegression
 
 from assistant import Assistant
 from assistant.retrieval.followup import rewrite_followup
+from assistant.retrieval.followup_learned import RULES_WEIGHT, WEIGHTS, features, save
 
 BENCH = Path(__file__).resolve().parent
 
@@ -27,13 +30,9 @@ def read(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def features(embedder, items: list[dict]) -> np.ndarray:
-    """The question's e5 query vector, its cosine to the last question asked, and its length."""
-    questions = embedder.encode_queries([i["question"] for i in items])
-    previous = embedder.encode_queries([i["history"][-1] for i in items])
-    cosine = (questions * previous).sum(1, keepdims=True)
-    length = np.array([[len(i["question"]) / 40] for i in items])
-    return np.hstack([questions, cosine, length])
+def pair_features(embedder, items: list[dict]) -> np.ndarray:
+    """The product's features (followup_learned.features) of labelled pairs: the question against its last history turn."""
+    return features(embedder, [i["question"] for i in items], [i["history"][-1] for i in items])
 
 
 def report(name: str, predicted: np.ndarray, labels: np.ndarray) -> str:
@@ -46,17 +45,22 @@ def report(name: str, predicted: np.ndarray, labels: np.ndarray) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--test", default="bench/followups_fresh11.jsonl")
+    ap.add_argument("--test", default="bench/followups_fresh12.jsonl")
     ap.add_argument(
-        "--unseen", nargs="*", default=["bench/followups_fresh12.jsonl"], help="blind sets not to train on (nor test)"
+        "--unseen", nargs="*", default=["bench/followups_fresh13.jsonl"], help="blind sets not to train on (nor test)"
     )
     ap.add_argument("--c", type=float, default=3.0, help="inverse regularisation strength")
+    ap.add_argument(
+        "--save",
+        action="store_true",
+        help=f"train on every read set (--test too) and write {WEIGHTS.name} for the product",
+    )
     args = ap.parse_args()
     test_path = Path(args.test).resolve()
     left_alone = {test_path, *(Path(u).resolve() for u in args.unseen)}
     sets = {p.name: read(p) for p in sorted(BENCH.glob("followups*.jsonl")) if p.resolve() not in left_alone}
     embedder = Assistant.open(None).embedder
-    vectors = {name: features(embedder, items) for name, items in sets.items()}
+    vectors = {name: pair_features(embedder, items) for name, items in sets.items()}
     labels = {name: np.array([i["followup"] for i in items]) for name, items in sets.items()}
     right = total = 0
     for held in sets:
@@ -71,13 +75,30 @@ def main() -> None:
     model = LogisticRegression(C=args.c, max_iter=3000).fit(
         np.vstack(list(vectors.values())), np.concatenate(list(labels.values()))
     )
+    if args.save:
+        test_items = read(test_path)
+        model = LogisticRegression(C=args.c, max_iter=3000).fit(
+            np.vstack([*vectors.values(), pair_features(embedder, test_items)]),
+            np.concatenate([*labels.values(), [i["followup"] for i in test_items]]),
+        )
+        trained_on = {**{n: len(y) for n, y in labels.items()}, test_path.name: len(test_items)}
+        save(WEIGHTS, embedder.name, model.coef_[0], model.intercept_[0], trained_on, args.c)
+        print(f"wrote {WEIGHTS} ({sum(trained_on.values())} pairs)")
+        return
     test = read(test_path)
     truth = np.array([i["followup"] for i in test])
-    chance = model.predict_proba(features(embedder, test))[:, 1]
+    chance = model.predict_proba(pair_features(embedder, test))[:, 1]
     rules = np.array([rewrite_followup(i["question"], i["history"]) != i["question"].strip() for i in test])
     print(f"{test_path.name} ({len(test)} pairs), trained on the {total} others:")
     print(report("rules", rules, truth))
     print(report("classifier", chance >= 0.5, truth))
+    print(
+        report(
+            f"blend in use ({RULES_WEIGHT} x rules + the rest x classifier)",
+            RULES_WEIGHT * rules + (1 - RULES_WEIGHT) * chance >= 0.5,
+            truth,
+        )
+    )
     print(
         report(
             "rules unless the classifier is sure (p < .1 or > .9)",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from assistant.answering.subject import names_a_thing
 from assistant.retrieval.courtesy import is_courtesy, without_lead_filler
@@ -235,7 +235,9 @@ def _swap_topic_zh(question: str) -> str | None:
     return rest
 
 
-def rewrite_followup(question: str, history_questions: Sequence[str]) -> str:
+def rewrite_followup(
+    question: str, history_questions: Sequence[str], judge: Callable[[str, str, bool], bool] | None = None
+) -> str:
     """What to search for a question asked after others, until a language model can rewrite it.
 
     A follow-up that swaps the topic ("那保密工作呢？", "what about confidentiality?") keeps the
@@ -247,6 +249,8 @@ def rewrite_followup(question: str, history_questions: Sequence[str]) -> str:
         question: the question as typed.
         history_questions: earlier questions of the conversation, oldest first, as they were
             searched (already rewritten), so a chain of follow-ups keeps its context.
+        judge: decides whether the question needs its history, given (question, previous question, what the
+            rules say) — `LearnedFollowups.needs_history`; None: the rules decide. The rules word the rewrite.
 
     Returns:
         The text to search: the question itself, or its key terms joined by spaces.
@@ -260,7 +264,17 @@ def rewrite_followup(question: str, history_questions: Sequence[str]) -> str:
     if is_courtesy(question):  # "好的，谢谢！"
         return typed
     searched = _rewrite(question, previous)
+    rules_say = searched != question
+    if judge is not None and judge(question, previous, rules_say) != rules_say:
+        searched = _with_previous_topic(question, previous) if not rules_say else question
     return typed if searched == question else searched
+
+
+def _with_previous_topic(question: str, previous: str) -> str:
+    """The question searched together with the previous question's topic (its frame words when it has no topic)."""
+    terms = _split_terms(previous)
+    topic = [t for t, is_frame in terms if not is_frame] or [t for t, _ in terms]
+    return " ".join([*(t for t in topic if t not in question), question]).strip()
 
 
 def _rewrite(question: str, previous: str) -> str:
@@ -319,6 +333,5 @@ def _rewrite(question: str, previous: str) -> str:
         carried = [t for t in frame if t not in new_topic]
         return " ".join([new_topic, *carried]).strip()
     if refers_back:
-        carried = [t for t in (topic or [t for t, _ in terms]) if t not in question]
-        return " ".join([*carried, question]).strip()
+        return _with_previous_topic(question, previous)
     return question

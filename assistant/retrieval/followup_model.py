@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from assistant.retrieval.followup import rewrite_followup
 
@@ -40,9 +40,16 @@ def _bigram_set(text: str) -> set[str]:
     return {a + b for a, b in zip(chars, chars[1:])}
 
 
-def rewrite_with_model(chat, question: str, history_questions: Sequence[str], *, max_tokens: int = 64) -> str:
+def rewrite_with_model(
+    chat,
+    question: str,
+    history_questions: Sequence[str],
+    *,
+    max_tokens: int = 64,
+    judge: Callable[[str, str, bool], bool] | None = None,
+) -> str:
     """A follow-up rewritten by the chat model (prompt `rewrite`), checked; the rule-based rewrite otherwise. Whether
-    the question is a follow-up at all is the rules' decision, as in extractive mode.
+    the question is a follow-up at all is decided as in extractive mode (`judge`, else the rules).
 
     The model's rewrite is used only when it reads as one question built from the conversation's
     own words (a small model sometimes answers instead of rewriting, or drifts off topic).
@@ -53,9 +60,9 @@ def rewrite_with_model(chat, question: str, history_questions: Sequence[str], *,
     history = [h for h in history_questions if h and h.strip()][-3:]
     if not question or not history:
         return question
-    fallback = rewrite_followup(question, history)
+    fallback = rewrite_followup(question, history, judge)
     if fallback == question:
-        # Every mode takes the same decision: a question the rules find complete ("市委办公厅2023年的预算是多少？" after
+        # Every mode takes the same decision: a question found complete ("市委办公厅2023年的预算是多少？" after
         # another) is searched as typed; the model only words the follow-ups.
         return question
     messages = render("rewrite", history="\n".join(f"用户：{h}" for h in history), question=question)
