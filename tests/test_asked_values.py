@@ -3,7 +3,7 @@
 import pytest
 from conftest import make_passage
 
-from assistant.answering.answer_types import AnswerType, answer_type, asks_length, asks_year
+from assistant.answering.answer_types import AnswerType, answer_type, asked_head, asks_length, asks_year
 from assistant.answering.evidence import Outcome, Thresholds, judge
 from assistant.answering.extractive import ExtractiveAnswerer
 from assistant.retrieval.query import Concept, Query
@@ -101,6 +101,8 @@ def test_a_score_or_a_post_asked_for_must_be_stated(question, words, silent, sta
         ("省政府办公厅的“四讲”活动，分别让哪些人讲什么？", AnswerType.OTHER),  # groups answer it, not names
         ("Under whose guidance did the office carry out the campaign?", AnswerType.OTHER),  # a body answers it
         ("Whose idea was the alliance?", AnswerType.PERSON),
+        ("When drafting major documents, what are the three meetings it requires?", AnswerType.OTHER),  # a scene
+        ("When did the office, the branch and the group start?", AnswerType.DATE),
     ],
 )
 def test_question_words_that_ask_for_something_else(question, kind):
@@ -131,3 +133,40 @@ def test_a_time_answers_how_often_though_no_passage_names_the_action_asked_about
 def test_a_bare_newspaper_in_a_who_question_does_not_ask_which_newspaper():
     q = query("Which official was interviewed by the newspaper about clean offices?", "清廉", language="en")
     assert outcome(q, "市委常务副秘书长安洪涛在接受采访时说，要以清廉机关建设为抓手。") is Outcome.ANSWER
+
+
+def test_figures_and_places_the_documents_mask_are_no_names():
+    q = query("市政府办公室党总支的书记是谁？", "市政府办公室", "党总支")
+    assert outcome(q, "市政府办公室党总支下设市政府办公室第**党支部、**党支部，推进xx振兴。") is Outcome.PARTIAL
+    assert outcome(q, "市政府办公室党总支书记王xx主持会议。") is Outcome.ANSWER
+    film = query("组织党员收看的那部警示教育片叫什么名字？", "警示教育片", "收看")
+    assert outcome(film, "组织收看《**》等警示教育片。") is Outcome.PARTIAL
+    assert outcome(film, "组织收看《榜样7》等警示教育片。") is Outcome.ANSWER
+
+
+def test_a_place_is_a_name_of_its_own_not_prose_that_ends_in_a_place_word():
+    q = query("省委办公厅去浙江考察时，考察了哪些县市？", "省委办公厅", "浙江", "考察")
+    assert outcome(q, "实地考察浙江经验，更好服务省委决策和全省发展大局。") is Outcome.PARTIAL
+    assert outcome(q, "实地考察浙江安吉县、德清县的经验。") is Outcome.ANSWER
+    village = query("市政府办公室党总支跟哪两个村结对共建？村名叫什么？", "市政府办公室", "党总支", "结对共建")
+    assert outcome(village, "市政府办公室党总支结对共建，帮助两村党支部提升组织力。") is Outcome.PARTIAL
+    assert outcome(village, "市政府办公室党总支与东关村结对共建。") is Outcome.ANSWER
+    # An English question's place stands in the passages in Chinese: it is no answer to where.
+    delta = Concept("yangtze river delta", ("长三角地区", "长三角"), 3.0)
+    en = Query("Where was the Yangtze River Delta symposium held?", "en", ["长三角"], [delta])
+    assert outcome(en, "高质量保障长三角地区主要领导座谈会。") is Outcome.PARTIAL
+    assert outcome(en, "长三角地区主要领导座谈会在安吉县召开。") is Outcome.ANSWER
+
+
+def test_what_is_counted_is_the_noun_after_the_measure_word_or_the_english_phrase_s_head():
+    q = query("市委办公室在会议服务保障方面建了几项机制？", "市委办公室", "会议", "服务", "保障", "建了", "机制")
+    assert outcome(q, "建立会议预安排、会议材料审核、流程化服务5项服务保障机制。") is Outcome.ANSWER
+    members = [Concept("service", ("服务",), 1.0), Concept("party member", ("党员",), 1.0)]
+    question = "How many in-service Party members were sent down to communities?"
+    assert asked_head(question, members, AnswerType.NUMBER).label == "party member"
+
+
+def test_a_rank_states_the_post_asked_for():
+    q = query("省委办公厅的保密办是什么级别？", "省委办公厅", "保密办")
+    assert outcome(q, "专门设立厅保密办，级别为正处级。") is Outcome.ANSWER
+    assert outcome(q, "专门设立厅保密办，指导各处室保密工作。") is Outcome.PARTIAL

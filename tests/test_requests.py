@@ -18,6 +18,8 @@ from assistant.retrieval.query import Concept, Query
         "Draft a remote-work management policy for a 50-person company.",
         "Can you draft meeting minutes for our product launch sync?",
         "Please write a work plan for migrating our database.",
+        'Translate "Thank you all for your hard work this year" into Chinese.',
+        "把“不忘初心，牢记使命”翻译成英文",
     ],
 )
 def test_requests_for_new_writing_are_recognised(question):
@@ -33,6 +35,8 @@ def test_requests_for_new_writing_are_recognised(question):
         "帮我总结一下双报到的做法",  # a summary of what the documents say is a question about them
         "How do I write a strong cover letter?",
         "What did the office write in its 2022 report?",
+        "Can you translate that answer into English?",  # the last answer again: a follow-up, not new writing
+        "翻译工作怎么做？",
     ],
 )
 def test_questions_about_writing_are_not_requests_for_it(question):
@@ -105,6 +109,9 @@ def test_a_question_under_a_standard_the_documents_never_name_is_refused():
     assert names_unknown_code(question, "公文格式规范，按照要求排版。")
     assert not names_unknown_code(question, "按照GB/T 9704—2012《党政机关公文格式》排版。")
     assert not names_unknown_code("What did the 2022 report say?", "")  # a year is no code
+    # "按国家标准" names no code, but a standard all the same
+    assert names_unknown_code("按国家标准，党政机关公文的页码应该标在什么位置？", "公文页码")
+    assert not names_unknown_code("按国家标准，页码标在哪？", "严格执行国家标准")
     q = Query(question, "en", ["公文"], [Concept("documents", ("公文",), 3.0)])
     loose = Thresholds(evidence_floor=0.0, unseen_share=1.1, unseen_penalty=0.0, sentence_floor=0.0)
     assert judge(q, [make_passage("公文格式规范，按照要求排版。", dense=0.95)], 5.5, loose).outcome is Outcome.REFUSE

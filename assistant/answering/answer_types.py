@@ -44,7 +44,10 @@ _TYPE_PATTERNS_EN = (
     (
         AnswerType.DATE,
         re.compile(
-            r"^\W*when\b|(?:,|\band|\bor)\s+when\b|\b(?:which|what) (?:year|date|day|month)\b|\bsince when\b", re.I
+            # (not "When drafting major documents, what are …": a clause that sets the scene before the question)
+            r"^\W*when\b(?![^,?]*,\s*(?:what|how|which|who|where|why)\b)|(?:,|\band|\bor)\s+when\b"
+            r"|\b(?:which|what) (?:year|date|day|month)\b|\bsince when\b",
+            re.I,
         ),
     ),
     (
@@ -64,6 +67,8 @@ _TYPE_PATTERNS_EN = (
     (AnswerType.NUMBER, re.compile(r"\bhow (?:many|much)\b|\bwhat (?:percentage|proportion|share|amount)\b", re.I)),
 )
 
+# Common surnames: a name after its post ("处长王某", "调研员施艳辉") or masked ("王xx") starts with one.
+_SURNAME = "[王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵钱严覃武戴莫孔汤温康施牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿兰焦俞左柳甘祝包宁尚符舒阮柯梅童凌毕季裴霍涂苗谷盛曲翁冉骆蓝游辛靳柴蒙鲍喻祁蒲房滕屈饶牟艾尤穆农卓吉缪简项麦褚娄窦戚岑景宫费卜冷晏席卫米柏宗瞿桂佟臧闵苟邬边卞姬师仇栾隋刁沙荣巫寇桑郎甄丛仲虞敖巩佘池查麻苑迟邝]"
 NUMERAL = r"(?:\d+(?:\.\d+)?|[一二两三四五六七八九十百千万]+)"
 # "每周", "每季度": how often, which answers "多久一次" but not "how long" (asks_length)
 _EVERY = re.compile(r"每(?:年|月|周|天|日|季度|半年)")
@@ -83,21 +88,25 @@ _VALUE = {
     # A name: "张某", "王xx" (masked as the documents do), "xx同志", "李明同志" (not 全体同志), or a name
     # after its post, as reports introduce people: "市委常务副秘书长安洪涛在…", "四级调研员施艳辉至今…".
     AnswerType.PERSON: re.compile(
-        # (not a post masked: "秘书长xx" withholds the name)
-        r"[\u4e00-\u9fff](?<![长任记员委部席理])(?:某|xx|XX|\*\*)|(?:xx|XX|\*\*)同志|(?<![体位名些])[\u4e00-\u9fff]{2,3}同志"
+        # A masked name has its surname ("王xx", "张某"): the documents mask figures and places the same way ("第**党支部",
+        # "推进xx振兴"), and a masked post ("秘书长xx") withholds the name.
+        _SURNAME + r"(?:某|xx|XX|\*\*)(?![个名项次场篇类位级年人])|(?:xx|XX|\*\*)同志"
+        # "职工xxx在…": a masked name after what the person is, who then does something
+        r"|(?:职工|党员|干部|同事|群众|同志)(?:x{2,3}|X{2,3}|\*{2,3})(?=[在说表讲带])|(?<![体位名些])[\u4e00-\u9fff]{2,3}同志"
         r"|(?:主任|书记|处长|局长|厅长|秘书长|部长|科长|组长|调研员|科员|干事|主席|院长|馆长|队长)"
-        r"[王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚"
-        r"卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵钱严覃武戴莫孔汤温康施"
-        r"牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿兰焦俞左柳甘祝包宁尚符舒阮柯梅童凌毕季裴霍涂苗谷盛曲翁"
-        r"冉骆蓝游辛靳柴蒙鲍喻祁蒲房滕屈饶牟艾尤穆农卓吉缪简项麦褚娄窦戚岑景宫费卜冷晏席卫米柏宗瞿桂佟臧闵苟邬"
-        r"边卞姬师仇栾隋刁沙荣巫寇桑郎甄丛仲虞敖巩佘池查麻苑迟邝]"
+        + _SURNAME
         # the name ends where the sentence goes on: punctuation, or the verb of what the person did
-        r"[\u4e00-\u9fff]{1,2}(?=[，。、；：“”（）\s]|说|表示|介绍|认为|告诉|指出|谈|坦言|在|至|等|也|就|对|讲|深|带)"
+        + r"[\u4e00-\u9fff]{1,2}(?=[，。、；：“”（）\s]|说|表示|介绍|认为|告诉|指出|谈|坦言|在|至|等|也|就|对|讲|深|带)"
         # a name no surname list holds (昂敏抒, 仁增旺姆), known by what follows it: the person speaks
         r"|(?:主任|书记|处长|局长|厅长|秘书长|部长|科长|组长|调研员|科员|干事|主席|院长|馆长|队长)"
         r"[\u4e00-\u9fff]{2,4}(?=深有感触|介绍|表示|告诉|坦言|说道|说：|指出|谈到)"
     ),
-    AnswerType.PLACE: re.compile(r"[\u4e00-\u9fff]{2,}(?:省|市|县|区|镇|乡|村|社区|街道|路|馆|基地|中心|园|广场)"),
+    # A place name of its own: "浙江省", "集宁战役纪念馆", "南河道社区" — not "全省" or "两村", nor an office ("市委") or a
+    # stretch of prose that happens to end in 市 ("决策和全省").
+    AnswerType.PLACE: re.compile(
+        r"[^\W\d和及与的在了是为对从向把被将等全各本该我其这那之到去赴每一二两三四五六七八九十几]{2,6}"
+        r"(?:省|市|县|区|镇|乡|村|社区|街道|路|街|馆|基地|中心|公园|园|广场)(?![委政级场民直属内外情长里])"
+    ),
 }
 
 # A day of the week or a recurring time (周五上街, 每月上旬召开) answers when something usually happens, not when it
@@ -179,6 +188,9 @@ def asked_head(question: str, concepts: list[Concept], kind: AnswerType) -> Conc
         return None
     qs, qe = spans[0]
     lowered = question.lower()
+    unit = asked_unit(question) if kind is AnswerType.NUMBER else None
+    if unit and question.startswith(unit, qe) and not any(lowered.startswith(c.label.lower(), qe) for c in concepts):
+        qe += len(unit)  # "建了几项机制": 机制, right after the measure word, is what is counted, as close as 建了
     best: tuple[bool, int, int, Concept] | None = None
     for c in concepts:
         at = lowered.find(c.label.lower())
@@ -192,7 +204,15 @@ def asked_head(question: str, concepts: list[Concept], kind: AnswerType) -> Conc
         generic = c.label in GENERIC_HEADS
         if best is None or (generic, distance, side) < (best[0], *best[1:3]):
             best = (generic, distance, side, c)
-    return best[3] if best else None
+    if best is None:
+        return None
+    head = best[3]
+    start = lowered.find(head.label.lower())
+    if best[2] == 0 and question.isascii() and question[start - 1 : start] == "-":
+        # "How many in-service Party members…": the hyphenated word describes the noun after it (members, not service).
+        end = start + len(head.label)
+        head = next((c for c in concepts if end <= lowered.find(c.label.lower()) <= end + 1), head)
+    return head
 
 
 # "由谁带班？" is answered by a post ("由办公室副主任带班"); "书记是谁？" asks for the person holding one.
@@ -250,10 +270,13 @@ def without_question_terms(
     the figures are masked (a post or a measure word the question names is part of the answer: "处长王某", "54名")."""
     spans = question_word_spans(question, kind)
     for c in sorted(concepts, key=lambda c: -len(c.label)) if words else ():
-        at = question.find(c.label)
+        at = question.lower().find(c.label.lower())
         if len(c.label) < 2 or at < 0 or any(s <= at < e for s, e in spans):
             continue
-        text = text.replace(c.label, "□")
+        # An English question's words stand in the passages as their Chinese alternatives ("Yangtze River Delta": 长三角).
+        for shown in sorted({c.label, *c.alternatives}, key=len, reverse=True) if c.label.isascii() else (c.label,):
+            if len(shown) >= 2:
+                text = text.replace(shown, "□")
     for figure in re.findall(r"\d+", question):  # "那563件…": the question's own figure
         text = re.sub(rf"(?<!\d){figure}(?!\d)", "□", text)
     return text

@@ -88,9 +88,13 @@ FACT_SLOTS = (
     FactSlot(
         "post",
         re.compile(
-            r"(?:什么|哪个|何)职务|职务是|职位|职级|担任什么|\b(?:job title|position|rank)\b|\bwhat post\b", re.I
+            r"(?:什么|哪个|何)职务|职务是|职位|职级|什么级别|级别是|担任什么|\b(?:job title|position|rank)\b|\bwhat post\b",
+            re.I,
         ),
-        re.compile(POST.pattern + r"|调研员|科员|干事|委员|主席|秘书|馆长|院长|队长|专员|职务|职级"),
+        # a rank states it too: "级别为正处级", "副厅级"
+        re.compile(
+            POST.pattern + r"|调研员|科员|干事|委员|主席|秘书|馆长|院长|队长|专员|职务|职级|[正副]?[部厅局处科股]级"
+        ),
         {"zh": "具体职务", "en": "the post"},
     ),
     FactSlot(

@@ -17,8 +17,11 @@ _ASKS_NAME = re.compile(
 # A name as documents write one: quoted (“清廉大同”), a title (《…》), or a place or body with its proper name
 # (集宁战役纪念馆, 南河道社区).
 _NAME = re.compile(
-    r"“[^”]{2,30}”|《[^》]{2,40}》|\"[^\"]{2,30}\""
-    r"|[\u4e00-\u9fff]{2,8}(?:纪念馆|博物馆|展览馆|基地|中心|社区|村|街道|学院|党校|公园|广场|大厦|宾馆|酒店)"
+    # (a title the documents mask, 《**》, names nothing)
+    r"“(?![*xX×]+”)[^”]{2,30}”|《(?![*xX×]+》)[^》]{2,40}》|\"[^\"]{2,30}\""
+    # (not "帮助两村": a count of villages names none)
+    r"|[\u4e00-\u9fff]{2,8}(?<![一二两三四五六七八九十几各全每该本])"
+    r"(?:纪念馆|博物馆|展览馆|基地|中心|社区|村|街道|学院|党校|公园|广场|大厦|宾馆|酒店)"
 )
 
 

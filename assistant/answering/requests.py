@@ -1,4 +1,4 @@
-"""Requests that are not questions about the documents: "帮我起草一份…", "Draft a … policy" ask for new writing."""
+"""Requests that are not questions about the documents: "帮我起草一份…", "Draft a … policy", "Translate “…”" ask for new writing."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ _DRAFT = re.compile(
     r"|^\W*(?:请|麻烦)?你?(?:帮(?:我|忙)|给我|替我|为我)(?:起草|撰写|写|拟|编写|草拟|代写)"
     r"|^\W*(?:please\s+)?(?:draft|write|compose)\b"
     r"|^\W*(?:can|could|would|will) you (?:please )?(?:draft|write|compose)\b"
-    r"|^\W*help me (?:draft|write|compose)\b",
+    r"|^\W*help me (?:draft|write|compose)\b"
+    # a translation of the user's own text ("Translate “…” into Chinese", "把“…”翻译成英文"), not of the last answer
+    r"|^\W*(?:please\s+)?translate\s*[\"“'‘「]|^\W*(?:请|帮我)?把\s*[\"“'‘「].{2,}[\"”'’」]\s*翻译",
     re.I,
 )
 

@@ -79,8 +79,13 @@ _CODE = re.compile(
     r"\b(?:GB(?:/T|/Z)?|ISO(?:/IEC)?|IEC|RFC|JGJ|DB\d{2}(?:/T)?|HJ|YY|GA)\s*[-/ ]?\s*(\d{2,6}(?:[.-]\d+)?)", re.I
 )
 
+_ANY_STANDARD = re.compile(r"国家标准|国标|行业标准|\bnational standards?\b", re.I)
+_STANDARD_TEXT = re.compile(r"国家标准|国标|行业标准|GB\s*/?\s*T?\s*\d")
+
 
 def names_unknown_code(question: str, passages_text: str) -> bool:
     """True when the question names a standard or code ("under GB/T 9704") whose number no passage holds: a question
     about that standard, which the documents do not treat, however close its other words come."""
+    if _ANY_STANDARD.search(question) and not _STANDARD_TEXT.search(passages_text):
+        return True  # "按国家标准，公文的页码标在哪？": under a standard no passage mentions
     return any(m.group(1) not in passages_text for m in _CODE.finditer(question))
