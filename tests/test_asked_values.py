@@ -170,3 +170,22 @@ def test_a_rank_states_the_post_asked_for():
     q = query("省委办公厅的保密办是什么级别？", "省委办公厅", "保密办")
     assert outcome(q, "专门设立厅保密办，级别为正处级。") is Outcome.ANSWER
     assert outcome(q, "专门设立厅保密办，指导各处室保密工作。") is Outcome.PARTIAL
+
+
+def test_which_month_needs_a_month_the_documents_do_not_mask():
+    q = query("省委政研室和综合一处的党建联盟是几月份成立的？", "党建联盟", "成立")
+    assert outcome(q, "今年x月，党建联盟成立。") is Outcome.PARTIAL
+    assert outcome(q, "今年3月，党建联盟成立。") is Outcome.ANSWER
+
+
+def test_a_sentence_that_does_not_mention_the_thing_does_not_name_it():
+    q = query("市政府办公室组织收看的警示教育片叫什么名字？", "市政府办公室", "警示教育片", "收看")
+    text = "市政府办公室深入贯彻“五个坚持”重要指示精神。组织收看《**》等警示教育片。"
+    assert outcome(q, text) is Outcome.PARTIAL  # “五个坚持” names something, but not the film
+
+
+def test_a_quoted_name_right_before_the_thing_is_read_whole():
+    q = query("市政府办公室党总支创建的党建品牌叫什么名字？", "市政府办公室", "党总支", "品牌")
+    assert outcome(q, "大力创建“忠诚铸魂·匠心服务”党建品牌，高效服务市政府。") is Outcome.ANSWER
+    film = query("市委办公厅摄制的那部精品党课微视频，片名叫什么？", "市委办公厅", "精品党课", "微视频", "名叫")
+    assert outcome(film, "精心摄制精品党课《捧着一颗心来不带半根草去》等微视频。") is Outcome.ANSWER

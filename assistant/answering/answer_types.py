@@ -202,7 +202,8 @@ def asked_head(question: str, concepts: list[Concept], kind: AnswerType) -> Conc
         distance, side = (qs - end, 1) if end <= qs else (at - qe, 0)
         # "住宿费每天的标准是多少": 标准 says the figure is a limit, 住宿费 what it is the limit of.
         generic = c.label in GENERIC_HEADS
-        if best is None or (generic, distance, side) < (best[0], *best[1:3]):
+        # (at the same place the longer word: 主题党日, not 主题)
+        if best is None or (generic, distance, side, -len(c.label)) < (best[0], *best[1:3], -len(best[3].label)):
             best = (generic, distance, side, c)
     if best is None:
         return None
@@ -238,6 +239,23 @@ def asks_year(question: str) -> bool:
 def has_year(text: str) -> bool:
     """True when `text` names a year ("2023年", "二〇二三年"), the answer to asks_year's questions."""
     return bool(_YEAR.search(text))
+
+
+# "几月份成立的", "in which month": a month ("3月", "三月"), not "今年" nor one the documents mask ("今年x月").
+_ASKS_MONTH = re.compile(r"几月|哪个月|哪一个月|什么月份|\b(?:which|what) month\b", re.I)
+_MONTH = re.compile(
+    r"(?<![xX*\d])\d{1,2}\s*月(?!份?[xX*])|(?<![一二三四五六七八九十])(?:[一二三四五六七八九]|十[一二]?)月"
+)
+
+
+def asks_month(question: str) -> bool:
+    """True when the question asks in which month something happened."""
+    return bool(_ASKS_MONTH.search(question))
+
+
+def has_month(text: str) -> bool:
+    """True when `text` names a month ("2023年3月", "三月"), the answer to asks_month's questions."""
+    return bool(_MONTH.search(text))
 
 
 # "How long does each session run?", "培训要多长时间？": the length of something, which "每周" does not give; "多久召开

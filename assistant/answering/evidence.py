@@ -26,9 +26,11 @@ from assistant.answering.answer_types import (
     asked_unit,
     asks_day,
     asks_length,
+    asks_month,
     asks_recurring,
     asks_year,
     has_day,
+    has_month,
     has_value,
     has_year,
     person_by_post,
@@ -308,11 +310,20 @@ def judge(
         about = [w for text in about for w in _around(text, head.alternatives, width)]
     day = kind is AnswerType.DATE and not recurring and asks_day(query.text)
     year = kind is AnswerType.DATE and not recurring and not day and asks_year(query.text)
+    month = kind is AnswerType.DATE and not recurring and not day and not year and asks_month(query.text)
     length = kind is AnswerType.DURATION and asks_length(query.text)
     # A value the question already states ("Which village is the 包联帮扶村…") does not answer it.
     values = [without_question_terms(text, query.text, concepts, kind, kind is AnswerType.PLACE) for text in about]
     typed_ok = kind is AnswerType.OTHER or any(
-        (has_day(text) if day else has_year(text) if year else has_value(kind, text, unit, recurring, length))
+        (
+            has_day(text)
+            if day
+            else has_year(text)
+            if year
+            else has_month(text)
+            if month
+            else has_value(kind, text, unit, recurring, length)
+        )
         or (kind is AnswerType.PERSON and person_by_post(query.text, text))
         for text in values
     )

@@ -35,8 +35,10 @@ def names_something(text: str) -> bool:
     return bool(_NAME.search(text))
 
 
-# Characters either side of the named thing where its name must stand ("“忠诚铸魂·匠心服务”党建品牌").
+# Characters either side of the named thing where its name must stand ("“忠诚铸魂·匠心服务”党建品牌"); a quote or a title
+# the window cuts into is taken whole.
 NAME_WINDOW = 12
+QUOTE_GAP = 4  # at most this many characters from a quote's end to the thing it names ("”党建品牌": 3)
 
 
 def named_thing(question: str, concepts: list[Concept]) -> Concept | None:
@@ -45,17 +47,33 @@ def named_thing(question: str, concepts: list[Concept]) -> Concept | None:
     if m is None:
         return None
     lowered = question.lower()
+    # (a word that runs into the question word, 名叫 of "片名叫什么", is not the thing named)
     before = [
-        (m.start() - (at + len(c.label)), c) for c in concepts if 0 <= (at := lowered.find(c.label.lower())) < m.start()
+        (m.start() - end, c)
+        for c in concepts
+        if 0 <= (at := lowered.find(c.label.lower())) and (end := at + len(c.label)) <= m.start()
     ]
     return min(before, key=lambda pair: pair[0])[1] if before else None
 
 
 def around_thing(text: str, thing: Concept | None) -> list[str]:
-    """The stretches of `text` within NAME_WINDOW characters of the thing named; all of `text` when it is not there."""
-    spans = [
-        text[max(0, m.start() - NAME_WINDOW) : m.end() + NAME_WINDOW]
-        for a in (thing.alternatives if thing else ())
+    """The stretches of `text` within NAME_WINDOW characters of the thing named (none when it is not there: a sentence
+    that does not mention the 警示教育片 does not name it); all of `text` when the question names no thing."""
+    if thing is None:
+        return [text]
+    return [
+        text[_whole_quote(text, max(0, m.start() - NAME_WINDOW), m.start()) : m.end() + NAME_WINDOW]
+        for a in thing.alternatives
         for m in re.finditer(re.escape(a), text)
     ]
-    return spans or [text]
+
+
+def _whole_quote(text: str, start: int, thing: int) -> int:
+    """`start` moved back to the opening of a quote or title that the window cuts into and that closes right before the
+    thing (“忠诚铸魂·匠心服务”党建品牌); a quote further off (“政治体检”，组织…参观市直党性教育基地) names something else."""
+    for opening, closing in (("“", "”"), ("《", "》")):
+        before = text.rfind(opening, 0, start)
+        end = text.find(closing, start, thing)
+        if before >= 0 and text.rfind(closing, before, start) < 0 and end >= 0 and thing - end <= QUOTE_GAP:
+            start = min(start, before)
+    return start
