@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from assistant.answering.background import Background
 from assistant.answering.evidence import Thresholds
 from assistant.answering.extractive import ExtractiveAnswerer
+from assistant.answering.framing import FRAMING
 from assistant.errors import ModelError, SettingsError
 from assistant.kb.bm25 import BM25Index
 from assistant.kb.indexer import Indexer
@@ -322,10 +323,14 @@ class Assistant:
         query = self.analyse(searched)
         self.index.sync_if_stale()
         top_k = k or self.settings.top_k
-        allowed = allowed_documents(wanted, self.registry.documents())
+        documents = self.registry.documents()
+        allowed = allowed_documents(wanted, documents)
         passages = self.passages_for(query, top_k, allowed)
         answer: Answer | None = None
-        if wanted is not None and allowed == []:  # not "no answer in the documents": no document was searched
+        if not documents:  # not "the documents do not say": there are none yet, and the user can fix that
+            answer = Answer(question, FRAMING["en" if is_english(question) else "zh"]["empty"], refused=True, mode=mode)
+            yield answer.text
+        elif wanted is not None and allowed == []:  # not "no answer in the documents": no document was searched
             answer = Answer(question, nothing_matched(wanted, is_english(question)), refused=True, mode=mode)
             yield answer.text
         elif mode == "extractive":

@@ -1,4 +1,4 @@
-"""A vector store that fails half-way through a batch leaves a consistent knowledge base behind."""
+"""A vector store that fails half-way through a batch leaves a consistent knowledge base behind; an empty one says so."""
 
 import shutil
 
@@ -72,4 +72,13 @@ def test_a_registry_that_keeps_changing_under_the_keyword_build_still_gets_a_who
     assert len(reads) == 7  # three two-read attempts, then one snapshot
     assert kb.bm25.ids == [cid for cid, _ in real]
     assert kb.retrieve("在职党员双报到")  # and it answers from it
+    kb.close()
+
+
+def test_asking_an_empty_knowledge_base_says_to_add_documents_first(tmp_path):
+    kb = Assistant(Settings.load(tmp_path / "home", models=str(models_dir())), embedder=HashEmbedder())
+    answer = kb.ask("机关是怎样落实在职党员双报到制度的？")
+    assert answer.refused and "还没有文件" in answer.text and "python -m assistant ingest" in answer.text
+    english = kb.ask("How do offices run the 双报到 system?")
+    assert english.refused and "no documents yet" in english.text
     kb.close()

@@ -6,6 +6,7 @@ FRAMING = {
     "zh": {
         "lead": "根据知识库中的文件：",
         "refusal": "知识库中没有找到能回答这个问题的内容。",
+        "empty": "知识库里还没有文件，无法回答。请先导入文件：在“知识库”页上传，或运行 python -m assistant ingest 文件夹。",
         "nearest": "以下是最接近的段落，仅供参考，它们并不回答这个问题：",
         "partial": "文件提到了{subject}，但没有写明{missing}。",
         "subject_absent": "{subject}：文件中没有找到相关内容。",
@@ -18,6 +19,8 @@ FRAMING = {
     "en": {
         "lead": "According to the documents (quoted in the original Chinese):",
         "refusal": "The knowledge base does not contain an answer to this question.",
+        "empty": "The knowledge base holds no documents yet, so there is nothing to answer from. Add files first: upload "
+        "them on the Knowledge base tab, or run python -m assistant ingest FOLDER.",
         "nearest": "The nearest passages, for reference only — they do not answer the question:",
         "partial": "The documents mention {subject}, but do not state {missing}.",
         "subject_absent": "{subject}: the documents say nothing about this.",
