@@ -20,6 +20,7 @@ from pathlib import Path
 
 from assistant.answering.extractive import NEW_SOURCE_SCORE
 from assistant.api import Assistant
+from bench.corpus_kb import open_corpus_kb
 
 #: Share of the best passage's retrieval score a new source's passage needs; 0 admits any (the old rule).
 GRID = (0.0, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01)
@@ -49,7 +50,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--report", action="append", default=[], help="another held-out question file to report on")
     args = parser.parse_args()
-    kb = Assistant.open()
+    kb = open_corpus_kb()
     bench = Path("bench")
     calib = {
         "calibration half": load(bench / "answerability.jsonl", "calib"),

@@ -18,8 +18,9 @@ from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
-from assistant import Assistant
 from assistant.answering.evidence import Thresholds, decide
+from assistant.api import Assistant
+from bench.corpus_kb import open_corpus_kb
 
 
 def read(path: str) -> list[dict]:
@@ -112,7 +113,7 @@ def main() -> None:
         *read("bench/answerability_fresh10.jsonl"),
     ]
     old_report = [i for i in read("bench/answerability.jsonl") if i["split"] == "report"]
-    kb = Assistant.open(None, kb=args.kb)
+    kb = open_corpus_kb(kb=args.kb)
     calib, held_out, read_half = (signals(kb, items) for items in (calib_items, read(args.set), old_report))
     if args.verbose:
         for r in sorted(calib, key=lambda r: (r["kind"], r["outcome"], r["evidence"])):

@@ -10,9 +10,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from assistant import Assistant
-from assistant.answering.extractive import assess
+from assistant.answering.evidence import assess
 from assistant.eval.metrics import read_question_set
+from bench.corpus_kb import open_corpus_kb
 
 
 def main() -> None:
@@ -20,7 +20,7 @@ def main() -> None:
     ap.add_argument("devset", nargs="?", default="bench/devset.jsonl")
     ap.add_argument("--kb", default="default")
     args = ap.parse_args()
-    kb = Assistant.open(None, kb=args.kb)
+    kb = open_corpus_kb(kb=args.kb)
     rows = []
     for item in read_question_set(Path(args.devset)):
         query = kb.analyse(item["question"])

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from assistant import Assistant
 from assistant.eval.metrics import evaluate_answers, read_question_set
+from bench.corpus_kb import open_corpus_kb
 
 
 def rss_mb() -> float:
@@ -60,7 +61,7 @@ def main() -> None:
     ap.add_argument("--json", default="")
     args = ap.parse_args()
     items = read_question_set(Path(args.set))
-    base = Assistant.open(None)
+    base = open_corpus_kb()
     if args.generated_only:  # the questions the gate passes to a model: answerable and judged answerable
         items = [
             q

@@ -16,10 +16,10 @@ import argparse
 import json
 from pathlib import Path
 
-from assistant import Assistant
 from assistant.answering.generative import focus
 from assistant.answering.grounding import SUPPORT_FLOOR, ground
 from assistant.eval.metrics import read_question_set
+from bench.corpus_kb import open_corpus_kb
 
 
 def main() -> None:
@@ -28,7 +28,7 @@ def main() -> None:
     ap.add_argument("--devset", default="bench/devset.jsonl")
     ap.add_argument("--kb", default="default")
     args = ap.parse_args()
-    kb = Assistant.open(None, kb=args.kb)
+    kb = open_corpus_kb(kb=args.kb)
     questions = {q["id"]: q for q in read_question_set(Path(args.devset))}
     labelled = [json.loads(line) for line in Path(args.labels).read_text(encoding="utf-8").splitlines() if line.strip()]
     answerable = [q for q in questions.values() if q["answerable"]]
