@@ -266,13 +266,13 @@ def rewrite_followup(
     searched = _rewrite(question, previous)
     rules_say = searched != question
     if judge is not None and judge(question, previous, rules_say) != rules_say:
-        searched = _with_previous_topic(question, previous) if not rules_say else question
+        searched = _with_previous_topic(question, _split_terms(previous)) if not rules_say else question
     return typed if searched == question else searched
 
 
-def _with_previous_topic(question: str, previous: str) -> str:
-    """The question searched together with the previous question's topic (its frame words when it has no topic)."""
-    terms = _split_terms(previous)
+def _with_previous_topic(question: str, terms: list[tuple[str, bool]]) -> str:
+    """The question searched together with the previous question's topic (`_split_terms` of it; its frame words when it
+    has no topic)."""
     topic = [t for t, is_frame in terms if not is_frame] or [t for t, _ in terms]
     return " ".join([*(t for t in topic if t not in question), question]).strip()
 
@@ -333,5 +333,5 @@ def _rewrite(question: str, previous: str) -> str:
         carried = [t for t in frame if t not in new_topic]
         return " ".join([new_topic, *carried]).strip()
     if refers_back:
-        return _with_previous_topic(question, previous)
+        return _with_previous_topic(question, terms)
     return question

@@ -27,8 +27,8 @@ RULES_WEIGHT = 0.1
 
 def features(embedder: Embedder, questions: list[str], previous: list[str]) -> np.ndarray:
     """Per pair: the question's e5 query vector, its cosine to the last question asked, and its length / 40."""
-    vectors = embedder.encode_queries(list(questions))
-    before = embedder.encode_queries(list(previous))
+    both = embedder.encode_queries([*questions, *previous])  # one engine call; each text's vector is cached
+    vectors, before = both[: len(questions)], both[len(questions) :]
     cosine = (vectors * before).sum(1, keepdims=True)
     length = np.array([[len(q) / 40] for q in questions])
     return np.hstack([vectors, cosine, length])
