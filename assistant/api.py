@@ -12,26 +12,26 @@ from assistant.answering.background import Background
 from assistant.answering.evidence import Thresholds
 from assistant.answering.extractive import ExtractiveAnswerer
 from assistant.answering.framing import FRAMING
-from assistant.errors import ModelError, SettingsError
+from assistant.errors import ModelError
 from assistant.kb.bm25 import BM25Index
 from assistant.kb.indexer import Indexer
 from assistant.kb.keyword import Tokenizer
 from assistant.kb.progress import Progress, TextProgress
 from assistant.kb.registry import DocumentRecord, Registry
+from assistant.kb.stats import knowledge_base_stats
 from assistant.kb.supersession import Supersession
 from assistant.kb.vectors import open_store
-from assistant.models.chat import LANGCHAIN_MODE, BackendError, ChatModel, check_mode, open_chat_model
+from assistant.models.chat import LANGCHAIN_MODE, ChatModel, check_mode, open_chat_model
 from assistant.models.embeddings import Embedder, open_embedder
 from assistant.models.generation_queue import Queued, Stop
 from assistant.results import Answer, IngestReport, Passage, Stage
 from assistant.retrieval.crosslingual import Dictionary
 from assistant.retrieval.decompose import interleave, subquestions
 from assistant.retrieval.filters import Filters, allowed_documents, nothing_matched
-from assistant.retrieval.followup import rewrite_followup
 from assistant.retrieval.followup_learned import LearnedFollowups
-from assistant.retrieval.followup_model import previous_questions, rewrite_with_model
 from assistant.retrieval.hybrid import Retriever
 from assistant.retrieval.query import Query, analyse, checked_question
+from assistant.retrieval.standalone import StandaloneQuestions
 from assistant.settings import Settings
 from assistant.text import is_english
 from ingest.metadata import SCAN_CHARS, issuing_office
@@ -85,6 +85,7 @@ class Assistant:
         # Whether a question needs its history: the classifier trained for this embedding model, nudged by the
         # rules (None for another embedding model: the rules decide alone).
         self.followups = LearnedFollowups.for_embedder(self.embedder)
+        self.standalone_questions = StandaloneQuestions(self.followups, self.chat_model)
         self._chat_models: dict[str, ChatModel] = {}  # built on first use, one per mode
         self._chat_lock = threading.Lock()
         if chat_model is not None:
@@ -237,25 +238,9 @@ class Assistant:
             return self._chat_models[mode]
 
     def standalone(self, question: str, history: Sequence | None = None, mode: str | None = None) -> str:
-        """The question rewritten to stand alone, given the earlier questions of the conversation.
-
-        Whether it needs the history at all is decided alike in every mode (`self.followups`, nudged by the
-        rules). Extractive mode rewrites by rules; the chat-model modes ask the model (prompt `rewrite`)
-        and keep its rewrite only when it passes a sanity check. Without history: the question.
-        """
-        earlier = previous_questions(history)
-        if not earlier:
-            return question
-        mode = check_mode(mode or self.answer_mode)
-        judge = self.followups.needs_history if self.followups else None
-        if mode == "extractive":
-            return rewrite_followup(question, earlier, judge)
-        try:
-            return rewrite_with_model(self.chat_model(mode), question, earlier, judge=judge)
-        except (BackendError, ModelError, SettingsError):
-            # The chat model is down or not set up: rewrite by rules, so that a question retrieval
-            # refuses still needs no model; an answerable one reports the error when generating.
-            return rewrite_followup(question, earlier, judge)
+        """The question rewritten to stand alone, given the earlier questions of the conversation (see
+        `StandaloneQuestions`); a complete question, or one without history, comes back as typed."""
+        return self.standalone_questions.rewrite(question, history, check_mode(mode or self.answer_mode))
 
     def ask(
         self,
@@ -415,20 +400,8 @@ class Assistant:
         return [d for d in self.registry.documents() if not d.complete]
 
     def stats(self) -> dict:
-        """Counts and sizes of the knowledge base."""
-        docs = self.registry.documents()
-        size = sum(f.stat().st_size for f in self.settings.kb_dir.rglob("*") if f.is_file())
-        return {
-            "kb": self.settings.kb,
-            "home": str(self.settings.home),
-            "sources": len({d.source for d in docs}),
-            "documents": len(docs),
-            "chunks": sum(d.n_chunks for d in docs),
-            "vectors": self.store.count(),
-            "incomplete": sum(not d.complete for d in docs),
-            "embedding_model": self.embedder.name,
-            "disk_bytes": size,
-        }
+        """Counts and sizes of the knowledge base (see `knowledge_base_stats`)."""
+        return knowledge_base_stats(self.settings, self.registry, self.store, self.embedder.name)
 
 
 __all__: Sequence[str] = ["Assistant"]
