@@ -63,7 +63,7 @@ _TYPE_PATTERNS_EN = (
             re.I,
         ),
     ),
-    (AnswerType.PLACE, re.compile(r"\bwhere\b|\b(?:which|what) (?:city|village|province|county|place)\b", re.I)),
+    (AnswerType.PLACE, re.compile(r"\bwhere\b|\b(?:which|what) (?:city|village|province|county|place|district|town|township|street|community|country)\b", re.I)),
     (AnswerType.NUMBER, re.compile(r"\bhow (?:many|much)\b|\bwhat (?:percentage|proportion|share|amount)\b", re.I)),
 )
 
