@@ -60,10 +60,10 @@ def test_the_learned_decision_on_every_labelled_set(e5_embedder):
             for i in items
         ) / len(items)
 
-    # fresh13 is not among the pairs the weights were trained on (it was written blind and first run on them).
-    assert accuracy(_pairs("_fresh13")) >= 0.95
-    every = _pairs("", "_heldout", "_fresh", *(f"_fresh{n}" for n in range(2, 14)))
-    assert len(every) >= 820 and accuracy(every) >= 0.95
+    # fresh15 is not among the pairs the weights were trained on (it was written blind and first run on them: 57/60).
+    assert accuracy(_pairs("_fresh15")) >= 0.95
+    every = _pairs("", "_heldout", "_fresh", *(f"_fresh{n}" for n in range(2, 15)))
+    assert len(every) >= 880 and accuracy(every) >= 0.95
 
 
 @pytest.mark.e2e  # real model, real Chroma
