@@ -162,6 +162,7 @@ class Assistant:
             rrf_k=s.rrf_k,
             max_merged_chars=2 * s.chunk_size,
             supersession=self.supersession,
+            window_chars=s.window_chars,
         )
 
     # -- writing ----------------------------------------------------------------------------

@@ -63,7 +63,13 @@ _TYPE_PATTERNS_EN = (
             re.I,
         ),
     ),
-    (AnswerType.PLACE, re.compile(r"\bwhere\b|\b(?:which|what) (?:city|village|province|county|place|district|town|township|street|community|country)\b", re.I)),
+    (
+        AnswerType.PLACE,
+        re.compile(
+            r"\bwhere\b|\b(?:which|what) (?:city|village|province|county|place|district|town|township|street|community|country)\b",
+            re.I,
+        ),
+    ),
     (AnswerType.NUMBER, re.compile(r"\bhow (?:many|much)\b|\bwhat (?:percentage|proportion|share|amount)\b", re.I)),
 )
 
@@ -105,7 +111,8 @@ _VALUE = {
     # stretch of prose that happens to end in 市 ("决策和全省").
     AnswerType.PLACE: re.compile(
         r"[^\W\d和及与的在了是为对从向把被将等全各本该我其这那之到去赴每一二两三四五六七八九十几]{2,6}"
-        r"(?:省|市|县|区|镇|乡|村|社区|街道|路|街|馆|基地|中心|公园|园|广场)(?![委政级场民直属内外情长里])"
+        # "中心工作" (the central task) is prose, not a centre; "文明城市" is a title, not a city
+        r"(?:省|(?<!城)市|县|区|镇|乡|村|社区|街道|路|街|馆|基地|中心(?!工作|任务)|公园|园|广场)(?![委政级场民直属内外情长里])"
     ),
 }
 

@@ -86,6 +86,7 @@ class Retriever:
         rrf_k: int = 60,
         max_merged_chars: int = 600,
         supersession: Supersession | None = None,
+        window_chars: int = 80,
     ):
         self.embedder = embedder
         self.store = store
@@ -93,6 +94,7 @@ class Retriever:
         self.tokenizer = tokenizer
         self.registry = registry
         self.supersession = supersession
+        self.window_chars = window_chars
         self.candidates = candidates
         self.fusion = fusion
         self.keyword_weight = keyword_weight
@@ -102,12 +104,23 @@ class Retriever:
     def dense_parts(self, vector: np.ndarray, chunk_ids: list[str]) -> dict[str, tuple[float, float]]:
         """Each chunk's whole-chunk similarity and its best window's (a missing kind repeats the other)."""
         parts: dict[str, tuple[float, float]] = {}
-        for chunk_id, vectors in self.store.vectors_of(chunk_ids).items():
+        for chunk_id, vectors in self.store.vectors_of(chunk_ids, self.most_windows(chunk_ids)).items():
             whole = [float(v @ vector) for kind, v in vectors if kind == "chunk"]
             windows = [float(v @ vector) for kind, v in vectors if kind == "window"]
             best_whole = max(whole) if whole else max(windows)
             parts[chunk_id] = (best_whole, max(windows) if windows else best_whole)
         return parts
+
+    def most_windows(self, chunk_ids: list[str]) -> dict[str, int]:
+        """A bound on each chunk's sentence windows, so that its vectors can be read by id (see `VectorStore`).
+
+        Two neighbouring windows together with the next one's first sentence exceed `window_chars`, so a chunk of
+        n characters has at most 2n / window_chars + 1 of them; two more allow for a heading kept with the text.
+        """
+        return {
+            cid: 2 * (rec.end - rec.start) // max(1, self.window_chars) + 3
+            for cid, rec in self.registry.chunks(chunk_ids).items()
+        }
 
     def dense_scores(self, vector: np.ndarray, chunk_ids: list[str]) -> dict[str, float]:
         """Exact dense score of each chunk: the mean of its whole-chunk similarity and its best window's."""
@@ -187,7 +200,7 @@ class Retriever:
                     doc_of[rec.chunk_id] = doc_id
         return [
             (doc_of[chunk_id], start, end, float(v @ vector))
-            for chunk_id, spans in self.store.spans_of(list(doc_of)).items()
+            for chunk_id, spans in self.store.spans_of(list(doc_of), self.most_windows(list(doc_of))).items()
             for start, end, v in spans
         ]
 
