@@ -46,6 +46,9 @@ def test_a_place_the_question_already_names_does_not_answer_which_place():
     # The question word's own noun stays: "南河道社区" answers "哪个社区".
     c = query("市政府办公室党员到哪个社区报到？", "市政府办公室", "社区", "报到")
     assert outcome(c, "市政府办公室党员到南河道社区报到。") is Outcome.ANSWER
+    # ... also when the noun stands earlier in the question as well ("到社区“双报到”，是和哪个社区…").
+    twice = query("党员到社区“双报到”，是和哪个社区建立的对接机制？", "社区", "双报到", "对接机制")
+    assert outcome(twice, "党员到社区“双报到”，与南河道社区建立了对接机制。") is Outcome.ANSWER
 
 
 def test_which_roads_is_a_place_question():
@@ -151,6 +154,11 @@ def test_a_place_is_a_name_of_its_own_not_prose_that_ends_in_a_place_word():
     village = query("市政府办公室党总支跟哪两个村结对共建？村名叫什么？", "市政府办公室", "党总支", "结对共建")
     assert outcome(village, "市政府办公室党总支结对共建，帮助两村党支部提升组织力。") is Outcome.PARTIAL
     assert outcome(village, "市政府办公室党总支与东关村结对共建。") is Outcome.ANSWER
+    # The central task (中心工作) and the title of a civilised city (文明城市) are prose, not places.
+    district = query("南河道社区在哪个区？", "南河道", "社区")
+    prose = "坚持在市委市政府中心工作一线彰显担当作为，结合创建全国文明城市，与南河道社区建立了对接机制。"
+    assert outcome(district, prose) is Outcome.PARTIAL
+    assert outcome(district, "南河道社区位于平城区。") is Outcome.ANSWER
     # An English question's place stands in the passages in Chinese: it is no answer to where.
     delta = Concept("yangtze river delta", ("长三角地区", "长三角"), 3.0)
     en = Query("Where was the Yangtze River Delta symposium held?", "en", ["长三角"], [delta])

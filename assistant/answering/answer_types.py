@@ -295,8 +295,9 @@ def without_question_terms(
     the figures are masked (a post or a measure word the question names is part of the answer: "处长王某", "54名")."""
     spans = question_word_spans(question, kind)
     for c in sorted(concepts, key=lambda c: -len(c.label)) if words else ():
-        at = question.lower().find(c.label.lower())
-        if len(c.label) < 2 or at < 0 or any(s <= at < e for s, e in spans):
+        # every place the word stands: "到社区“双报到”…和哪个社区" keeps 社区, the question word's noun
+        ats = [m.start() for m in re.finditer(re.escape(c.label.lower()), question.lower())]
+        if len(c.label) < 2 or not ats or any(s <= at < e for at in ats for s, e in spans):
             continue
         # An English question's words stand in the passages as their Chinese alternatives ("Yangtze River Delta": 长三角).
         for shown in sorted({c.label, *c.alternatives}, key=len, reverse=True) if c.label.isascii() else (c.label,):
