@@ -81,7 +81,9 @@ def main() -> None:
             runs.append({cid: len(v) for cid, v in got.items()})
         assert runs[0] == runs[1], "the two ways read different vectors"
     b, a = statistics.median(before), statistics.median(after)
-    print(f"chunks {args.chunks:,}, vectors {store.count():,}, {args.candidates} candidates, {args.questions} questions")
+    print(
+        f"chunks {args.chunks:,}, vectors {store.count():,}, {args.candidates} candidates, {args.questions} questions"
+    )
     print(f"dense side per question, median ms: before {b:.1f}, after {a:.1f}, after / before {a / b:.2f}")
 
 
