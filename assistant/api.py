@@ -211,7 +211,8 @@ class Assistant:
         query = self.analyse(checked_question(question, self.settings.max_question_chars))
         wanted = Filters.parse(filters)
         self.index.sync_if_stale()
-        allowed = allowed_documents(wanted, self.registry.documents())
+        # Every document's record only when a filter needs them: reading them costs ~140 ms at 20k documents.
+        allowed = allowed_documents(wanted, self.registry.documents()) if wanted is not None else None
         return self.retriever.search_query(query, k or self.settings.top_k, allowed)
 
     def passages_for(self, query: Query, k: int, allowed: list[str] | None = None) -> list[Passage]:
@@ -309,11 +310,12 @@ class Assistant:
         query = self.analyse(searched)
         self.index.sync_if_stale()
         top_k = k or self.settings.top_k
-        documents = self.registry.documents()
-        allowed = allowed_documents(wanted, documents)
+        allowed = allowed_documents(wanted, self.registry.documents()) if wanted is not None else None
         passages = self.passages_for(query, top_k, allowed)
         answer: Answer | None = None
-        if not documents:  # not "the documents do not say": there are none yet, and the user can fix that
+        if (
+            not self.registry.has_documents()
+        ):  # not "the documents do not say": there are none yet, and the user can fix that
             answer = Answer(question, FRAMING["en" if is_english(question) else "zh"]["empty"], refused=True, mode=mode)
             yield answer.text
         elif wanted is not None and allowed == []:  # not "no answer in the documents": no document was searched

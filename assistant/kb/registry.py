@@ -100,6 +100,10 @@ class Registry:
             rows = self._db.execute(sql + " ORDER BY source, doc_id", args).fetchall()
         return [document_record(row) for row in rows]
 
+    def has_documents(self) -> bool:
+        with self._lock:  # one row, not the whole table: asked before every answer
+            return self._db.execute("SELECT 1 FROM documents LIMIT 1").fetchone() is not None
+
     def documents_by_id(self, doc_ids: Iterable[str]) -> dict[str, DocumentRecord]:
         ids = list(dict.fromkeys(doc_ids))
         out: dict[str, DocumentRecord] = {}

@@ -169,7 +169,7 @@ class VectorStore:
     ) -> dict[str, list[tuple[str, np.ndarray]]]:
         """All vectors of these chunks, as chunk id -> [(kind, vector)]; see `_vectors_and_metadata` for `most_windows`."""
         out: dict[str, list[tuple[str, np.ndarray]]] = {}
-        for vector, meta in self._vectors_and_metadata(chunk_ids, most_windows):
+        for vector, meta in self._vectors_and_metadata(chunk_ids, most_windows, offsets=False):
             out.setdefault(meta["chunk_id"], []).append((meta["kind"], vector))
         return out
 
@@ -178,33 +178,40 @@ class VectorStore:
     ) -> dict[str, list[tuple[int, int, np.ndarray]]]:
         """Every vector of these chunks with the document offsets it covers, as chunk id -> [(start, end, vector)]."""
         out: dict[str, list[tuple[int, int, np.ndarray]]] = {}
-        for vector, meta in self._vectors_and_metadata(chunk_ids, most_windows):
+        for vector, meta in self._vectors_and_metadata(chunk_ids, most_windows, offsets=True):
             out.setdefault(meta["chunk_id"], []).append((int(meta["start"]), int(meta["end"]), vector))
         return out
 
     def _vectors_and_metadata(
-        self, chunk_ids: list[str], most_windows: Mapping[str, int] | None
+        self, chunk_ids: list[str], most_windows: Mapping[str, int] | None, offsets: bool
     ) -> list[tuple[np.ndarray, dict]]:
-        """Every vector of these chunks with its metadata.
+        """Every vector of these chunks with its metadata (chunk_id and kind; the offsets too with `offsets`).
 
         With `most_windows` (chunk id -> at most how many sentence windows it can have), the vectors are read
         by their ids — the chunk's own and "<chunk>:0" … "<chunk>:<n-1>" — a primary-key lookup; the metadata
         filter on chunk_id scans, and costs ~6× as much at 500k vectors (76 ms against 13). A chunk whose last
         possible window exists (the bound may be wrong: other settings at ingestion) or that has no vector
-        under those ids (another id scheme) is read by the filter.
+        under those ids (another id scheme) is read by the filter. Without `offsets` the stored metadata is not
+        read at all (half the cost): the id says whose vector it is and of which kind.
         """
         found: list[tuple[np.ndarray, dict]] = []
         by_filter = [cid for cid in chunk_ids if most_windows is None or cid not in most_windows]
         if most_windows is not None:
             wanted = [cid for cid in chunk_ids if cid in most_windows]
-            ids = [rid for cid in wanted for rid in (cid, *(f"{cid}:{j}" for j in range(most_windows[cid])))]
+            known = {
+                rid: {"chunk_id": cid, "kind": "window" if j >= 0 else "chunk"}
+                for cid in wanted
+                for j, rid in ((-1, cid), *((j, f"{cid}:{j}") for j in range(most_windows[cid])))
+            }
+            ids = list(known)
+            include = ["embeddings", "metadatas"] if offsets else ["embeddings"]
             seen: set[str] = set()
             for i in range(0, len(ids), _BATCH):
-                got = self._collection.get(ids=ids[i : i + _BATCH], include=["embeddings", "metadatas"])
+                got = self._collection.get(ids=ids[i : i + _BATCH], include=include)
                 seen.update(got["ids"])
+                metas = got["metadatas"] if offsets else [known[rid] for rid in got["ids"]]
                 found.extend(
-                    (np.asarray(vector, dtype=np.float32), meta)
-                    for vector, meta in zip(got["embeddings"], got["metadatas"])
+                    (np.asarray(vector, dtype=np.float32), meta) for vector, meta in zip(got["embeddings"], metas)
                 )
             unsure = {cid for cid in wanted if f"{cid}:{most_windows[cid] - 1}" in seen or cid not in seen}
             found = [(v, m) for v, m in found if m["chunk_id"] not in unsure]
