@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.kb.vectors import VectorRecord, open_store
+from assistant.retrieval.hybrid import window_bound
 
 
 def build(store, chunks: int, windows: int, dim: int = 384, batch: int = 5000) -> None:
@@ -60,8 +61,7 @@ def main() -> None:
     build(store, args.chunks, args.windows)
     print(f"{store.count():,} vectors ready in {time.perf_counter() - started:.0f} s")
     rng = np.random.default_rng(1)
-    # A chunk of 300 characters with 80-character windows: the bound the retriever computes (2 * 300 // 80 + 3).
-    bound = 2 * 300 // 80 + 3
+    bound = window_bound(300, 80)  # what the retriever computes for a 300-character chunk and 80-character windows
     before, after = [], []
     for q in range(args.questions):
         vector = rng.standard_normal(384).astype(np.float32)

@@ -198,11 +198,10 @@ class VectorStore:
         by_filter = [cid for cid in chunk_ids if most_windows is None or cid not in most_windows]
         if most_windows is not None:
             wanted = [cid for cid in chunk_ids if cid in most_windows]
-            known = {
-                rid: {"chunk_id": cid, "kind": "window" if j >= 0 else "chunk"}
-                for cid in wanted
-                for j, rid in ((-1, cid), *((j, f"{cid}:{j}") for j in range(most_windows[cid])))
-            }
+            known: dict[str, dict] = {}  # record id -> whose vector it is and of which kind
+            for cid in wanted:
+                known[cid] = {"chunk_id": cid, "kind": "chunk"}
+                known.update({f"{cid}:{j}": {"chunk_id": cid, "kind": "window"} for j in range(most_windows[cid])})
             ids = list(known)
             include = ["embeddings", "metadatas"] if offsets else ["embeddings"]
             seen: set[str] = set()

@@ -69,6 +69,15 @@ def fuse(
     return fused
 
 
+def window_bound(chars: int, window_chars: int) -> int:
+    """At most how many sentence windows a chunk of `chars` characters can have (see `VectorStore.vectors_of`).
+
+    Two neighbouring windows together with the next one's first sentence exceed `window_chars`, so a chunk of
+    n characters has at most 2n / window_chars + 1 of them; two more allow for a heading kept with the text.
+    """
+    return 2 * chars // max(1, window_chars) + 3
+
+
 class Retriever:
     """Answers `search(question, k)` from the vector store and the BM25 index of one knowledge base."""
 
@@ -112,13 +121,9 @@ class Retriever:
         return parts
 
     def most_windows(self, chunk_ids: list[str]) -> dict[str, int]:
-        """A bound on each chunk's sentence windows, so that its vectors can be read by id (see `VectorStore`).
-
-        Two neighbouring windows together with the next one's first sentence exceed `window_chars`, so a chunk of
-        n characters has at most 2n / window_chars + 1 of them; two more allow for a heading kept with the text.
-        """
+        """A bound on each chunk's sentence windows (`window_bound`), so that its vectors can be read by id."""
         return {
-            cid: 2 * (rec.end - rec.start) // max(1, self.window_chars) + 3
+            cid: window_bound(rec.end - rec.start, self.window_chars)
             for cid, rec in self.registry.chunks(chunk_ids).items()
         }
 
@@ -193,14 +198,16 @@ class Retriever:
         vector = self.embedder.encode_queries([question])[0]
         # A passage may be several neighbouring chunks merged: take the spans of all of them.
         doc_of: dict[str, str] = {}
+        bounds: dict[str, int] = {}  # from the records in hand: no second registry read
         for doc_id in dict.fromkeys(p.doc_id for p in passages):
             ranges = [(p.start, p.end) for p in passages if p.doc_id == doc_id]
             for rec in self.registry.chunks_of_document(doc_id):
                 if any(rec.start < end and start < rec.end for start, end in ranges):
                     doc_of[rec.chunk_id] = doc_id
+                    bounds[rec.chunk_id] = window_bound(rec.end - rec.start, self.window_chars)
         return [
             (doc_of[chunk_id], start, end, float(v @ vector))
-            for chunk_id, spans in self.store.spans_of(list(doc_of), self.most_windows(list(doc_of))).items()
+            for chunk_id, spans in self.store.spans_of(list(doc_of), bounds).items()
             for start, end, v in spans
         ]
 
