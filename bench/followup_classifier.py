@@ -1,6 +1,6 @@
 """A learned follow-up decision measured beside the rules: e5 question vectors and logistic regression, sets left out in turn.
 
-Usage: python -m bench.followup_classifier [--test bench/followups_fresh15.jsonl] [--unseen FILE …] [--c 3] [--save]
+Usage: python -m bench.followup_classifier [--test bench/followups_fresh16.jsonl] [--unseen FILE …] [--c 3] [--save]
 Needs the e5 model (scripts/start.sh prepares it). Trains on the labelled follow-up sets read while the rules were written
 (bench/followups*.jsonl but --test and the still unread --unseen sets), prints the accuracy of leaving each set out in turn, then trains on all of them and
 compares the rules, the classifier and the rules overridden where the classifier is confident on --test. scikit-learn
@@ -45,9 +45,9 @@ def report(name: str, predicted: np.ndarray, labels: np.ndarray) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--test", default="bench/followups_fresh15.jsonl")
+    ap.add_argument("--test", default="bench/followups_fresh16.jsonl")
     ap.add_argument(
-        "--unseen", nargs="*", default=["bench/followups_fresh16.jsonl"], help="blind sets not to train on (nor test)"
+        "--unseen", nargs="*", default=["bench/followups_fresh17.jsonl"], help="blind sets not to train on (nor test)"
     )
     ap.add_argument("--c", type=float, default=3.0, help="inverse regularisation strength")
     ap.add_argument(
