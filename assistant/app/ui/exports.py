@@ -7,6 +7,7 @@ import shutil
 import tempfile
 import time
 import uuid
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,12 @@ class ExportFiles:
     def __init__(self, keep_seconds: float = 3600.0):
         self.folder = Path(tempfile.mkdtemp(prefix="assistant-exports-"))
         self.keep_seconds = keep_seconds
+        # The files are only for this process's browsers: gone when it is (each UI built left one folder behind).
+        self._cleanup = weakref.finalize(self, shutil.rmtree, self.folder, ignore_errors=True)
+
+    def close(self) -> None:
+        """Delete the folder and every file in it now."""
+        self._cleanup()
 
     def buttons(self, answer: dict[str, Any] | None) -> tuple[Any, Any]:
         """(Word, Markdown) download button updates for an answer (JSON); disabled without one."""
