@@ -64,7 +64,11 @@ class Assistant:
         kb_dir.mkdir(parents=True, exist_ok=True)
         self.registry = Registry(kb_dir / "registry.sqlite")
         self.store = open_store(
-            kb_dir / "chroma", f"kb_{settings.kb}", settings.chroma_url, settings.chroma_headers.get_secret_value()
+            kb_dir / "chroma",
+            f"kb_{settings.kb}",
+            settings.chroma_url,
+            settings.chroma_headers.get_secret_value(),
+            window_vectors=settings.window_vectors,
         )
         self.embedder = embedder or open_embedder(settings)
         self._check_model()
@@ -128,6 +132,7 @@ class Assistant:
             chat.close()  # the local model's chat also stops its server
         self._chat_models.clear()
         self.registry.close()
+        self.store.close()
 
     def __enter__(self) -> Assistant:
         return self

@@ -91,6 +91,11 @@ class Settings(BaseSettings):
     keyword_weight: float = 0.4
     rrf_k: int = 60
     window_chars: int = 80  # sentence windows embedded beside each chunk (small-to-big retrieval)
+    # Where a NEW knowledge base keeps its sentence windows' vectors (an existing one keeps its own layout):
+    # "searched" beside the chunks in Chroma's index (the search finds a chunk by any one sentence), or "apart" in
+    # a file read only to score the candidates: half the memory at 100k chunks, a little recall lost
+    # (README "Benchmarks", `python -m bench.vector_reads` and `bench/scale.py --window-vectors apart`).
+    window_vectors: Literal["searched", "apart"] = "searched"
     # Answerability (assistant/answering/evidence.py): refuse below the evidence floor or when this share of
     # the question is foreign to the knowledge base; answer partially when no sentence covers sentence_floor
     # of the question or none holds the asked kind of value. Chosen together by `python -m bench.answerability`

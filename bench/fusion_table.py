@@ -29,7 +29,7 @@ import numpy as np
 
 from assistant import Assistant
 from assistant.eval.metrics import beir_kb_name, evaluate_beir, read_beir, read_question_set
-from assistant.retrieval.hybrid import Candidate, fuse, keyword_only_ranking
+from assistant.retrieval.hybrid import Candidate, dense_only_ranking, fuse, keyword_only_ranking
 from assistant.settings import Settings
 
 
@@ -59,10 +59,7 @@ def collect(kb: Assistant, questions: Sequence[str], is_relevant: Callable[[int,
         pool = retriever.pool(text, query.tokens, query.weights, vector=vector)
         parts = retriever.dense_parts(vector, [c.chunk_id for c in pool])
         bm25_top = keyword_only_ranking(retriever, query.tokens, 10, query.weights)
-        # As dense_only_ranking: the chunks of the 40 nearest vectors, by exact dense score.
-        near = list(dict.fromkeys(h.chunk_id for h in retriever.store.query(vector, 40)))
-        exact = retriever.dense_scores(vector, near)
-        dense_top = sorted(exact, key=lambda c: -exact[c])[:10]
+        dense_top = dense_only_ranking(retriever, text, 10, vector)
         seen = {c.chunk_id for c in pool} | set(bm25_top) | set(dense_top)
         idf = [kb.bm25.term_idf(t) for t in dict.fromkeys(query.tokens)]
         out.append(QuerySignals(text, pool, parts, bm25_top, dense_top, {c for c in seen if is_relevant(i, c)}, idf))

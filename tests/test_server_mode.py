@@ -67,8 +67,8 @@ def server(tmp_path):
     srv.stop()
 
 
-def open_kb(home, url, embedder):
-    return Assistant(Settings.load(home, models=str(models_dir()), chroma_url=url), embedder=embedder)
+def open_kb(home, url, embedder, **settings):
+    return Assistant(Settings.load(home, models=str(models_dir()), chroma_url=url, **settings), embedder=embedder)
 
 
 def test_server_mode_end_to_end_with_restart_and_a_second_instance(tmp_path, server, e5_embedder):
@@ -93,13 +93,35 @@ def test_server_mode_end_to_end_with_restart_and_a_second_instance(tmp_path, ser
     assert {d.source for d in b.documents()} == {d.source for d in a.documents()}
     assert b.ask(question).text == first.text
     assert b.document_text(first.citations[0].doc_id) == a.document_text(first.citations[0].doc_id)
-
     # what one instance ingests, the other sees at its next question
     shutil.copy(CORPUS / "000_c080b3a73747e000.txt", docs)
     assert len(a.ingest([docs]).added) == 1
     answer = b.ask("市委办公厅在政治上怎样做到“两个维护”？")
     assert any(c.source.endswith("000_c080b3a73747e000.txt") for c in answer.citations)
     assert len(b.documents()) == 3
+    a.close()
+    b.close()
+
+
+def test_windows_kept_apart_live_on_the_server_and_every_instance_reads_them(tmp_path, server, e5_embedder):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    shutil.copy(CORPUS / "003_3979e3c1054974f1.txt", docs)
+    a = open_kb(tmp_path / "home-a", server.url, e5_embedder, window_vectors="apart")
+    a.ingest([docs])
+    assert not (a.settings.kb_dir / "chroma").exists()  # nothing of the vectors on the app's disk
+    question = "市政府办公室党员到社区“双报到”是怎样做的？"
+    first = a.ask(question)
+    assert not first.refused and "双报到" in "".join(c.quote for c in first.citations)
+    ids = sorted(a.store.chunk_ids())
+    assert a.store.windows is not None and a.store.windows.count() > len(ids)
+    assert {h.record_id for h in a.store.query(e5_embedder.encode_queries([question])[0], 500)} == set(ids)
+    b = open_kb(tmp_path / "home-b", server.url, e5_embedder)  # the default setting: the store keeps its layout
+    assert b.store.windows is not None
+    assert {c: len(v) for c, v in b.store.vectors_of(ids).items()} == {
+        c: len(v) for c, v in a.store.vectors_of(ids).items()
+    }
+    assert b.ask(question).text == first.text
     a.close()
     b.close()
 

@@ -1,7 +1,13 @@
-"""Reading a chunk's vectors by id (fast at scale) gives exactly what the chunk_id filter gives, whatever the bound."""
+"""Reading a chunk's vectors by id (fast at scale) gives exactly what the chunk_id filter gives, whatever the bound.
 
+These are knowledge bases made before the windows were kept apart (test_window_store.py has the layout since):
+both kinds of vector in the one collection, written as the code of the time wrote them.
+"""
+
+import chromadb
 import numpy as np
 import pytest
+from chromadb.config import Settings as ChromaSettings
 
 from assistant.kb.vectors import VectorRecord, open_store
 
@@ -25,14 +31,36 @@ def _as_sets(got: dict) -> dict:
     return {cid: sorted((kind, tuple(np.round(v, 6))) for kind, v in items) for cid, items in got.items()}
 
 
+def write_mixed(folder, name: str, records: list[VectorRecord]) -> None:
+    """A collection as the code before 2026-12-06 wrote it: chunks and windows side by side, no layout mark."""
+    settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)  # as open_store's, which shares the client
+    client = chromadb.PersistentClient(path=str(folder), settings=settings)
+    collection = client.get_or_create_collection(
+        name=name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
+    )
+    collection.upsert(
+        ids=[r.record_id for r in records],
+        embeddings=np.stack([r.vector for r in records]),
+        documents=[r.text for r in records],
+        metadatas=[{**r.metadata, "chunk_id": r.chunk_id, "kind": r.kind} for r in records],
+    )
+
+
 @pytest.fixture
 def store(tmp_path):
-    s = open_store(tmp_path / "chroma", "kb_test")
-    s.add(_chunk("a", 4, 1) + _chunk("b", 0, 2) + _chunk("c", 9, 3))
     # Another id scheme (a knowledge base written by other code): only the filter finds these.
     meta = {"doc_id": "d2", "start": 0, "end": 10, "chunk_id": "x"}
-    s.add([VectorRecord("legacy-1", "x", "chunk", "x", _unit(7), meta)])
-    s.add([VectorRecord("legacy-2", "x", "window", "x 0", _unit(8), meta)])
+    write_mixed(
+        tmp_path / "chroma",
+        "kb_test",
+        _chunk("a", 4, 1)
+        + _chunk("b", 0, 2)
+        + _chunk("c", 9, 3)
+        + [VectorRecord("legacy-1", "x", "chunk", "x", _unit(7), meta)]
+        + [VectorRecord("legacy-2", "x", "window", "x 0", _unit(8), meta)],
+    )
+    s = open_store(tmp_path / "chroma", "kb_test")
+    assert s.windows is None  # read as it was written
     return s
 
 
@@ -57,6 +85,18 @@ def test_asking_for_more_neighbours_than_there_are_vectors(store, tmp_path):
     assert len(hits) == 18 and hits[0].chunk_id == "a" and hits[0].similarity == pytest.approx(1.0, abs=1e-5)
     assert {h.chunk_id for h in store.query(_unit(1), 100, ["d2"])} == {"x"}
     assert open_store(tmp_path / "empty", "kb_empty").query(_unit(1), 10) == []
+    # The n nearest chunks, each once, however many of its windows are near too.
+    assert [h.chunk_id for h in store.nearest_chunks(_unit(1), 2)] == [
+        "a",
+        store.nearest_chunks(_unit(1), 4)[1].chunk_id,
+    ]
+    assert len({h.chunk_id for h in store.nearest_chunks(_unit(1), 10)}) == 4
+
+
+def test_new_writes_to_an_old_knowledge_base_keep_its_layout(store):
+    store.add(_chunk("d", 3, 4))
+    assert store.windows is None and len(store.vectors_of(["d"], {"d": 9})["d"]) == 4
+    assert store.count() == 18 + 4
 
 
 @pytest.mark.e2e  # the real knowledge base: chunker, windows, e5 vectors, Chroma

@@ -11,8 +11,12 @@ from urllib.parse import urlparse
 import numpy as np
 
 from assistant.errors import StoreError
+from assistant.kb.window_store import ChromaWindows, LocalWindows, WindowStore
 
 _BATCH = 1000  # Chroma refuses larger batches on some builds
+#: Collection metadata saying where the sentence windows' vectors are: "searched" in this collection beside their
+#: chunks (every knowledge base made before 2026-12-06, which has no mark), or "apart" (window_store.py).
+WINDOWS_KEY, SEARCHED, APART = "windows", "searched", "apart"
 
 
 @dataclass(frozen=True)
@@ -45,8 +49,13 @@ def parse_headers(text: str) -> dict[str, str]:
     return headers
 
 
-def open_store(folder: Path, collection: str, url: str = "", headers: str = "") -> VectorStore:
-    """The vector store of a knowledge base: embedded under `folder`, or on the Chroma server at `url`."""
+def open_store(
+    folder: Path, collection: str, url: str = "", headers: str = "", window_vectors: str = SEARCHED
+) -> VectorStore:
+    """The vector store of a knowledge base: embedded under `folder`, or on the Chroma server at `url`.
+
+    `window_vectors` is the layout of a new (or emptied) knowledge base; one with vectors keeps the layout it has.
+    """
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
@@ -80,7 +89,8 @@ def open_store(folder: Path, collection: str, url: str = "", headers: str = "") 
                 f"cannot reach the Chroma server at {url}: {exc}. Start it (chroma run --path DIR --host HOST "
                 "--port PORT) or unset ASSISTANT_CHROMA_URL to use the embedded store."
             ) from exc
-    return VectorStore(client, collection, where)
+    local = None if url else folder / "windows.sqlite3"
+    return VectorStore(client, collection, where, local_windows=local, window_vectors=window_vectors)
 
 
 class VectorStore:
@@ -90,9 +100,22 @@ class VectorStore:
     model at run time, which fails offline, so the collection has no embedding function.
     The collection's metadata carries a generation stamp that every write changes, so several
     app instances sharing a Chroma server notice each other's ingestions.
+
+    The sentence windows' vectors are searched with the chunks' in the collection (`windows` is None), or, in a
+    knowledge base made with window_vectors = "apart", kept apart (`windows`, see window_store.py): embedded in
+    `local_windows`, on a server in the collection "<name>.windows"; then only the chunks' vectors are searched.
     """
 
-    def __init__(self, client, collection: str, where: str):
+    def __init__(
+        self,
+        client,
+        collection: str,
+        where: str,
+        local_windows: Path | None = None,
+        window_vectors: str = SEARCHED,
+    ):
+        if window_vectors not in (SEARCHED, APART):
+            raise StoreError(f"window_vectors {window_vectors!r}: use {SEARCHED!r} or {APART!r}")
         self._client = client
         self.where = where
         self._name = collection
@@ -100,8 +123,32 @@ class VectorStore:
             self._collection = client.get_or_create_collection(
                 name=collection, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
             )
+            layout = (self._collection.metadata or {}).get(WINDOWS_KEY, SEARCHED)
+            if layout != window_vectors and self._collection.count() == 0:
+                self._set_metadata(**{WINDOWS_KEY: window_vectors})  # new or emptied: the layout asked for
+                layout = window_vectors
+            self.windows: WindowStore | None = None
+            if layout == APART:
+                self.windows = (
+                    LocalWindows(local_windows)
+                    if local_windows is not None
+                    else ChromaWindows(
+                        client.get_or_create_collection(
+                            name=f"{collection}.windows",
+                            embedding_function=None,
+                            configuration={"hnsw": {"space": "cosine"}},
+                        )
+                    )
+                )
+        except StoreError:
+            raise
         except Exception as exc:
             raise StoreError(f"cannot open the collection {collection!r} in {where}: {exc}") from exc
+
+    def _set_metadata(self, **values: str) -> None:
+        # Chroma replaces a collection's metadata as a whole: keep what is there.
+        current = self._client.get_collection(self._name, embedding_function=None).metadata or {}
+        self._collection.modify(metadata={**current, **values})
 
     def generation(self) -> str:
         """The stamp of the collection's last write (as seen by the store, not by this process)."""
@@ -110,7 +157,7 @@ class VectorStore:
 
     def bump_generation(self) -> str:
         stamp = uuid.uuid4().hex
-        self._collection.modify(metadata={"generation": stamp})
+        self._set_metadata(generation=stamp)
         return stamp
 
     def chunk_records(self) -> Iterator[tuple[str, str, dict]]:
@@ -128,9 +175,12 @@ class VectorStore:
 
     def count(self) -> int:
         """Number of vectors (chunks and windows)."""
-        return self._collection.count()
+        return self._collection.count() + (self.windows.count() if self.windows is not None else 0)
 
     def add(self, records: list[VectorRecord]) -> None:
+        if self.windows is not None:
+            self.windows.add([r for r in records if r.kind == "window"])
+            records = [r for r in records if r.kind != "window"]
         for i in range(0, len(records), _BATCH):
             part = records[i : i + _BATCH]
             self._collection.upsert(
@@ -144,6 +194,21 @@ class VectorStore:
         """Delete every vector (chunk and windows) of these chunks."""
         for i in range(0, len(chunk_ids), _BATCH):
             self._collection.delete(where={"chunk_id": {"$in": chunk_ids[i : i + _BATCH]}})
+        if self.windows is not None:
+            self.windows.delete_chunks(chunk_ids)
+
+    def nearest_chunks(self, vector: np.ndarray, n: int, doc_ids: list[str] | None = None) -> list[VectorHit]:
+        """The n chunks nearest the vector by their best stored vector, nearest first (see `query` for `doc_ids`)."""
+        # Windows searched beside their chunks take up to ~4 of the k nearest per chunk.
+        best: dict[str, VectorHit] = {}
+        for hit in self.query(vector, n if self.windows is not None else n * 4, doc_ids):
+            best.setdefault(hit.chunk_id, hit)
+        return list(best.values())[:n]
+
+    def close(self) -> None:
+        """Close the window vectors' file (Chroma's client needs no closing)."""
+        if self.windows is not None:
+            self.windows.close()
 
     def query(self, vector: np.ndarray, k: int, doc_ids: list[str] | None = None) -> list[VectorHit]:
         """The k nearest vectors (chunks or windows), nearest first; only of these documents when `doc_ids` is given.
@@ -169,6 +234,10 @@ class VectorStore:
     ) -> dict[str, list[tuple[str, np.ndarray]]]:
         """All vectors of these chunks, as chunk id -> [(kind, vector)]; see `_vectors_and_metadata` for `most_windows`."""
         out: dict[str, list[tuple[str, np.ndarray]]] = {}
+        if self.windows is not None:
+            for cid, spans in self._apart(chunk_ids, most_windows, offsets=False).items():
+                out[cid] = [("chunk" if kind else "window", vector) for kind, _, _, vector in spans]
+            return out
         for vector, meta in self._vectors_and_metadata(chunk_ids, most_windows, offsets=False):
             out.setdefault(meta["chunk_id"], []).append((meta["kind"], vector))
         return out
@@ -178,8 +247,29 @@ class VectorStore:
     ) -> dict[str, list[tuple[int, int, np.ndarray]]]:
         """Every vector of these chunks with the document offsets it covers, as chunk id -> [(start, end, vector)]."""
         out: dict[str, list[tuple[int, int, np.ndarray]]] = {}
+        if self.windows is not None:
+            for cid, spans in self._apart(chunk_ids, most_windows, offsets=True).items():
+                out[cid] = [(start, end, vector) for _, start, end, vector in spans]
+            return out
         for vector, meta in self._vectors_and_metadata(chunk_ids, most_windows, offsets=True):
             out.setdefault(meta["chunk_id"], []).append((int(meta["start"]), int(meta["end"]), vector))
+        return out
+
+    def _apart(
+        self, chunk_ids: list[str], most_windows: Mapping[str, int] | None, offsets: bool
+    ) -> dict[str, list[tuple[bool, int, int, np.ndarray]]]:
+        """With the windows apart: each chunk's own vector from the collection (by id), then its windows,
+        as chunk id -> [(is the whole chunk, start, end, vector)]; offsets are -1 without `offsets`."""
+        assert self.windows is not None
+        out: dict[str, list[tuple[bool, int, int, np.ndarray]]] = {}
+        include = ["embeddings", "metadatas"] if offsets else ["embeddings"]
+        for i in range(0, len(chunk_ids), _BATCH):
+            got = self._collection.get(ids=chunk_ids[i : i + _BATCH], include=include)
+            metas = got["metadatas"] if offsets else [{"start": -1, "end": -1}] * len(got["ids"])
+            for cid, vector, meta in zip(got["ids"], got["embeddings"], metas):
+                out[cid] = [(True, int(meta["start"]), int(meta["end"]), np.asarray(vector, dtype=np.float32))]
+        for cid, spans in self.windows.spans(list(out), most_windows).items():
+            out[cid] += [(False, start, end, vector) for start, end, vector in spans]
         return out
 
     def _vectors_and_metadata(
@@ -227,7 +317,7 @@ class VectorStore:
 
     def chunk_ids(self) -> set[str]:
         """Ids of every chunk that has at least one vector."""
-        out: set[str] = set()
+        out: set[str] = self.windows.chunk_ids() if self.windows is not None else set()
         offset = 0
         page_size = 5000
         while True:

@@ -166,9 +166,7 @@ class Retriever:
         tokens = self.tokenizer.tokenize(question) if tokens is None else tokens
         vector = self.embedder.encode_queries([question])[0] if vector is None else vector
         doc_ids = list(allowed) if allowed is not None else None
-        # Windows and chunks share the collection: ask for enough vectors to reach `candidates` chunks.
-        dense_hits = self.store.query(vector, self.candidates * 4, doc_ids)
-        dense_order = list(dict.fromkeys(h.chunk_id for h in dense_hits))[: self.candidates]
+        dense_order = [h.chunk_id for h in self.store.nearest_chunks(vector, self.candidates, doc_ids)]
         bm25 = self.bm25
         keyword_all = bm25.scores(tokens, weights)
         if doc_ids is not None:
@@ -286,11 +284,11 @@ class Retriever:
         return False
 
 
-def dense_only_ranking(retriever: Retriever, question: str, n: int) -> list[str]:
-    """Chunk ids by dense score alone (same scoring as in fusion), for comparison in evaluations."""
-    vector = retriever.embedder.encode_queries([question])[0]
-    hits = retriever.store.query(vector, n * 4)
-    pool = list(dict.fromkeys(h.chunk_id for h in hits))
+def dense_only_ranking(retriever: Retriever, question: str, n: int, vector: np.ndarray | None = None) -> list[str]:
+    """Chunk ids by dense score alone, for comparison in evaluations: the dense side of `Retriever.pool` (its
+    nearest chunks, at least n) ranked by the score fusion uses."""
+    vector = retriever.embedder.encode_queries([question])[0] if vector is None else vector
+    pool = [h.chunk_id for h in retriever.store.nearest_chunks(vector, max(n, retriever.candidates))]
     scores = retriever.dense_scores(vector, pool)
     return sorted(scores, key=lambda c: -scores[c])[:n]
 
