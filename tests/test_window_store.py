@@ -86,6 +86,7 @@ def test_the_corpus_kept_apart_holds_the_same_vectors_and_answers(tmp_path, corp
     assert kb.ingest([CORPUS]).failed == []
     ids = sorted(kb.store.chunk_ids())
     assert ids == sorted(corpus_kb.store.chunk_ids()) and kb.store.count() == corpus_kb.store.count()
+    assert (kb.stats()["window_vectors"], corpus_kb.stats()["window_vectors"]) == ("apart", "searched")
     apart, searched = kb.store.spans_of(ids), corpus_kb.store.spans_of(ids)
     for cid in ids:  # the same spans with the same vectors, wherever they are kept
         a, s = sorted(apart[cid], key=lambda x: x[:2]), sorted(searched[cid], key=lambda x: x[:2])

@@ -8,8 +8,8 @@ from assistant.settings import Settings
 
 
 def knowledge_base_stats(settings: Settings, registry: Registry, store: VectorStore, embedding_model: str) -> dict:
-    """Sources, documents (articles of a compilation separately), chunks, vectors, interrupted ingestions,
-    the embedding model and the bytes on disk."""
+    """Sources, documents (articles of a compilation separately), chunks, vectors and where the windows' are,
+    interrupted ingestions, the embedding model and the bytes on disk."""
     docs = registry.documents()
     size = sum(f.stat().st_size for f in settings.kb_dir.rglob("*") if f.is_file())
     return {
@@ -19,6 +19,7 @@ def knowledge_base_stats(settings: Settings, registry: Registry, store: VectorSt
         "documents": len(docs),
         "chunks": sum(d.n_chunks for d in docs),
         "vectors": store.count(),
+        "window_vectors": "searched" if store.windows is None else "apart",
         "incomplete": sum(not d.complete for d in docs),
         "embedding_model": embedding_model,
         "disk_bytes": size,
