@@ -1,19 +1,23 @@
 """A learned follow-up decision measured beside the rules: e5 question vectors and logistic regression, sets left out in turn.
 
-Usage: python -m bench.followup_classifier [--test bench/followups_fresh16.jsonl] [--unseen FILE …] [--c 3] [--save]
+Usage: python -m bench.followup_classifier [--test bench/followups_fresh17.jsonl] [--unseen FILE …] [--c 3] [--save]
+       python -m bench.followup_classifier --decisions followups_fresh12.jsonl … followups_fresh16.jsonl
 Needs the e5 model (scripts/start.sh prepares it). Trains on the labelled follow-up sets read while the rules were written
 (bench/followups*.jsonl but --test and the still unread --unseen sets), prints the accuracy of leaving each set out in turn, then trains on all of them and
 compares the rules, the classifier and the rules overridden where the classifier is confident on --test. scikit-learn
 comes with sentence-transformers. The rules are not retrained here, so on the sets they were written from they look better
 than they would on new ones: only --test, chosen before it is read, compares the two fairly.
 --save trains on every read set, --test included, and writes the weights the product uses
-(assistant/retrieval/followup_weights.json).
+(assistant/retrieval/followup_weights.json). --decisions compares ways of combining the rules and the classifier on
+the named read sets, each left out of the training in turn (the blind sets run since the classifier decides: the rules
+were not changed after reading them).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -43,17 +47,62 @@ def report(name: str, predicted: np.ndarray, labels: np.ndarray) -> str:
     )
 
 
+def rules_unless_sure(sure: float) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """The classifier where its probability is above `sure` or below 1 − `sure`, the rules elsewhere."""
+    return lambda p, r: np.where((p > sure) | (p < 1 - sure), p >= 0.5, r)
+
+
+#: Ways to decide from the classifier's probability p and the rules' verdict r (arrays over a set's pairs).
+DECISIONS = {
+    "rules": lambda p, r: r,
+    "classifier": lambda p, r: p >= 0.5,
+    f"blend in use ({RULES_WEIGHT} x rules)": lambda p, r: RULES_WEIGHT * r + (1 - RULES_WEIGHT) * p >= 0.5,
+    "rules unless p < .1 or > .9": rules_unless_sure(0.9),
+    "rules unless p < .2 or > .8": rules_unless_sure(0.8),
+    "rules unless p < .3 or > .7": rules_unless_sure(0.7),
+}
+
+
+def compare_decisions(
+    vectors: dict[str, np.ndarray],
+    labels: dict[str, np.ndarray],
+    rules: dict[str, np.ndarray],
+    held: list[str],
+    c: float,
+) -> None:
+    """Each way of deciding on each held set, the classifier trained on every other read set (markdown table)."""
+    print("| set | " + " | ".join(DECISIONS) + " |\n|---|" + "---:|" * len(DECISIONS))
+    totals = dict.fromkeys(DECISIONS, 0)
+    for name in held:
+        model = LogisticRegression(C=c, max_iter=3000).fit(
+            np.vstack([v for n, v in vectors.items() if n != name]),
+            np.concatenate([y for n, y in labels.items() if n != name]),
+        )
+        chance = model.predict_proba(vectors[name])[:, 1]
+        right = {d: int((decide(chance, rules[name]) == labels[name]).sum()) for d, decide in DECISIONS.items()}
+        totals = {d: totals[d] + right[d] for d in DECISIONS}
+        print(f"| {name} | " + " | ".join(f"{right[d]}/{len(labels[name])}" for d in DECISIONS) + " |")
+    n = sum(len(labels[name]) for name in held)
+    print("| **all** | " + " | ".join(f"{totals[d]}/{n} = {totals[d] / n:.3f}" for d in DECISIONS) + " |")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--test", default="bench/followups_fresh16.jsonl")
+    ap.add_argument("--test", default="bench/followups_fresh17.jsonl")
     ap.add_argument(
-        "--unseen", nargs="*", default=["bench/followups_fresh17.jsonl"], help="blind sets not to train on (nor test)"
+        "--unseen", nargs="*", default=["bench/followups_fresh18.jsonl"], help="blind sets not to train on (nor test)"
     )
     ap.add_argument("--c", type=float, default=3.0, help="inverse regularisation strength")
     ap.add_argument(
         "--save",
         action="store_true",
         help=f"train on every read set (--test too) and write {WEIGHTS.name} for the product",
+    )
+    ap.add_argument(
+        "--decisions",
+        nargs="*",
+        metavar="SET",
+        help="compare the ways of deciding (DECISIONS) on these read sets, --test included among the read ones",
     )
     args = ap.parse_args()
     test_path = Path(args.test).resolve()
@@ -62,6 +111,18 @@ def main() -> None:
     embedder = Assistant.open(None).embedder
     vectors = {name: pair_features(embedder, items) for name, items in sets.items()}
     labels = {name: np.array([i["followup"] for i in items]) for name, items in sets.items()}
+    if args.decisions:
+        test_items = read(test_path)
+        vectors[test_path.name], labels[test_path.name] = (
+            pair_features(embedder, test_items),
+            np.array([i["followup"] for i in test_items]),
+        )
+        rules = {
+            name: np.array([rewrite_followup(i["question"], i["history"]) != i["question"].strip() for i in items])
+            for name, items in {**sets, test_path.name: test_items}.items()
+        }
+        compare_decisions(vectors, labels, rules, args.decisions, args.c)
+        return
     right = total = 0
     for held in sets:
         model = LogisticRegression(C=args.c, max_iter=3000).fit(
@@ -90,22 +151,8 @@ def main() -> None:
     chance = model.predict_proba(pair_features(embedder, test))[:, 1]
     rules = np.array([rewrite_followup(i["question"], i["history"]) != i["question"].strip() for i in test])
     print(f"{test_path.name} ({len(test)} pairs), trained on the {total} others:")
-    print(report("rules", rules, truth))
-    print(report("classifier", chance >= 0.5, truth))
-    print(
-        report(
-            f"blend in use ({RULES_WEIGHT} x rules + the rest x classifier)",
-            RULES_WEIGHT * rules + (1 - RULES_WEIGHT) * chance >= 0.5,
-            truth,
-        )
-    )
-    print(
-        report(
-            "rules unless the classifier is sure (p < .1 or > .9)",
-            np.where((chance < 0.1) | (chance > 0.9), chance >= 0.5, rules),
-            truth,
-        )
-    )
+    for name, decide in DECISIONS.items():
+        print(report(name, decide(chance, rules), truth))
 
 
 if __name__ == "__main__":
