@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from assistant.answering.subject import names_a_thing
 from assistant.retrieval.courtesy import is_courtesy, without_lead_filler
 from assistant.retrieval.followup_en import english_followup
+from assistant.retrieval.own_term import asks_what_it_names
 from assistant.retrieval.subject_words import (
     continues_without_subject,
     only_everyday_words,
@@ -265,7 +266,10 @@ def rewrite_followup(
         return typed
     searched = _rewrite(question, previous)
     rules_say = searched != question
-    if judge is not None and judge(question, previous, rules_say) != rules_say:
+    # Asking what a term of its own is ("“清单化管理”是什么意思？", "Who is 安洪涛?") stands alone: the classifier read
+    # such short questions as needing their history on three blind sets in a row, the rules had them right.
+    settled = not rules_say and asks_what_it_names(question)
+    if judge is not None and not settled and judge(question, previous, rules_say) != rules_say:
         searched = _with_previous_topic(question, _split_terms(previous)) if not rules_say else question
     return typed if searched == question else searched
 
