@@ -1,6 +1,6 @@
 """A learned follow-up decision measured beside the rules: e5 question vectors and logistic regression, sets left out in turn.
 
-Usage: python -m bench.followup_classifier [--test bench/followups_fresh17.jsonl] [--unseen FILE …] [--c 3] [--save]
+Usage: python -m bench.followup_classifier [--test bench/followups_fresh18.jsonl] [--unseen FILE …] [--c 3] [--save]
        python -m bench.followup_classifier --decisions followups_fresh12.jsonl … followups_fresh16.jsonl
 Needs the e5 model (scripts/start.sh prepares it). Trains on the labelled follow-up sets read while the rules were written
 (bench/followups*.jsonl but --test and the still unread --unseen sets), prints the accuracy of leaving each set out in turn, then trains on all of them and
@@ -25,7 +25,7 @@ from sklearn.linear_model import LogisticRegression
 
 from assistant import Assistant
 from assistant.retrieval.followup import rewrite_followup
-from assistant.retrieval.followup_learned import RULES_WEIGHT, WEIGHTS, features, save
+from assistant.retrieval.followup_learned import SURE, WEIGHTS, features, save
 
 BENCH = Path(__file__).resolve().parent
 
@@ -56,10 +56,10 @@ def rules_unless_sure(sure: float) -> Callable[[np.ndarray, np.ndarray], np.ndar
 DECISIONS = {
     "rules": lambda p, r: r,
     "classifier": lambda p, r: p >= 0.5,
-    f"blend in use ({RULES_WEIGHT} x rules)": lambda p, r: RULES_WEIGHT * r + (1 - RULES_WEIGHT) * p >= 0.5,
+    "blend used until 2026-12-06 (0.1 x rules)": lambda p, r: 0.1 * r + 0.9 * p >= 0.5,
     "rules unless p < .1 or > .9": rules_unless_sure(0.9),
     "rules unless p < .2 or > .8": rules_unless_sure(0.8),
-    "rules unless p < .3 or > .7": rules_unless_sure(0.7),
+    f"in use: rules unless p < {1 - SURE:.1f} or > {SURE}": rules_unless_sure(SURE),
 }
 
 
@@ -88,9 +88,9 @@ def compare_decisions(
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--test", default="bench/followups_fresh17.jsonl")
+    ap.add_argument("--test", default="bench/followups_fresh18.jsonl")
     ap.add_argument(
-        "--unseen", nargs="*", default=["bench/followups_fresh18.jsonl"], help="blind sets not to train on (nor test)"
+        "--unseen", nargs="*", default=["bench/followups_fresh19.jsonl"], help="blind sets not to train on (nor test)"
     )
     ap.add_argument("--c", type=float, default=3.0, help="inverse regularisation strength")
     ap.add_argument(

@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import HashEmbedder
 
@@ -60,8 +61,9 @@ def test_the_learned_decision_on_every_labelled_set(e5_embedder):
             for i in items
         ) / len(items)
 
-    # fresh15 is not among the pairs the weights were trained on (it was written blind and first run on them: 57/60).
-    assert accuracy(_pairs("_fresh15")) >= 0.95
+    # fresh15–18 are not among the pairs the weights were trained on (each written blind; 230/240 with the decision
+    # as shipped since fresh18 was run: the classifier where it is sure, the rules elsewhere).
+    assert accuracy(_pairs("_fresh15", "_fresh16", "_fresh17", "_fresh18")) >= 0.95
     every = _pairs("", "_heldout", "_fresh", *(f"_fresh{n}" for n in range(2, 15)))
     assert len(every) >= 880 and accuracy(every) >= 0.95
 
@@ -76,3 +78,22 @@ def test_the_assistant_decides_with_the_classifier(corpus_kb):
         corpus_kb.standalone("明天北京天气怎么样？", ["How do offices run the 双报到 system?"])
         == "明天北京天气怎么样？"
     )
+
+
+class _Sure(LearnedFollowups):
+    """The decision around a given probability (the classifier's own weights are tested below, on the real model)."""
+
+    def __init__(self, chance: float):
+        super().__init__(HashEmbedder(), np.zeros(1), 0.0)
+        self.chance = chance
+
+    def probability(self, question: str, previous: str) -> float:
+        return self.chance
+
+
+@pytest.mark.parametrize(
+    "chance, rules_say, decided",
+    [(0.95, False, True), (0.05, True, False), (0.6, False, False), (0.6, True, True), (0.4, True, True)],
+)
+def test_the_classifier_overrides_the_rules_only_where_it_is_sure(chance, rules_say, decided):
+    assert _Sure(chance).needs_history("问题", "上一个问题", rules_say) is decided
