@@ -145,3 +145,13 @@ def test_a_phrase_the_knowledge_base_never_uses_is_not_translated_word_by_word()
         )
     }
     assert kept["party committee"] == ("党委",) and kept["world"] == ("世界",)
+
+
+def test_capitals_in_a_chinese_question_are_codes_not_english_to_translate(corpus_kb):
+    # LEFT JOIN once read as 左右 + 联合 and the database question was answered from a Party branch's "联合共建".
+    question = "SQL里LEFT JOIN和INNER JOIN有什么区别？"
+    query = corpus_kb.analyse(question)
+    assert {"左右", "联合", "参加"}.isdisjoint(query.tokens) and {"sql", "join"} <= set(query.tokens)
+    assert corpus_kb.ask(question).refused
+    # Lower-case English in a Chinese question is still translated: "mechanism" finds 机制.
+    assert "机制" in corpus_kb.analyse("市委办公室推进的一体化督查闭环 mechanism 包括哪四个环节？").tokens
