@@ -86,8 +86,8 @@ class Assistant:
             span_similarity=lambda question, passages: self.retriever.span_similarities(question, passages),
             background=self.background.similarity,
         )
-        # Whether a question needs its history: the classifier trained for this embedding model, nudged by the
-        # rules (None for another embedding model: the rules decide alone).
+        # Whether a question needs its history: the classifier trained for this embedding model where it is sure,
+        # the rules elsewhere (None for another embedding model: the rules decide alone).
         self.followups = LearnedFollowups.for_embedder(self.embedder)
         self.standalone_questions = StandaloneQuestions(self.followups, self.chat_model)
         self._chat_models: dict[str, ChatModel] = {}  # built on first use, one per mode

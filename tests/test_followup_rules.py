@@ -39,6 +39,8 @@ READ_SETS = ("", "_heldout", "_fresh", *(f"_fresh{n}" for n in range(2, 12)))
         ("用中文再说一遍", ["How do offices run the 双报到 system?"]),
         ("再精简一点，三句话说完", [TRAINING]),
         ("What was that section chief's main takeaway from organising the expo?", ["Who organised the expo?"]),
+        # As many English words as Chinese characters / 2: framed in English (followups_fresh19).
+        ("What about the 市政府办公室?", ["How does the 省委办公厅 manage its confidential staff?"]),
     ],
 )
 def test_a_question_that_needs_its_history_is_searched_with_it(question, history):

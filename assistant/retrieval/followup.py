@@ -288,10 +288,10 @@ def _rewrite(question: str, previous: str) -> str:
     topic = [t for t, is_frame in terms if not is_frame]
     # "what about 保密工作?" is framed in English; "Python里怎么…" in Chinese.
     # By words: a Chinese character is about half a word, so "Python怎么读取Excel文件？" (2 Latin words, 6 characters)
-    # is Chinese and "What is 双报到?" (2 words, 3 characters) English.
+    # is Chinese and "What is 双报到?" (2 words, 3 characters) English; a tie is English ("What about the 市政府办公室?").
     english = (
         bool(re.match(r"\W*[A-Za-z]", question))
-        and len(re.findall(r"[A-Za-z]+", question)) > len(re.findall(r"[\u4e00-\u9fff]", question)) / 2
+        and len(re.findall(r"[A-Za-z]+", question)) >= len(re.findall(r"[\u4e00-\u9fff]", question)) / 2
     )
 
     new_topic: str | None = None

@@ -15,7 +15,7 @@ class StandaloneQuestions:
     """Rewrites follow-ups into standalone questions; complete questions pass through as typed.
 
     Whether a question needs its history is `followups` (the classifier trained for the embedding model,
-    nudged by the rules; None for another embedding model, and the rules decide alone). Extractive mode
+    deciding where it is sure, the rules elsewhere; None for another embedding model, and the rules decide alone). Extractive mode
     rewrites by rules; the chat-model modes ask the model (prompt `rewrite`) and keep its rewrite only when
     it passes a sanity check.
     """
