@@ -89,9 +89,7 @@ def compare_decisions(
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--test", default="bench/followups_fresh19.jsonl")
-    ap.add_argument(
-        "--unseen", nargs="*", default=[], help="blind sets not to train on (nor test)"
-    )
+    ap.add_argument("--unseen", nargs="*", default=[], help="blind sets not to train on (nor test)")
     ap.add_argument("--c", type=float, default=3.0, help="inverse regularisation strength")
     ap.add_argument(
         "--save",
