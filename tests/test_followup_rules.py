@@ -57,6 +57,8 @@ def test_a_question_that_needs_its_history_is_searched_with_it(question, history
         ("Is it going to rain in Datong tomorrow?", ["What is the 清廉大同 campaign?"]),
         ("这次去云南旅游，丽江和大理哪个更值得去？", [TRAINING]),  # the user's own trip
         ("现在几点了？", [RULES]),
+        ("今天星期几？", ["省委保密办是什么时候设立的？"]),  # the calendar of today (followups_fresh19)
+        ("今年是哪一年？", [RULES]),
         ("帮我把“党建引领、支部统筹”翻译成英文", [TRAINING]),  # translates its own quoted phrase
         # 它 after the office or the quoted name it stands for, in the same question
         ("市委办公室提出的“三个零”原则是什么，它适用于哪些工作环节？", [TRAINING]),

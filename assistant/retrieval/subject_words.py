@@ -75,11 +75,17 @@ _COMMON_WORD_FREQ = 1500
 _EVERYDAY_WORD_FREQ = 1000
 _SHORT_QUESTION_CHARS = 8
 _ASKS_A_VALUE = re.compile(r"几|多少|多久|多长|哪年|哪一年|哪天|哪一天|何时|什么时候|谁")
+# "今天星期几？", "今年是哪一年？": the calendar asked of the day or year the user is in, not of what was discussed.
+_CALENDAR = re.compile(
+    r"(?:今天|明天|昨天|后天|现在)是?(?:星期|礼拜|周)几|(?:今天|明天|昨天|后天)是?几[号月]|(?:今年|明年|去年)是?(?:哪一?年|几几年)"
+)
 
 
 def only_everyday_words(body: str) -> bool:
     """True for a short Chinese question asking for a value in everyday words and question forms only (see above)."""
     if len(body) > _SHORT_QUESTION_CHARS or re.search(r"[A-Za-z0-9]", body) or not _ASKS_A_VALUE.search(body):
+        return False
+    if _CALENDAR.search(body):
         return False
     jieba.dt.check_initialized()
     # "有几章几条？": 几章 asks, it names nothing; 几点 and 几号 ask the time and the date of today, an everyday question.
