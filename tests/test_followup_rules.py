@@ -101,3 +101,21 @@ def test_the_labelled_conversations_read_while_writing_the_rules_stay_right():
         (rewrite_followup(i["question"], i["history"]) != i["question"].strip()) == i["followup"] for i in items
     )
     assert len(items) >= 700 and right / len(items) >= 0.97, f"{right}/{len(items)}"
+
+
+@pytest.mark.parametrize(
+    ("question", "history", "kept"),
+    [
+        ("那市政府办公室呢？", "市委办公室是怎样落实双报到制度的？", "双报到制度"),
+        ("那省委办公厅呢？", "市委办公室的保密工作是怎么开展的？", "保密工作"),
+        ("What about the 市政府办公室?", "How does the 市委办公室 run the 双报到 system?", "双报到"),
+        ("What about the municipal government office?", "How does the 市委办公室 run the 双报到 system?", "双报到"),
+    ],
+)
+def test_asking_the_same_of_another_office_keeps_the_topic_and_drops_the_old_office(question, history, kept):
+    searched = rewrite_followup(question, [history])
+    assert kept in searched and "市委" not in searched
+
+
+def test_a_new_topic_still_replaces_the_old_one():
+    assert "双报到" not in rewrite_followup("那保密工作呢？", ["机关是怎样落实双报到制度的？"])

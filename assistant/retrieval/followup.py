@@ -28,6 +28,26 @@ _ZH_FRAME = tuple(
         "措施 经验 成效 要求"
     ).split()
 )
+# An office, a Party organisation or a government: what a follow-up names when it asks the same of another actor.
+_ACTORS = (
+    "办公室",
+    "办公厅",
+    "党支部",
+    "党总支",
+    "党组",
+    "党委",
+    "政研室",
+    "保密办",
+    "委员会",
+    "政府",
+    "市委",
+    "省委",
+    "县委",
+    "office",
+    "committee",
+    "government",
+    "branch",
+)
 _ZH_PRONOUN = tuple(
     "它们 它的 它 他们 她们 他 她 其中 其 这个 这些 这项 这种 这一 这方面 该 上述 此 那个 那些 这位 那位 这名 这份 这是 那是 "
     "里面 里头 里边 文里 上面 前面 刚才 刚刚".split()
@@ -274,6 +294,20 @@ def rewrite_followup(
     return typed if searched == question else searched
 
 
+def _topic_kept_for_new_actor(new_topic: str, terms: list[tuple[str, bool]]) -> list[str]:
+    """The previous question's topic when the follow-up names only another actor: "那市政府办公室呢？" after
+    "市委办公室是怎样落实双报到制度的？" asks the same of another office (双报到制度 stays, 市委 goes); none otherwise."""
+    if not new_topic.lower().endswith(_ACTORS):
+        return []
+    kept = []
+    for i, (term, is_frame) in enumerate(terms):
+        # 市委 before 办公室 is the previous actor's name, as is a term that is an actor itself.
+        before_actor = i + 1 < len(terms) and terms[i + 1][0].lower().endswith(_ACTORS)
+        if not is_frame and not before_actor and not term.lower().endswith(_ACTORS) and term not in new_topic:
+            kept.append(term)
+    return kept
+
+
 def _with_previous_topic(question: str, terms: list[tuple[str, bool]]) -> str:
     """The question searched together with the previous question's topic (`_split_terms` of it; its frame words when it
     has no topic)."""
@@ -335,7 +369,7 @@ def _rewrite(question: str, previous: str) -> str:
         refers_back, new_topic = True, None
     if new_topic:
         carried = [t for t in frame if t not in new_topic]
-        return " ".join([new_topic, *carried]).strip()
+        return " ".join([new_topic, *_topic_kept_for_new_actor(new_topic, terms), *carried]).strip()
     if refers_back:
         return _with_previous_topic(question, terms)
     return question
