@@ -184,14 +184,19 @@ def load_sets(args: argparse.Namespace) -> dict[str, list[QuerySignals]]:
     return sets
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def add_set_arguments(ap: argparse.ArgumentParser) -> None:
+    """--home, --kb, --devset, --beir and --limit: the three sets and where they are indexed."""
     ap.add_argument("--home", default=None, help="ASSISTANT_HOME by default")
     ap.add_argument("--kb", default="default", help="knowledge base of the development set")
     ap.add_argument("--devset", default="bench/devset.jsonl")
     ap.add_argument("--beir", nargs="*", default=["../shared/bench/cmrc2018", "../shared/bench/rgb_zh_dev"])
-    ap.add_argument("--cache", help="folder keeping each set's candidate pools between runs")
     ap.add_argument("--limit", type=int, help="only the first N questions of each set")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_set_arguments(ap)
+    ap.add_argument("--cache", help="folder keeping each set's candidate pools between runs")
     args = ap.parse_args()
     sets = load_sets(args)
     s = Settings.load(args.home)

@@ -26,7 +26,7 @@ from assistant import Assistant
 from assistant.eval.metrics import beir_kb_name, evaluate_questions
 from assistant.kb.vectors import APART, VectorRecord, open_store
 from assistant.settings import Settings
-from bench.fusion_table import QuerySignals, beir_signals, devset_signals, metrics, modes
+from bench.fusion_table import QuerySignals, add_set_arguments, beir_signals, devset_signals, metrics, modes
 
 
 def copy_apart(home: str | None, kb: str, to_home: Path) -> int:
@@ -61,11 +61,7 @@ def copy_apart(home: str | None, kb: str, to_home: Path) -> int:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--home", default=None, help="ASSISTANT_HOME by default")
-    ap.add_argument("--kb", default="default", help="knowledge base of the development set")
-    ap.add_argument("--devset", default="bench/devset.jsonl")
-    ap.add_argument("--beir", nargs="*", default=["../shared/bench/cmrc2018", "../shared/bench/rgb_zh_dev"])
-    ap.add_argument("--limit", type=int, help="only the first N questions of each set")
+    add_set_arguments(ap)
     args = ap.parse_args()
     settings = Settings.load(args.home)
     rankers = modes(settings.fusion, settings.keyword_weight, settings.rrf_k)

@@ -96,6 +96,10 @@ def test_who_does_something_is_answered_by_a_post_but_who_holds_a_post_needs_a_n
 def test_question_forms_are_not_content():
     concepts = [Concept(w, (w,), 3.0) for w in ("哪一年", "多长时间", "一共", "第一议题", "制度")]
     assert [c.label for c in content_concepts(concepts)] == ["第一议题", "制度"]
+    # "清单化管理是什么意思？" asks what the term means; 意思 is nothing the passages should hold (it made the
+    # question look foreign to them, and it was refused).
+    meaning = [Concept(w, (w,), 3.0) for w in ("清单化管理", "意思", "含义")]
+    assert [c.label for c in content_concepts(meaning)] == ["清单化管理"]
 
 
 passage = make_passage

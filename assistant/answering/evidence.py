@@ -75,6 +75,8 @@ class Outcome(enum.Enum):
 _QUESTION_FORM = re.compile(
     r"^(?:[几哪多].*|.*(?:多少|多久|多长|什么|怎么样?|怎样|如何|为何|为什么|是否|有没有)|一共|总共|共计|大概|大约|具体|目前|现在|已经"
     r"|为了|应该|需要|分别|主要|开始|以后|之后|之内|期间|当时|一年|自己|让|由|被|把|长时间|一[份类个项种条位次]"
+    # "清单化管理是什么意思？" asks what the term means: 意思 names nothing the documents should hold.
+    r"|意思|含义|涵义"
     # Pointers to something said before ("这个呢？"): they name no subject of their own.
     r"|这个|那个|这些|那些|这里|那里|这样|那样|它们?|他们|她们|其中|上述|该|此|这|那)$"
 )

@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 import numpy as np
 
 from assistant.errors import StoreError
-from assistant.kb.window_store import ChromaWindows, LocalWindows, WindowStore
+from assistant.kb.window_store import ChromaWindows, LocalWindows, WindowStore, chunk_ids_in
 
 _BATCH = 1000  # Chroma refuses larger batches on some builds
 #: Collection metadata saying where the sentence windows' vectors are: "searched" in this collection beside their
@@ -317,12 +317,4 @@ class VectorStore:
 
     def chunk_ids(self) -> set[str]:
         """Ids of every chunk that has at least one vector."""
-        out: set[str] = self.windows.chunk_ids() if self.windows is not None else set()
-        offset = 0
-        page_size = 5000
-        while True:
-            page = self._collection.get(include=["metadatas"], limit=page_size, offset=offset)
-            out.update(m["chunk_id"] for m in page["metadatas"])
-            if len(page["ids"]) < page_size:
-                return out
-            offset += page_size
+        return chunk_ids_in(self._collection) | (self.windows.chunk_ids() if self.windows is not None else set())

@@ -183,17 +183,22 @@ class ChromaWindows:
         return out
 
     def chunk_ids(self) -> set[str]:
-        out: set[str] = set()
-        offset, page_size = 0, 5000
-        while True:
-            page = self._collection.get(include=["metadatas"], limit=page_size, offset=offset)
-            out.update(m["chunk_id"] for m in page["metadatas"])
-            if len(page["ids"]) < page_size:
-                return out
-            offset += page_size
+        return chunk_ids_in(self._collection)
 
     def count(self) -> int:
         return self._collection.count()
 
     def close(self) -> None:
         pass
+
+
+def chunk_ids_in(collection) -> set[str]:
+    """The chunk ids named in the metadata of every vector of a Chroma collection, read page by page."""
+    out: set[str] = set()
+    offset, page_size = 0, 5000
+    while True:
+        page = collection.get(include=["metadatas"], limit=page_size, offset=offset)
+        out.update(m["chunk_id"] for m in page["metadatas"])
+        if len(page["ids"]) < page_size:
+            return out
+        offset += page_size
