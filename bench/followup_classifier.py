@@ -39,6 +39,21 @@ def pair_features(embedder, items: list[dict]) -> np.ndarray:
     return features(embedder, [i["question"] for i in items], [i["history"][-1] for i in items])
 
 
+def labels_of(items: list[dict]) -> np.ndarray:
+    """Whether each labelled pair's question needs its history."""
+    return np.array([i["followup"] for i in items])
+
+
+def rules_verdicts(items: list[dict]) -> np.ndarray:
+    """Whether the rules rewrite each labelled pair's question (they call it a follow-up)."""
+    return np.array([rewrite_followup(i["question"], i["history"]) != i["question"].strip() for i in items])
+
+
+def fit(c: float, vectors: list[np.ndarray], labels: list[np.ndarray]) -> LogisticRegression:
+    """The classifier trained on these sets' features and labels."""
+    return LogisticRegression(C=c, max_iter=3000).fit(np.vstack(vectors), np.concatenate(labels))
+
+
 def report(name: str, predicted: np.ndarray, labels: np.ndarray) -> str:
     right = int((predicted == labels).sum())
     return (
@@ -74,10 +89,7 @@ def compare_decisions(
     print("| set | " + " | ".join(DECISIONS) + " |\n|---|" + "---:|" * len(DECISIONS))
     totals = dict.fromkeys(DECISIONS, 0)
     for name in held:
-        model = LogisticRegression(C=c, max_iter=3000).fit(
-            np.vstack([v for n, v in vectors.items() if n != name]),
-            np.concatenate([y for n, y in labels.items() if n != name]),
-        )
+        model = fit(c, [v for n, v in vectors.items() if n != name], [y for n, y in labels.items() if n != name])
         chance = model.predict_proba(vectors[name])[:, 1]
         right = {d: int((decide(chance, rules[name]) == labels[name]).sum()) for d, decide in DECISIONS.items()}
         totals = {d: totals[d] + right[d] for d in DECISIONS}
@@ -108,46 +120,34 @@ def main() -> None:
     sets = {p.name: read(p) for p in sorted(BENCH.glob("followups*.jsonl")) if p.resolve() not in left_alone}
     embedder = Assistant.open(None).embedder
     vectors = {name: pair_features(embedder, items) for name, items in sets.items()}
-    labels = {name: np.array([i["followup"] for i in items]) for name, items in sets.items()}
+    labels = {name: labels_of(items) for name, items in sets.items()}
     if args.decisions:
         test_items = read(test_path)
-        vectors[test_path.name], labels[test_path.name] = (
-            pair_features(embedder, test_items),
-            np.array([i["followup"] for i in test_items]),
-        )
-        rules = {
-            name: np.array([rewrite_followup(i["question"], i["history"]) != i["question"].strip() for i in items])
-            for name, items in {**sets, test_path.name: test_items}.items()
-        }
+        vectors[test_path.name], labels[test_path.name] = pair_features(embedder, test_items), labels_of(test_items)
+        rules = {name: rules_verdicts(items) for name, items in {**sets, test_path.name: test_items}.items()}
         compare_decisions(vectors, labels, rules, args.decisions, args.c)
         return
     right = total = 0
     for held in sets:
-        model = LogisticRegression(C=args.c, max_iter=3000).fit(
-            np.vstack([v for n, v in vectors.items() if n != held]),
-            np.concatenate([y for n, y in labels.items() if n != held]),
-        )
+        model = fit(args.c, [v for n, v in vectors.items() if n != held], [y for n, y in labels.items() if n != held])
         hits = int((model.predict(vectors[held]) == labels[held]).sum())
         right, total = right + hits, total + len(labels[held])
         print(f"left out {held}: {hits}/{len(labels[held])} = {hits / len(labels[held]):.3f}")
     print(f"sets left out in turn: {right}/{total} = {right / total:.3f}\n")
-    model = LogisticRegression(C=args.c, max_iter=3000).fit(
-        np.vstack(list(vectors.values())), np.concatenate(list(labels.values()))
-    )
+    model = fit(args.c, list(vectors.values()), list(labels.values()))
     if args.save:
         test_items = read(test_path)
-        model = LogisticRegression(C=args.c, max_iter=3000).fit(
-            np.vstack([*vectors.values(), pair_features(embedder, test_items)]),
-            np.concatenate([*labels.values(), [i["followup"] for i in test_items]]),
+        model = fit(
+            args.c, [*vectors.values(), pair_features(embedder, test_items)], [*labels.values(), labels_of(test_items)]
         )
         trained_on = {**{n: len(y) for n, y in labels.items()}, test_path.name: len(test_items)}
         save(WEIGHTS, embedder.name, model.coef_[0], model.intercept_[0], trained_on, args.c)
         print(f"wrote {WEIGHTS} ({sum(trained_on.values())} pairs)")
         return
     test = read(test_path)
-    truth = np.array([i["followup"] for i in test])
+    truth = labels_of(test)
     chance = model.predict_proba(pair_features(embedder, test))[:, 1]
-    rules = np.array([rewrite_followup(i["question"], i["history"]) != i["question"].strip() for i in test])
+    rules = rules_verdicts(test)
     print(f"{test_path.name} ({len(test)} pairs), trained on the {total} others:")
     for name, decide in DECISIONS.items():
         print(report(name, decide(chance, rules), truth))
