@@ -229,3 +229,9 @@ def test_changed_file_replaces_exactly_its_chunks_and_survives_reopening(tmp_pat
     assert not any("双报到" in p.text for p in passages)
     assert not any("双报到" in c.quote for c in again.ask("什么是“双报到”？").citations)
     again.close()
+
+
+def test_asking_what_a_quoted_term_of_the_documents_means_is_answered(corpus_kb):
+    # 意思 once counted as a word no passage holds, so the question looked foreign to them and was refused.
+    answer = corpus_kb.ask("“清单化管理”是什么意思？")
+    assert not answer.refused and "清单化管理" in answer.text
