@@ -474,6 +474,23 @@ def test_a_short_question_quoting_a_term_the_passages_use_is_not_refused_for_its
     assert judge(unquoted, [passage(text, dense=0.868)], UNSEEN, floors).outcome is Outcome.REFUSE
 
 
+def test_asking_what_an_unquoted_term_of_the_passages_is_is_not_refused_for_its_low_similarity():
+    # "什么是双报到？" scored .857 by meaning on the sample corpus, under the Chinese dense floor (.87), and was refused
+    # though the documents are about little else; quoted, the same question was answered.
+    floors = Thresholds(
+        evidence_floor=0.3, unseen_share=0.6, unseen_penalty=0.0, sentence_floor=0.0, dense_floor_zh=0.87
+    )
+    text = "机关在职党员按照党员“双报到”要求，到居住地社区报到，认领服务岗位。"
+    for question in ("什么是双报到？", "双报到是什么意思？", "什么是双报到制度？"):
+        q = query(question, "双报到")
+        assert judge(q, [passage(text, dense=0.857)], UNSEEN, floors).outcome is Outcome.ANSWER, question
+    # The term must be the passages' own, and the question must ask only what it is.
+    other = query("什么是河长制？", "河长制")
+    assert judge(other, [passage(text, dense=0.857)], UNSEEN, floors).outcome is Outcome.REFUSE
+    more = query("双报到是怎样考核的？", "双报到", "考核")
+    assert judge(more, [passage(text, dense=0.857)], UNSEEN, floors).outcome is Outcome.REFUSE
+
+
 def test_a_vague_since_is_no_answer_to_when():
     q = query("“忠诚铸魂·匠心服务”品牌是哪一年创建的？", "忠诚铸魂·匠心服务", "品牌", "创建")
     vague = passage("创建“忠诚铸魂·匠心服务”党建品牌以来，机关党建质量不断提升。")

@@ -4,7 +4,7 @@ of what was discussed, or pointing back, is still judged."""
 import pytest
 
 from assistant.retrieval.followup import rewrite_followup
-from assistant.retrieval.own_term import asks_what_it_names
+from assistant.retrieval.own_term import asks_what_it_names, named_term
 
 PREVIOUS = ["省委办公厅是怎样推进“五个现代化”建设的？"]
 
@@ -22,6 +22,9 @@ OWN_TERMS = [
     "三必开是什么",
     "五廉指什么",
     "《保密法》是什么？",
+    "什么是清单化管理？",
+    "什么叫三会一课？",
+    "何谓一岗双责？",
     "Who is 朱兆荣?",
     "Who is 安洪涛?",
     "What is 双报到?",
@@ -39,6 +42,8 @@ POINTING_BACK = [
     "效果是什么？",
     "报到的社区是什么？",
     "逐条解释下都啥意思",  # followups_fresh12: explain each of what was listed
+    "什么是这个？",
+    "什么是目的？",
     "What is it?",
     "What is the budget?",
     "Who are they?",
@@ -61,3 +66,25 @@ def test_a_question_about_what_was_discussed_is_still_judged(question):
 def test_the_rules_still_decide_a_follow_up_that_names_a_term():
     # The rules call "那“三法三化”呢？" a topic swap: nothing overrides a follow-up the rules see.
     assert rewrite_followup("那“三法三化”呢？", PREVIOUS) != "那“三法三化”呢？"
+
+
+@pytest.mark.parametrize(
+    "question, term",
+    [
+        ("什么是双报到制度？", "双报到制度"),
+        ("清单化管理是什么意思？", "清单化管理"),
+        ("“六地”指什么？", "六地"),
+        ("Who is 安洪涛?", "安洪涛"),
+        ("双报到制度是怎样落实的？", None),
+        ("这个是什么？", None),
+    ],
+)
+def test_the_term_a_question_asks_about_is_read_whichever_side_the_question_form_stands(question, term):
+    assert named_term(question) == term
+
+
+def test_a_connective_before_a_question_about_a_term_of_its_own_swaps_no_topic():
+    # followups_fresh18/19: "那么" read as "and what about…", so the term was searched with the last question's frame.
+    previous = ["市政府办公室党总支的党建品牌叫什么？"]
+    assert rewrite_followup("那么，“四抓两整治”指的是什么？", previous) == "那么，“四抓两整治”指的是什么？"
+    assert rewrite_followup("那么它指的是什么？", previous) != "那么它指的是什么？"

@@ -44,6 +44,7 @@ from assistant.answering.names import around_thing, asks_name, named_thing, name
 from assistant.answering.requests import asks_about_self, asks_to_draft
 from assistant.answering.subject import (
     is_stray,
+    named_term_found,
     names_a_thing,
     names_unknown_code,
     outermost,
@@ -75,8 +76,8 @@ class Outcome(enum.Enum):
 _QUESTION_FORM = re.compile(
     r"^(?:[几哪多].*|.*(?:多少|多久|多长|什么|怎么样?|怎样|如何|为何|为什么|是否|有没有)|一共|总共|共计|大概|大约|具体|目前|现在|已经"
     r"|为了|应该|需要|分别|主要|开始|以后|之后|之内|期间|当时|一年|自己|让|由|被|把|长时间|一[份类个项种条位次]"
-    # "清单化管理是什么意思？" asks what the term means: 意思 names nothing the documents should hold.
-    r"|意思|含义|涵义"
+    # "清单化管理是什么意思？", "何谓三会一课？" ask what the term means: 意思, 何谓 name nothing the documents should hold.
+    r"|意思|含义|涵义|何谓|何为"
     # Pointers to something said before ("这个呢？"): they name no subject of their own.
     r"|这个|那个|这些|那些|这里|那里|这样|那样|它们?|他们|她们|其中|上述|该|此|这|那)$"
 )
@@ -223,8 +224,8 @@ def decide(
     Chinese question e5 separates the documents' topics from others well (on the calibration questions every
     answerable one scored .878 or more, 34 of 36 far-off ones less than .870), for an English one it does not.
     `margin` is `dense` minus the question's similarity to ordinary writing (background.py). `vouched`: the
-    question quotes terms the passages use ("“六地”指哪些？"), which says more than e5 does about so short a question,
-    so neither the dense floor nor the margin refuses it. `drafting`: the question asks for new writing
+    question quotes terms the passages use ("“六地”指哪些？"), or only asks what such a term is ("什么是双报到制度？"),
+    which says more than e5 does about so short a question, so neither the dense floor nor the margin refuses it. `drafting`: the question asks for new writing
     (requests.asks_to_draft), which no passage can back. `personal`: the question is about the user's own life or
     work (requests.asks_about_self), which no passage can know.
     """
@@ -359,7 +360,7 @@ def judge(
         evidence.dense,
         query.cjk_share,
         margin,
-        vouched := quoted_terms_found(query.text, words),
+        vouched := quoted_terms_found(query.text, words) or named_term_found(query.text, words),
         drafting := asks_to_draft(query.text),
         personal := asks_about_self(query.text),
     )

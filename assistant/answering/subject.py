@@ -7,6 +7,7 @@ import re
 
 import jieba.posseg
 
+from assistant.retrieval.own_term import named_term
 from assistant.retrieval.query import Concept, Query
 from assistant.text import CJK
 
@@ -54,11 +55,31 @@ def own_terms_found(query: Query, concepts: list[Concept], passages_text: str) -
 _QUOTED = re.compile(r"[“\"‘「『]([^”\"’」』]{2,20})[”\"’」』]")
 
 
+_QUOTE_MARKS = re.compile(r"[“”\"‘’「」『』]")
+
+
 def quoted_terms_found(question: str, passages_text: str) -> bool:
     """True when the question quotes terms (“六地”, ‘三多一高’) and the passages use every one of them."""
     quoted = _QUOTED.findall(question)
-    plain = re.sub(r"[“”\"‘’「」『』]", "", passages_text)
+    plain = _QUOTE_MARKS.sub("", passages_text)
     return bool(quoted) and all(term in plain for term in quoted)
+
+
+# The kind of thing a term names, which a question adds and the documents may leave out: 双报到制度 is "双报到".
+_KIND_OF_TERM = re.compile(r"(?:制度|机制|模式|工作法|做法|活动|工作|要求|政策|办法|理念|精神)$")
+
+
+def named_term_found(question: str, passages_text: str) -> bool:
+    """True when the question only asks what a Chinese term is ("什么是双报到？", "清单化管理是什么意思？") and the
+    passages use that very term: the same evidence as a quoted term, which the user just did not put in quotes.
+    A kind-of-thing word the question adds may be missing from them ("什么是双报到制度？": the documents say
+    党员“双报到”要求)."""
+    term = named_term(question)
+    if term is None or not CJK.search(term):
+        return False
+    plain = _QUOTE_MARKS.sub("", passages_text)
+    bare = _KIND_OF_TERM.sub("", term)
+    return term in plain or (len(bare) >= 2 and bare in plain)
 
 
 def outermost(words: list[str]) -> list[str]:

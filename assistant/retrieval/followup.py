@@ -242,6 +242,8 @@ def _swap_topic_zh(question: str) -> str | None:
             break
         lead += word
         rest = rest[len(word) :].strip()
+    if lead and asks_what_it_names(rest):
+        return None  # "那么，“四抓两整治”指的是什么？": the lead word only connects a question about a term of its own
     tail = ""
     for w in _ZH_SWAP_TAIL:
         if rest.endswith(w):

@@ -1,4 +1,4 @@
-"""A question asking what a term it names itself is ("“三法三化”是什么？", "Who is 安洪涛?"): it needs no history."""
+"""A question asking what a term it names itself is ("“三法三化”是什么？", "什么是双报到？", "Who is 安洪涛?")."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ _ZH = re.compile(
     r"^(?P<term>.+?)(?:到底|究竟)?(?:是(?:个|一个)?(?:什么|啥)[\u4e00-\u9fff]{0,4}|(?:是)?(?:什么|啥)意思|"
     r"指(?:的是)?(?:什么|啥)|是谁|是哪位|是何人)[？?。！!\s]*$"
 )
+# "什么是<term>？", "什么叫<term>？", "何谓<term>？": the question form first.
+_ZH_FORM_FIRST = re.compile(r"^(?:请问)?(?:什么是|什么叫(?:做)?|啥是|啥叫|何为|何谓)(?P<term>.+?)[？?。！!\s]*$")
 _EN = re.compile(
     r"^(?:who|what)\s+(?:is|are|was|were)\s+(?P<term>.+?)\s*[?.!]*$|^what\s+does\s+(?P<means>.+?)\s+mean\s*[?.!]*$",
     re.I,
@@ -34,25 +36,34 @@ _PROPER = ("nr", "ns", "nt", "nz")  # jieba's tags for names of people, places, 
 
 def asks_what_it_names(question: str) -> bool:
     """True when the question only asks what a term of its own is or means, and the term names a thing rather than
-    pointing back ("这个是什么？") or asking an attribute of what was discussed ("目的是什么？", "主要内容是什么？")."""
+    pointing back ("这个是什么？") or asking an attribute of what was discussed ("目的是什么？", "主要内容是什么？"):
+    such a question needs no history."""
+    return named_term(question) is not None
+
+
+def named_term(question: str) -> str | None:
+    """The term a question asks the meaning or identity of, when that is all it asks ("什么是双报到制度？" → 双报到制度,
+    "“六地”指什么？" → 六地, "Who is 安洪涛?" → 安洪涛); None for other questions and for pointers ("这个是什么？")."""
     text = question.strip()
     english = _EN.match(text)
     if english:
         term = (english.group("term") or english.group("means") or "").strip()
         if _EN_POINTS.search(term) or len(term.split()) > 6:
-            return False
+            return None
         # A Chinese term, a quoted one, or a name in capitals ("Who is Zhu Zhaorong?"), not "the budget".
-        return bool(re.search(r"[\u4e00-\u9fff]|^[\"“'‘]", term) or re.fullmatch(r"(?:[A-Z][\w'-]*\s*){1,4}", term))
-    chinese = _ZH.match(text)
+        names = re.search(r"[\u4e00-\u9fff]|^[\"“'‘]", term) or re.fullmatch(r"(?:[A-Z][\w'-]*\s*){1,4}", term)
+        return term.strip("\"“”'‘’") if names else None
+    chinese = _ZH.match(text) or _ZH_FORM_FIRST.match(text)
     if not chinese:
-        return False
+        return None
     term = chinese.group("term").strip()
     quoted = _QUOTED_TERM.match(term)
     if quoted:
-        return not _ZH_POINTS.search(term[len(quoted.group("inner")) + 2 :])
+        return None if _ZH_POINTS.search(term[len(quoted.group("inner")) + 2 :]) else quoted.group("inner")
     if len(term) > 8 or _ZH_POINTS.search(term):
-        return False
+        return None
     if _NUMBERED.match(term):
-        return True
+        return term
     pieces = list(jieba.posseg.cut(term))
-    return any(p.flag.startswith(_PROPER) or (len(p.word) == 2 and specific_word(p.word)) for p in pieces)
+    proper = any(p.flag.startswith(_PROPER) or (len(p.word) == 2 and specific_word(p.word)) for p in pieces)
+    return term if proper else None
