@@ -363,6 +363,20 @@ def test_a_figure_answers_how_many_only_when_it_stands_by_what_was_counted():
             "日前，市委常务副秘书长安洪涛在接受大同日报记者采访时说，要抓好党建。",
             "具体媒体",
         ),
+        (
+            "施艳辉当时漏字的是哪份文件？",
+            ("施艳辉", "漏字"),
+            "施艳辉至今难忘：一份文件漏了一个字，差点酿成大错。",
+            "施艳辉至今难忘：《关于加强机关保密工作的通知》漏了一个字，差点酿成大错。",
+            "具体是哪份文件",
+        ),
+        (
+            "市政府办公室党支部在考核中排名第几？",
+            ("市政府办公室", "党支部", "考核"),
+            "市政府办公室党支部在全市党建考核中获得好评。",
+            "市政府办公室党支部在全市党建考核中排名第二。",
+            "具体名次",
+        ),
     ],
 )
 def test_a_fact_asked_for_by_name_needs_a_sentence_that_states_it(question, terms, without, with_it, missing):
@@ -391,12 +405,22 @@ def test_an_english_question_asking_for_a_named_fact_is_partial_when_no_sentence
         "What is the value of Party building for the office?",
         "To what degree has the supervision work improved?",
         "What did the address of the secretary-general stress?",
+        "Why was the archive room placed so far away?",
     ],
 )
 def test_words_that_only_look_like_a_named_fact_ask_for_none(question):
     from assistant.answering.fact_slots import asked_fact
 
     assert asked_fact(question) is None
+
+
+def test_asking_for_a_persons_post_is_not_foreign_for_the_word_post():
+    # answerability_fresh15: 职务 appears in no document, so "安洪涛是什么职务？" looked foreign and was refused.
+    q = query("安洪涛是什么职务？", "安洪涛", "职务")
+    stated = passage("日前，市委常务副秘书长安洪涛在接受本报记者采访时说，要抓好党建。")
+    assert judge(q, [stated], UNSEEN, THRESHOLDS).outcome is Outcome.ANSWER
+    unstated = passage("安洪涛在接受本报记者采访时说，要抓好党建。")
+    assert judge(q, [unstated], UNSEEN, THRESHOLDS).outcome is Outcome.PARTIAL
 
 
 def test_a_question_that_names_no_fact_slot_is_not_held_to_one():

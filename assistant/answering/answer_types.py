@@ -323,11 +323,22 @@ def has_day(text: str) -> bool:
     return bool(_DAY.search(text))
 
 
+def asks_ordinal(question: str) -> bool:
+    """True when the question asks which in an order ("排名第几？", "第几次会议"): "第二" answers it."""
+    return "第几" in question
+
+
 def has_value(
-    kind: AnswerType, text: str, unit: str | None = None, recurring: bool = False, length: bool = False
+    kind: AnswerType,
+    text: str,
+    unit: str | None = None,
+    recurring: bool = False,
+    length: bool = False,
+    ordinal: bool = False,
 ) -> bool:
     """True when `text` holds a value of the asked kind (always True for OTHER); with `recurring`, a date may be a
-    day of the week or a recurring time; with `length`, a duration must be a length ("两天"), not "每周".
+    day of the week or a recurring time; with `length`, a duration must be a length ("两天"), not "每周"; with
+    `ordinal`, a place in an order ("第二", "第3层") answers a number question too.
 
     With `unit`, a number must come with that measure word ("3名", "十余名"), so a sentence
     with some other figure does not pass for the answer to "几名".
@@ -338,6 +349,8 @@ def has_value(
         # "九大重点产业链" counts them as well as "9条" does
         return bool(re.search(rf"{NUMERAL}(?:余|多)?(?:个)?{unit}|{NUMERAL}大(?!会|型|学|概|约|力|批|幅|多)", text))
     if kind is AnswerType.DATE and recurring and _RECURRING.search(text):
+        return True
+    if kind is AnswerType.NUMBER and ordinal and re.search(rf"第\s*{NUMERAL}", text):
         return True
     if kind is AnswerType.NUMBER:
         text = _NOT_A_COUNT.sub("", text)  # "2022年" or "第3" is when or which, not how many

@@ -27,6 +27,7 @@ from assistant.answering.answer_types import (
     asks_day,
     asks_length,
     asks_month,
+    asks_ordinal,
     asks_recurring,
     asks_year,
     has_day,
@@ -78,6 +79,8 @@ _QUESTION_FORM = re.compile(
     r"|为了|应该|需要|分别|主要|开始|以后|之后|之内|期间|当时|一年|自己|让|由|被|把|长时间|一[份类个项种条位次]"
     # "清单化管理是什么意思？", "何谓三会一课？" ask what the term means: 意思, 何谓 name nothing the documents should hold.
     r"|意思|含义|涵义|何谓|何为"
+    # "安洪涛是什么职务？" asks for a post (fact_slots' "post" checks it is stated): 职务 names nothing to find.
+    r"|职务|职位|职级"
     # Pointers to something said before ("这个呢？"): they name no subject of their own.
     r"|这个|那个|这些|那些|这里|那里|这样|那样|它们?|他们|她们|其中|上述|该|此|这|那)$"
 )
@@ -315,6 +318,7 @@ def judge(
     year = kind is AnswerType.DATE and not recurring and not day and asks_year(query.text)
     month = kind is AnswerType.DATE and not recurring and not day and not year and asks_month(query.text)
     length = kind is AnswerType.DURATION and asks_length(query.text)
+    ordinal = kind is AnswerType.NUMBER and asks_ordinal(query.text)
     # A value the question already states ("Which village is the 包联帮扶村…") does not answer it.
     values = [without_question_terms(text, query.text, concepts, kind, kind is AnswerType.PLACE) for text in about]
     typed_ok = kind is AnswerType.OTHER or any(
@@ -325,7 +329,7 @@ def judge(
             if year
             else has_month(text)
             if month
-            else has_value(kind, text, unit, recurring, length)
+            else has_value(kind, text, unit, recurring, length, ordinal)
         )
         or (kind is AnswerType.PERSON and person_by_post(query.text, text))
         for text in values

@@ -86,6 +86,23 @@ FACT_SLOTS = (
         {"zh": "具体分数", "en": "the score"},
     ),
     FactSlot(
+        "placing",
+        # "What ranking did the branches get in the assessment?": a place in a list, not any praise
+        re.compile(r"排名|名次|第几名|排第几|\b(?:ranking|ranked)\b", re.I),
+        re.compile(rf"第\s*{NUMERAL}\s*[名位]|排名|名次|位列|位居|榜首|前\s*{NUMERAL}\s*名"),
+        {"zh": "具体名次", "en": "the ranking"},
+    ),
+    FactSlot(
+        "document",
+        # "施艳辉当时漏字的是哪份文件？": which document, by its title or number
+        re.compile(
+            r"(?:哪份|哪个|哪一份|哪篇|什么)(?:文件|通知|材料|文稿|报告|讲话)|\bwhich (?:document|file|notice|report)s?\b",
+            re.I,
+        ),
+        re.compile(r"《[^》]{2,40}》|[〔\[（(]\d{4}[〕\]）)]\s*\d+\s*号"),
+        {"zh": "具体是哪份文件", "en": "which document"},
+    ),
+    FactSlot(
         "post",
         re.compile(
             r"(?:什么|哪个|何)职务|职务是|职位|职级|什么级别|级别是|担任什么|\b(?:job title|position|rank)\b|\bwhat post\b",
