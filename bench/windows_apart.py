@@ -20,11 +20,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-import numpy as np
-
 from assistant import Assistant
 from assistant.eval.metrics import beir_kb_name, evaluate_questions
-from assistant.kb.vectors import APART, VectorRecord, open_store
+from assistant.kb.vectors import APART, open_store
 from assistant.settings import Settings
 from bench.fusion_table import QuerySignals, add_set_arguments, beir_signals, devset_signals, metrics, modes
 
@@ -34,27 +32,14 @@ def copy_apart(home: str | None, kb: str, to_home: Path) -> int:
     source = Settings.load(home, kb=kb).kb_dir
     target = Settings.load(str(to_home), kb=kb).kb_dir
     shutil.copytree(source, target, ignore=shutil.ignore_patterns("chroma"))
-    import chromadb
-    from chromadb.config import Settings as ChromaSettings
-
-    reader = chromadb.PersistentClient(
-        path=str(source / "chroma"), settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False)
-    ).get_collection(f"kb_{kb}", embedding_function=None)
+    reader = open_store(source / "chroma", f"kb_{kb}")
     store = open_store(target / "chroma", f"kb_{kb}", window_vectors=APART)
-    copied, offset, page = 0, 0, 2000
-    while True:
-        got = reader.get(include=["embeddings", "documents", "metadatas"], limit=page, offset=offset)
-        store.add(
-            [
-                VectorRecord(rid, meta["chunk_id"], meta["kind"], text, np.asarray(vector, np.float32), meta)
-                for rid, vector, text, meta in zip(got["ids"], got["embeddings"], got["documents"], got["metadatas"])
-            ]
-        )
-        copied += len(got["ids"])
-        if len(got["ids"]) < page:
-            break
-        offset += page
+    copied = 0
+    for page in reader.records():  # what `python -m assistant relayout` copies, here into another home
+        store.add(page)
+        copied += len(page)
     assert store.windows is not None and store.count() == reader.count() == copied
+    reader.close()
     store.close()
     return copied
 

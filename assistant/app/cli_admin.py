@@ -1,4 +1,5 @@
-"""The administrator's commands: `audit export` (who did what) and `users add|passwd|remove|list` (users_file)."""
+"""The administrator's commands: `audit export` (who did what), `users add|passwd|remove|list` (users_file) and
+`relayout searched|apart` (where the sentence windows' vectors are kept)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from typing import Any
 from assistant.accounts import ANY_KB, ROLES, Account, Accounts
 from assistant.conversations.audit import export_kb_audit
 from assistant.errors import SettingsError
+from assistant.kb.relayout import folder_size, relayout
+from assistant.kb.vectors import APART, SEARCHED
 from assistant.settings import Settings
 
 
@@ -46,6 +49,16 @@ def add_admin_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     q.add_argument("name")
     q.add_argument("--home", default=argparse.SUPPRESS, help="as for every command (default: $ASSISTANT_HOME)")
     actions.add_parser("list", parents=[common], help="the users and their roles (never their passwords)")
+
+    p = sub.add_parser(
+        "relayout",
+        parents=[common],
+        help="keep the sentence windows' vectors apart from the searched index (less memory) or back in it; "
+        "nothing is embedded again. Stop the chat server first",
+    )
+    p.add_argument(
+        "layout", choices=(SEARCHED, APART), help="apart: ~half the memory at 100k chunks; searched: default"
+    )
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -98,6 +111,22 @@ def _roles(account: Account) -> str:
     return ", ".join(f"{kb}: {role}" for kb, role in sorted(account.roles.items()))
 
 
-ADMIN_COMMANDS = {"audit": _audit, "users": _users}
+def _relayout(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    done = relayout(settings, args.layout)
+    if done.backup is None:
+        print(
+            f"{settings.kb!r} keeps its window vectors {args.layout} already ({done.vectors} vectors); nothing changed"
+        )
+        return 0
+    size = folder_size(done.backup) / 1e6
+    print(
+        f"re-laid the {done.vectors} vectors of {settings.kb!r}: window vectors {args.layout}. The store before is kept "
+        f"in {done.backup} ({size:.0f} MB); delete it once the knowledge base answers as before"
+    )
+    return 0
+
+
+ADMIN_COMMANDS = {"audit": _audit, "users": _users, "relayout": _relayout}
 
 __all__ = ["ADMIN_COMMANDS", "add_admin_commands"]

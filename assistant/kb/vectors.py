@@ -117,6 +117,7 @@ class VectorStore:
         if window_vectors not in (SEARCHED, APART):
             raise StoreError(f"window_vectors {window_vectors!r}: use {SEARCHED!r} or {APART!r}")
         self._client = client
+        self._closed = False
         self.where = where
         self._name = collection
         try:
@@ -173,6 +174,46 @@ class VectorStore:
                 return
             offset += page_size
 
+    def records(self, page_size: int = 2000) -> Iterator[list[VectorRecord]]:
+        """Every stored vector with its text and metadata, a page at a time: what `add` would write them again from.
+
+        Windows kept apart hold only their offsets and vectors; their text and metadata are rebuilt from their chunk's
+        record, as `chunk_vectors.vector_records` made them (`<chunk id>:<n>` in document order, the chunk's metadata
+        without the text between chunks, their own offsets).
+        """
+        offset = 0
+        while True:
+            page = self._collection.get(
+                include=["embeddings", "documents", "metadatas"], limit=page_size, offset=offset
+            )
+            got = [
+                VectorRecord(rid, meta["chunk_id"], meta["kind"], text, np.asarray(vector, np.float32), meta)
+                for rid, vector, text, meta in zip(
+                    page["ids"], page["embeddings"], page["documents"], page["metadatas"]
+                )
+            ]
+            if self.windows is not None:
+                chunks = {r.chunk_id: r for r in got if r.kind == "chunk"}
+                for chunk_id, spans in self.windows.spans(chunks).items():
+                    chunk = chunks[chunk_id]
+                    meta = {k: v for k, v in chunk.metadata.items() if k not in ("gap_before", "gap_after")}
+                    at = int(chunk.metadata["start"])
+                    got += [
+                        VectorRecord(
+                            f"{chunk_id}:{n}",
+                            chunk_id,
+                            "window",
+                            chunk.text[start - at : end - at],
+                            vector,
+                            {**meta, "kind": "window", "start": start, "end": end},
+                        )
+                        for n, (start, end, vector) in enumerate(spans)
+                    ]
+            yield got
+            if len(page["ids"]) < page_size:
+                return
+            offset += page_size
+
     def count(self) -> int:
         """Number of vectors (chunks and windows)."""
         return self._collection.count() + (self.windows.count() if self.windows is not None else 0)
@@ -206,9 +247,14 @@ class VectorStore:
         return list(best.values())[:n]
 
     def close(self) -> None:
-        """Close the window vectors' file (Chroma's client needs no closing)."""
+        """Close the window vectors' file and release Chroma's client: the last one open on a folder closes its
+        database, so the folder can be moved (relayout.py) and opened afresh. Closing twice does nothing."""
+        if self._closed:
+            return
+        self._closed = True
         if self.windows is not None:
             self.windows.close()
+        self._client.close()
 
     def query(self, vector: np.ndarray, k: int, doc_ids: list[str] | None = None) -> list[VectorHit]:
         """The k nearest vectors (chunks or windows), nearest first; only of these documents when `doc_ids` is given.
