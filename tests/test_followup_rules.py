@@ -41,6 +41,12 @@ READ_SETS = ("", "_heldout", "_fresh", *(f"_fresh{n}" for n in range(2, 12)))
         ("What was that section chief's main takeaway from organising the expo?", ["Who organised the expo?"]),
         # As many English words as Chinese characters / 2: framed in English (followups_fresh19).
         ("What about the 市政府办公室?", ["How does the 省委办公厅 manage its confidential staff?"]),
+        # A pronoun after the connective 那; "the same" system; "it" after a preposition; "And how many…" naming no
+        # office (followups_fresh12, 18, 19).
+        ("那他们创建了几个“五个好”党支部", ["哪个单位形成了13类岗位廉政风险清单"]),
+        ("市委办公厅有没有同样的制度？", ["市政府办公室的党支部政治理论学习日是怎么安排的？"]),
+        ("How many party members took part in it at the 市政府办公室?", ["What is the “双报到” system?"]),
+        ("And how many young cadres were brought in through 比选?", ["市委办公室今年引进了多少名高层次人才？"]),
     ],
 )
 def test_a_question_that_needs_its_history_is_searched_with_it(question, history):
@@ -63,6 +69,9 @@ def test_a_question_that_needs_its_history_is_searched_with_it(question, history
         # 它 after the office or the quoted name it stands for, in the same question
         ("市委办公室提出的“三个零”原则是什么，它适用于哪些工作环节？", [TRAINING]),
         ("Who is An Wei at the provincial government general office, and what does he say about archives?", [RULES]),
+        ("和市委办公厅类似的做法还有哪些单位？", [TRAINING]),  # names what it compares with
+        ("And what are the 'five nots' the 市政府办公室 asks of its staff?", [TRAINING]),  # names its office
+        ("那么，“四抓两整治”指的是什么？", ["市政府办公室党总支的党建品牌叫什么？"]),  # 那么 only connects
     ],
 )
 def test_a_complete_question_is_searched_as_typed(question, history):

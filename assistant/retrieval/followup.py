@@ -67,6 +67,8 @@ _ZH_POINTER_ANYWHERE = (
     "刚才",
     "刚刚",
     "上面的",
+    "那里",  # "同事们为什么把那里叫作“冷部门”？": the place just discussed
+    "那儿",
 )
 # "负责这块工作的同志", "上岗前那一步": a demonstrative with its measure word points at what was discussed ("这次去云南"
 # is the user's own occasion, not one discussed: 次 is left out).
@@ -135,6 +137,8 @@ _ZH_SAY_AGAIN = re.compile(
 )
 # "为啥大家管它叫冷部门？": pointers that stand for what was discussed even in a question naming an office.
 _ZH_STRONG_POINTER = ("它", "上述", "刚才", "刚刚")
+# "市委办公厅有没有同样的制度？": the same as what was just discussed (not "和市委一样的", which names it).
+_ZH_SAME = re.compile(r"^(?!.*[和跟与同像].{0,12}(?:同样|类似))(?:.*)(?:同样|类似)的")
 # "个人方面呢，有没有人获奖？": "and as for X?" then the question about it.
 _ZH_ELLIPSIS_CLAUSE = re.compile(r"^[^，,。？?]{1,8}呢[，,]")
 
@@ -184,7 +188,10 @@ _SAYING_CHARS = 6
 
 def _strong_pointer(body: str, question: str) -> bool:
     """True for a Chinese question with 它 / 上述 / 刚才 that no office or quoted name comes before ("为啥大家管它叫
-    冷部门？"); after one it stands for that ("市委办公室提出的“三个零”原则是什么，它适用于…")."""
+    冷部门？"); after one it stands for that ("市委办公室提出的“三个零”原则是什么，它适用于…"). "同样的制度" compares with
+    what was discussed wherever it stands, unless the question names what it compares with ("和…同样的")."""
+    if _ZH_SAME.search(body):
+        return True
     at = min((i for p in _ZH_STRONG_POINTER if (i := body.find(p)) >= 0), default=-1)
     if at < 0:
         return False
@@ -333,19 +340,21 @@ def _rewrite(question: str, previous: str) -> str:
     new_topic: str | None = None
     refers_back = False
     if english:
-        new_topic, refers_back = english_followup(question)
+        new_topic, refers_back = english_followup(question, names_office=bool(_ZH_ACTOR.search(question)))
     else:
         body = PUNCT.sub("", question)
         # "“他山之石，可以攻玉”出自哪里？": a quotation opening with 他 is no pronoun.
+        # "那他们创建了几个…": the pronoun after a connective 那 is still the subject.
+        opening = body if body.startswith(_ZH_PRONOUN) else re.sub(r"^那么?", "", body)
         pronoun = (
-            "" if question.startswith(("“", '"', "「")) else next((p for p in _ZH_PRONOUN if body.startswith(p)), "")
+            "" if question.startswith(("“", '"', "「")) else next((p for p in _ZH_PRONOUN if opening.startswith(p)), "")
         )
         if _ZH_ELLIPSIS_CLAUSE.match(question) or _strong_pointer(body, question) or _says_again(body, question):
             refers_back = True
         elif (
             pronoun
-            and not body.startswith(("此外", "其他", "其实"))
-            and not body[len(pronoun) :].startswith(_ZH_TIME_AFTER_PRONOUN)
+            and not opening.startswith(("此外", "其他", "其实"))
+            and not opening[len(pronoun) :].startswith(_ZH_TIME_AFTER_PRONOUN)
         ):
             refers_back = True
         else:

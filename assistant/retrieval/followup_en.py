@@ -22,9 +22,13 @@ _EN_SUBJECT_PRONOUN = re.compile(
     r"|\b(?:that|this|your|the last|the previous|the above) (?:answer|reply|response|list|summary)\b|\bthe above\b"
     # "Which one covers logistics?", "Tell me more about the urging step."
     r"|\bwhich ones?\b|^\W*(?:(?:can you |please )?tell me more|say more|more (?:on|about)|elaborate|go on)\b"
-    r"|\b(?:sum|summari[sz]e|translate|rephrase|simplify|shorten)\s+(?:that|this|it)\b",
+    r"|\b(?:sum|summari[sz]e|translate|rephrase|simplify|shorten)\s+(?:that|this|it)\b"
+    # "How many members took part in it at the 市政府办公室?": an "it" after a preposition is never the empty "it"
+    r"|\b(?:in|of|about|for|with|from|on|into|behind|during|after|before)\s+it\b(?!')",
     re.I,
 )
+# "And how many young cadres were brought in through 比选?": the same question goes on, of the same office.
+_EN_AND_ASKS = re.compile(r"^\s*and\s+(?:how|what|when|where|who|whom|which|why)\b", re.I)
 
 _EN_SWAP = re.compile(r"^\s*(?:and\s+)?(?:what|how)\s+about\s+(.*)$|^\s*and\s+(.*)$|^\s*what\s+of\s+(.*)$", re.I)
 
@@ -49,10 +53,13 @@ _EN_PRONOUN = re.compile(
     rf"^\s*(?:and\s+)?(it|its|it's|they|their|them|this|that|these|those)\b(?!\s+{_EN_TIME}\b)", re.I
 )
 
+_EN_OFFICE = (
+    r"\b(?:offices?|departments?|agenc(?:y|ies)|committees?|governments?|branch(?:es)?|organs?|organi[sz]ations?"
+    r"|alliance|bureau|ministry)\b"
+)
 # Who acts in an English office question: with one of these (or a Chinese or quoted name) it has a subject of its own.
 _EN_ACTOR = re.compile(
-    r"\b(?:offices?|departments?|agenc(?:y|ies)|committees?|governments?|branch(?:es)?|organs?|organi[sz]ations?"
-    r"|alliance|bureau|ministry)\b|[\u4e00-\u9fff]|[“\"'‘][^”\"'’]+[”\"'’]"
+    _EN_OFFICE + r"|[\u4e00-\u9fff]|[“\"'‘][^”\"'’]+[”\"'’]"
     # a name (Paris, Outlook) past the first word, or the "it" of "is it true that …", "It is …" (not "how it is
     # applied", which points back)
     r"|(?<=\s)(?-i:(?!Party\b)[A-Z][a-z])|\bis it (?:true|possible|necessary|normal|legal|ok|okay)\b|^\W*it(?:'s| is| was)\b",
@@ -79,9 +86,10 @@ def _pronoun_points_back(asked: str) -> bool:
     return not (named_before and re.search(r"\b(?:he|she)\b", m.group(), re.I))
 
 
-def english_followup(question: str) -> tuple[str | None, bool]:
+def english_followup(question: str, names_office: bool = False) -> tuple[str | None, bool]:
     """For an English question after another: the new topic of a "what about X?" follow-up (or None), and whether
-    the question refers back to the last one ("Why?", "What do they do when…?", "Which one covers logistics?")."""
+    the question refers back to the last one ("Why?", "What do they do when…?", "Which one covers logistics?").
+    `names_office`: the question names an office in Chinese (市政府办公室), which the English rules cannot tell."""
     new_topic: str | None = None
     refers_back = False
     asked = _EN_OPENER.sub("", question)  # "That reminds me, how long…": the opener points at nothing
@@ -105,6 +113,7 @@ def english_followup(question: str) -> tuple[str | None, bool]:
             and (_EN_PRONOUN_WORD.search(asked) or _EN_POINTING.search(asked))
         )
         or _pronoun_points_back(asked)
+        or (_EN_AND_ASKS.match(asked) and not names_office and not re.search(_EN_OFFICE, asked, re.I))
     ):
         refers_back = True
     return new_topic, refers_back
