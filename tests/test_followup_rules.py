@@ -72,6 +72,9 @@ def test_a_question_that_needs_its_history_is_searched_with_it(question, history
         ("和市委办公厅类似的做法还有哪些单位？", [TRAINING]),  # names what it compares with
         ("And what are the 'five nots' the 市政府办公室 asks of its staff?", [TRAINING]),  # names its office
         ("那么，“四抓两整治”指的是什么？", ["市政府办公室党总支的党建品牌叫什么？"]),  # 那么 only connects
+        # "her" and "he" stand for the person the question names (followups_fresh15, fresh20)
+        ("Also, who is 柳晶 and what is her job?", ["省政府办公厅档案室在哪里？"]),
+        ("By the way, who is 陈昊 and what did he say about assigning drafting tasks?", [TRAINING]),
     ],
 )
 def test_a_complete_question_is_searched_as_typed(question, history):

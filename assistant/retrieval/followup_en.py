@@ -76,6 +76,10 @@ _EN_POINTING = re.compile(
 )
 
 
+_EN_PERSONAL = re.compile(r"\b(?:he|she|his|her|hers|him)\b", re.I)
+_NAME = re.compile(r"[\u4e00-\u9fff]{2,4}|\b[A-Z][a-z]+\s+[A-Z][a-z]+\b")  # 陈昊, An Wei
+
+
 def _pronoun_points_back(asked: str) -> bool:
     """True for an English question whose subject pronoun, "which one" or opener points at what was discussed —
     not a "he" or "she" for a person the question names first ("Who is An Wei …, and what does he say …?")."""
@@ -94,6 +98,10 @@ def english_followup(question: str, names_office: bool = False) -> tuple[str | N
     refers_back = False
     asked = _EN_OPENER.sub("", question)  # "That reminds me, how long…": the opener points at nothing
     asked = _EN_EXPLETIVE_IT.sub(" ", asked)
+    person = _EN_PERSONAL.search(asked)
+    if person and _NAME.search(asked[: person.start()]):
+        # "Who is 柳晶 and what is her job?": he, she, her after a name the question gives stand for that name.
+        asked = _EN_PERSONAL.sub(" ", asked)
     m = _EN_SWAP.match(asked)
     words = re.findall(r"[A-Za-z']+", asked)
     if m and (len(words) <= 8 or not _EN_ACTOR.search(asked)):
