@@ -75,6 +75,17 @@ def test_a_second_source_carrying_the_quoted_term_is_cited_however_it_was_retrie
     assert [c.source for c in answer.citations] == ["/d1.txt", "/d2.txt"]
 
 
+def test_asking_what_an_unquoted_term_is_cites_every_source_that_uses_it():
+    # "什么是双报到制度？" showed one office's mention of 双报到 and left out the other's, which says what it is.
+    best = passage("市委办公厅认真落实在职党员“双报到”要求，下沉一线开展志愿服务。", "d1", score=2.5)
+    other = passage(
+        "党总支认真落实党组织和在职党员到社区“双报到”制度，与南河道社区建立对接机制。", "d2", start=500, score=1.2
+    )
+    for question in ("什么是双报到制度？", "双报到是什么？"):
+        answer = answerer().answer(query(question, "双报到"), [best, other])
+        assert [c.source for c in answer.citations] == ["/d1.txt", "/d2.txt"], question
+
+
 def test_a_document_without_a_known_office_is_named_by_its_title():
     p = passage("严格落实“三会一课”制度，每月开展主题党日。", "d9", title="把思想和行动统一到二十大精神上")
     answer = answerer().answer(query("怎样落实“三会一课”？", "三会一课", "落实"), [p])

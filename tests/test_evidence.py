@@ -100,6 +100,9 @@ def test_question_forms_are_not_content():
     # question look foreign to them, and it was refused).
     meaning = [Concept(w, (w,), 3.0) for w in ("清单化管理", "意思", "含义")]
     assert [c.label for c in content_concepts(meaning)] == ["清单化管理"]
+    # "那么，“四抓两整治”指的是什么？" was refused in the chat: 那么 counted as a word no passage holds.
+    opened = [Concept(w, (w,), 3.0) for w in ("那么", "另外", "顺便", "还有", "四抓两整治", "职务")]
+    assert [c.label for c in content_concepts(opened)] == ["四抓两整治"]
 
 
 passage = make_passage

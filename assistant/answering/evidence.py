@@ -44,8 +44,8 @@ from assistant.answering.names import MISSING as NAME_MISSING
 from assistant.answering.names import around_thing, asks_name, named_thing, names_something
 from assistant.answering.requests import asks_about_self, asks_to_draft
 from assistant.answering.subject import (
+    asked_term_in,
     is_stray,
-    named_term_found,
     names_a_thing,
     names_unknown_code,
     outermost,
@@ -81,6 +81,8 @@ _QUESTION_FORM = re.compile(
     r"|意思|含义|涵义|何谓|何为"
     # "安洪涛是什么职务？" asks for a post (fact_slots' "post" checks it is stated): 职务 names nothing to find.
     r"|职务|职位|职级"
+    # Connectives opening a question ("那么，“四抓两整治”指的是什么？"): they name nothing either.
+    r"|那么|另外|此外|还有|顺便|再问|对了"
     # Pointers to something said before ("这个呢？"): they name no subject of their own.
     r"|这个|那个|这些|那些|这里|那里|这样|那样|它们?|他们|她们|其中|上述|该|此|这|那)$"
 )
@@ -364,7 +366,8 @@ def judge(
         evidence.dense,
         query.cjk_share,
         margin,
-        vouched := quoted_terms_found(query.text, words) or named_term_found(query.text, words),
+        # A term asked about unquoted vouches as a quoted one does: the user just did not put it in quotes.
+        vouched := quoted_terms_found(query.text, words) or asked_term_in(query.text, words) is not None,
         drafting := asks_to_draft(query.text),
         personal := asks_about_self(query.text),
     )

@@ -12,6 +12,7 @@ from assistant.answering.context import context_spans
 from assistant.answering.evidence import Judgement, Outcome, Thresholds, judge
 from assistant.answering.framing import FRAMING
 from assistant.answering.sentences import Sentence, SpanSimilarity, candidate_sentences, meaning_scores
+from assistant.answering.subject import asked_term_in
 from assistant.results import Answer, Citation, Passage, Statement
 from assistant.retrieval.courtesy import is_courtesy
 from assistant.retrieval.decompose import subjects
@@ -190,6 +191,10 @@ class ExtractiveAnswerer:
             closeness = meaning_scores(candidates, passages, self.span_similarity(question, passages))
             candidates = [replace(c, score=c.score + self.meaning_weight * m) for c, m in zip(candidates, closeness)]
         quoted = quoted_terms(question)
+        if not quoted and (term := asked_term_in(question, "\n".join(p.text for p in passages))):
+            quoted = [
+                term
+            ]  # "什么是双报到？" is about 双报到 as surely as if it were quoted: every source using it counts
         candidates = _on_focus(candidates, passages, quoted)
         on_quoted = bool(quoted) and all(_carries(s, passages, quoted) for s in candidates)
         offices = self._offices(passages)

@@ -69,17 +69,18 @@ def quoted_terms_found(question: str, passages_text: str) -> bool:
 _KIND_OF_TERM = re.compile(r"(?:制度|机制|模式|工作法|做法|活动|工作|要求|政策|办法|理念|精神)$")
 
 
-def named_term_found(question: str, passages_text: str) -> bool:
-    """True when the question only asks what a Chinese term is ("什么是双报到？", "清单化管理是什么意思？") and the
-    passages use that very term: the same evidence as a quoted term, which the user just did not put in quotes.
-    A kind-of-thing word the question adds may be missing from them ("什么是双报到制度？": the documents say
-    党员“双报到”要求)."""
+def asked_term_in(question: str, passages_text: str) -> str | None:
+    """The Chinese term a question only asks about ("什么是双报到？", "清单化管理是什么意思？"), as the passages write
+    it, or None when the question asks more or the passages do not use the term. A kind-of-thing word the question
+    adds may be missing from them ("什么是双报到制度？": the documents say 党员“双报到”要求, so the term is 双报到)."""
     term = named_term(question)
     if term is None or not CJK.search(term):
-        return False
+        return None
     plain = _QUOTE_MARKS.sub("", passages_text)
     bare = _KIND_OF_TERM.sub("", term)
-    return term in plain or (len(bare) >= 2 and bare in plain)
+    if len(bare) >= 2 and bare in plain:
+        return bare  # the core of the term, however the documents go on: “双报到”要求, “双报到”制度
+    return term if term in plain else None
 
 
 def outermost(words: list[str]) -> list[str]:
