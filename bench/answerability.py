@@ -1,9 +1,9 @@
 """Calibrate and report answerability: thresholds chosen on calibration questions, reported on held-out ones.
 
-Usage: python -m bench.answerability [--set bench/answerability_fresh16.jsonl] [--verbose]
+Usage: python -m bench.answerability [--set bench/answerability_fresh17.jsonl] [--verbose]
 Needs a knowledge base holding data/corpus (scripts/start.sh builds it). The calibration questions are the
-"calib" half of bench/answerability.jsonl, bench/devset.jsonl and bench/answerability_fresh{,2,...,15}.jsonl (read
-while rules were written); the held-out set (--set, default bench/answerability_fresh16.jsonl, written blind)
+"calib" half of bench/answerability.jsonl, bench/devset.jsonl and bench/answerability_fresh{,2,...,16}.jsonl (read
+while rules were written); the held-out set (--set, default bench/answerability_fresh17.jsonl, written blind)
 chooses nothing. Prints the thresholds a grid search picks, then the background margins a second grid picks
 with the other thresholds as shipped, the outcome counts on both sets, and the held-out set and the old
 report half of bench/answerability.jsonl with the thresholds in use (Settings).
@@ -94,7 +94,7 @@ def table(title: str, counts: dict[str, Counter]) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--set", default="bench/answerability_fresh16.jsonl", help="the held-out questions")
+    ap.add_argument("--set", default="bench/answerability_fresh17.jsonl", help="the held-out questions")
     ap.add_argument("--kb", default="default")
     ap.add_argument("--verbose", action="store_true", help="print every calibration question's signals")
     args = ap.parse_args()
@@ -116,6 +116,7 @@ def main() -> None:
         *read("bench/answerability_fresh13.jsonl"),
         *read("bench/answerability_fresh14.jsonl"),
         *read("bench/answerability_fresh15.jsonl"),
+        *read("bench/answerability_fresh16.jsonl"),
     ]
     old_report = [i for i in read("bench/answerability.jsonl") if i["split"] == "report"]
     kb = open_corpus_kb(kb=args.kb)

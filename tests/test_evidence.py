@@ -28,6 +28,8 @@ UNSEEN = 5.5
         ("When did the partnership begin?", AnswerType.DATE),
         ("Who runs the alliance, and when was it set up?", AnswerType.DATE),
         ("How is confidentiality handled for trainees when they leave their posts?", AnswerType.OTHER),
+        ("第三党支部的创建经验在哪个平台刊发了", AnswerType.OTHER),  # a platform's name, not a place
+        ("市委办公室在哪里开展主题党日活动？", AnswerType.PLACE),
         ("Who gave the lecture?", AnswerType.PERSON),
     ],
 )

@@ -36,6 +36,7 @@ SPELLED_OUT = (
         ("市委办公厅协调投资实施的6个项目分别是哪些？", "6个项目"),
         ("What does the 五个非常 requirement mean?", "五个非常"),
         ("Which nine industrial chains are in the 九大重点产业链 maps?", "九大重点产业链"),
+        ("“3659”发展思路里的3、6、5、9分别代表什么", "3659发展思路"),
     ],
 )
 def test_a_formula_the_documents_only_name_is_not_spelled_out(question, term):

@@ -33,10 +33,10 @@ _TYPE_PATTERNS_ZH = (
     (
         AnswerType.PLACE,
         re.compile(
-            r"哪里|哪儿|什么地方|(?:哪几?[个条座所]|哪些)(?:城市|村|省|县|区|地方|社区|乡|镇|国家|路|道路|街道|街)|在哪(?![几些一])"
+            r"哪里|哪儿|什么地方|(?:哪几?[个条座所]|哪些)(?:城市|村|省|县|区|地方|社区|乡|镇|国家|路|道路|街道|街)|在哪(?![几些一])(?!个?(?:平台|网站|媒体|报纸|刊物|栏目|公众号|系统|单位|部门))"
         ),
     ),
-    # 哪几项 / 哪九条 ask for a list, not a count.
+    # (在哪个平台 / 单位 asks for a name, not a place.) 哪几项 / 哪九条 ask for a list, not a count.
     (AnswerType.NUMBER, re.compile(r"多少|(?<!哪)几(?![乎何])|多大|多高|多重|比例|百分之")),
 )
 _TYPE_PATTERNS_EN = (

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 # The question asks what a formula is made of: 具体指什么, 分别是哪些, 包括哪些, 是什么意思, consist of, stand for, …
 _ASKS_CONTENTS = re.compile(
-    r"具体(?:指|是|内容|包括|有|要)|指(?:什么|哪些|的是|哪)|分别(?:是|指|为)(?:什么|哪)|包括(?:哪些|什么)|包含(?:哪些|什么)"
+    r"具体(?:指|是|内容|包括|有|要)|指(?:什么|哪些|的是|哪)|分别(?:是|指|为|代表)(?:什么|哪)|代表(?:什么|哪)"
+    r"|包括(?:哪些|什么)|包含(?:哪些|什么)"
     r"|哪些(?:内容|方面)|内容是什么|是什么(?:意思|含义)|什么意思|含义|是哪[几两一二三四五六七八九十\d]+"
     r"|(?:原则|要求|标准|思路|做法|机制|制度)是什么"
     r"|\bconsist of\b|\bstand for\b|\brefer to\b|\bmean\b|\bwhat (?:exactly )?(?:are|were) the\b|\bwhich are the\b"
