@@ -230,9 +230,9 @@ def decide(
     answerable one scored .878 or more, 34 of 36 far-off ones less than .870), for an English one it does not.
     `margin` is `dense` minus the question's similarity to ordinary writing (background.py). `vouched`: the
     question quotes terms the passages use ("“六地”指哪些？"), or only asks what such a term is ("什么是双报到制度？"),
-    which says more than e5 does about so short a question, so neither the dense floor nor the margin refuses it. `drafting`: the question asks for new writing
-    (requests.asks_to_draft), which no passage can back. `personal`: the question is about the user's own life or
-    work (requests.asks_about_self), which no passage can know.
+    which says more than e5 does about so short a question, so neither the dense floor nor the margin refuses it.
+    `drafting`: the question asks for new writing (requests.asks_to_draft), which no passage can back. `personal`:
+    the question is about the user's own life or work (requests.asks_about_self), which no passage can know.
     """
     if drafting or personal:
         return Outcome.REFUSE

@@ -191,10 +191,9 @@ class ExtractiveAnswerer:
             closeness = meaning_scores(candidates, passages, self.span_similarity(question, passages))
             candidates = [replace(c, score=c.score + self.meaning_weight * m) for c, m in zip(candidates, closeness)]
         quoted = quoted_terms(question)
+        # "什么是双报到？" is about 双报到 as surely as if it were quoted: every source using it counts.
         if not quoted and (term := asked_term_in(question, "\n".join(p.text for p in passages))):
-            quoted = [
-                term
-            ]  # "什么是双报到？" is about 双报到 as surely as if it were quoted: every source using it counts
+            quoted = [term]
         candidates = _on_focus(candidates, passages, quoted)
         on_quoted = bool(quoted) and all(_carries(s, passages, quoted) for s in candidates)
         offices = self._offices(passages)

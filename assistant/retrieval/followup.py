@@ -138,7 +138,8 @@ _ZH_SAY_AGAIN = re.compile(
 # "为啥大家管它叫冷部门？": pointers that stand for what was discussed even in a question naming an office.
 _ZH_STRONG_POINTER = ("它", "上述", "刚才", "刚刚")
 # "市委办公厅有没有同样的制度？": the same as what was just discussed (not "和市委一样的", which names it).
-_ZH_SAME = re.compile(r"^(?!.*[和跟与同像].{0,12}(?:同样|类似))(?:.*)(?:同样|类似)的")
+_ZH_SAME = re.compile(r"(?:同样|类似)的")
+_ZH_SAME_AS_NAMED = re.compile(r"[和跟与像].{0,12}(?:同样|类似)")
 # "个人方面呢，有没有人获奖？": "and as for X?" then the question about it.
 _ZH_ELLIPSIS_CLAUSE = re.compile(r"^[^，,。？?]{1,8}呢[，,]")
 
@@ -190,7 +191,7 @@ def _strong_pointer(body: str, question: str) -> bool:
     """True for a Chinese question with 它 / 上述 / 刚才 that no office or quoted name comes before ("为啥大家管它叫
     冷部门？"); after one it stands for that ("市委办公室提出的“三个零”原则是什么，它适用于…"). "同样的制度" compares with
     what was discussed wherever it stands, unless the question names what it compares with ("和…同样的")."""
-    if _ZH_SAME.search(body):
+    if _ZH_SAME.search(body) and not _ZH_SAME_AS_NAMED.search(body):
         return True
     at = min((i for p in _ZH_STRONG_POINTER if (i := body.find(p)) >= 0), default=-1)
     if at < 0:
