@@ -18,14 +18,15 @@ import math
 import re
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 from scipy.optimize import minimize
 
 from assistant import Assistant
+from assistant.eval.metrics import beir_kb_name
 from bench.fusion_table import QuerySignals, add_set_arguments, load_sets, metrics, zscore_before
 
-KB_OF_SET = {"devset": None, "cmrc2018": "beir-cmrc2018", "rgb_zh_dev": "beir-rgb-zh-dev"}  # None: --kb
 _BIGRAM_CHAR = re.compile(r"[\u3400-\u9fff\uf900-\ufaffA-Za-z0-9]")
 
 FEATURES = (
@@ -166,8 +167,9 @@ def main() -> None:
     args = ap.parse_args()
     args.limit = None
     sets = load_sets(args)
+    kb_of_set = {Path(f).name: beir_kb_name(Path(f)) for f in args.beir}  # the rest: the development set's --kb
     for name, signals in sets.items():
-        bigram_bm25(args.home, KB_OF_SET.get(name) or args.kb, signals)
+        bigram_bm25(args.home, kb_of_set.get(name, args.kb), signals)
     cmrc = sets.pop("cmrc2018")
     fit_on, held = cmrc[args.fit_from :], cmrc[: args.fit_from]
     judged = {f"cmrc 1-{args.fit_from}": held, **sets, "cmrc fitted-on": fit_on}

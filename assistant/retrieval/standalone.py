@@ -15,9 +15,9 @@ class StandaloneQuestions:
     """Rewrites follow-ups into standalone questions; complete questions pass through as typed.
 
     Whether a question needs its history is `followups` (the classifier trained for the embedding model,
-    deciding where it is sure, the rules elsewhere; None for another embedding model, and the rules decide alone). Extractive mode
-    rewrites by rules; the chat-model modes ask the model (prompt `rewrite`) and keep its rewrite only when
-    it passes a sanity check.
+    deciding where it is sure, the rules elsewhere; None for another embedding model, and the rules decide
+    alone). Extractive mode rewrites by rules; the chat-model modes ask the model (prompt `rewrite`) and keep
+    its rewrite only when it passes a sanity check.
     """
 
     def __init__(self, followups: LearnedFollowups | None, chat_model: Callable[[str], ChatModel]):
